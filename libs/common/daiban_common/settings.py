@@ -1,0 +1,103 @@
+"""One settings object per process, read from `DAIBAN_*` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_MARKER = "dev-"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Configuration of one node: which org unit it serves and where its servers are."""
+
+    model_config = SettingsConfigDict(env_prefix="DAIBAN_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    # The org unit this node serves; the tier follows from the code.
+    org: str = "370285000000"
+    var_dir: Path = Path("var")
+    # Empty means "start the embedded server under var_dir".
+    database_url: str = ""
+    nats_url: str = ""
+    embedded_pg_port: int = 55432
+    embedded_nats_port: int = 54222
+    # Node name distinguishes databases and durable consumers when several nodes share servers.
+    node: str = ""
+    stream_name: str = "DAIBAN"
+    jwt_secret: str = ""
+    jwt_algorithm: str = "HS256"
+    jwks_url: str = ""
+    jwt_issuer: str = "daiban"
+    token_ttl_seconds: int = 12 * 3600
+    host: str = "127.0.0.1"
+    intake_port: int = 8001
+    catalogue_port: int = 8002
+    routing_port: int = 8003
+    audit_port: int = 8004
+    log_level: str = "INFO"
+    otlp_endpoint: str = ""
+    outbox_batch: int = Field(default=256, ge=1, le=10_000)
+    consumer_max_deliver: int = Field(default=5, ge=1, le=100)
+    consumer_batch: int = Field(default=64, ge=1, le=1_000)
+    # Salt for the hashes of personal data carried by events that leave the node.
+    pii_salt: str = ""
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            if self.jwt_algorithm == "HS256" and (
+                not self.jwt_secret or self.jwt_secret.startswith(DEV_SECRET_MARKER)
+            ):
+                raise ValueError("DAIBAN_JWT_SECRET must be set to a real secret in production")
+            if not self.pii_salt or self.pii_salt.startswith(DEV_SECRET_MARKER):
+                raise ValueError("DAIBAN_PII_SALT must be set to a real secret in production")
+        return self
+
+    @property
+    def node_name(self) -> str:
+        return self.node or f"n{self.org}"
+
+    def service_port(self, service: str) -> int:
+        port = getattr(self, f"{service}_port")
+        assert isinstance(port, int)
+        return port
+
+    def resolved_jwt_secret(self) -> str:
+        """The HS256 secret; in development a generated one kept under var_dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        return _dev_secret(self.var_dir / "dev-jwt-secret")
+
+    def resolved_pii_salt(self) -> str:
+        if self.pii_salt:
+            return self.pii_salt
+        return _dev_secret(self.var_dir / "dev-pii-salt")
+
+
+def _dev_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = DEV_SECRET_MARKER + secrets.token_urlsafe(32)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(value)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
