@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # Node name distinguishes databases and durable consumers when several nodes share servers.
     node: str = ""
     stream_name: str = "DAIBAN"
+    # First token of every subject; a deployment (or a test) can keep several networks on one server.
+    subject_root: str = Field(default="daiban", pattern=r"^[a-z][a-z0-9_]{0,31}$")
     jwt_secret: str = ""
     jwt_algorithm: str = "HS256"
     jwks_url: str = ""

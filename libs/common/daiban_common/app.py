@@ -1,0 +1,56 @@
+"""The FastAPI application every service is built into: same errors, auth, health and telemetry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import SpanProcessor
+
+from daiban_common.auth import install_auth
+from daiban_common.errors import BodySizeLimitMiddleware, install_error_handlers
+from daiban_common.health import health_router
+from daiban_common.metrics import MetricsMiddleware, metrics_router
+from daiban_common.runtime import ServiceRuntime
+from daiban_common.service import ServiceSpec
+from daiban_common.settings import Settings, get_settings
+from daiban_common.telemetry import instrument_app
+
+
+def create_app(
+    spec: ServiceSpec,
+    settings: Settings | None = None,
+    *,
+    span_processors: Sequence[SpanProcessor] = (),
+) -> FastAPI:
+    settings = settings or get_settings()
+    runtime = ServiceRuntime(spec, settings, span_processors=span_processors)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        openapi_tags=list(spec.openapi_tags) or None,
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_auth(app, settings)
+    app.include_router(health_router({"database": runtime.check_database, "nats": runtime.check_bus}))
+    app.include_router(metrics_router(runtime.metrics))
+    for router in spec.routers(runtime):
+        app.include_router(router)
+    instrument_app(app, runtime.tracer_provider)
+    app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=1024 * 1024)
+    return app

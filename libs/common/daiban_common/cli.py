@@ -1,0 +1,222 @@
+"""The `daiban` command: run the suite, mint dev tokens, migrate, seed, serve one service."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from types import FrameType
+
+import httpx
+
+from daiban_common.auth import Role, issue_token
+from daiban_common.devstack import DevStack
+from daiban_common.migrations import make_revision, upgrade
+from daiban_common.runtime import ServiceRuntime
+from daiban_common.service import ServiceSpec, discover_services
+from daiban_common.settings import Settings
+
+DEMO_TOKENS = [
+    ("admin", "370285000000", "county-admin", "县中心管理员"),
+    ("clerk", "370285000000", "county-clerk", "县中心窗口人员"),
+    ("approver", "370285000000", "county-approver", "县级审批人员"),
+    ("supervisor", "370285000000", "county-supervisor", "县电子监察"),
+    ("auditor", "370285000000", "county-auditor", "县审计人员"),
+    ("clerk", "370285101000", "township-clerk", "镇便民服务中心窗口人员"),
+    ("agent", "370285101201", "village-agent", "村代办员"),
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="daiban", description="daiban: 三级代办服务网络")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the embedded servers, migrate, seed and run every service")
+    token = sub.add_parser("token", help="print a bearer token for development")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--org", required=True, help="12-digit org unit code")
+    token.add_argument("--sub", default=None, help="subject (staff id); defaults to role@org")
+    token.add_argument("--name", default="", help="display name")
+    token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
+    sub.add_parser("migrate", help="migrate every service's schema (servers must be reachable)")
+    sub.add_parser("seed", help="load demo data (idempotent)")
+    serve = sub.add_parser("serve", help="serve one service with uvicorn")
+    serve.add_argument("service")
+    serve.add_argument("--port", type=int, default=None)
+    rev = sub.add_parser("makemigration", help="autogenerate a migration for one service (developers)")
+    rev.add_argument("service")
+    rev.add_argument("-m", "--message", required=True)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command == "token":
+        sub_id = args.sub or f"{args.role}@{args.org}"
+        print(
+            issue_token(
+                settings,
+                sub=sub_id,
+                role=Role(args.role),
+                org=args.org,
+                name=args.name or sub_id,
+                ttl_seconds=args.ttl,
+            )
+        )
+        return 0
+    if args.command == "serve":
+        return serve_one(settings, args.service, args.port)
+    if args.command == "run":
+        return run_suite(settings)
+    with_stack(settings, args)
+    return 0
+
+
+def with_stack(settings: Settings, args: argparse.Namespace) -> None:
+    stack = DevStack(settings)
+    stack.start()
+    try:
+        resolved = settings.model_copy(
+            update={"database_url": stack.database_url, "nats_url": stack.nats_url}
+        )
+        services = discover_services()
+        if args.command in ("migrate", "seed"):
+            migrate_all(resolved, services.values())
+        if args.command == "seed":
+            seed_all(resolved, services.values())
+        if args.command == "makemigration":
+            make_revision(services[args.service], resolved.database_url, args.message)
+    finally:
+        stack.stop()
+
+
+def migrate_all(settings: Settings, services: Iterable[ServiceSpec]) -> None:
+    for spec in services:
+        upgrade(spec, settings.database_url)
+
+
+def seed_all(settings: Settings, services: Iterable[ServiceSpec]) -> None:
+    async def seed() -> None:
+        for spec in services:
+            if spec.seed is None:
+                continue
+            runtime = ServiceRuntime(spec, settings)
+            try:
+                await spec.seed(runtime)
+            finally:
+                await runtime.engine.dispose()
+                runtime.tracer_provider.shutdown()
+
+    asyncio.run(seed())
+
+
+def serve_one(settings: Settings, name: str, port: int | None) -> int:
+    import uvicorn
+
+    from daiban_common.app import create_app
+    from daiban_common.jsonlog import configure_logging
+
+    spec = discover_services()[name]
+    configure_logging(name, settings.log_level)
+    app = create_app(spec, settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=port or settings.service_port(name),
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def run_suite(settings: Settings) -> int:
+    started = time.monotonic()
+    stack = DevStack(settings)
+    stack.start()
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        resolved = settings.model_copy(
+            update={"database_url": stack.database_url, "nats_url": stack.nats_url}
+        )
+        services = discover_services()
+        migrate_all(resolved, services.values())
+        seed_all(resolved, services.values())
+        env = {**os.environ, **stack.env()}
+        for name in services:
+            children.append(
+                subprocess.Popen([sys.executable, "-m", "daiban_common.cli", "serve", name], env=env)
+            )
+        urls = {name: f"http://{settings.host}:{settings.service_port(name)}" for name in services}
+        wait_ready(urls, children, lambda: stopping)
+        if not stopping:
+            print_banner(settings, urls, stack, time.monotonic() - started)
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.2)
+        if not stopping:
+            print(
+                "一个服务意外退出，正在停止全部服务 (a service exited; stopping the suite)", file=sys.stderr
+            )
+            return 1
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        stack.stop()
+        print("daiban stopped.")
+
+
+def wait_ready(urls: dict[str, str], children: list[subprocess.Popen[bytes]], stop: object) -> None:
+    deadline = time.monotonic() + 120
+    pending = dict(urls)
+    while pending and time.monotonic() < deadline:
+        if callable(stop) and stop():
+            return
+        if any(child.poll() is not None for child in children):
+            raise SystemExit("a service failed to start; see the log above")
+        for name, url in list(pending.items()):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
+                    del pending[name]
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    if pending:
+        raise SystemExit(f"not ready after 120 s: {', '.join(pending)}")
+
+
+def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seconds: float) -> None:
+    print()
+    print(f"daiban is running (node {settings.org}, ready in {seconds:.1f} s)")
+    for name, url in urls.items():
+        print(f"  {name:<10} {url}   docs: {url}/docs")
+    print(f"  postgres   {stack.database_url}")
+    print(f"  nats       {stack.nats_url}")
+    print("\nDevelopment tokens (Authorization: Bearer <token>):")
+    for role, org, sub_id, name in DEMO_TOKENS:
+        token = issue_token(settings, sub=sub_id, role=Role(role), org=org, name=name, ttl_seconds=30 * 86400)
+        print(f"  {role:<10} {org}  {token}")
+    print(
+        "\nMore: uv run daiban token --role clerk --org 370285101000 ; Ctrl-C stops everything.", flush=True
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

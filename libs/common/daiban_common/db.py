@@ -1,0 +1,76 @@
+"""Database access: one async engine per service, one schema per service."""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+_SCHEME_RE = re.compile(r"^postgres(ql)?(\+[a-z0-9]+)?://")
+_IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain `postgresql://` form asyncpg itself accepts."""
+    return _SCHEME_RE.sub("postgresql://", url, count=1)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The `postgresql+asyncpg://` form SQLAlchemy needs."""
+    return _SCHEME_RE.sub("postgresql+asyncpg://", url, count=1)
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL pointing at another database."""
+    base, _, query = url.partition("?")
+    scheme, _, rest = base.partition("://")
+    authority = rest.split("/", 1)[0]
+    return f"{scheme}://{authority}/{database}" + (f"?{query}" if query else "")
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        # Timestamps are stored and compared in UTC; Asia/Shanghai is applied when showing dates.
+        connect_args={"server_settings": {"timezone": "UTC", "application_name": "daiban"}},
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def safe_identifier(name: str) -> str:
+    if not _IDENT_RE.match(name):
+        raise ValueError(f"{name!r} is not a safe SQL identifier")
+    return name
+
+
+async def ensure_database(url: str, database: str) -> None:
+    """Create `database` on the server of `url` if it does not exist (nodes get a database each)."""
+    safe_identifier(database)
+    conn = await asyncpg.connect(asyncpg_dsn(with_database(url, "postgres")))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    except asyncpg.DuplicateDatabaseError:
+        pass  # another process created it between the check and the create
+    finally:
+        await conn.close()
+
+
+async def ensure_schema(engine: AsyncEngine, schema: str) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{safe_identifier(schema)}"'))
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

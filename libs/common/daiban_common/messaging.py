@@ -1,0 +1,89 @@
+"""The tables behind reliable messaging, one set per service schema.
+
+outbox: events written in the same transaction as the state they describe.
+inbox: (consumer, event id) pairs already applied, so a redelivered event changes nothing.
+dead_letters: events a consumer could not apply, kept with the reason, never dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import SQLModel
+
+
+@dataclass(frozen=True)
+class MessagingTables:
+    schema: str
+    outbox: Table
+    inbox: Table
+    dead_letters: Table
+
+
+_CACHE: dict[tuple[int, str], MessagingTables] = {}
+
+
+def messaging_tables(schema: str, metadata: MetaData | None = None) -> MessagingTables:
+    """The outbox, inbox and dead-letter tables of `schema` (defined once per metadata)."""
+    metadata = metadata if metadata is not None else SQLModel.metadata
+    key = (id(metadata), schema)
+    if key in _CACHE:
+        return _CACHE[key]
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("seq", BigInteger, Identity(always=True), primary_key=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("subject", Text, nullable=False),
+        Column("type", Text, nullable=False),
+        Column("envelope", Text, nullable=False),
+        Column("traceparent", Text),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Index(f"ix_{schema}_outbox_pending", "seq", postgresql_where=text("published_at IS NULL")),
+        schema=schema,
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(120), nullable=False),
+        Column("event_id", String(36), nullable=False),
+        Column("type", Text, nullable=False),
+        Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("consumer", "event_id"),
+        schema=schema,
+    )
+    dead_letters = Table(
+        "dead_letters",
+        metadata,
+        Column("id", BigInteger, Identity(always=True), primary_key=True),
+        Column("consumer", String(120), nullable=False),
+        Column("event_id", String(64)),
+        Column("subject", Text, nullable=False),
+        Column("type", Text),
+        Column("payload", Text, nullable=False),
+        Column("headers", JSONB),
+        Column("error", Text, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        schema=schema,
+    )
+    tables = MessagingTables(schema=schema, outbox=outbox, inbox=inbox, dead_letters=dead_letters)
+    _CACHE[key] = tables
+    return tables

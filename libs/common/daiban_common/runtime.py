@@ -1,0 +1,175 @@
+"""A running service: its engine, NATS connection, relay and consumers, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.trace import Tracer
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from daiban_common import bus, db
+from daiban_common.consumer import EventConsumer
+from daiban_common.messaging import MessagingTables, messaging_tables
+from daiban_common.metrics import ServiceMetrics
+from daiban_common.orgcodes import OrgCode
+from daiban_common.relay import OutboxRelay
+from daiban_common.service import ServiceSpec
+from daiban_common.settings import Settings
+from daiban_common.telemetry import instrument_engine, setup_tracing, tracer_for
+from daiban_common.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class NotReady(RuntimeError):
+    pass
+
+
+class ServiceRuntime:
+    """Everything one service instance holds while it runs.
+
+    The database must be reachable at start. NATS need not be: the service accepts work into its
+    outbox while the bus is away and starts its relay and consumers when the connection is made.
+    """
+
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        settings: Settings,
+        *,
+        span_processors: Sequence[SpanProcessor] = (),
+    ) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.node_org = OrgCode.parse(settings.org)
+        self.source = f"/daiban/{settings.node_name}/{spec.name}"
+        self.tracer_provider: TracerProvider = setup_tracing(
+            spec.name, settings, extra_processors=span_processors
+        )
+        self.tracer: Tracer = tracer_for(self.tracer_provider)
+        self.metrics = ServiceMetrics(spec.name)
+        self.tables: MessagingTables = messaging_tables(spec.schema)
+        self.engine: AsyncEngine = db.create_engine(settings.database_url)
+        instrument_engine(self.engine, self.tracer_provider)
+        self.sessions: async_sessionmaker[AsyncSession] = db.session_factory(self.engine)
+        self.nc: NATS | None = None
+        self.js: JetStreamContext | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[EventConsumer] = []
+        self.bus_ready = asyncio.Event()
+        self._bus_task: asyncio.Task[None] | None = None
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(
+            self.sessions,
+            self.tables,
+            source=self.source,
+            subject_root=self.settings.subject_root,
+            on_commit=self._wake_relay,
+        )
+
+    def subject_filter(self, org: str, aggregate: str = "*", event: str = "*") -> str:
+        """A filter for events of `org`'s subtree, e.g. `daiban.370285.>` or `...case.accepted`."""
+        code = OrgCode.parse(org)
+        tokens = code.subject_tokens.split(".")
+        depth = {"county": 1, "township": 2, "village": 3}.get(code.tier.value, 0)
+        head = ".".join([self.settings.subject_root, *tokens[:depth]])
+        wildcards = ["*"] * (3 - depth)
+        if aggregate == "*" and event == "*":
+            return ".".join([head, ">"])
+        return ".".join([head, *wildcards, aggregate, event])
+
+    def durable_name(self, consumer: str) -> str:
+        """Durable consumer names are per node, so two nodes on one server never share one."""
+        return f"{self.settings.node_name}-{self.spec.name}-{consumer}"
+
+    def _wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def start(self) -> None:
+        await db.ping(self.engine)
+        self._bus_task = asyncio.create_task(self._connect_bus(), name=f"{self.spec.name}-bus")
+
+    async def _connect_bus(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                nc = await bus.connect(self.settings.nats_url, name=self.source)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("cannot reach NATS at %s (%s); retrying", self.settings.nats_url, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.nc = nc
+        self.js = nc.jetstream()
+        await bus.ensure_stream(self.js, self.settings.stream_name, [f"{self.settings.subject_root}.>"])
+        self.relay = OutboxRelay(
+            engine=self.engine,
+            tables=self.tables,
+            js=self.js,
+            tracer=self.tracer,
+            metrics=self.metrics,
+            batch=self.settings.outbox_batch,
+        )
+        self.relay.start()
+        for subscription in self.spec.subscriptions(self):
+            consumer = EventConsumer(
+                subscription=subscription,
+                js=self.js,
+                stream=self.settings.stream_name,
+                engine=self.engine,
+                tables=self.tables,
+                uow_factory=self.uow,
+                tracer=self.tracer,
+                metrics=self.metrics,
+                max_deliver=self.settings.consumer_max_deliver,
+                batch=self.settings.consumer_batch,
+            )
+            await consumer.start()
+            self.consumers.append(consumer)
+        self.bus_ready.set()
+        log.info("%s connected to NATS with %d consumers", self.spec.name, len(self.consumers))
+
+    async def check_database(self) -> None:
+        await db.ping(self.engine)
+
+    async def check_bus(self) -> None:
+        if not self.bus_ready.is_set() or self.nc is None or not self.nc.is_connected:
+            raise NotReady("NATS is not connected")
+
+    async def stop(self) -> None:
+        if self._bus_task is not None:
+            self._bus_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._bus_task
+        for consumer in self.consumers:
+            await consumer.stop()
+        self.consumers = []
+        if self.relay is not None:
+            await self.relay.stop()
+            self.relay = None
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+            self.nc = None
+        self.bus_ready.clear()
+        await self.engine.dispose()
+        self.tracer_provider.shutdown()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[ServiceRuntime]:
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()

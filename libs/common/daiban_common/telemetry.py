@@ -1,0 +1,326 @@
+"""OpenTelemetry tracing for the daiban services: providers, instrumentation, NATS propagation.
+
+Several services (and several nodes of one service) may live in one process — the unit and
+integration tests do exactly that — while OpenTelemetry lets the *global* tracer provider be set
+only once per process. So nothing here touches the global provider: every service gets its own
+`TracerProvider`, which callers pass explicitly to the instrumentors and to `tracer_for`.
+
+One trace follows a change from the HTTP request through the outbox row (which stores the
+W3C `traceparent` of the request's span), the relay's publish (a PRODUCER span whose parent is
+that stored traceparent) and every consumer that applies the event (a CONSUMER span whose parent
+comes from the message).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import re
+import threading
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.context import Context
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, SpanKind, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import AttributeValue
+
+from daiban_common.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+__all__ = [
+    "PROBE_PATHS",
+    "consumer_span",
+    "context_from_traceparent",
+    "current_traceparent",
+    "extract_context",
+    "inject_headers",
+    "instrument_app",
+    "instrument_engine",
+    "producer_span",
+    "setup_tracing",
+    "shutdown_tracing",
+    "trace_id_of",
+    "tracer_for",
+]
+
+_log = logging.getLogger(__name__)
+
+TRACER_NAME = "daiban"
+TRACEPARENT = "traceparent"
+
+# Probes and scrapes arrive every few seconds; tracing them would drown the real requests.
+PROBE_PATHS: tuple[str, ...] = ("/healthz", "/readyz", "/metrics")
+
+# Explicit W3C propagator: the wire format between our services (and township systems that
+# publish to us) must not depend on OTEL_PROPAGATORS of whichever process happens to run.
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+_TRACEPARENT_RE = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+_lock = threading.Lock()
+_instrumented_engines: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("daiban-common")
+    except importlib.metadata.PackageNotFoundError:
+        return "0"
+
+
+def _otlp_exporter(endpoint: str) -> SpanProcessor | None:
+    """A batch processor exporting over OTLP/HTTP, or None when the exporter is not installed."""
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    except ImportError:
+        # The exporter is an optional extra; a node without it still gets trace ids in its logs
+        # and propagates traceparent, it just ships no spans anywhere.
+        _log.warning(
+            "DAIBAN_OTLP_ENDPOINT is set but opentelemetry-exporter-otlp-proto-http is not "
+            "installed; spans will not be exported"
+        )
+        return None
+    # The exporter takes the full signal URL when given one explicitly; accept the collector's
+    # base URL too, which is what operators usually write.
+    url = endpoint.rstrip("/")
+    if not url.endswith("/v1/traces"):
+        url += "/v1/traces"
+    return BatchSpanProcessor(OTLPSpanExporter(endpoint=url))
+
+
+class _ServiceTracerProvider(TracerProvider):
+    """A provider that forgets itself in the registry of `setup_tracing` when shut down.
+
+    Service runtimes call provider.shutdown() when they stop; the next runtime of the same
+    service and node (the next test, a restart in-process) must get a live provider, not the
+    closed one whose processors silently drop every span.
+    """
+
+    def __init__(self, key: tuple[str, str, str], resource: Resource) -> None:
+        super().__init__(resource=resource)
+        self.key = key
+        self.attached: list[SpanProcessor] = []
+
+    def shutdown(self) -> None:
+        with _lock:
+            if _providers.get(self.key) is self:
+                del _providers[self.key]
+        super().shutdown()
+
+
+_providers: dict[tuple[str, str, str], _ServiceTracerProvider] = {}
+
+
+def setup_tracing(
+    service: str,
+    settings: Settings,
+    *,
+    extra_processors: Sequence[SpanProcessor] = (),
+) -> TracerProvider:
+    """The tracer provider of one service on one node, created on first use.
+
+    Idempotent: a second call for the same service, node and org returns the same provider and
+    only attaches those of `extra_processors` that are not attached yet (so a test can add its
+    in-memory exporter to a provider an app factory already created).
+    """
+    key = (service, settings.node_name, settings.org)
+    with _lock:
+        provider = _providers.get(key)
+        if provider is None:
+            attributes: dict[str, AttributeValue] = {
+                "service.name": f"daiban-{service}",
+                "service.namespace": "daiban",
+                "service.version": _version(),
+                "deployment.environment.name": str(settings.env),
+                "daiban.node": settings.node_name,
+                "daiban.org": settings.org,
+            }
+            provider = _ServiceTracerProvider(key, Resource.create(attributes))
+            if settings.otlp_endpoint:
+                exporter = _otlp_exporter(settings.otlp_endpoint)
+                if exporter is not None:
+                    provider.add_span_processor(exporter)
+            _providers[key] = provider
+        for processor in extra_processors:
+            if not any(processor is seen for seen in provider.attached):
+                provider.add_span_processor(processor)
+                provider.attached.append(processor)
+    return provider
+
+
+def shutdown_tracing(provider: TracerProvider) -> None:
+    """Flush and close a provider (app shutdown); a later `setup_tracing` creates a fresh one.
+
+    Same as provider.shutdown(); kept as a function for symmetry with `setup_tracing`.
+    """
+    provider.shutdown()
+
+
+def tracer_for(provider: TracerProvider) -> Tracer:
+    """The tracer a service uses for its own spans (relay, consumers, domain steps)."""
+    return provider.get_tracer(TRACER_NAME, _version())
+
+
+def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
+    """Trace every HTTP request of `app` with `provider`, except probes and scrapes."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    if getattr(app, "_is_instrumented_by_opentelemetry", False):
+        return
+    # ExcludeList searches the regexes in "scheme://host/path" (no query string); anchor them so
+    # that only the top-level probe paths are skipped, not e.g. /v1/reports/metrics.
+    excluded = ",".join(rf"^[a-z]+://[^/]+{re.escape(path)}$" for path in PROBE_PATHS)
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=provider,
+        # HTTP metrics come from prometheus_client (daiban_common.metrics); a global OTel meter
+        # provider configured later must not start double-counting them.
+        meter_provider=NoOpMeterProvider(),
+        excluded_urls=excluded,
+        # One span per request is enough; the ASGI send/receive sub-spans only add noise.
+        exclude_spans=["receive", "send"],
+    )
+
+
+def instrument_engine(engine: AsyncEngine, provider: TracerProvider) -> None:
+    """Trace the statements of `engine` with `provider`.
+
+    SQLAlchemyInstrumentor().instrument() is not used on purpose: it is a process-wide singleton
+    (a second call, for a second service, is ignored), it patches create_engine/Engine.connect
+    globally with the first caller's tracer, and it refuses to run at all when the installed
+    SQLAlchemy is newer than the instrumentation's declared range (2.1 vs "< 2.1.0" today). The
+    per-engine EngineTracer it would create is what we attach directly.
+    """
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqla_instr_version
+
+    sync_engine = engine.sync_engine
+    with _lock:
+        if sync_engine in _instrumented_engines:
+            return
+        _instrumented_engines.add(sync_engine)
+    tracer = provider.get_tracer("opentelemetry.instrumentation.sqlalchemy", sqla_instr_version)
+    # EngineTracer also counts pool usage; Prometheus is our metrics path, so give it a no-op.
+    connections_usage = (
+        NoOpMeterProvider()
+        .get_meter("opentelemetry.instrumentation.sqlalchemy")
+        .create_up_down_counter("db.client.connections.usage")
+    )
+    # EngineTracer ships without annotations.
+    EngineTracer(tracer, sync_engine, connections_usage)  # type: ignore[no-untyped-call]
+
+
+def _lowered(carrier: Mapping[str, str]) -> dict[str, str]:
+    # NATS headers are case-sensitive, and publishers outside this code base (township systems)
+    # do not all write `traceparent` in lower case.
+    return {key.lower(): value for key, value in carrier.items()}
+
+
+def inject_headers(headers: dict[str, str], context: Context | None = None) -> dict[str, str]:
+    """Add `traceparent` (and `tracestate`) of `context`, or of the current span, to `headers`.
+
+    Returns the same dict for chaining; adds nothing when there is no valid span.
+    """
+    _PROPAGATOR.inject(headers, context=context)
+    return headers
+
+
+def extract_context(headers: Mapping[str, str] | None) -> Context:
+    """The context carried by message headers; an empty context (a new root) when there is none.
+
+    Deliberately not based on the current context: a consumer loop must not parent the spans of
+    unrelated messages to whatever span happens to be active around it.
+    """
+    if not headers:
+        return Context()
+    return _PROPAGATOR.extract(_lowered(headers))
+
+
+def current_traceparent() -> str | None:
+    """The `traceparent` of the current span, to store in an outbox row; None without a span."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get(TRACEPARENT)
+
+
+def context_from_traceparent(traceparent: str | None) -> Context:
+    """The context a stored `traceparent` stands for; an empty context when missing or invalid."""
+    if not traceparent:
+        return Context()
+    return _PROPAGATOR.extract({TRACEPARENT: traceparent})
+
+
+def trace_id_of(traceparent: str) -> str:
+    """The 32-hex-digit trace id of a `traceparent`; ValueError when it is not one."""
+    match = _TRACEPARENT_RE.match(traceparent.strip().lower())
+    if match is None or match.group(2) == "0" * 32:
+        raise ValueError(f"not a W3C traceparent: {traceparent!r}")
+    return match.group(2)
+
+
+@contextmanager
+def _messaging_span(
+    tracer: Tracer,
+    name: str,
+    traceparent: str | None,
+    kind: SpanKind,
+    operation: str,
+    attributes: Mapping[str, AttributeValue] | None,
+) -> Iterator[Span]:
+    merged: dict[str, AttributeValue] = {
+        "messaging.system": "nats",
+        "messaging.operation.type": operation,
+    }
+    if attributes:
+        merged.update(attributes)
+    with tracer.start_as_current_span(
+        name,
+        context=context_from_traceparent(traceparent),
+        kind=kind,
+        attributes=merged,
+    ) as span:
+        yield span
+
+
+@contextmanager
+def consumer_span(
+    tracer: Tracer,
+    name: str,
+    traceparent: str | None,
+    attributes: Mapping[str, AttributeValue] | None = None,
+) -> Iterator[Span]:
+    """A CONSUMER span for applying one event, child of the span that published it.
+
+    Pass the message's `traceparent` header (the relay's PRODUCER span) or, when a message came
+    without headers, the envelope's `traceparent` attribute. An exception escaping the block is
+    recorded on the span and marks it as an error.
+    """
+    with _messaging_span(tracer, name, traceparent, SpanKind.CONSUMER, "process", attributes) as span:
+        yield span
+
+
+@contextmanager
+def producer_span(
+    tracer: Tracer,
+    name: str,
+    traceparent: str | None,
+    attributes: Mapping[str, AttributeValue] | None = None,
+) -> Iterator[Span]:
+    """A PRODUCER span for the relay publishing one outbox row, child of the row's stored
+    `traceparent` (the request that made the change).
+
+    Inside the block, `inject_headers(headers)` puts this span's traceparent into the NATS
+    headers, so consumers become its children.
+    """
+    with _messaging_span(tracer, name, traceparent, SpanKind.PRODUCER, "publish", attributes) as span:
+        yield span

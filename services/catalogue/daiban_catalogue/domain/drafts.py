@@ -1,0 +1,37 @@
+"""Drafts: the content an administrator submits and edits before it becomes a version."""
+
+from __future__ import annotations
+
+from daiban_common.contracts.catalogue import ItemContent, ItemVersionData
+
+_CONTENT_FIELDS = tuple(ItemContent.model_fields)
+
+
+class ItemDraft(ItemContent):
+    """Everything an item version holds except what is derived (pinyin) or set on publishing.
+
+    Cross-field rules live in `rules.validate_draft`, not here, so that one submission reports
+    every problem at once in Chinese rather than stopping at pydantic's first complaint.
+    """
+
+
+def content_fields() -> tuple[str, ...]:
+    """Names of the fields that make up an item's content (what "unchanged" is judged on)."""
+    return _CONTENT_FIELDS
+
+
+def draft_from_version(version: ItemVersionData) -> ItemDraft:
+    """The content of a version as a new draft: the only way to edit a published item."""
+    return ItemDraft(**{name: getattr(version, name) for name in _CONTENT_FIELDS})
+
+
+def same_content(a: ItemContent, b: ItemContent) -> bool:
+    return all(getattr(a, name) == getattr(b, name) for name in _CONTENT_FIELDS)
+
+
+def implementation_code_for(base_code: str, implementing_org: str, sequence: int = 1) -> str:
+    """`XK-00105-001` implemented by `370285000000` -> `XK-00105-001-370285000000-01`.
+
+    The sequence tells apart several implementations of one base item by the same org unit.
+    """
+    return f"{base_code}-{implementing_org}-{sequence:02d}"

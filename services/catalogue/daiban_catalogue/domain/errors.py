@@ -1,0 +1,39 @@
+"""Domain errors: what was wrong, field by field, in words a clerk can act on.
+
+Not tied to HTTP: the API layer maps `InvalidDraft` to a 422 problem and `VersionConflict` to a
+409, each violation becoming one entry of `errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+
+class Violation(NamedTuple):
+    """One broken rule: a field path (`materials[2].copies`) and a Chinese message."""
+
+    field: str
+    message: str
+
+
+class CatalogueError(Exception):
+    """Base of the catalogue's domain errors; carries every violation found, not just the first."""
+
+    def __init__(self, violations: Iterable[Violation]) -> None:
+        self.violations: tuple[Violation, ...] = tuple(violations)
+        if not self.violations:
+            raise ValueError("a catalogue error needs at least one violation")
+        super().__init__("；".join(f"{v.field}: {v.message}" for v in self.violations))
+
+    @property
+    def fields(self) -> set[str]:
+        return {v.field for v in self.violations}
+
+
+class InvalidDraft(CatalogueError):
+    """The submitted content breaks the catalogue's rules."""
+
+
+class VersionConflict(CatalogueError):
+    """The request conflicts with the item's current state (unchanged draft, retired item ...)."""
