@@ -1,5 +1,5 @@
 """Wire contracts: every event payload, defined once and shared by all services."""
 
-from daiban_common.contracts import catalogue
+from daiban_common.contracts import case, catalogue, routing
 
-__all__ = ["catalogue"]
+__all__ = ["case", "catalogue", "routing"]

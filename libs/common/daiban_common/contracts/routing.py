@@ -1,0 +1,161 @@
+"""Events routing produces: moves between tiers, assignment, decisions, pauses, supervision."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+
+from daiban_common.contracts.case import CaseSummary, FlagLevel, MaterialIssue, Outcome, StaffRef
+from daiban_common.contracts.catalogue import SpecialProcedure
+from daiban_common.events import EventData, event_type
+
+
+@event_type("daiban.case.forwarded.v1")
+class CaseForwarded(EventData):
+    """Addressed to the receiving org: the case moves one hop up towards the deciding tier."""
+
+    case: CaseSummary
+    from_org: str
+    to_org: str
+    hop: int = Field(ge=1)
+    forwarded_at: datetime
+
+
+@event_type("daiban.case.received.v1")
+class CaseReceived(EventData):
+    case_number: str
+    accepting_org: str
+    from_org: str
+    to_org: str
+    hop: int
+    received_at: datetime
+    received_by: str = "system"
+
+
+@event_type("daiban.case.assigned.v1")
+class CaseAssigned(EventData):
+    case_number: str
+    accepting_org: str
+    org: str
+    task_id: str
+    department: str
+    window: str | None
+    staff_id: str | None = Field(description="None when the task waits in the window's queue")
+    post: str = Field(description="a | b | queue")
+    due_date: date
+    assigned_at: datetime
+
+
+@event_type("daiban.case.decided.v1")
+class CaseDecided(EventData):
+    case_number: str
+    accepting_org: str
+    org: str = Field(description="The deciding org unit")
+    outcome: Outcome
+    result: str | None = None
+    reasons: tuple[str, ...] = ()
+    legal_basis: tuple[str, ...] = ()
+    decided_by: StaffRef
+    decided_at: datetime
+    due_date: date
+    on_time: bool
+
+
+@event_type("daiban.case.supplement_requested.v1")
+class SupplementRequested(EventData):
+    case_number: str
+    accepting_org: str
+    org: str
+    issues: tuple[MaterialIssue, ...]
+    requested_by: StaffRef
+    requested_at: datetime
+
+
+@event_type("daiban.case.paused.v1")
+class CasePaused(EventData):
+    case_number: str
+    accepting_org: str
+    org: str
+    procedure: SpecialProcedure | None = Field(description="None for a supplement pause")
+    reason: str
+    expected_working_days: int
+    paused_at: datetime
+
+
+@event_type("daiban.case.resumed.v1")
+class CaseResumed(EventData):
+    case_number: str
+    accepting_org: str
+    org: str
+    resumed_at: datetime
+    due_date: date = Field(description="The deadline after the pause is taken out")
+
+
+@event_type("daiban.case.extended.v1")
+class CaseExtended(EventData):
+    case_number: str
+    accepting_org: str
+    org: str
+    extra_working_days: int
+    reason: str
+    approved_by: StaffRef
+    due_date: date
+
+
+@event_type("daiban.case.escalated.v1")
+class CaseEscalated(EventData):
+    """An item decided above the county: the centre carries the procedure for the citizen."""
+
+    case_number: str
+    accepting_org: str
+    org: str
+    authority: str
+    follow_up_date: date
+    escalated_at: datetime
+
+
+@event_type("daiban.case.returned_down.v1")
+class CaseReturnedDown(EventData):
+    """Addressed to the receiving org: the decision moves one hop down towards the citizen."""
+
+    case_number: str
+    accepting_org: str
+    from_org: str
+    to_org: str
+    outcome: Outcome
+    result: str | None = None
+    reasons: tuple[str, ...] = ()
+    returned_at: datetime
+
+
+@event_type("daiban.case.ready_for_handover.v1")
+class CaseReadyForHandover(EventData):
+    case_number: str
+    accepting_org: str
+    outcome: Outcome
+    result: str | None = None
+    reasons: tuple[str, ...] = ()
+    legal_basis: tuple[str, ...] = ()
+    deciding_org: str
+    ready_at: datetime
+
+
+@event_type("daiban.supervision.flag_raised.v1")
+class SupervisionFlagRaised(EventData):
+    case_number: str
+    accepting_org: str
+    org: str
+    level: FlagLevel
+    reason: str
+    due_date: date
+    raised_at: datetime
+
+
+@event_type("daiban.supervision.flag_cleared.v1")
+class SupervisionFlagCleared(EventData):
+    case_number: str
+    accepting_org: str
+    org: str
+    level: FlagLevel
+    cleared_at: datetime
