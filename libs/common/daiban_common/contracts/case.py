@@ -143,6 +143,21 @@ class CaseSupplemented(EventData):
     recorded_by: StaffRef
 
 
+@event_type("daiban.case.deficiencies_supplied.v1")
+class DeficienciesSupplied(EventData):
+    """Materials accepted missing (容缺受理) were brought in by their promised date or later.
+
+    Not a `CaseSupplemented`: no supplement was requested and no clock was paused for them, so
+    routing has nothing to resume; supervision and audit may count them.
+    """
+
+    case_number: str
+    accepting_org: str
+    material_codes: tuple[str, ...]
+    supplied_at: datetime
+    recorded_by: StaffRef
+
+
 class HandoverMethod(StrEnum):
     in_person = "in_person"
     mail = "mail"

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import Field
 
 from daiban_common.contracts.case import CaseSummary, FlagLevel, MaterialIssue, Outcome, StaffRef
 from daiban_common.contracts.catalogue import SpecialProcedure
 from daiban_common.events import EventData, event_type
+
+
+class HopDirection(StrEnum):
+    """Which way a hop moves a case: up towards the deciding tier, down back to the citizen."""
+
+    up = "up"
+    down = "down"
 
 
 @event_type("daiban.case.forwarded.v1")
@@ -31,6 +39,8 @@ class CaseReceived(EventData):
     hop: int
     received_at: datetime
     received_by: str = "system"
+    # Added after v1 shipped, with a default so that older producers stay valid.
+    direction: HopDirection = HopDirection.up
 
 
 @event_type("daiban.case.assigned.v1")
@@ -127,6 +137,11 @@ class CaseReturnedDown(EventData):
     result: str | None = None
     reasons: tuple[str, ...] = ()
     returned_at: datetime
+    # Added after v1 shipped, with defaults: the point where the citizen applied may sit on another
+    # node that never saw the decision, and needs these to tell the citizen everything.
+    hop: int = Field(default=1, ge=1)
+    legal_basis: tuple[str, ...] = ()
+    deciding_org: str | None = None
 
 
 @event_type("daiban.case.ready_for_handover.v1")
@@ -159,3 +174,29 @@ class SupervisionFlagCleared(EventData):
     org: str
     level: FlagLevel
     cleared_at: datetime
+
+
+@event_type("daiban.supervision.alert_raised.v1")
+class SupervisorAlerted(EventData):
+    """A task nobody can take (no window, or neither A nor B post on duty) waits in a queue."""
+
+    case_number: str
+    accepting_org: str
+    org: str
+    task_id: str
+    department: str
+    window: str | None
+    reason: str
+    raised_at: datetime
+
+
+@event_type("daiban.case.home_visit_booked.v1")
+class HomeVisitBooked(EventData):
+    """An agent will visit the citizen at home (上门服务): the case is handled by home visit."""
+
+    case_number: str
+    accepting_org: str
+    visit_date: date
+    note: str = ""
+    booked_by: StaffRef
+    booked_at: datetime
