@@ -1,5 +1,7 @@
 """Composition root of the catalogue service."""
 
+from daiban_catalogue.api import routers
+from daiban_catalogue.seed import seed_demo_catalogue
 from daiban_common.migrations import migrations_dir
 from daiban_common.service import ServiceSpec
 
@@ -10,5 +12,10 @@ SERVICE = ServiceSpec(
         "The item catalogue: materials, legal basis, time limits, fees, handling level, versions, delegation."
     ),
     migrations=migrations_dir(__file__),
-    routers=lambda runtime: [],
+    routers=routers,
+    seed=seed_demo_catalogue,
+    openapi_tags=[
+        {"name": "items", "description": "事项目录：检索（中文、拼音、首字母）、版本、下放、废止"},
+        {"name": "reports", "description": "便民服务手册与审批改革成效统计"},
+    ],
 )

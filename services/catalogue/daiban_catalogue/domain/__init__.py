@@ -6,14 +6,22 @@ from daiban_catalogue.domain.drafts import (
     ItemDraft,
     content_fields,
     draft_from_version,
+    identity_changes,
     implementation_code_for,
+    merge_patch,
     same_content,
 )
 from daiban_catalogue.domain.errors import CatalogueError, InvalidDraft, VersionConflict, Violation
 from daiban_catalogue.domain.rules import deciding_tier, ensure_valid, validate_draft
 from daiban_catalogue.domain.search import derive_search_keys, matches_query, normalise, search_texts
 from daiban_catalogue.domain.stats import ReformStats, describe_reform, percent, reform_stats
-from daiban_catalogue.domain.versions import delegate, publish, refuse_version_edit, retire
+from daiban_catalogue.domain.versions import (
+    delegate,
+    ensure_not_retroactive,
+    publish,
+    refuse_version_edit,
+    retire,
+)
 
 __all__ = [
     "CatalogueError",
@@ -31,9 +39,12 @@ __all__ = [
     "describe_reform",
     "diff",
     "draft_from_version",
+    "ensure_not_retroactive",
     "ensure_valid",
+    "identity_changes",
     "implementation_code_for",
     "matches_query",
+    "merge_patch",
     "normalise",
     "percent",
     "publish",

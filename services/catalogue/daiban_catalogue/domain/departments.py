@@ -22,5 +22,5 @@ class Department(BaseModel):
     @model_validator(mode="after")
     def _tier_matches_code(self) -> Department:
         if department_tier(self.code) is not self.tier:
-            raise ValueError(f"部门{self.code}的层级应为{department_tier(self.code).value}")
+            raise ValueError(f"部门{self.code}的层级应为{department_tier(self.code).label}")
         return self

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from daiban_catalogue.domain.errors import Violation
 from daiban_common.contracts.catalogue import ItemContent, ItemVersionData
 
 _CONTENT_FIELDS = tuple(ItemContent.model_fields)
@@ -35,3 +38,28 @@ def implementation_code_for(base_code: str, implementing_org: str, sequence: int
     The sequence tells apart several implementations of one base item by the same org unit.
     """
     return f"{base_code}-{implementing_org}-{sequence:02d}"
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch: objects merge key by key, null removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+IDENTITY_FIELDS = ("implementation_code", "base_code", "implementing_org")
+
+
+def identity_changes(before: ItemContent, after: ItemContent) -> list[Violation]:
+    """An item's codes are its identity: a different code is a different item, created anew."""
+    return [
+        Violation(name, "事项编码、实施区划和实施编码不能修改；如需变更，请新建事项并废止本事项")
+        for name in IDENTITY_FIELDS
+        if getattr(before, name) != getattr(after, name)
+    ]

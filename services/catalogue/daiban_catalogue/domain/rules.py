@@ -32,6 +32,12 @@ _URL_RE = re.compile(r"^https?://\S+$")
 
 # The network's own tiers: points exist at these, not above the county.
 ACCEPTING_TIERS = (Tier.village, Tier.township, Tier.county)
+# Upper bounds far beyond any real item. They keep absurd numbers out of the versions that
+# replicas store in fixed-size columns and of the sums reported in reform statistics.
+MAX_WORKING_DAYS = 3650
+MAX_COPIES = 99
+MAX_HALL_VISITS = 20
+MAX_FEE_FEN = 10**12
 
 
 def validate_draft(
@@ -146,6 +152,10 @@ def _time_limits(draft: ItemContent) -> Iterator[Violation]:
         yield Violation("promised_working_days", "承诺时限不能为负数")
     elif promised > statutory >= 0:
         yield Violation("promised_working_days", "承诺时限不能超过法定时限")
+    if statutory > MAX_WORKING_DAYS:
+        yield Violation("statutory_working_days", f"法定时限不能超过{MAX_WORKING_DAYS}个工作日")
+    if promised > MAX_WORKING_DAYS:
+        yield Violation("promised_working_days", f"承诺时限不能超过{MAX_WORKING_DAYS}个工作日")
     if immediate and promised > 0:
         yield Violation("promised_working_days", "即办件的承诺时限必须为0")
     if not immediate and promised == 0:
@@ -157,10 +167,15 @@ def _time_limits(draft: ItemContent) -> Iterator[Violation]:
         if limit.procedure in seen:
             yield Violation(f"special_procedures[{i}].procedure", f"特别程序重复：{limit.procedure.label}")
         seen.add(limit.procedure)
+        days_field = f"special_procedures[{i}].max_working_days"
         if limit.max_working_days < 1:
-            yield Violation(f"special_procedures[{i}].max_working_days", "特别程序的时限至少为1个工作日")
+            yield Violation(days_field, "特别程序的时限至少为1个工作日")
+        elif limit.max_working_days > MAX_WORKING_DAYS:
+            yield Violation(days_field, f"特别程序的时限不能超过{MAX_WORKING_DAYS}个工作日")
     if draft.hall_visits_required < 0:
         yield Violation("hall_visits_required", "到现场次数不能为负数")
+    elif draft.hall_visits_required > MAX_HALL_VISITS:
+        yield Violation("hall_visits_required", f"到现场次数不能超过{MAX_HALL_VISITS}次")
 
 
 def _basis_and_conditions(draft: ItemContent) -> Iterator[Violation]:
@@ -190,6 +205,8 @@ def _materials(draft: ItemContent) -> Iterator[Violation]:
             yield Violation(f"{field}.name", "材料名称不能为空")
         if material.copies < 1:
             yield Violation(f"{field}.copies", "份数至少为1")
+        elif material.copies > MAX_COPIES:
+            yield Violation(f"{field}.copies", f"份数不能超过{MAX_COPIES}")
         if material.core and material.deficiency_allowed:
             yield Violation(f"{field}.deficiency_allowed", "核心材料不能容缺")
         has_condition = bool((material.condition or "").strip())
@@ -209,6 +226,8 @@ def _fee(draft: ItemContent) -> Iterator[Violation]:
         yield Violation("fee.amount_fen", "免费事项的收费金额必须为0")
     if not fee.free and fee.amount_fen <= 0:
         yield Violation("fee.amount_fen", "收费事项的金额必须大于0")
+    if fee.amount_fen > MAX_FEE_FEN:
+        yield Violation("fee.amount_fen", "收费金额超出允许范围")
     if not fee.free and not (fee.basis or "").strip():
         yield Violation("fee.basis", "收费事项须写明收费依据")
 

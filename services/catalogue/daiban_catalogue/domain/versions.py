@@ -123,6 +123,15 @@ def retire(current: ItemVersionData, *, reason: str, effective_date: date, now: 
     )
 
 
+def ensure_not_retroactive(effective_date: date, today: date) -> None:
+    """A new version takes effect today or later: what was in force yesterday stays as it was.
+
+    The demo history replays past versions through `publish` directly; requests go through here.
+    """
+    if effective_date < today:
+        raise InvalidDraft([Violation("effective_date", f"生效日期不能早于今天（{today.isoformat()}）")])
+
+
 def refuse_version_edit(version: ItemVersionData) -> NoReturn:
     """Published versions are immutable: editing one is a conflict, never a silent update."""
     raise VersionConflict(

@@ -1,0 +1,145 @@
+"""HTTP plumbing shared by the catalogue's routes: errors, who may write, ETags, request keys."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from daiban_catalogue.domain import InvalidDraft, VersionConflict
+from daiban_catalogue.idempotency import Once, fingerprint
+from daiban_common.auth import Principal, Role, require_roles
+from daiban_common.deps import RuntimeDep
+from daiban_common.errors import Conflict, FieldError, Forbidden, InvalidInput
+from daiban_common.orgcodes import InvalidOrgCode, OrgCode, Tier
+
+JSON = "application/json"
+HTML = "text/html; charset=utf-8"
+
+
+class CatalogueRoute(APIRoute):
+    """Turns the domain's errors into problem+json: 422 for a broken rule, 409 for a conflict."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def translate(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except InvalidDraft as exc:
+                errors = [FieldError(v.field, v.message) for v in exc.violations]
+                raise InvalidInput("事项内容不符合规则，请按错误提示逐项修改", errors=errors) from None
+            except VersionConflict as exc:
+                errors = [FieldError(v.field, v.message) for v in exc.violations]
+                detail = "；".join(v.message for v in exc.violations)
+                raise Conflict(detail, errors=errors, type="/problems/catalogue-conflict") from None
+
+        return translate
+
+
+async def county_admin(
+    principal: Annotated[Principal, Depends(require_roles(Role.admin))], runtime: RuntimeDep
+) -> Principal:
+    """The catalogue is kept at the county node, by the county's administrators."""
+    node = runtime.node_org
+    if node.tier is not Tier.county:
+        raise Forbidden("本节点的事项目录是只读副本，请到县级节点维护")
+    if principal.org != node.value:
+        raise Forbidden("事项目录只能由县级管理员维护")
+    return principal
+
+
+CountyAdmin = Annotated[Principal, Depends(county_admin)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retrying with the same key and body replays the first answer; another body is a 409.",
+    ),
+]
+
+
+def once(request: Request, principal: Principal, key: str | None, body: BaseModel | None) -> Once | None:
+    if key is None:
+        return None
+    payload = body.model_dump(mode="json") if body is not None else None
+    return Once(principal.sub, key, fingerprint(request.method, request.url.path, payload))
+
+
+def parse_org(raw: str, field: str) -> OrgCode:
+    """An org code from a query parameter; 422 naming the parameter if it is not one."""
+    try:
+        return OrgCode.parse(raw)
+    except InvalidOrgCode as exc:
+        raise InvalidInput.field(field, str(exc)) from None
+
+
+def ensure_storable(value: Any, path: str = "") -> None:
+    """Refuse text PostgreSQL cannot store (NUL, lone surrogates) with a 422 naming the field."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise InvalidInput.field(path or "body", "包含无法保存的字符（如空字符）")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            ensure_storable(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            ensure_storable(item, f"{path}[{i}]")
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if header is None:
+        return False
+    candidates = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+def conditional(request: Request, body: bytes, media_type: str = JSON, *, vary: bool = False) -> Response:
+    """The body with its ETag, or 304 when the client already has it (If-None-Match)."""
+    etag = etag_of(body)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if vary:
+        headers["Vary"] = "Accept"
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type=media_type, headers=headers)
+
+
+def json_body(model: BaseModel) -> bytes:
+    return model.model_dump_json().encode()
+
+
+def wants_html(request: Request) -> bool:
+    """Browsers ask for text/html first; API clients send application/json or */*."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept.split(",")[0]
+
+
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the errors a route can answer."""
+    descriptions = {
+        304: "Not modified (If-None-Match matched the ETag)",
+        401: "No valid bearer token",
+        403: "Not an administrator of the county",
+        404: "No such item or version",
+        409: "Conflicts with the item's current state, or the Idempotency-Key was used for another request",
+        413: "Body over 1 MiB",
+        422: "Invalid input; `errors` names each field",
+    }
+    return {
+        status: {"description": descriptions[status], **({} if status == 304 else PROBLEM)}
+        for status in statuses
+    }

@@ -1,0 +1,291 @@
+"""`/v1/items`: search and read (public), drafts, publishing, delegation, retirement (county admin)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from pydantic import AwareDatetime
+
+from daiban_catalogue import handlers, views
+from daiban_catalogue.api.http import (
+    CatalogueRoute,
+    CountyAdmin,
+    IdempotencyKey,
+    conditional,
+    ensure_storable,
+    json_body,
+    once,
+    parse_org,
+    problems,
+)
+from daiban_catalogue.commands import CreateDraft, DelegateItem, EditDraft, PublishDraft, RetireItem
+from daiban_catalogue.domain import ItemDraft, refuse_version_edit
+from daiban_catalogue.handlers import Catalogue
+from daiban_catalogue.idempotency import Stored
+from daiban_catalogue.queries import ItemFilter
+from daiban_catalogue.schemas import (
+    DelegateIn,
+    DiffOut,
+    DraftOut,
+    ItemOut,
+    PublishIn,
+    RetireIn,
+    VersionSummary,
+)
+from daiban_common.contracts.catalogue import (
+    DEPARTMENT_CODE_PATTERN,
+    IMPLEMENTATION_CODE_PATTERN,
+    HandlingLevel,
+    ItemKind,
+    ItemStatus,
+    ItemType,
+)
+from daiban_common.deps import UowDep
+from daiban_common.errors import InvalidInput
+from daiban_common.pagination import Page, PageParamsDep
+
+_INT32 = 2**31 - 1
+Code = Annotated[
+    str,
+    Path(
+        pattern=IMPLEMENTATION_CODE_PATTERN,
+        description="Implementation code, e.g. QR-00101-001-370285000000-01",
+        examples=["QR-00101-001-370285000000-01"],
+    ),
+]
+VersionNo = Annotated[int, Path(ge=1, le=_INT32, description="Version number, from 1")]
+
+
+def item_routes(catalogue: Catalogue) -> APIRouter:
+    router = APIRouter(prefix="/v1/items", tags=["items"], route_class=CatalogueRoute)
+
+    @router.get(
+        "",
+        summary="Search the catalogue (Chinese, pinyin, initials, keywords) and filter it",
+        response_model=Page[ItemOut],
+        responses=problems(304, 422),
+    )
+    async def search_items(
+        request: Request,
+        uow: UowDep,
+        page: PageParamsDep,
+        q: Annotated[str | None, Query(max_length=100, examples=["sfz"])] = None,
+        kind: ItemKind | None = None,
+        type: ItemType | None = None,
+        handling_level: HandlingLevel | None = None,
+        acceptable_at: Annotated[
+            str | None, Query(description="12-digit org code where the citizen applies")
+        ] = None,
+        department: Annotated[str | None, Query(pattern=DEPARTMENT_CODE_PATTERN)] = None,
+        online: bool | None = None,
+        status: Annotated[
+            ItemStatus | None, Query(description="Default: published; with updated_since: both")
+        ] = None,
+        updated_since: Annotated[
+            AwareDatetime | None, Query(description="For replicas: versions recorded after this time")
+        ] = None,
+    ) -> Response:
+        ensure_storable(q, "q")
+        if updated_since is not None:
+            try:
+                updated_since = updated_since.astimezone(UTC)
+            except OverflowError:
+                raise InvalidInput.field("updated_since", "时间超出范围") from None
+        f = ItemFilter(
+            q=q,
+            kind=kind,
+            type=type,
+            handling_level=handling_level,
+            acceptable_at=parse_org(acceptable_at, "acceptable_at") if acceptable_at else None,
+            department=department,
+            online=online,
+            status=status,
+            updated_since=updated_since,
+        )
+        return conditional(request, json_body(await views.search_items(uow, f, page)))
+
+    @router.get(
+        "/{code}",
+        summary="The current version of an item",
+        response_model=ItemOut,
+        responses=problems(304, 404, 422),
+    )
+    async def get_item(request: Request, code: Code, uow: UowDep) -> Response:
+        return conditional(request, json_body(await views.current_item(uow, code)))
+
+    @router.get(
+        "/{code}/versions",
+        summary="An item's published versions, oldest first",
+        response_model=Page[VersionSummary],
+        responses=problems(304, 404, 422),
+    )
+    async def list_versions(request: Request, code: Code, uow: UowDep, page: PageParamsDep) -> Response:
+        return conditional(request, json_body(await views.item_versions(uow, code, page)))
+
+    @router.get(
+        "/{code}/versions/{version}",
+        summary="One published version, as cases accepted under it keep it",
+        response_model=ItemOut,
+        responses=problems(304, 404, 422),
+    )
+    async def get_version(request: Request, code: Code, version: VersionNo, uow: UowDep) -> Response:
+        return conditional(request, json_body(await views.item_version(uow, code, version)))
+
+    @router.patch(
+        "/{code}/versions/{version}",
+        summary="Published versions cannot be edited (always 409; edit the draft and publish)",
+        responses=problems(401, 403, 404, 409, 422),
+    )
+    async def edit_version(code: Code, version: VersionNo, admin: CountyAdmin, uow: UowDep) -> None:
+        refuse_version_edit(await views.item_version(uow, code, version))
+
+    @router.get(
+        "/{code}/diff",
+        summary="Field-by-field changes between two versions",
+        response_model=DiffOut,
+        responses=problems(304, 404, 422),
+    )
+    async def diff_versions(
+        request: Request,
+        code: Code,
+        uow: UowDep,
+        start: Annotated[int | None, Query(alias="from", ge=1, le=_INT32)] = None,
+        end: Annotated[int | None, Query(alias="to", ge=1, le=_INT32)] = None,
+    ) -> Response:
+        return conditional(request, json_body(await views.version_diff(uow, code, start, end)))
+
+    @router.post(
+        "",
+        status_code=201,
+        summary="Create an item as a draft",
+        response_model=DraftOut,
+        responses=problems(401, 403, 409, 413, 422),
+    )
+    async def create_item(
+        request: Request,
+        draft: ItemDraft,
+        admin: CountyAdmin,
+        uow: UowDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response:
+        ensure_storable(draft.model_dump(mode="json"))
+        command = CreateDraft(draft=draft, actor=admin.sub, once=once(request, admin, idempotency_key, draft))
+        return await _written(uow, await handlers.create_draft(command, uow, catalogue))
+
+    @router.get(
+        "/{code}/draft",
+        summary="The draft being edited and how it differs from the current version",
+        response_model=DraftOut,
+        responses=problems(401, 403, 404, 422),
+    )
+    async def get_draft(code: Code, admin: CountyAdmin, uow: UowDep) -> DraftOut:
+        return await handlers.get_draft(code, uow)
+
+    @router.patch(
+        "/{code}",
+        summary="Edit the draft (JSON merge patch, RFC 7396); publish to make it a version",
+        response_model=DraftOut,
+        responses=problems(401, 403, 404, 413, 422),
+    )
+    async def edit_draft(
+        code: Code,
+        admin: CountyAdmin,
+        uow: UowDep,
+        patch: Annotated[dict[str, Any], Body(examples=[{"promised_working_days": 5}])],
+    ) -> DraftOut:
+        ensure_storable(patch)
+        return await handlers.edit_draft(EditDraft(code=code, patch=patch, actor=admin.sub), uow, catalogue)
+
+    @router.post(
+        "/{code}/publish",
+        status_code=201,
+        summary="Publish the draft as the next immutable version (emits item_published)",
+        response_model=ItemOut,
+        responses=problems(401, 403, 404, 409, 422),
+    )
+    async def publish_item(
+        request: Request,
+        code: Code,
+        admin: CountyAdmin,
+        uow: UowDep,
+        body: PublishIn | None = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response:
+        body = body or PublishIn()
+        ensure_storable(body.model_dump(mode="json"))
+        command = PublishDraft(
+            code=code,
+            effective_date=body.effective_date,
+            note=body.note,
+            actor=admin.sub,
+            once=once(request, admin, idempotency_key, body),
+        )
+        return await _written(uow, await handlers.publish_draft(command, uow, catalogue))
+
+    @router.post(
+        "/{code}/delegate",
+        status_code=201,
+        summary="Move the handling level down (下放) or back up (收回) as a new version",
+        response_model=ItemOut,
+        responses=problems(401, 403, 404, 409, 422),
+    )
+    async def delegate_item(
+        request: Request,
+        code: Code,
+        body: DelegateIn,
+        admin: CountyAdmin,
+        uow: UowDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response:
+        ensure_storable(body.model_dump(mode="json"))
+        command = DelegateItem(
+            code=code,
+            to_level=body.to_level,
+            departments=body.departments,
+            reason=body.reason,
+            effective_date=body.effective_date,
+            kind=body.kind,
+            deciding_authority=body.deciding_authority,
+            actor=admin.sub,
+            once=once(request, admin, idempotency_key, body),
+        )
+        return await _written(uow, await handlers.delegate_item(command, uow, catalogue))
+
+    @router.post(
+        "/{code}/retire",
+        status_code=201,
+        summary="Retire the item as a new version; accepted cases keep theirs",
+        response_model=ItemOut,
+        responses=problems(401, 403, 404, 409, 422),
+    )
+    async def retire_item(
+        request: Request,
+        code: Code,
+        body: RetireIn,
+        admin: CountyAdmin,
+        uow: UowDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response:
+        ensure_storable(body.model_dump(mode="json"))
+        command = RetireItem(
+            code=code,
+            reason=body.reason,
+            effective_date=body.effective_date,
+            actor=admin.sub,
+            once=once(request, admin, idempotency_key, body),
+        )
+        return await _written(uow, await handlers.retire_item(command, uow, catalogue))
+
+    return router
+
+
+async def _written(uow: UowDep, stored: Stored) -> Response:
+    model, location = await views.presented(uow, stored)
+    headers = {"Location": location}
+    if stored.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(
+        json_body(model), status_code=stored.status_code, media_type="application/json", headers=headers
+    )

@@ -1,0 +1,77 @@
+"""Public documents printed from the catalogue: the handbook of an org unit and reform statistics."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from daiban_catalogue import views
+from daiban_catalogue.api.http import (
+    HTML,
+    CatalogueRoute,
+    conditional,
+    json_body,
+    parse_org,
+    problems,
+    wants_html,
+)
+from daiban_catalogue.handbook_html import render_handbook
+from daiban_catalogue.handlers import Catalogue
+from daiban_catalogue.schemas import HandbookOut, ReformStatsOut
+from daiban_common.deps import UowDep
+from daiban_common.errors import NotFound
+
+OrgQuery = Annotated[
+    str, Query(description="12-digit code of the org unit", examples=["370285101000"], max_length=12)
+]
+
+
+def report_routes(catalogue: Catalogue) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["reports"], route_class=CatalogueRoute)
+
+    async def handbook(uow: UowDep, org: str) -> HandbookOut:
+        code = parse_org(org, "org")
+        if not any(code.value.startswith(prefix) for prefix in catalogue.prefixes):
+            raise NotFound("本目录不包含该区划单位")
+        return await views.handbook(uow, code)
+
+    @router.get(
+        "/handbook",
+        summary="The convenience handbook of an org unit (JSON, or HTML with Accept: text/html)",
+        response_model=HandbookOut,
+        responses={**problems(304, 404, 422), 200: {"content": {"text/html": {}}}},
+    )
+    async def get_handbook(request: Request, uow: UowDep, org: OrgQuery) -> Response:
+        book = await handbook(uow, org)
+        if wants_html(request):
+            return conditional(request, render_handbook(book).encode(), HTML, vary=True)
+        return conditional(request, json_body(book), vary=True)
+
+    @router.get(
+        "/handbook.html",
+        summary="The convenience handbook of an org unit, printable",
+        response_class=Response,
+        responses={**problems(304, 404, 422), 200: {"content": {"text/html": {}}}},
+    )
+    async def get_handbook_html(request: Request, uow: UowDep, org: OrgQuery) -> Response:
+        return conditional(request, render_handbook(await handbook(uow, org)).encode(), HTML)
+
+    @router.get(
+        "/reform-stats",
+        summary="Reform statistics: the catalogue in force on `to` against the one on `from`",
+        response_model=ReformStatsOut,
+        responses=problems(304, 422),
+    )
+    async def get_reform_stats(
+        request: Request,
+        uow: UowDep,
+        start: Annotated[date | None, Query(alias="from", description="Default: the first catalogue")] = None,
+        end: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
+    ) -> Response:
+        today = catalogue.today()
+        stats = await views.reform(uow, start, end or today, today)
+        return conditional(request, json_body(stats))
+
+    return router

@@ -1,0 +1,184 @@
+"""Drafts, publishing with its event, delegation and its reversal, diff, retirement, who may write."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from daiban_common.auth import Role
+from daiban_common.settings import Settings
+from tests.integration.catalogue.conftest import TOWNSHIP, bearer
+from tests.integration.catalogue.drafts import NEW_CODE, Replica, new_item
+from tests.servers import RunningService
+
+pytestmark = pytest.mark.integration
+
+ALLOWANCE = "JF-00405-001-370285000000-01"  # 80周岁以上老年人高龄津贴发放, county, 2 versions
+
+
+async def test_publish_emits_the_version_and_a_replica_sees_it(
+    catalogue: RunningService, settings: Settings, admin: dict[str, str]
+) -> None:
+    client = catalogue.client
+    created = await client.post("/v1/items", json=new_item(), headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == f"/v1/items/{NEW_CODE}/draft"
+    assert created.json()["status_label"] == "草稿（未发布）"
+    # A draft is not public.
+    assert (await client.get(f"/v1/items/{NEW_CODE}")).status_code == 404
+    assert (await client.get("/v1/items", params={"q": "长寿"})).json()["items"] == []
+
+    async with Replica(settings) as replica:
+        await replica.catch_up()
+        assert len(replica.items) == 41  # the seed published every demo version
+        assert NEW_CODE not in replica.items
+
+        published = await client.post(
+            f"/v1/items/{NEW_CODE}/publish", json={"note": "新增事项"}, headers=admin
+        )
+        assert published.status_code == 201, published.text
+        assert published.json()["version"] == 1
+        assert published.json()["name_initials"] == "90zsyslnrcsbtff"
+
+        edited = await client.patch(
+            f"/v1/items/{NEW_CODE}",
+            content=json.dumps({"promised_working_days": 5, "fee": {"basis": None}}),
+            headers={**admin, "content-type": "application/merge-patch+json"},
+        )
+        assert edited.status_code == 200, edited.text
+        assert edited.json()["pending_changes"] == [
+            {"field": "promised_working_days", "before": 10, "after": 5}
+        ]
+        before_second = datetime.now(UTC)
+        second = await client.post(f"/v1/items/{NEW_CODE}/publish", headers=admin)
+        assert second.status_code == 201, second.text
+        assert second.headers["location"] == f"/v1/items/{NEW_CODE}/versions/2"
+
+        await replica.catch_up()
+        seen = replica.items[NEW_CODE]
+        assert (seen.version, seen.promised_working_days, seen.previous_version) == (2, 5, 1)
+        envelope = replica.envelopes[-1]
+        assert envelope.type == "daiban.catalogue.item_published.v1"
+        assert (envelope.subject, envelope.org) == (NEW_CODE, "370285000000")
+        assert envelope.actor == "admin@370285000000"
+
+    found = (await client.get("/v1/items", params={"q": "changshou"})).json()["items"]
+    assert [(i["implementation_code"], i["version"]) for i in found] == [(NEW_CODE, 2)]
+    # Replicas catching up by time see it too.
+    since = (await client.get("/v1/items", params={"updated_since": before_second.isoformat()})).json()
+    assert [(i["implementation_code"], i["version"]) for i in since["items"]] == [(NEW_CODE, 2)]
+
+
+async def test_idempotency_key_replays_and_refuses_another_body(
+    catalogue: RunningService, admin: dict[str, str]
+) -> None:
+    client = catalogue.client
+    keyed = {**admin, "Idempotency-Key": "create-1"}
+    first = await client.post("/v1/items", json=new_item(), headers=keyed)
+    again = await client.post("/v1/items", json=new_item(), headers=keyed)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    other = await client.post("/v1/items", json=new_item(name="另一个事项"), headers=keyed)
+    assert other.status_code == 409
+    assert other.json()["type"] == "/problems/idempotency-key-reused"
+    # Without the key, a second create of the same code is a plain conflict on the code.
+    duplicate = await client.post("/v1/items", json=new_item(), headers=admin)
+    assert duplicate.status_code == 409
+    assert duplicate.json()["errors"][0]["field"] == "implementation_code"
+
+    publish_key = {**admin, "Idempotency-Key": "publish-1"}
+    one = await client.post(f"/v1/items/{NEW_CODE}/publish", json={}, headers=publish_key)
+    two = await client.post(f"/v1/items/{NEW_CODE}/publish", json={}, headers=publish_key)
+    assert one.status_code == two.status_code == 201
+    assert one.json()["version"] == two.json()["version"] == 1
+    versions = (await client.get(f"/v1/items/{NEW_CODE}/versions")).json()
+    assert [v["version"] for v in versions["items"]] == [1]
+
+
+async def test_delegation_and_its_reversal_are_versions_with_a_diff(
+    catalogue: RunningService, admin: dict[str, str]
+) -> None:
+    client = catalogue.client
+    down = await client.post(
+        f"/v1/items/{ALLOWANCE}/delegate",
+        json={
+            "to_level": "township",
+            "departments": {"lead": "township.civil_affairs"},
+            "reason": "依据赋权目录下放至镇（街道）",
+        },
+        headers=admin,
+    )
+    assert down.status_code == 201, down.text
+    moved = down.json()
+    assert (moved["version"], moved["handling_level"], moved["handling_level_label"]) == (
+        3,
+        "township",
+        "乡镇（街道）",
+    )
+    assert moved["delegation"]["from_level"] == "county"
+    assert moved["acceptable_tiers"] == ["village", "township"]
+    assert moved["where_decided"] == "乡镇（街道）镇（街道）民政办公室办理"
+
+    diff = (await client.get(f"/v1/items/{ALLOWANCE}/diff", params={"from": 2, "to": 3})).json()
+    fields = {change["field"]: change for change in diff["changes"]}
+    assert fields["handling_level"] == {"field": "handling_level", "before": "county", "after": "township"}
+    assert fields["departments.lead"]["after"] == "township.civil_affairs"
+    assert set(fields) == {"handling_level", "departments.lead", "acceptable_tiers"}
+    # Without parameters: the current version against the one before.
+    assert (await client.get(f"/v1/items/{ALLOWANCE}/diff")).json() == diff
+
+    up = await client.post(
+        f"/v1/items/{ALLOWANCE}/delegate",
+        json={
+            "to_level": "county",
+            "departments": {"lead": "county.civil_affairs"},
+            "reason": "收回县级办理",
+        },
+        headers=admin,
+    )
+    assert up.status_code == 201, up.text
+    assert (up.json()["version"], up.json()["handling_level"]) == (4, "county")
+    stats = (await client.get("/v1/reform-stats")).json()
+    moves = [(d["implementation_code"], d["direction"]) for d in stats["delegations"]]
+    assert (ALLOWANCE, "down") in moves and (ALLOWANCE, "up") in moves
+    history = (await client.get(f"/v1/items/{ALLOWANCE}/versions", params={"limit": 2})).json()
+    assert [v["version"] for v in history["items"]] == [1, 2]
+    rest = (
+        await client.get(f"/v1/items/{ALLOWANCE}/versions", params={"cursor": history["next_cursor"]})
+    ).json()
+    assert [v["version"] for v in rest["items"]] == [3, 4]
+    assert rest["items"][0]["delegation"]["reason"] == "依据赋权目录下放至镇（街道）"
+
+
+async def test_retired_items_leave_search_but_keep_their_versions(
+    catalogue: RunningService, admin: dict[str, str]
+) -> None:
+    client = catalogue.client
+    retired = await client.post(f"/v1/items/{ALLOWANCE}/retire", json={"reason": "并入新事项"}, headers=admin)
+    assert retired.status_code == 201, retired.text
+    assert (retired.json()["status"], retired.json()["status_label"]) == ("retired", "已废止")
+    assert (await client.get("/v1/items", params={"q": "高龄津贴"})).json()["items"] == []
+    listed = (await client.get("/v1/items", params={"q": "高龄津贴", "status": "retired"})).json()["items"]
+    assert [i["version"] for i in listed] == [3]
+    assert (await client.get(f"/v1/items/{ALLOWANCE}/versions/2")).json()["status"] == "published"
+    again = await client.post(f"/v1/items/{ALLOWANCE}/retire", json={"reason": "再次废止"}, headers=admin)
+    assert again.status_code == 409
+    assert again.json()["errors"][0]["field"] == "status"
+
+
+async def test_writes_need_a_county_admin(catalogue: RunningService, settings: Settings) -> None:
+    client = catalogue.client
+    path = f"/v1/items/{ALLOWANCE}/publish"
+    assert (await client.post("/v1/items", json=new_item())).status_code == 401
+    assert (await client.post(path, headers={"Authorization": "Bearer nonsense"})).status_code == 401
+    clerk = await client.post(path, headers=bearer(settings, Role.clerk))
+    assert clerk.status_code == 403
+    township_admin = await client.post(path, headers=bearer(settings, Role.admin, TOWNSHIP))
+    assert township_admin.status_code == 403
+    assert township_admin.headers["content-type"].startswith("application/problem+json")
+    assert (
+        await client.get(f"/v1/items/{ALLOWANCE}/draft", headers=bearer(settings, Role.clerk))
+    ).status_code == 403
