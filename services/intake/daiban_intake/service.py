@@ -2,11 +2,19 @@
 
 from daiban_common.migrations import migrations_dir
 from daiban_common.service import ServiceSpec
+from daiban_intake.api.public import public_routes
+from daiban_intake.api.staff import staff_routes
+from daiban_intake.consumers import subscriptions
 
 SERVICE = ServiceSpec(
     name="intake",
     title="daiban 受理 intake",
     description="Acceptance, one-time notices, receipts, public progress, handover, evaluations.",
     migrations=migrations_dir(__file__),
-    routers=lambda runtime: [],
+    routers=lambda runtime: [*staff_routes(runtime), *public_routes(runtime)],
+    subscriptions=subscriptions,
+    openapi_tags=[
+        {"name": "staff", "description": "窗口工作人员与代办员"},
+        {"name": "public", "description": "群众（无需登录）"},
+    ],
 )

@@ -1,0 +1,71 @@
+"""Public routes (no token needed): progress by number and query code, evaluations, complaints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from daiban_common.auth import OptionalPrincipal
+from daiban_common.deps import RuntimeDep, UowDep
+from daiban_common.runtime import ServiceRuntime
+from daiban_intake import queries
+from daiban_intake.api.http import OptionalIdempotencyKey, once, problems, respond
+from daiban_intake.commands import Evaluate, FileComplaint
+from daiban_intake.handlers.feedback import PUBLIC_ACTOR, evaluate, file_complaint
+from daiban_intake.schemas import ComplaintOut, EvaluationOut, ProgressOut
+
+
+def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
+    router = APIRouter(prefix="/v1", tags=["public"])
+
+    @router.get(
+        "/public/progress/{number}",
+        summary="办理进度查询（办件编号 + 查询码）",
+        response_model=ProgressOut,
+        responses=problems(404, 422),
+    )
+    async def progress(
+        number: str,
+        uow: UowDep,
+        code: Annotated[str, Query(min_length=1, max_length=16, description="查询码")],
+    ) -> ProgressOut:
+        async with uow:
+            return await queries.public_progress(uow.session, number, code)
+
+    @router.post(
+        "/public/evaluations",
+        status_code=201,
+        summary="好差评：送达后每件评价一次",
+        response_model=EvaluationOut,
+        responses=problems(404, 409, 422),
+    )
+    async def evaluations(body: Evaluate, uow: UowDep) -> Response:
+        return respond(await evaluate(body, uow=uow))
+
+    @router.post(
+        "/complaints",
+        status_code=201,
+        summary="投诉（办件、窗口或工作人员）",
+        response_model=ComplaintOut,
+        responses=problems(401, 404, 409, 422),
+    )
+    async def complaints(
+        body: FileComplaint,
+        request: Request,
+        principal: OptionalPrincipal,
+        uow: UowDep,
+        rt: RuntimeDep,
+        key: OptionalIdempotencyKey = None,
+    ) -> Response:
+        actor = principal.sub if principal is not None else PUBLIC_ACTOR
+        answer = await file_complaint(
+            body,
+            principal=principal,
+            node=rt.node_org,
+            once=once(request, actor, key, body) if key is not None else None,
+            uow=uow,
+        )
+        return respond(answer)
+
+    return [router]

@@ -1,0 +1,153 @@
+"""Routes for staff: acceptance, cases of the caller's subtree, receipts, notices, supplements, handover."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from daiban_common.auth import CurrentPrincipal
+from daiban_common.deps import RuntimeDep, UowDep
+from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.runtime import ServiceRuntime
+from daiban_intake import printing, queries
+from daiban_intake.api.http import Acceptor, IdempotencyKey, html, once, problems, respond, wants_html
+from daiban_intake.commands import AcceptApplication, HandOver, SupplyMaterials
+from daiban_intake.domain.progress import CaseStatus
+from daiban_intake.handlers.acceptance import Acceptor as AcceptingStaff
+from daiban_intake.handlers.acceptance import accept_application
+from daiban_intake.handlers.aftercare import hand_over, supply_materials
+from daiban_intake.schemas import (
+    AcceptanceOut,
+    CaseListItem,
+    CaseOut,
+    HandoverOut,
+    NoticeOut,
+    ReceiptOut,
+    SupplementOut,
+)
+
+_NOTICE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    422: {
+        "description": (
+            "一次性告知（type `/problems/one-time-notice`，列出全部缺少或不符的材料及告知书编号），"
+            "或其他输入错误（type `/problems/validation`）"
+        ),
+        "content": {"application/problem+json": {}},
+    }
+}
+
+
+def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
+    router = APIRouter(prefix="/v1", tags=["staff"])
+
+    @router.post(
+        "/applications",
+        status_code=201,
+        summary="受理申请：材料齐全则立案并出具回执，否则一次性告知",
+        response_model=AcceptanceOut,
+        responses={**problems(401, 403, 404, 409), **_NOTICE_RESPONSE},
+    )
+    async def accept(
+        body: AcceptApplication,
+        request: Request,
+        principal: Acceptor,
+        key: IdempotencyKey,
+        uow: UowDep,
+        rt: RuntimeDep,
+    ) -> Response:
+        acceptor = AcceptingStaff(principal=principal, node=rt.node_org, salt=rt.settings.resolved_pii_salt())
+        answer = await accept_application(
+            body,
+            acceptor=acceptor,
+            once=once(request, principal.sub, key, body),
+            instance=request.url.path,
+            uow=uow,
+        )
+        return respond(answer)
+
+    @router.get("/cases", summary="本辖区办件列表", responses=problems(401, 422))
+    async def list_cases(
+        principal: CurrentPrincipal,
+        page: PageParamsDep,
+        uow: UowDep,
+        org: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+        status: CaseStatus | None = None,
+        item: Annotated[str | None, Query(max_length=40)] = None,
+        from_: Annotated[date | None, Query(alias="from", description="受理日期起（含）")] = None,
+        to: Annotated[date | None, Query(description="受理日期止（含）")] = None,
+    ) -> Page[CaseListItem]:
+        filters = queries.CaseFilter(org=org, status=status, item=item, accepted_from=from_, accepted_to=to)
+        async with uow:
+            return await queries.list_cases(uow.session, principal, filters, page)
+
+    @router.get("/cases/{number}", summary="办件详情", response_model=CaseOut, responses=problems(401, 404))
+    async def get_case(number: str, principal: CurrentPrincipal, uow: UowDep) -> CaseOut:
+        async with uow:
+            return await queries.case_detail(uow.session, principal, number)
+
+    @router.get("/cases/{number}/receipt.html", summary="受理回执（打印）", response_class=Response)
+    async def receipt_page(number: str, principal: CurrentPrincipal, uow: UowDep) -> Response:
+        async with uow:
+            return html(printing.receipt_html(await queries.receipt(uow.session, principal, number)))
+
+    @router.get(
+        "/cases/{number}/receipt",
+        summary="受理回执（JSON；Accept: text/html 时为打印页）",
+        response_model=ReceiptOut,
+        responses=problems(401, 404),
+    )
+    async def receipt(number: str, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
+        async with uow:
+            found = await queries.receipt(uow.session, principal, number)
+        return html(printing.receipt_html(found)) if wants_html(request) else found
+
+    @router.get("/notices/{number}.html", summary="一次性告知书（打印）", response_class=Response)
+    async def notice_page(number: str, principal: CurrentPrincipal, uow: UowDep) -> Response:
+        async with uow:
+            return html(printing.notice_html(await queries.notice(uow.session, principal, number)))
+
+    @router.get(
+        "/notices/{number}", summary="一次性告知书", response_model=NoticeOut, responses=problems(401, 404)
+    )
+    async def notice(number: str, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
+        async with uow:
+            found = await queries.notice(uow.session, principal, number)
+        return html(printing.notice_html(found)) if wants_html(request) else found
+
+    @router.post(
+        "/cases/{number}/supplements",
+        status_code=201,
+        summary="补正材料或补交容缺材料",
+        response_model=SupplementOut,
+        responses=problems(401, 403, 404, 409, 422),
+    )
+    async def supplements(
+        number: str,
+        body: SupplyMaterials,
+        request: Request,
+        principal: Acceptor,
+        key: IdempotencyKey,
+        uow: UowDep,
+    ) -> Response:
+        answer = await supply_materials(
+            number, body, principal=principal, once=once(request, principal.sub, key, body), uow=uow
+        )
+        return respond(answer)
+
+    @router.post(
+        "/cases/{number}/handover",
+        summary="送达办理结果（当面核验身份或邮寄）",
+        response_model=HandoverOut,
+        responses=problems(401, 403, 404, 409, 422),
+    )
+    async def handover(
+        number: str, body: HandOver, request: Request, principal: Acceptor, key: IdempotencyKey, uow: UowDep
+    ) -> Response:
+        answer = await hand_over(
+            number, body, principal=principal, once=once(request, principal.sub, key, body), uow=uow
+        )
+        return respond(answer)
+
+    return [router]

@@ -1,0 +1,32 @@
+"""Which events intake applies: the catalogue's item versions, and routing's moves of its cases."""
+
+from __future__ import annotations
+
+from daiban_common.consumer import Subscription
+from daiban_common.contracts.catalogue import ItemPublished
+from daiban_common.runtime import ServiceRuntime
+from daiban_intake.domain.routing_events import ROUTING_EVENTS
+from daiban_intake.handlers.progress import progress_handler
+from daiban_intake.replica import record_version
+
+
+def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
+    # Items are published with the county as envelope org; cases move anywhere in the county, so
+    # the filter is the county's subtree and the handler skips cases accepted at other nodes.
+    county = runtime.node_org.county.value
+    apply_progress = progress_handler(runtime.node_org)
+    return [
+        Subscription(
+            name=runtime.durable_name("catalogue"),
+            filter_subjects=[runtime.subject_filter(county, "catalogue", "item_published")],
+            handlers={ItemPublished.event_type: record_version},
+        ),
+        Subscription(
+            name=runtime.durable_name("progress"),
+            filter_subjects=[
+                runtime.subject_filter(county, "case", "*"),
+                runtime.subject_filter(county, "supervision", "*"),
+            ],
+            handlers={event.event_type: apply_progress for event in ROUTING_EVENTS},
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Intake's rules as plain functions: no I/O, unit-tested without a database."""

@@ -1,0 +1,221 @@
+"""What citizens say afterwards: one rating per case (好差评), and complaints for the supervisors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from uuid6 import uuid7
+
+from daiban_common.auth import Principal
+from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
+from daiban_common.contracts.case import CaseEvaluated, ComplaintFiled, RectificationOpened
+from daiban_common.errors import Conflict, FieldError, InvalidInput, NotFound
+from daiban_common.orgcodes import InvalidOrgCode, OrgCode
+from daiban_common.uow import UnitOfWork
+from daiban_intake.commands import ComplaintTarget, Evaluate, FileComplaint
+from daiban_intake.domain.applicants import normalise_phone
+from daiban_intake.domain.feedback import (
+    INDICATORS,
+    LEVEL_LABELS,
+    mask_free_text,
+    opens_rectification,
+    rectification_due,
+)
+from daiban_intake.domain.progress import CaseStatus, Stage
+from daiban_intake.handlers.common import add_stage, public_case, visible_case
+from daiban_intake.idempotency import Answer, Once, remember, replay
+from daiban_intake.models import Case, Complaint, Evaluation, Rectification
+from daiban_intake.schemas import ComplaintOut, EvaluationOut
+
+PUBLIC_ACTOR = "public"
+
+
+def _check_scores(scores: dict[str, int]) -> None:
+    errors = [
+        FieldError(f"scores.{key}", f"未知的评价指标，可选：{'、'.join(INDICATORS)}")
+        for key in scores
+        if key not in INDICATORS
+    ]
+    errors += [
+        FieldError(f"scores.{key}", "评分应为1至5的整数")
+        for key, value in scores.items()
+        if not 1 <= value <= 5
+    ]
+    if errors:
+        raise InvalidInput(errors=errors)
+
+
+async def evaluate(command: Evaluate, *, uow: UnitOfWork, calendar: WorkCalendar | None = None) -> Answer:
+    """Once per case, after handover; a dissatisfied rating opens a rectification (15 working days)."""
+    now = datetime.now(UTC)
+    _check_scores(command.scores)
+    async with uow:
+        case = await public_case(uow.session, command.case_number, command.query_code, lock=True)
+        earlier = await uow.session.get(Evaluation, case.number)
+        if case.status == CaseStatus.evaluated.value or earlier is not None:
+            raise Conflict(
+                "该办件已评价，每件只能评价一次",
+                type="/problems/already-evaluated",
+                title="Already evaluated",
+            )
+        if case.status != CaseStatus.handed_over.value:
+            raise Conflict(
+                "办理结果送达后才能评价", type="/problems/not-handed-over", title="Not handed over yet"
+            )
+        uow.session.add(
+            Evaluation(
+                case_number=case.number,
+                level=command.level.value,
+                scores=command.scores,
+                comment=command.comment,
+                evaluated_at=now,
+            )
+        )
+        case.status = CaseStatus.evaluated.value
+        case.updated_at = now
+        add_stage(uow.session, case, Stage.evaluated, case.org, now)
+        uow.emit(
+            CaseEvaluated(
+                case_number=case.number,
+                accepting_org=case.org,
+                deciding_org=case.deciding_org,
+                level=command.level,
+                scores=command.scores,
+                has_comment=bool(command.comment),
+                evaluated_at=now,
+            ),
+            subject=case.number,
+            org=case.org,
+            actor=PUBLIC_ACTOR,
+        )
+        rectify = opens_rectification(command.level)
+        if rectify:
+            _open_rectification(case, command, now, calendar or default_calendar(), uow)
+        answer = Answer(
+            201,
+            EvaluationOut(
+                case_number=case.number,
+                level=command.level.value,
+                level_label=LEVEL_LABELS[command.level],
+                evaluated_at=now,
+                rectification_opened=rectify,
+            ).model_dump(mode="json"),
+        )
+        await uow.commit()
+    return answer
+
+
+def _open_rectification(
+    case: Case, command: Evaluate, now: datetime, calendar: WorkCalendar, uow: UnitOfWork
+) -> None:
+    # The unit that decided answers for the service; the accepting point if it decided itself.
+    org = case.deciding_org or case.org
+    reason = f"群众评价“{LEVEL_LABELS[command.level]}”"
+    if command.comment:
+        reason += f"：{mask_free_text(command.comment)}"
+    rectification = Rectification(
+        id=str(uuid7()),
+        case_number=case.number,
+        org=org,
+        reason=reason,
+        due_date=rectification_due(calendar, to_shanghai_date(now)),
+        opened_at=now,
+    )
+    uow.session.add(rectification)
+    uow.emit(
+        RectificationOpened(
+            rectification_id=rectification.id,
+            case_number=case.number,
+            org=org,
+            reason=reason,
+            due_date=rectification.due_date,
+            opened_at=now,
+        ),
+        subject=case.number,
+        org=org,
+        actor="system:intake",
+    )
+
+
+async def _target_org(
+    command: FileComplaint, principal: Principal | None, node: OrgCode, uow: UnitOfWork
+) -> str:
+    if command.target is ComplaintTarget.case:
+        if not command.case_number:
+            raise InvalidInput.field("case_number", "投诉办件须填写办件编号")
+        if principal is not None:
+            return (await visible_case(uow.session, command.case_number, principal)).org
+        if not command.query_code:
+            raise InvalidInput.field("query_code", "未登录投诉办件须填写查询码")
+        return (await public_case(uow.session, command.case_number, command.query_code)).org
+    errors = [
+        FieldError(name, "投诉窗口或工作人员须填写" + label)
+        for name, label, value in (
+            ("org", "所在单位", command.org),
+            ("target_ref", "窗口编号或工作人员", command.target_ref),
+        )
+        if not value
+    ]
+    if errors:
+        raise InvalidInput(errors=errors)
+    assert command.org is not None
+    try:
+        org = OrgCode.parse(command.org)
+    except InvalidOrgCode as exc:
+        raise InvalidInput.field("org", str(exc)) from None
+    if not org.is_within(node):
+        raise NotFound("该单位不在本节点服务范围内", errors=[FieldError("org", "不在本节点服务范围内")])
+    return org.value
+
+
+async def file_complaint(
+    command: FileComplaint, *, principal: Principal | None, node: OrgCode, once: Once | None, uow: UnitOfWork
+) -> Answer:
+    """A complaint against a case, a window or a person; the supervisors get an event."""
+    now = datetime.now(UTC)
+    phone = normalise_phone(command.contact_phone, "contact_phone") if command.contact_phone else None
+    actor = principal.sub if principal is not None else PUBLIC_ACTOR
+    async with uow:
+        stored = await replay(uow.session, once)
+        if stored is not None:
+            return stored
+        org = await _target_org(command, principal, node, uow)
+        complaint = Complaint(
+            id=str(uuid7()),
+            org=org,
+            target=command.target.value,
+            case_number=command.case_number if command.target is ComplaintTarget.case else None,
+            target_ref=command.target_ref,
+            summary=command.summary,
+            contact_phone=phone,
+            filed_by=actor,
+            filed_at=now,
+        )
+        uow.session.add(complaint)
+        uow.emit(
+            ComplaintFiled(
+                complaint_id=complaint.id,
+                org=org,
+                target=complaint.target,
+                case_number=complaint.case_number,
+                target_ref=complaint.target_ref,
+                summary=mask_free_text(command.summary),
+                filed_at=now,
+            ),
+            subject=complaint.case_number or complaint.id,
+            org=org,
+            actor=actor,
+        )
+        answer = Answer(
+            201,
+            ComplaintOut(
+                complaint_id=complaint.id,
+                org=org,
+                target=complaint.target,
+                filed_at=now,
+                message="投诉已登记，监察人员将及时核实处理并答复",
+            ).model_dump(mode="json"),
+        )
+        remember(uow.session, once, answer)
+        await uow.commit()
+    return answer

@@ -1,0 +1,72 @@
+"""Keeping each case current from routing's events (and supervision's flags)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlmodel import select
+
+from daiban_common.consumer import PermanentFailure
+from daiban_common.events import Envelope, EventData
+from daiban_common.orgcodes import InvalidOrgCode, OrgCode
+from daiban_common.uow import UnitOfWork
+from daiban_intake.domain.progress import CaseStatus, is_news, next_status
+from daiban_intake.domain.routing_events import case_of, progress_of
+from daiban_intake.handlers.common import add_stage
+from daiban_intake.models import Case
+
+_CLEARED = "supervision_flag_cleared"
+# Columns an event may set on the case; anything else in `updates` is a programming error.
+_UPDATABLE = frozenset(
+    {
+        "outcome",
+        "result",
+        "reasons",
+        "legal_basis",
+        "deciding_org",
+        "decided_at",
+        "pending_supplement",
+        "supervision_flag",
+    }
+)
+
+ProgressHandler = Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]
+
+
+def progress_handler(node: OrgCode) -> ProgressHandler:
+    """A consumer handler applying routing's events to the cases accepted within `node`'s subtree."""
+
+    async def apply(envelope: Envelope, payload: EventData, uow: UnitOfWork) -> None:
+        number, accepting_org = case_of(payload)
+        try:
+            accepted_here = OrgCode.parse(accepting_org).is_within(node)
+        except InvalidOrgCode as exc:
+            raise PermanentFailure(f"受理单位代码无效：{exc}") from None
+        if not accepted_here:
+            return  # another node's case: its own intake follows it
+        case = (await uow.session.exec(select(Case).where(Case.number == number).with_for_update())).first()
+        if case is None:
+            raise PermanentFailure(f"本节点没有办件{number}")
+        progress = progress_of(payload, event_time=envelope.time)
+        current = CaseStatus(case.status)
+        if not is_news(current, progress):
+            return
+        case.status = next_status(current, progress).value
+        if progress.holding_org is not None:
+            case.holding_org = progress.holding_org
+        if progress.due_date is not None:
+            case.due_date = progress.due_date
+        for column, value in progress.updates.items():
+            if column == _CLEARED:
+                if case.supervision_flag == value:
+                    case.supervision_flag = None
+            elif column in _UPDATABLE:
+                setattr(case, column, value)
+            else:
+                raise AssertionError(f"unexpected update of {column}")
+        if progress.stage is not None:
+            add_stage(uow.session, case, progress.stage, progress.org, progress.at, progress.note)
+        uow.session.add(case)
+
+    return apply

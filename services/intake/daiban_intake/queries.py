@@ -1,0 +1,83 @@
+"""Reads: each scoped to the caller's org subtree in SQL (staff) or opened by a query code (public)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from daiban_common.auth import Principal, can_see, subtree_clause
+from daiban_common.calendar import SHANGHAI
+from daiban_common.errors import InvalidInput, NotFound
+from daiban_common.orgcodes import InvalidOrgCode, OrgCode
+from daiban_common.pagination import Page, PageParams, after_clause, paginate
+from daiban_intake.domain.numbers import is_notice_number
+from daiban_intake.domain.progress import CaseStatus
+from daiban_intake.handlers.common import public_case, stages_of, visible_case
+from daiban_intake.models import Case, OneTimeNotice
+from daiban_intake.schemas import CaseListItem, CaseOut, NoticeOut, ProgressOut, ReceiptOut
+from daiban_intake.views import case_list_item, case_out, notice_out, progress_out, receipt_out
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    org: str | None = None
+    status: CaseStatus | None = None
+    item: str | None = None
+    accepted_from: date | None = None
+    accepted_to: date | None = None
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+
+
+async def list_cases(
+    session: AsyncSession, principal: Principal, filters: CaseFilter, page: PageParams
+) -> Page[CaseListItem]:
+    """Newest first; `from`/`to` are acceptance dates in Shanghai, both included."""
+    stmt = select(Case).where(subtree_clause(col(Case.org), principal.org))
+    if filters.org is not None:
+        try:
+            stmt = stmt.where(subtree_clause(col(Case.org), OrgCode.parse(filters.org)))
+        except InvalidOrgCode as exc:
+            raise InvalidInput.field("org", str(exc)) from None
+    if filters.status is not None:
+        stmt = stmt.where(Case.status == filters.status.value)
+    if filters.item is not None:
+        stmt = stmt.where(Case.item_code == filters.item)
+    if filters.accepted_from is not None:
+        stmt = stmt.where(col(Case.accepted_at) >= _start_of(filters.accepted_from))
+    if filters.accepted_to is not None:
+        stmt = stmt.where(col(Case.accepted_at) < _start_of(filters.accepted_to + timedelta(days=1)))
+    after = page.key(datetime, str)
+    if after is not None:
+        stmt = stmt.where(after_clause([col(Case.accepted_at), col(Case.number)], after, descending=True))
+    stmt = stmt.order_by(col(Case.accepted_at).desc(), col(Case.number).desc()).limit(page.limit + 1)
+    rows, next_cursor = paginate(
+        list((await session.exec(stmt)).all()), page.limit, key=lambda c: (c.accepted_at, c.number)
+    )
+    return Page(items=[case_list_item(c) for c in rows], next_cursor=next_cursor)
+
+
+async def case_detail(session: AsyncSession, principal: Principal, number: str) -> CaseOut:
+    case = await visible_case(session, number, principal)
+    return case_out(case, await stages_of(session, case))
+
+
+async def receipt(session: AsyncSession, principal: Principal, number: str) -> ReceiptOut:
+    return receipt_out(await visible_case(session, number, principal))
+
+
+async def public_progress(session: AsyncSession, number: str, query_code: str) -> ProgressOut:
+    case = await public_case(session, number, query_code)
+    return progress_out(case, await stages_of(session, case))
+
+
+async def notice(session: AsyncSession, principal: Principal, number: str) -> NoticeOut:
+    found = await session.get(OneTimeNotice, number) if is_notice_number(number) else None
+    if found is None or not can_see(principal, found.org):
+        raise NotFound("一次性告知书不存在")
+    return notice_out(found)

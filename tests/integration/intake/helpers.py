@@ -1,0 +1,141 @@
+"""Building items, tokens and applications for intake's integration tests, and talking to the bus."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import nats
+from sqlalchemy import select
+
+from daiban_common.auth import Role, issue_token
+from daiban_common.contracts.catalogue import (
+    ItemPublished,
+    ItemVersionData,
+)
+from daiban_common.events import Envelope, EventData, make_envelope
+from daiban_common.runtime import ServiceRuntime
+from daiban_common.settings import Settings
+from daiban_intake.models import ItemReplica
+from tests.servers import eventually
+from tests.unit.intake.items import (
+    APPLICANT_ID,
+    APPLICANT_NAME,
+    APPLICANT_PHONE,
+    COUNTY,
+    PROMISED_ITEM,
+    item,
+    materials,
+    resident_id,
+)
+
+__all__ = [
+    "APPLICANT_ID",
+    "APPLICANT_NAME",
+    "APPLICANT_PHONE",
+    "COUNTY",
+    "IMMEDIATE_ITEM",
+    "OTHER_TOWNSHIP",
+    "PROMISED_ITEM",
+    "TOWNSHIP",
+    "VILLAGE",
+    "application",
+    "bearer",
+    "complete_materials",
+    "emitted",
+    "item",
+    "keyed",
+    "materials",
+    "publish",
+    "publish_item",
+    "resident_id",
+]
+
+TOWNSHIP = "370285101000"
+VILLAGE = "370285101201"
+OTHER_TOWNSHIP = "370285102000"
+
+IMMEDIATE_ITEM = "QR-00400-001-370285000000-01"
+
+
+def bearer(
+    settings: Settings, role: Role = Role.agent, org: str = VILLAGE, name: str = "李代办"
+) -> dict[str, str]:
+    token = issue_token(settings, sub=f"{role.value}-{org}", role=role, org=org, name=name)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def keyed(headers: dict[str, str], key: str | None = None) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key or str(uuid.uuid4())}
+
+
+def complete_materials() -> list[dict[str, Any]]:
+    return [
+        {"code": "M01", "form": "original", "copies": 1},
+        {"code": "M02", "form": "copy", "copies": 2},
+        {"code": "M03", "form": "copy", "copies": 1},
+    ]
+
+
+def application(
+    *, item_code: str = PROMISED_ITEM, org: str = VILLAGE, channel: str = "agent", **overrides: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "item": item_code,
+        "org": org,
+        "channel": channel,
+        "applicant": {
+            "kind": "person",
+            "name": APPLICANT_NAME,
+            "id_number": APPLICANT_ID,
+            "phone": APPLICANT_PHONE,
+            "address": "莱西市水集街道某村12号",
+        },
+        "materials": complete_materials(),
+    }
+    body.update(overrides)
+    return body
+
+
+def subject_of(settings: Settings, envelope: Envelope) -> str:
+    return settings.subject_root + envelope.nats_subject.removeprefix("daiban")
+
+
+async def publish(
+    settings: Settings, payload: EventData, *, org: str, subject: str, actor: str = "test"
+) -> Envelope:
+    """Publish an event to the node's stream as another service (or node) would."""
+    envelope = make_envelope(payload, source="/daiban/test", subject=subject, org=org, actor=actor)
+    nc = await nats.connect(settings.nats_url)
+    try:
+        await nc.jetstream().publish(
+            subject_of(settings, envelope), envelope.to_bytes(), headers={"Nats-Msg-Id": envelope.id}
+        )
+    finally:
+        await nc.close()
+    return envelope
+
+
+async def publish_item(settings: Settings, runtime: ServiceRuntime, version: ItemVersionData) -> None:
+    """Feed intake's replica as the catalogue would, and wait until intake has recorded it."""
+    await publish(settings, ItemPublished(item=version), org=COUNTY, subject=version.implementation_code)
+
+    async def recorded() -> bool:
+        async with runtime.engine.connect() as conn:
+            row = await conn.scalar(
+                select(ItemReplica.version).where(  # type: ignore[call-overload]
+                    ItemReplica.implementation_code == version.implementation_code,
+                    ItemReplica.version == version.version,
+                )
+            )
+        return row is not None
+
+    await eventually(recorded)
+
+
+async def emitted(runtime: ServiceRuntime, type_name: str) -> list[Envelope]:
+    """Events intake wrote to its outbox (committed with the state they describe)."""
+    outbox = runtime.tables.outbox
+    async with runtime.engine.connect() as conn:
+        rows = (await conn.execute(select(outbox.c.envelope).where(outbox.c.type == type_name))).all()
+    return [Envelope.model_validate_json(row.envelope) for row in rows]

@@ -1,0 +1,111 @@
+"""Every kind of bad input is a clear 4xx problem+json naming the field; never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from daiban_common.auth import Role
+from daiban_common.contracts.catalogue import Tier
+from tests.integration.intake.conftest import Intake
+from tests.integration.intake.helpers import (
+    APPLICANT_ID,
+    OTHER_TOWNSHIP,
+    application,
+    bearer,
+    item,
+    keyed,
+    publish_item,
+)
+
+TOWNSHIP_ONLY = "XK-00105-001-370285000000-01"
+
+pytestmark = pytest.mark.integration
+
+PERSON = application()["applicant"]
+
+BAD_APPLICATIONS: list[tuple[str, dict[str, Any], int, str]] = [
+    ("unknown item", application(item_code="QR-09999-001-370285000000-01"), 422, "item"),
+    ("not acceptable at a village", application(item_code=TOWNSHIP_ONLY), 422, "org"),
+    ("org outside the caller's", application(org=OTHER_TOWNSHIP), 404, "org"),
+    ("not a division code", application(org="990285101201"), 422, "org"),
+    (
+        "bad check digit",
+        application(applicant={**PERSON, "id_number": APPLICANT_ID[:-1] + "0"}),
+        422,
+        "applicant.id_number",
+    ),
+    ("bad phone", application(applicant={**PERSON, "phone": "12345"}), 422, "applicant.phone"),
+    (
+        "bad credit code",
+        application(
+            applicant={
+                "kind": "organisation",
+                "name": "某合作社",
+                "credit_code": "91110000802100433A",
+                "legal_representative": "张三",
+            }
+        ),
+        422,
+        "applicant.credit_code",
+    ),
+    (
+        "material the item lacks",
+        application(materials=[{"code": "M99", "form": "copy", "copies": 1}]),
+        422,
+        "materials[0].code",
+    ),
+    (
+        "negative copies",
+        application(materials=[{"code": "M01", "form": "copy", "copies": -1}]),
+        422,
+        "materials[0].copies",
+    ),
+    (
+        "promise in the past",
+        application(deficiencies=[{"code": "M03", "due_date": "2020-01-01"}]),
+        422,
+        "deficiencies[0].due_date",
+    ),
+    ("unknown channel", application(channel="fax"), 422, "channel"),
+    ("online for an offline item", application(channel="online"), 422, "channel"),
+    ("NUL in a name", application(applicant={**PERSON, "name": "王\x00"}), 422, "applicant.name"),
+    ("unknown field", application(extra=1), 422, "extra"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "status", "field"), BAD_APPLICATIONS, ids=[b[0] for b in BAD_APPLICATIONS]
+)
+async def test_bad_applications(
+    intake: Intake, case: str, body: dict[str, Any], status: int, field: str
+) -> None:
+    await publish_item(
+        intake.settings, intake.runtime, item(TOWNSHIP_ONLY, acceptable_tiers=(Tier.township, Tier.county))
+    )
+    headers = keyed(bearer(intake.settings, Role.clerk, "370285101000"))
+    response = await intake.client.post("/v1/applications", json=body, headers=headers)
+    assert response.headers["content-type"].startswith("application/problem+json"), response.text
+    problem = response.json()
+    assert response.status_code == status, problem
+    assert field in {e["field"] for e in problem["errors"]}, problem
+    assert problem["detail"]
+
+
+async def test_county_org_is_outside_a_township_node(intake: Intake) -> None:
+    county_clerk = keyed(bearer(intake.settings, Role.clerk, "370285000000"))
+    body = application(org="370285000000", channel="window")
+    response = await intake.client.post("/v1/applications", json=body, headers=county_clerk)
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["field"] == "org"
+
+
+async def test_forbidden_role_and_missing_token(intake: Intake) -> None:
+    auditor = bearer(intake.settings, Role.auditor, "370285101000")
+    assert (
+        await intake.client.post("/v1/applications", json=application(), headers=keyed(auditor))
+    ).status_code == 403
+    assert (
+        await intake.client.post("/v1/applications", json=application(), headers=keyed({}))
+    ).status_code == 401

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from daiban_common.contracts.case import FlagLevel, Outcome, StaffRef
+from daiban_common.contracts.routing import (
+    CaseDecided,
+    CaseExtended,
+    CaseReceived,
+    HopDirection,
+    SupervisionFlagRaised,
+)
+from daiban_intake.domain.progress import CaseStatus, Stage, is_news, next_status
+from daiban_intake.domain.routing_events import case_of, progress_of
+
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+STAFF = StaffRef(staff_id="s", name="孙", org="370285101000")
+
+
+def _received(direction: HopDirection) -> CaseReceived:
+    return CaseReceived(
+        case_number="N",
+        accepting_org="370285101201",
+        from_org="370285101201",
+        to_org="370285101000",
+        hop=1,
+        received_at=NOW,
+        direction=direction,
+    )
+
+
+def test_status_only_moves_forward() -> None:
+    late_hop = progress_of(_received(HopDirection.up), event_time=NOW)
+    assert next_status(CaseStatus.decided, late_hop) is CaseStatus.decided
+    assert not is_news(CaseStatus.decided, late_hop)
+    assert next_status(CaseStatus.forwarded, late_hop) is CaseStatus.received
+
+
+def test_a_hop_received_on_the_way_down_is_part_of_returning_the_result() -> None:
+    progress = progress_of(_received(HopDirection.down), event_time=NOW)
+    assert progress.status is CaseStatus.returned_down
+    assert is_news(CaseStatus.returned_down, progress)
+
+
+def test_a_decision_records_its_outcome_and_the_deciding_unit() -> None:
+    event = CaseDecided(
+        case_number="N",
+        accepting_org="370285101201",
+        org="370285101000",
+        outcome=Outcome.refused,
+        reasons=("不符合条件",),
+        decided_by=STAFF,
+        decided_at=NOW,
+        due_date=date(2026, 3, 9),
+        on_time=True,
+    )
+    progress = progress_of(event, event_time=NOW)
+    assert progress.stage is Stage.refused and progress.status is CaseStatus.decided
+    assert progress.updates["deciding_org"] == "370285101000"
+    assert case_of(event) == ("N", "370285101201")
+
+
+def test_extensions_and_flags_change_dates_and_flags_but_not_the_status() -> None:
+    extended = CaseExtended(
+        case_number="N",
+        accepting_org="370285101201",
+        org="370285101000",
+        extra_working_days=5,
+        reason="需现场核查",
+        approved_by=STAFF,
+        due_date=date(2026, 3, 20),
+    )
+    progress = progress_of(extended, event_time=NOW)
+    assert progress.status is None and progress.due_date == date(2026, 3, 20) and progress.at == NOW
+    flag = SupervisionFlagRaised(
+        case_number="N",
+        accepting_org="370285101201",
+        org="370285101000",
+        level=FlagLevel.red,
+        reason="超期",
+        due_date=date(2026, 3, 1),
+        raised_at=NOW,
+    )
+    assert progress_of(flag, event_time=NOW).stage is None
