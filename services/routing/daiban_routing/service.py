@@ -1,7 +1,29 @@
 """Composition root of the routing service."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+
 from daiban_common.migrations import migrations_dir
+from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
+from daiban_routing.config import RoutingConfig
+from daiban_routing.consumers import subscriptions
+from daiban_routing.directory import api as directory_api
+from daiban_routing.directory.seed import seed
+from daiban_routing.supervision import api as supervision_api
+from daiban_routing.supervision.sweep import sweep_lifespan
+from daiban_routing.work import api as work_api
+
+
+def routers(runtime: ServiceRuntime) -> Sequence[APIRouter]:
+    config = RoutingConfig()
+    # The sweep rides on a router's lifespan, which FastAPI runs inside the service's own.
+    sweeper = APIRouter(lifespan=sweep_lifespan(runtime, config.policy, config.sweep_interval_seconds))
+    return [directory_api.router(), work_api.router(), supervision_api.router(config.policy), sweeper]
+
 
 SERVICE = ServiceSpec(
     name="routing",
@@ -11,5 +33,12 @@ SERVICE = ServiceSpec(
         "decisions, deadlines and supervision."
     ),
     migrations=migrations_dir(__file__),
-    routers=lambda runtime: [],
+    routers=routers,
+    subscriptions=subscriptions,
+    seed=seed,
+    openapi_tags=[
+        {"name": "directory", "description": "区划单位、服务场所、部门、窗口、工作人员与AB岗"},
+        {"name": "work", "description": "任务、决定、特别程序、延期与流转轨迹"},
+        {"name": "supervision", "description": "电子监察：黄牌、红牌"},
+    ],
 )

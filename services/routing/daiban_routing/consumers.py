@@ -1,0 +1,57 @@
+"""Which events routing applies: one durable consumer for the case events of this node's subtree.
+
+One consumer rather than one per type keeps a case's events in the order they were published
+(a forward is applied before the decision that follows it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from daiban_common.consumer import Handler, Subscription
+from daiban_common.contracts.case import CaseAccepted, CaseSupplemented
+from daiban_common.contracts.routing import CaseForwarded, CaseReceived, CaseReturnedDown
+from daiban_common.events import Envelope
+from daiban_common.runtime import ServiceRuntime
+from daiban_common.uow import UnitOfWork
+from daiban_routing.config import Hosting, RoutingConfig
+from daiban_routing.work.moving import (
+    on_case_accepted,
+    on_case_forwarded,
+    on_case_received,
+    on_case_returned_down,
+)
+from daiban_routing.work.pausing import on_case_supplemented
+
+_HANDLERS: dict[str, Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]] = {
+    CaseAccepted.event_type: on_case_accepted,
+    CaseForwarded.event_type: on_case_forwarded,
+    CaseReceived.event_type: on_case_received,
+    CaseReturnedDown.event_type: on_case_returned_down,
+    CaseSupplemented.event_type: on_case_supplemented,
+}
+
+
+def _only_hosted(hosting: Hosting, handler: Handler) -> Handler:
+    """Events about org units that run their own node are theirs to apply, not ours."""
+
+    async def apply(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        if hosting.hosts(envelope.org):
+            await handler(envelope, payload, uow)
+
+    return apply
+
+
+def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
+    config = RoutingConfig()
+    org = runtime.settings.org
+    hosting = Hosting(org, config.child_nodes)
+    events = ("accepted", "forwarded", "received", "returned_down", "supplemented")
+    return [
+        Subscription(
+            name=runtime.durable_name("cases"),
+            filter_subjects=[runtime.subject_filter(org, "case", event) for event in events],
+            handlers={name: _only_hosted(hosting, handler) for name, handler in _HANDLERS.items()},
+        )
+    ]

@@ -1,0 +1,1 @@
+"""The directory: org units and service points, departments, windows, staff and AB posts."""

@@ -1,0 +1,202 @@
+"""HTTP routes of the directory: translate requests into commands and queries, nothing more."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
+from daiban_common.deps import UowDep
+from daiban_common.errors import InvalidInput
+from daiban_common.pagination import Page, PageParamsDep
+from daiban_routing.directory import commands, queries
+from daiban_routing.directory.csv_import import ImportKind, import_rows
+from daiban_routing.directory.schemas import (
+    DepartmentIn,
+    DepartmentOut,
+    DepartmentUpdate,
+    DutyIn,
+    ImportResult,
+    OrgDetailOut,
+    OrgOut,
+    ServicePoint,
+    StaffIn,
+    StaffOut,
+    StaffUpdate,
+    WindowIn,
+    WindowOut,
+)
+from daiban_routing.models import Department, Staff, Window
+
+Editor = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin))]
+OrgQuery = Annotated[str | None, Query(description="12位区划代码，含其下级")]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "缺少或无效的身份令牌"},
+    403: {"description": "仅限监察人员、管理员修改"},
+    404: {"description": "不存在，或不在您的辖区内"},
+    409: {"description": "与现有记录冲突，或仍被引用"},
+    422: {"description": "输入有误"},
+}
+_CSV_BODY: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+async def _csv_text(request: Request) -> str:
+    try:
+        return (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput.field("body", "CSV须为UTF-8编码") from None
+
+
+def _created(response: Response, created: bool) -> None:
+    # The same POST again returns the existing record with 200, so retries are safe.
+    response.status_code = 201 if created else 200
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["directory"], responses=_ERRORS)
+
+    @api.get("/orgs", summary="区划单位列表")
+    async def list_orgs(
+        principal: CurrentPrincipal,
+        uow: UowDep,
+        page: PageParamsDep,
+        parent: OrgQuery = None,
+        tier: Annotated[str | None, Query(pattern="^(county|township|village)$")] = None,
+    ) -> Page[OrgOut]:
+        async with uow:
+            return await queries.list_orgs(uow.session, principal, page, parent=parent, tier=tier)
+
+    @api.get("/orgs/{code}", summary="区划单位详情（含服务场所与下级单位）")
+    async def org_detail(code: str, principal: CurrentPrincipal, uow: UowDep) -> OrgDetailOut:
+        async with uow:
+            return await queries.org_detail(uow.session, principal, code)
+
+    @api.put("/orgs/{code}/service-point", summary="修改服务场所（地址、电话、办公时间）")
+    async def service_point(code: str, body: ServicePoint, principal: Editor, uow: UowDep) -> OrgOut:
+        return await commands.set_service_point(uow, principal, code, body)
+
+    # ---- departments
+    @api.get("/departments", summary="部门列表")
+    async def list_departments(
+        principal: CurrentPrincipal,
+        uow: UowDep,
+        page: PageParamsDep,
+        org: OrgQuery = None,
+        code: str | None = None,
+    ) -> Page[DepartmentOut]:
+        async with uow:
+            return await queries.list_departments(uow.session, principal, page, org=org, code=code)
+
+    @api.post("/departments", status_code=201, summary="新增部门")
+    async def create_department(
+        body: DepartmentIn, principal: Editor, uow: UowDep, response: Response
+    ) -> DepartmentOut:
+        out, created = await commands.create_department(uow, principal, body)
+        _created(response, created)
+        return out
+
+    @api.post("/departments/import", summary="CSV导入部门（org,code,name）", openapi_extra=_CSV_BODY)
+    async def import_departments(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
+        return await import_rows(uow, principal, ImportKind.departments, await _csv_text(request))
+
+    @api.get("/departments/{id}", summary="部门详情")
+    async def get_department(id: str, principal: CurrentPrincipal, uow: UowDep) -> DepartmentOut:
+        async with uow:
+            return queries.department_out(await queries.visible(uow.session, principal, Department, id))
+
+    @api.put("/departments/{id}", summary="修改部门名称")
+    async def update_department(
+        id: str, body: DepartmentUpdate, principal: Editor, uow: UowDep
+    ) -> DepartmentOut:
+        return await commands.update_department(uow, principal, id, body)
+
+    @api.delete("/departments/{id}", status_code=204, summary="删除部门")
+    async def delete_department(id: str, principal: Editor, uow: UowDep) -> None:
+        await commands.delete_department(uow, principal, id)
+
+    # ---- windows
+    @api.get("/windows", summary="窗口列表")
+    async def list_windows(
+        principal: CurrentPrincipal,
+        uow: UowDep,
+        page: PageParamsDep,
+        org: OrgQuery = None,
+        department: str | None = None,
+    ) -> Page[WindowOut]:
+        async with uow:
+            return await queries.list_windows(uow.session, principal, page, org=org, department=department)
+
+    @api.post("/windows", status_code=201, summary="新增窗口（含A岗、B岗）")
+    async def create_window(body: WindowIn, principal: Editor, uow: UowDep, response: Response) -> WindowOut:
+        out, created = await commands.create_window(uow, principal, body)
+        _created(response, created)
+        return out
+
+    @api.post(
+        "/windows/import",
+        summary="CSV导入窗口（org,number,name,departments,a_post,b_post）",
+        openapi_extra=_CSV_BODY,
+    )
+    async def import_windows(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
+        return await import_rows(uow, principal, ImportKind.windows, await _csv_text(request))
+
+    @api.get("/windows/{id}", summary="窗口详情")
+    async def get_window(id: str, principal: CurrentPrincipal, uow: UowDep) -> WindowOut:
+        async with uow:
+            return queries.window_out(await queries.visible(uow.session, principal, Window, id))
+
+    @api.put("/windows/{id}", summary="修改窗口（办理部门、A岗、B岗）")
+    async def update_window(id: str, body: WindowIn, principal: Editor, uow: UowDep) -> WindowOut:
+        return await commands.update_window(uow, principal, id, body)
+
+    @api.delete("/windows/{id}", status_code=204, summary="删除窗口")
+    async def delete_window(id: str, principal: Editor, uow: UowDep) -> None:
+        await commands.delete_window(uow, principal, id)
+
+    # ---- staff
+    @api.get("/staff", summary="工作人员列表")
+    async def list_staff(
+        principal: CurrentPrincipal,
+        uow: UowDep,
+        page: PageParamsDep,
+        org: OrgQuery = None,
+        window: str | None = None,
+        role: Role | None = None,
+    ) -> Page[StaffOut]:
+        async with uow:
+            return await queries.list_staff(
+                uow.session, principal, page, org=org, window=window, role=role.value if role else None
+            )
+
+    @api.post("/staff", status_code=201, summary="新增工作人员")
+    async def create_staff(body: StaffIn, principal: Editor, uow: UowDep, response: Response) -> StaffOut:
+        out, created = await commands.create_staff(uow, principal, body)
+        _created(response, created)
+        return out
+
+    @api.post("/staff/import", summary="CSV导入工作人员（id,name,role,org,windows）", openapi_extra=_CSV_BODY)
+    async def import_staff(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
+        return await import_rows(uow, principal, ImportKind.staff, await _csv_text(request))
+
+    @api.get("/staff/{id}", summary="工作人员详情")
+    async def get_staff(id: str, principal: CurrentPrincipal, uow: UowDep) -> StaffOut:
+        async with uow:
+            return queries.staff_out(await queries.visible(uow.session, principal, Staff, id))
+
+    @api.put("/staff/{id}", summary="修改工作人员")
+    async def update_staff(id: str, body: StaffUpdate, principal: Editor, uow: UowDep) -> StaffOut:
+        return await commands.update_staff(uow, principal, id, body)
+
+    @api.delete("/staff/{id}", status_code=204, summary="删除工作人员")
+    async def delete_staff(id: str, principal: Editor, uow: UowDep) -> None:
+        await commands.delete_staff(uow, principal, id)
+
+    @api.put("/staff/{id}/duty", summary="设置在岗状态与请假时段")
+    async def set_duty(id: str, body: DutyIn, principal: Editor, uow: UowDep) -> StaffOut:
+        return await commands.set_duty(uow, principal, id, body)
+
+    return api

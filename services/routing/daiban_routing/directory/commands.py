@@ -1,0 +1,193 @@
+"""Directory edits (supervisor/admin): each one unit of work, committed here and only here."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from daiban_common.auth import Principal
+from daiban_common.errors import Conflict, InvalidInput
+from daiban_common.uow import UnitOfWork
+from daiban_routing.directory import queries
+from daiban_routing.directory.rules import (
+    Change,
+    check_staff_windows,
+    check_window,
+    org_exists_or_404,
+    org_for_edit,
+    upsert_department,
+    upsert_staff,
+    upsert_window,
+)
+from daiban_routing.directory.schemas import (
+    DepartmentIn,
+    DepartmentOut,
+    DepartmentUpdate,
+    DutyIn,
+    OrgOut,
+    ServicePoint,
+    StaffIn,
+    StaffOut,
+    StaffUpdate,
+    WindowIn,
+    WindowOut,
+)
+from daiban_routing.models import Department, Staff, Task, Window
+
+_OPEN = ("queued", "assigned", "in_review", "paused")
+_SAME_KEY = "已存在内容不同的同编号记录；修改请用 PUT"
+
+
+async def create_department(
+    uow: UnitOfWork, principal: Principal, body: DepartmentIn
+) -> tuple[DepartmentOut, bool]:
+    """Creating the same department again returns it unchanged (safe retries); a different one is 409."""
+    async with uow:
+        await org_for_edit(uow.session, principal, body.org)
+        department, change = await upsert_department(uow.session, body)
+        if change is Change.updated:
+            raise Conflict(f"{body.org}的部门{body.code}{_SAME_KEY}")
+        await uow.commit()
+    return queries.department_out(department), change is Change.created
+
+
+async def update_department(
+    uow: UnitOfWork, principal: Principal, id: str, body: DepartmentUpdate
+) -> DepartmentOut:
+    async with uow:
+        department: Department = await queries.visible(uow.session, principal, Department, id)
+        department.name = body.name
+        uow.session.add(department)
+        await uow.commit()
+    return queries.department_out(department)
+
+
+async def delete_department(uow: UnitOfWork, principal: Principal, id: str) -> None:
+    async with uow:
+        department: Department = await queries.visible(uow.session, principal, Department, id)
+        serving = await uow.session.exec(
+            select(Window.number).where(
+                Window.org == department.org, col(Window.departments).contains([department.code])
+            )
+        )
+        numbers = list(serving)
+        if numbers:
+            raise Conflict(f"仍有窗口办理该部门业务（{'、'.join(numbers)}号），请先调整窗口")
+        await uow.session.delete(department)
+        await uow.commit()
+
+
+async def create_window(uow: UnitOfWork, principal: Principal, body: WindowIn) -> tuple[WindowOut, bool]:
+    async with uow:
+        await org_for_edit(uow.session, principal, body.org)
+        window, change = await upsert_window(uow.session, body)
+        if change is Change.updated:
+            raise Conflict(f"{body.org}的{body.number}号窗口{_SAME_KEY}")
+        await uow.commit()
+    return queries.window_out(window), change is Change.created
+
+
+async def update_window(uow: UnitOfWork, principal: Principal, id: str, body: WindowIn) -> WindowOut:
+    async with uow:
+        window: Window = await queries.visible(uow.session, principal, Window, id)
+        if (body.org, body.number) != (window.org, window.number):
+            raise InvalidInput.field("number", "窗口的所属单位和编号不能修改")
+        await check_window(uow.session, body)
+        for key, value in body.model_dump(exclude={"org", "number"}).items():
+            setattr(window, key, value)
+        uow.session.add(window)
+        await uow.commit()
+    return queries.window_out(window)
+
+
+async def delete_window(uow: UnitOfWork, principal: Principal, id: str) -> None:
+    async with uow:
+        window: Window = await queries.visible(uow.session, principal, Window, id)
+        busy = (
+            await uow.session.exec(
+                select(Task.id).where(Task.window_id == id, col(Task.status).in_(_OPEN)).limit(1)
+            )
+        ).first()
+        if busy is not None:
+            raise Conflict("该窗口仍有未办结的任务，不能删除")
+        await uow.session.delete(window)
+        await uow.commit()
+
+
+async def create_staff(uow: UnitOfWork, principal: Principal, body: StaffIn) -> tuple[StaffOut, bool]:
+    async with uow:
+        await org_for_edit(uow.session, principal, body.org)
+        existing = await uow.session.get(Staff, body.id)
+        if existing is not None and existing.org != body.org:
+            raise Conflict(f"工作人员编号{body.id}已被使用")
+        staff, change = await upsert_staff(uow.session, body)
+        if change is Change.updated:
+            raise Conflict(f"工作人员{body.id}{_SAME_KEY}")
+        await uow.commit()
+    return queries.staff_out(staff), change is Change.created
+
+
+async def update_staff(uow: UnitOfWork, principal: Principal, id: str, body: StaffUpdate) -> StaffOut:
+    async with uow:
+        staff: Staff = await queries.visible(uow.session, principal, Staff, id)
+        await check_staff_windows(uow.session, staff.org, body.windows)
+        staff.name, staff.role, staff.windows = body.name, body.role.value, body.windows
+        uow.session.add(staff)
+        await uow.commit()
+    return queries.staff_out(staff)
+
+
+async def delete_staff(uow: UnitOfWork, principal: Principal, id: str) -> None:
+    async with uow:
+        staff: Staff = await queries.visible(uow.session, principal, Staff, id)
+        posts = list(
+            await uow.session.exec(
+                select(Window.number).where((col(Window.a_post) == id) | (col(Window.b_post) == id))
+            )
+        )
+        if posts:
+            raise Conflict(f"该工作人员仍担任{'、'.join(posts)}号窗口的A岗或B岗，请先调整窗口")
+        busy = (
+            await uow.session.exec(
+                select(Task.id).where(Task.staff_id == id, col(Task.status).in_(_OPEN)).limit(1)
+            )
+        ).first()
+        if busy is not None:
+            raise Conflict("该工作人员仍有未办结的任务，请先移交")
+        await uow.session.delete(staff)
+        await uow.commit()
+
+
+async def set_duty(uow: UnitOfWork, principal: Principal, id: str, body: DutyIn) -> StaffOut:
+    if body.absent_until is not None and body.absent_from is None:
+        raise InvalidInput.field("absent_from", "请假须填写开始时间")
+    for field in ("absent_from", "absent_until"):
+        value = getattr(body, field)
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput.field(field, "时间须带时区，例如 2026-12-01T09:00:00+08:00")
+    if body.absent_from and body.absent_until and body.absent_until <= body.absent_from:
+        raise InvalidInput.field("absent_until", "结束时间须晚于开始时间")
+    async with uow:
+        staff: Staff = await queries.visible(uow.session, principal, Staff, id)
+        staff.on_duty = body.on_duty
+        staff.absent_from, staff.absent_until, staff.absence_reason = (
+            body.absent_from,
+            body.absent_until,
+            body.reason,
+        )
+        uow.session.add(staff)
+        await uow.commit()
+    return queries.staff_out(staff)
+
+
+async def set_service_point(uow: UnitOfWork, principal: Principal, code: str, body: ServicePoint) -> OrgOut:
+    async with uow:
+        org = await org_exists_or_404(uow.session, principal, code)
+        org.point_name, org.address, org.phone, org.opening_hours = (
+            body.name,
+            body.address,
+            body.phone,
+            body.opening_hours,
+        )
+        uow.session.add(org)
+        await uow.commit()
+    return queries.org_out(org)

@@ -1,0 +1,165 @@
+"""Directory reads, every list scoped in SQL to the caller's org subtree and paginated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from daiban_common.auth import Principal, Role, can_see, subtree_clause
+from daiban_common.errors import NotFound
+from daiban_common.pagination import Page, PageParams, after_clause, paginate
+from daiban_routing.directory.lookup import duty_of
+from daiban_routing.directory.rules import now, tier_label
+from daiban_routing.directory.schemas import (
+    DepartmentOut,
+    OrgDetailOut,
+    OrgOut,
+    ServicePoint,
+    StaffOut,
+    WindowOut,
+)
+from daiban_routing.models import Department, OrgUnit, Staff, Window
+from daiban_routing.work.queries import parse_org_filter
+
+
+def org_out(org: OrgUnit) -> OrgOut:
+    return OrgOut(
+        code=org.code,
+        name=org.name,
+        tier=org.tier,
+        tier_label=tier_label(org.tier),
+        parent_code=org.parent_code,
+        service_point=ServicePoint(
+            name=org.point_name, address=org.address, phone=org.phone, opening_hours=org.opening_hours
+        ),
+    )
+
+
+def department_out(d: Department) -> DepartmentOut:
+    return DepartmentOut(id=d.id, org=d.org, code=d.code, name=d.name)
+
+
+def window_out(w: Window) -> WindowOut:
+    return WindowOut(
+        id=w.id,
+        org=w.org,
+        number=w.number,
+        name=w.name,
+        departments=w.departments,
+        a_post=w.a_post,
+        b_post=w.b_post,
+    )
+
+
+def staff_out(s: Staff) -> StaffOut:
+    return StaffOut(
+        id=s.id,
+        name=s.name,
+        role=s.role,
+        role_label=Role(s.role).label,
+        org=s.org,
+        windows=s.windows,
+        on_duty=s.on_duty,
+        on_duty_now=duty_of(s).at(now()),
+        absent_from=s.absent_from,
+        absent_until=s.absent_until,
+        absence_reason=s.absence_reason,
+    )
+
+
+async def _page(
+    session: AsyncSession, stmt: Any, order: list[Any], page: PageParams, kinds: tuple[type, ...], key: Any
+) -> tuple[list[Any], str | None]:
+    after = page.key(*kinds)
+    if after is not None:
+        stmt = stmt.where(after_clause(order, after))
+    rows = list(await session.exec(stmt.order_by(*order).limit(page.limit + 1)))
+    return paginate(rows, page.limit, key=key)
+
+
+async def list_orgs(
+    session: AsyncSession, principal: Principal, page: PageParams, *, parent: str | None, tier: str | None
+) -> Page[OrgOut]:
+    stmt = select(OrgUnit).where(subtree_clause(col(OrgUnit.code), principal.org))
+    if parent is not None:
+        stmt = stmt.where(OrgUnit.parent_code == parse_org_filter(principal, parent).value)
+    if tier is not None:
+        stmt = stmt.where(OrgUnit.tier == tier)
+    rows, cursor = await _page(session, stmt, [col(OrgUnit.code)], page, (str,), lambda o: (o.code,))
+    return Page(items=[org_out(o) for o in rows], next_cursor=cursor)
+
+
+async def org_detail(session: AsyncSession, principal: Principal, code: str) -> OrgDetailOut:
+    org = await session.get(OrgUnit, code) if can_see(principal, code) else None
+    if org is None:
+        raise NotFound("区划单位不存在")
+    children = await session.exec(
+        select(OrgUnit).where(OrgUnit.parent_code == code).order_by(col(OrgUnit.code))
+    )
+    return OrgDetailOut(**org_out(org).model_dump(), children=[org_out(c) for c in children])
+
+
+async def list_departments(
+    session: AsyncSession, principal: Principal, page: PageParams, *, org: str | None, code: str | None
+) -> Page[DepartmentOut]:
+    scope = parse_org_filter(principal, org)
+    stmt = select(Department).where(
+        subtree_clause(col(Department.org), principal.org), subtree_clause(col(Department.org), scope)
+    )
+    if code is not None:
+        stmt = stmt.where(Department.code == code)
+    rows, cursor = await _page(
+        session,
+        stmt,
+        [col(Department.org), col(Department.code)],
+        page,
+        (str, str),
+        lambda d: (d.org, d.code),
+    )
+    return Page(items=[department_out(d) for d in rows], next_cursor=cursor)
+
+
+async def list_windows(
+    session: AsyncSession, principal: Principal, page: PageParams, *, org: str | None, department: str | None
+) -> Page[WindowOut]:
+    scope = parse_org_filter(principal, org)
+    stmt = select(Window).where(
+        subtree_clause(col(Window.org), principal.org), subtree_clause(col(Window.org), scope)
+    )
+    if department is not None:
+        stmt = stmt.where(col(Window.departments).contains([department]))
+    rows, cursor = await _page(
+        session, stmt, [col(Window.org), col(Window.number)], page, (str, str), lambda w: (w.org, w.number)
+    )
+    return Page(items=[window_out(w) for w in rows], next_cursor=cursor)
+
+
+async def list_staff(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    org: str | None,
+    window: str | None,
+    role: str | None,
+) -> Page[StaffOut]:
+    scope = parse_org_filter(principal, org)
+    stmt = select(Staff).where(
+        subtree_clause(col(Staff.org), principal.org), subtree_clause(col(Staff.org), scope)
+    )
+    if window is not None:
+        stmt = stmt.where(col(Staff.windows).contains([window]))
+    if role is not None:
+        stmt = stmt.where(Staff.role == role)
+    rows, cursor = await _page(session, stmt, [col(Staff.id)], page, (str,), lambda s: (s.id,))
+    return Page(items=[staff_out(s) for s in rows], next_cursor=cursor)
+
+
+async def visible(session: AsyncSession, principal: Principal, model: type[Any], key: str) -> Any:
+    """One directory row by id; 404 when missing or outside the caller's subtree."""
+    row = await session.get(model, key)
+    if row is None or not can_see(principal, row.org):
+        raise NotFound("记录不存在")
+    return row

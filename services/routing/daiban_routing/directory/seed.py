@@ -1,0 +1,66 @@
+"""The demo directory: Laixi (370285) with all its townships and villages, and a small but real set
+of departments, windows and staff with AB posts at the county, two townships and one village.
+
+Idempotent: running it again changes nothing. Phone numbers and addresses are illustrative.
+The staff ids `county-clerk`, `county-approver`, `county-supervisor`, `county-admin` and
+`township-clerk` match the ready-made dev tokens that `daiban run` prints.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from daiban_common.runtime import ServiceRuntime
+from daiban_common.uow import UnitOfWork
+from daiban_routing.config import RoutingConfig
+from daiban_routing.directory.divisions import import_divisions, read_seed_csv
+from daiban_routing.directory.rules import upsert_department, upsert_staff, upsert_window
+from daiban_routing.directory.schemas import DepartmentIn, StaffIn, WindowIn
+from daiban_routing.models import OrgUnit
+
+DEMO = Path(__file__).parent / "demo" / "directory.json"
+# services/routing/daiban_routing/directory/seed.py -> the project root's data/divisions/
+PROJECT_DIVISIONS = Path(__file__).resolve().parents[4] / "data" / "divisions" / "seed-counties.csv"
+
+
+def divisions_csv(config: RoutingConfig) -> Path:
+    return config.divisions_csv or PROJECT_DIVISIONS
+
+
+async def seed_directory(uow: UnitOfWork, csv_path: Path) -> None:
+    demo: dict[str, Any] = json.loads(DEMO.read_text(encoding="utf-8"))
+    async with uow:
+        session = uow.session
+        await import_divisions(session, read_seed_csv(csv_path, demo["county"]))
+        await session.flush()
+        for code, point in demo["service_points"].items():
+            org = await session.get(OrgUnit, code)
+            assert org is not None, code
+            org.point_name, org.address, org.phone, org.opening_hours = (
+                point["name"],
+                point["address"],
+                point["phone"],
+                point["opening_hours"],
+            )
+            session.add(org)
+        for row in demo["departments"]:
+            await upsert_department(session, DepartmentIn.model_validate(row))
+        await session.flush()
+        # Windows name their A and B posts, staff name their windows: people first, then windows,
+        # then the people's windows.
+        for row in demo["staff"]:
+            await upsert_staff(session, StaffIn.model_validate({**row, "windows": []}))
+        await session.flush()
+        for row in demo["windows"]:
+            await upsert_window(session, WindowIn.model_validate(row))
+        await session.flush()
+        for row in demo["staff"]:
+            await upsert_staff(session, StaffIn.model_validate(row))
+        await uow.commit()
+
+
+async def seed(runtime: ServiceRuntime) -> None:
+    """`ServiceSpec.seed`: needs only the database (the CLI seeds before the bus is up)."""
+    await seed_directory(runtime.uow(), divisions_csv(RoutingConfig()))

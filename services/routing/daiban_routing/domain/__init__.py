@@ -1,0 +1,1 @@
+"""Routing's rules as plain functions: no I/O, unit-tested without servers."""

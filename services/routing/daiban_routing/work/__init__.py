@@ -1,0 +1,1 @@
+"""Cases at work: moving between tiers, tasks at windows, decisions, pauses."""

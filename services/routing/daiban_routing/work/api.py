@@ -1,0 +1,103 @@
+"""HTTP routes of the work side: they translate requests into commands and nothing more."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
+from daiban_common.deps import UowDep
+from daiban_common.pagination import Page, PageParamsDep
+from daiban_routing.work import deciding, pausing, queries, visits
+from daiban_routing.work.schemas import (
+    DecideIn,
+    ExtensionIn,
+    HomeVisitIn,
+    NotificationOut,
+    PauseIn,
+    RouteOut,
+    TaskOut,
+)
+
+WindowStaff = Annotated[Principal, Depends(require_roles(Role.clerk, Role.approver))]
+Supervisor = Annotated[Principal, Depends(require_roles(Role.supervisor))]
+Agent = Annotated[Principal, Depends(require_roles(Role.agent, Role.clerk))]
+
+_ERRORS = {
+    401: {"description": "缺少或无效的身份令牌"},
+    403: {"description": "角色无权操作，或任务不属于您的窗口"},
+    404: {"description": "不存在，或不在您的辖区内"},
+    409: {"description": "与当前状态冲突（如重复决定、未暂停却恢复、第二次延期）"},
+    422: {"description": "输入有误"},
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["work"], responses=_ERRORS)  # type: ignore[arg-type]
+
+    @api.get("/tasks", summary="任务列表（本辖区，绿色通道优先）")
+    async def list_tasks(
+        principal: CurrentPrincipal,
+        uow: UowDep,
+        page: PageParamsDep,
+        org: Annotated[str | None, Query(description="12位区划代码，含其下级")] = None,
+        window: Annotated[str | None, Query(description="窗口编号")] = None,
+        staff: Annotated[str | None, Query(description="工作人员编号")] = None,
+        status: Annotated[str | None, Query(pattern="^(queued|assigned|in_review|paused|decided)$")] = None,
+    ) -> Page[TaskOut]:
+        async with uow:
+            return await queries.list_tasks(
+                uow.session, principal, page, org=org, window=window, staff=staff, status=status
+            )
+
+    @api.post("/tasks/{task_id}/claim", summary="领取任务")
+    async def claim(task_id: str, principal: WindowStaff, uow: UowDep) -> TaskOut:
+        return queries.task_out(await deciding.claim(uow, principal, task_id, _now()))
+
+    @api.post("/tasks/{task_id}/decide", summary="作出决定：准予、不予办理或要求补正")
+    async def decide(task_id: str, body: DecideIn, principal: WindowStaff, uow: UowDep) -> TaskOut:
+        return queries.task_out(await deciding.decide(uow, principal, task_id, body, _now()))
+
+    @api.post("/tasks/{task_id}/pause", summary="启动特别程序，暂停计时")
+    async def pause(task_id: str, body: PauseIn, principal: WindowStaff, uow: UowDep) -> RouteOut:
+        case = await pausing.pause(uow, principal, task_id, body, _now())
+        return await _route(uow, principal, case.case_number)
+
+    @api.post("/tasks/{task_id}/resume", summary="结束特别程序，恢复计时")
+    async def resume(task_id: str, principal: WindowStaff, uow: UowDep) -> RouteOut:
+        case = await pausing.resume(uow, principal, task_id, _now())
+        return await _route(uow, principal, case.case_number)
+
+    @api.post("/cases/{number}/extension", summary="批准延期（每件一次）")
+    async def extension(number: str, body: ExtensionIn, principal: Supervisor, uow: UowDep) -> RouteOut:
+        await pausing.extend(uow, principal, number, body, _now())
+        return await _route(uow, principal, number)
+
+    @api.post("/cases/{number}/home-visit", summary="预约上门服务")
+    async def home_visit(number: str, body: HomeVisitIn, principal: Agent, uow: UowDep) -> RouteOut:
+        await visits.book_home_visit(uow, principal, number, body, _now())
+        return await _route(uow, principal, number)
+
+    @api.get("/cases/{number}/route", summary="办件流转轨迹：各次流转、任务、暂停、决定与时间线")
+    async def route(number: str, principal: CurrentPrincipal, uow: UowDep) -> RouteOut:
+        return await _route(uow, principal, number)
+
+    @api.get("/notifications", summary="首问责任人的办件动态")
+    async def notifications(
+        principal: CurrentPrincipal, uow: UowDep, page: PageParamsDep
+    ) -> Page[NotificationOut]:
+        async with uow:
+            return await queries.notifications(uow.session, principal, page)
+
+    return api
+
+
+async def _route(uow: UowDep, principal: Principal, number: str) -> RouteOut:
+    async with uow:
+        return await queries.route_of(uow.session, principal, number)

@@ -1,0 +1,151 @@
+"""A case arrives at the org unit that decides it: one task per department, each at a window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from uuid6 import uuid7
+
+from daiban_common.calendar import default_calendar, to_shanghai_date
+from daiban_common.contracts.catalogue import ItemKind
+from daiban_common.contracts.routing import CaseAssigned, CaseEscalated, SupervisorAlerted
+from daiban_common.orgcodes import OrgCode
+from daiban_common.uow import UnitOfWork
+from daiban_routing.directory import lookup
+from daiban_routing.domain.assignment import Assignment, Post, choose
+from daiban_routing.domain.decisions import task_limits
+from daiban_routing.models import Case, Task
+from daiban_routing.work.cases import CaseStatus, TaskStatus, clock_of, note, summary_of
+
+ACTOR = "system:routing"
+
+
+async def assign_at(
+    uow: UnitOfWork, case: Case, org: OrgCode, now: datetime, *, escalate: bool = False
+) -> None:
+    """Create the case's tasks at `org` and give each to a window's A post, B post or queue."""
+    session = uow.session
+    summary = summary_of(case)
+    item = summary.item
+    case.deciding_org = org.value
+    case.current_org = org.value
+    case.status = CaseStatus.escalated if escalate else CaseStatus.assigned
+    departments = [item.lead_department]
+    if item.kind is ItemKind.joint:
+        departments += [d for d in item.other_departments if d not in departments]
+    calendar = default_calendar()
+    clock = clock_of(case, [])
+    today = to_shanghai_date(now)
+    for index, (code, limit) in enumerate(
+        zip(departments, task_limits(case.limit_working_days, len(departments)), strict=True)
+    ):
+        department = await lookup.department_at(session, org.value, code)
+        assignment = (
+            choose(await lookup.candidates(session, org.value, code, now))
+            if department is not None
+            else Assignment(None, None, None, Post.queue)
+        )
+        task = Task(
+            id=str(uuid7()),
+            case_number=case.case_number,
+            org=org.value,
+            department=code,
+            department_name=department.name if department is not None else code,
+            lead=index == 0,
+            kind="external" if escalate else "review",
+            window_id=assignment.window_id,
+            window_number=assignment.window_number,
+            staff_id=assignment.staff_id,
+            post=assignment.post.value,
+            status=TaskStatus.queued if assignment.post is Post.queue else TaskStatus.assigned,
+            priority=0 if case.green_channel else 1,
+            limit_working_days=limit,
+            due_date=clock.due(today, calendar, limit=limit).date,
+            created_at=now,
+        )
+        session.add(task)
+        uow.emit(
+            CaseAssigned(
+                case_number=case.case_number,
+                accepting_org=case.accepting_org,
+                org=org.value,
+                task_id=task.id,
+                department=code,
+                window=assignment.window_number,
+                staff_id=assignment.staff_id,
+                post=assignment.post.value,
+                due_date=task.due_date,
+                assigned_at=now,
+            ),
+            subject=case.case_number,
+            org=org.value,
+            actor=ACTOR,
+        )
+        where = f"{task.window_number}号窗口" if task.window_number else "待分配队列"
+        who = f"（{assignment.post.label}）" if assignment.post is not Post.queue else ""
+        note(
+            session,
+            case,
+            at=now,
+            org=org.value,
+            actor=ACTOR,
+            kind="assigned",
+            text=f"已分派至{task.department_name}{where}{who}，办理期限{task.due_date.isoformat()}",
+        )
+        if assignment.post is Post.queue:
+            reason = (
+                f"{org.value}未设置{code}部门或其窗口"
+                if assignment.window_id is None
+                else f"{task.window_number}号窗口A岗、B岗均不在岗，办件在窗口队列等待"
+            )
+            uow.emit(
+                SupervisorAlerted(
+                    case_number=case.case_number,
+                    accepting_org=case.accepting_org,
+                    org=org.value,
+                    task_id=task.id,
+                    department=code,
+                    window=task.window_number,
+                    reason=reason,
+                    raised_at=now,
+                ),
+                subject=case.case_number,
+                org=org.value,
+                actor=ACTOR,
+            )
+            note(
+                session,
+                case,
+                at=now,
+                org=org.value,
+                actor=ACTOR,
+                kind="alert",
+                text=f"已提醒监察人员：{reason}",
+            )
+    if escalate:
+        follow_up = calendar.add_working_days(today, max(1, case.limit_working_days)).date
+        case.escalated_authority = f"{item.name}的县级以上审批机关"
+        case.follow_up_date = follow_up
+        uow.emit(
+            CaseEscalated(
+                case_number=case.case_number,
+                accepting_org=case.accepting_org,
+                org=org.value,
+                authority=case.escalated_authority,
+                follow_up_date=follow_up,
+                escalated_at=now,
+            ),
+            subject=case.case_number,
+            org=org.value,
+            actor=ACTOR,
+        )
+        note(
+            session,
+            case,
+            at=now,
+            org=org.value,
+            actor=ACTOR,
+            kind="escalated",
+            text=f"上报件：由中心全程代办，向上级机关报送，{follow_up.isoformat()}跟进",
+        )
+    session.add(case)

@@ -1,0 +1,344 @@
+"""Moving cases between tiers: the event handlers of routing's consumer.
+
+Every hop is an event addressed to the receiving org unit; the receiver records it, acknowledges
+it with `case.received` and takes the next step itself. So the same handlers serve a county node
+hosting all its townships and a township node that forwards to a county node elsewhere.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import select
+from uuid6 import uuid7
+
+from daiban_common.calendar import default_calendar, to_shanghai_date
+from daiban_common.consumer import PermanentFailure
+from daiban_common.contracts.case import CaseAccepted, CaseSummary, Outcome
+from daiban_common.contracts.routing import (
+    CaseForwarded,
+    CaseReadyForHandover,
+    CaseReceived,
+    CaseReturnedDown,
+    HopDirection,
+)
+from daiban_common.events import Envelope
+from daiban_common.orgcodes import InvalidOrgCode, OrgCode
+from daiban_common.uow import UnitOfWork
+from daiban_routing.directory import lookup
+from daiban_routing.domain.hops import RouteError, StepKind, next_hop_down, next_step_up
+from daiban_routing.models import Case, Hop
+from daiban_routing.work.assigning import ACTOR, assign_at
+from daiban_routing.work.cases import CaseStatus, load_case, note
+
+
+async def _known_org(uow: UnitOfWork, code: str) -> OrgCode:
+    try:
+        org = OrgCode.parse(code)
+    except InvalidOrgCode as exc:
+        raise PermanentFailure(f"区划代码无效：{code}（{exc}）") from None
+    if await lookup.org_unit(uow.session, org.value) is None:
+        raise PermanentFailure(f"区划单位{code}不在本节点的目录中")
+    return org
+
+
+def _new_case(summary: CaseSummary, now: datetime) -> Case:
+    calendar = default_calendar()
+    start = to_shanghai_date(summary.accepted_at)
+    limit = summary.item.promised_working_days
+    due = calendar.add_working_days(start, limit)
+    return Case(
+        case_number=summary.case_number,
+        accepting_org=summary.accepting_org,
+        current_org=summary.accepting_org,
+        status=CaseStatus.assigned,
+        summary=summary.model_dump(mode="json"),
+        first_responder_id=summary.first_responder.staff_id,
+        green_channel=summary.green_channel,
+        accepted_at=summary.accepted_at,
+        start_date=start,
+        limit_working_days=limit,
+        due_date=due.date,
+        due_provisional=due.provisional,
+        last_activity_at=now,
+    )
+
+
+async def on_case_accepted(envelope: Envelope, payload: CaseAccepted, uow: UnitOfWork) -> None:
+    """A case accepted at a point of this node: decide it here or send it up (immediate ones are done)."""
+    summary = payload.case
+    accepting = await _known_org(uow, summary.accepting_org)
+    if await load_case(uow.session, summary.case_number) is not None:
+        return  # the same acceptance published twice under two event ids
+    now = datetime.now(UTC)
+    case = _new_case(summary, now)
+    uow.session.add(case)
+    note(
+        uow.session,
+        case,
+        at=summary.accepted_at,
+        org=accepting.value,
+        actor=summary.first_responder.staff_id,
+        kind="accepted",
+        text=f"{summary.first_responder.name}受理办件：{summary.item.name}",
+    )
+    if payload.on_the_spot is not None:
+        spot = payload.on_the_spot
+        case.status = CaseStatus.decided
+        case.deciding_org = accepting.value
+        case.outcome = spot.outcome.value
+        case.result = spot.result
+        case.decided_at = summary.accepted_at
+        case.decided_by = spot.decided_by.model_dump(mode="json")
+        note(
+            uow.session,
+            case,
+            at=summary.accepted_at,
+            org=accepting.value,
+            actor=spot.decided_by.staff_id,
+            kind="decided",
+            text=f"即办件当场办结：{spot.result}",
+        )
+        return
+    await _take_next_step(uow, case, accepting, now)
+
+
+async def _take_next_step(uow: UnitOfWork, case: Case, at: OrgCode, now: datetime) -> None:
+    summary = CaseSummary.model_validate(case.summary)
+    try:
+        step = next_step_up(at, summary.item.handling_level)
+    except RouteError as exc:
+        raise PermanentFailure(str(exc)) from None
+    if step.kind is StepKind.forward:
+        await _forward(uow, case, summary, at, step.org, now)
+    else:
+        await assign_at(uow, case, at, now, escalate=step.kind is StepKind.escalate)
+
+
+async def _next_hop_number(uow: UnitOfWork, number: str, direction: HopDirection) -> int:
+    hops = await uow.session.exec(
+        select(Hop.hop).where(Hop.case_number == number, Hop.direction == direction.value)
+    )
+    return max(hops, default=0) + 1
+
+
+async def _forward(
+    uow: UnitOfWork, case: Case, summary: CaseSummary, at: OrgCode, to: OrgCode, now: datetime
+) -> None:
+    hop = await _next_hop_number(uow, case.case_number, HopDirection.up)
+    uow.session.add(
+        Hop(
+            id=str(uuid7()),
+            case_number=case.case_number,
+            direction=HopDirection.up.value,
+            hop=hop,
+            from_org=at.value,
+            to_org=to.value,
+            sent_at=now,
+        )
+    )
+    case.status = CaseStatus.forwarded
+    case.current_org = to.value
+    uow.emit(
+        CaseForwarded(case=summary, from_org=at.value, to_org=to.value, hop=hop, forwarded_at=now),
+        subject=case.case_number,
+        org=to.value,
+        actor=ACTOR,
+    )
+    note(
+        uow.session,
+        case,
+        at=now,
+        org=at.value,
+        actor=ACTOR,
+        kind="forwarded",
+        text=f"第{hop}次上报：转送{to.value}",
+    )
+
+
+async def _receive(
+    uow: UnitOfWork,
+    case: Case,
+    direction: HopDirection,
+    hop: int,
+    from_org: str,
+    to_org: str,
+    sent_at: datetime,
+) -> datetime:
+    """Record a hop as received (creating it when the sender was another node) and acknowledge it."""
+    now = datetime.now(UTC)
+    row = (
+        await uow.session.exec(
+            select(Hop).where(
+                Hop.case_number == case.case_number, Hop.direction == direction.value, Hop.hop == hop
+            )
+        )
+    ).first()
+    if row is None:
+        row = Hop(
+            id=str(uuid7()),
+            case_number=case.case_number,
+            direction=direction.value,
+            hop=hop,
+            from_org=from_org,
+            to_org=to_org,
+            sent_at=sent_at,
+        )
+    row.received_at, row.received_by = now, ACTOR
+    uow.session.add(row)
+    uow.emit(
+        CaseReceived(
+            case_number=case.case_number,
+            accepting_org=case.accepting_org,
+            from_org=from_org,
+            to_org=to_org,
+            hop=hop,
+            received_at=now,
+            received_by=ACTOR,
+            direction=direction,
+        ),
+        subject=case.case_number,
+        org=from_org,
+        actor=ACTOR,
+    )
+    label = "上报" if direction is HopDirection.up else "回传"
+    note(
+        uow.session,
+        case,
+        at=now,
+        org=to_org,
+        actor=ACTOR,
+        kind="received",
+        text=f"{to_org}已接收第{hop}次{label}",
+    )
+    return now
+
+
+async def on_case_forwarded(envelope: Envelope, payload: CaseForwarded, uow: UnitOfWork) -> None:
+    """A case arrives from below: record the hop, acknowledge it, then decide here or go on up."""
+    to = await _known_org(uow, payload.to_org)
+    case = await load_case(uow.session, payload.case.case_number, lock=True)
+    if case is None:
+        # The case comes from another node: this node learns of it now, from the summary it carries.
+        case = _new_case(payload.case, payload.forwarded_at)
+        uow.session.add(case)
+    now = await _receive(
+        uow, case, HopDirection.up, payload.hop, payload.from_org, to.value, payload.forwarded_at
+    )
+    case.current_org = to.value
+    await _take_next_step(uow, case, to, now)
+
+
+async def on_case_received(envelope: Envelope, payload: CaseReceived, uow: UnitOfWork) -> None:
+    """The receiver's acknowledgement: the sender's copy of the hop gets its received time."""
+    case = await load_case(uow.session, payload.case_number)
+    if case is None:
+        raise PermanentFailure(f"办件{payload.case_number}不存在，无法登记接收回执")
+    row = (
+        await uow.session.exec(
+            select(Hop).where(
+                Hop.case_number == payload.case_number,
+                Hop.direction == payload.direction.value,
+                Hop.hop == payload.hop,
+            )
+        )
+    ).first()
+    if row is not None and row.received_at is None:
+        row.received_at, row.received_by = payload.received_at, payload.received_by
+        uow.session.add(row)
+
+
+async def send_down(uow: UnitOfWork, case: Case, now: datetime) -> None:
+    """The decision starts (or continues) its way back to where the citizen applied."""
+    at = OrgCode.parse(case.current_org)
+    accepting = OrgCode.parse(case.accepting_org)
+    target = next_hop_down(at, accepting)
+    outcome = Outcome(case.outcome or Outcome.approved.value)
+    if target is None:
+        case.status = CaseStatus.ready_for_handover
+        uow.emit(
+            CaseReadyForHandover(
+                case_number=case.case_number,
+                accepting_org=case.accepting_org,
+                outcome=outcome,
+                result=case.result,
+                reasons=tuple(case.reasons),
+                legal_basis=tuple(case.legal_basis),
+                deciding_org=case.deciding_org or at.value,
+                ready_at=now,
+            ),
+            subject=case.case_number,
+            org=case.accepting_org,
+            actor=ACTOR,
+        )
+        note(
+            uow.session,
+            case,
+            at=now,
+            org=at.value,
+            actor=ACTOR,
+            kind="ready_for_handover",
+            text="办理结果已到达受理点，待送达申请人",
+        )
+        uow.session.add(case)
+        return
+    hop = await _next_hop_number(uow, case.case_number, HopDirection.down)
+    uow.session.add(
+        Hop(
+            id=str(uuid7()),
+            case_number=case.case_number,
+            direction=HopDirection.down.value,
+            hop=hop,
+            from_org=at.value,
+            to_org=target.value,
+            sent_at=now,
+        )
+    )
+    case.status = CaseStatus.returned_down
+    case.current_org = target.value
+    uow.emit(
+        CaseReturnedDown(
+            case_number=case.case_number,
+            accepting_org=case.accepting_org,
+            from_org=at.value,
+            to_org=target.value,
+            outcome=outcome,
+            result=case.result,
+            reasons=tuple(case.reasons),
+            returned_at=now,
+            hop=hop,
+            legal_basis=tuple(case.legal_basis),
+            deciding_org=case.deciding_org,
+        ),
+        subject=case.case_number,
+        org=target.value,
+        actor=ACTOR,
+    )
+    note(
+        uow.session,
+        case,
+        at=now,
+        org=at.value,
+        actor=ACTOR,
+        kind="returned_down",
+        text=f"办理结果回传{target.value}",
+    )
+    uow.session.add(case)
+
+
+async def on_case_returned_down(envelope: Envelope, payload: CaseReturnedDown, uow: UnitOfWork) -> None:
+    to = await _known_org(uow, payload.to_org)
+    case = await load_case(uow.session, payload.case_number, lock=True)
+    if case is None:
+        raise PermanentFailure(f"办件{payload.case_number}不存在，无法接收回传的办理结果")
+    # Another node decided it: take the decision over from the event before passing it on.
+    case.outcome = payload.outcome.value
+    case.result = payload.result
+    case.reasons = list(payload.reasons)
+    case.legal_basis = list(payload.legal_basis)
+    case.deciding_org = case.deciding_org or payload.deciding_org
+    now = await _receive(
+        uow, case, HopDirection.down, payload.hop, payload.from_org, to.value, payload.returned_at
+    )
+    case.current_org = to.value
+    await send_down(uow, case, now)

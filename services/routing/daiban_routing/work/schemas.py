@@ -1,0 +1,188 @@
+"""Request and response bodies of the work API (never the table classes)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from daiban_common.contracts.case import MaterialIssue
+from daiban_common.contracts.catalogue import SpecialProcedure
+
+_STATUS_LABELS = {
+    "queued": "排队待领",
+    "assigned": "已分派",
+    "in_review": "审查中",
+    "paused": "暂停计时",
+    "decided": "已决定",
+    "forwarded": "上报中",
+    "escalated": "上报上级机关",
+    "returned_down": "结果回传中",
+    "ready_for_handover": "待送达",
+}
+
+
+def status_label(status: str) -> str:
+    return _STATUS_LABELS.get(status, status)
+
+
+class DecisionKind(StrEnum):
+    approve = "approve"
+    refuse = "refuse"
+    supplement = "supplement"
+
+
+class DecideIn(BaseModel):
+    """approve: `result`; refuse: `reasons` and `legal_basis`; supplement: `issues` (一次性告知)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"decision": "approve", "result": "证书编号 LX2026-0001"}]},
+    )
+
+    decision: DecisionKind
+    result: str | None = Field(default=None, max_length=500)
+    reasons: list[str] = Field(default_factory=list, max_length=50)
+    legal_basis: list[str] = Field(default_factory=list, max_length=50)
+    issues: list[MaterialIssue] = Field(default_factory=list, max_length=100)
+
+
+class PauseIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"procedure": "site_survey", "reason": "需现场核实房屋状况", "expected_working_days": 3}
+            ]
+        },
+    )
+
+    procedure: SpecialProcedure
+    reason: str = Field(min_length=1, max_length=500)
+    expected_working_days: int = Field(ge=1, le=250)
+
+
+class ExtensionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"extra_working_days": 5, "reason": "涉及多部门会商"}]},
+    )
+
+    extra_working_days: int = Field(ge=1, le=60)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class HomeVisitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    visit_date: date
+    note: str = Field(default="", max_length=500)
+
+
+class TaskOut(BaseModel):
+    id: str
+    case_number: str
+    org: str
+    department: str
+    department_name: str
+    lead: bool
+    kind: str
+    window: str | None
+    staff_id: str | None
+    post: str
+    status: str
+    status_label: str
+    green_channel: bool
+    limit_working_days: int
+    due_date: date
+    created_at: datetime
+    claimed_at: datetime | None
+    decided_at: datetime | None
+    decided_by: dict[str, Any] | None
+    outcome: str | None
+    result: str | None
+    reasons: list[str]
+    legal_basis: list[str]
+
+
+class HopOut(BaseModel):
+    direction: str
+    hop: int
+    from_org: str
+    to_org: str
+    sent_at: datetime
+    received_at: datetime | None
+
+
+class PauseOut(BaseModel):
+    id: str
+    kind: str
+    kind_label: str
+    reason: str
+    expected_working_days: int
+    issues: list[dict[str, Any]]
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class DecisionOut(BaseModel):
+    task_id: str
+    department: str
+    department_name: str
+    outcome: str
+    result: str | None
+    reasons: list[str]
+    legal_basis: list[str]
+    decided_at: datetime | None
+    decided_by: dict[str, Any] | None
+
+
+class TimelineOut(BaseModel):
+    at: datetime
+    org: str
+    actor: str
+    kind: str
+    text: str
+
+
+class RouteOut(BaseModel):
+    case_number: str
+    item_name: str
+    kind: str
+    handling_level: str
+    accepting_org: str
+    current_org: str
+    deciding_org: str | None
+    status: str
+    status_label: str
+    green_channel: bool
+    home_visit: bool
+    first_responder: dict[str, Any]
+    accepted_at: datetime
+    due_date: date
+    due_date_provisional: bool
+    limit_working_days: int
+    extension_working_days: int
+    extension_reason: str | None
+    outcome: str | None
+    result: str | None
+    reasons: list[str]
+    legal_basis: list[str]
+    escalated_authority: str | None
+    follow_up_date: date | None
+    hops: list[HopOut]
+    tasks: list[TaskOut]
+    pauses: list[PauseOut]
+    decisions: list[DecisionOut]
+    timeline: list[TimelineOut]
+
+
+class NotificationOut(BaseModel):
+    id: int
+    case_number: str
+    at: datetime
+    org: str
+    kind: str
+    text: str
