@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from types import FrameType
+from typing import Any
 
 import httpx
 
@@ -50,8 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     rev = sub.add_parser("makemigration", help="autogenerate a migration for one service (developers)")
     rev.add_argument("service")
     rev.add_argument("-m", "--message", required=True)
+    add_audit_commands(sub)
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.command == "audit":
+        return audit_verify(settings, args)
     if args.command == "token":
         sub_id = args.sub or f"{args.role}@{args.org}"
         print(
@@ -71,6 +77,103 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_suite(settings)
     with_stack(settings, args)
     return 0
+
+
+def add_audit_commands(sub: Any) -> None:
+    audit = sub.add_parser("audit", help="audit log tools")
+    commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = commands.add_parser(
+        "verify", help="verify this node's audit log: its hash chain, and the checkpoints its parent holds"
+    )
+    verify.add_argument(
+        "--url", default=None, help="this node's audit service (default: host and audit port)"
+    )
+    verify.add_argument("--from-seq", type=int, default=1)
+    verify.add_argument("--to-seq", type=int, default=None)
+    verify.add_argument(
+        "--parent-url", default=None, help="the parent node's audit service, to check against its checkpoints"
+    )
+    verify.add_argument("--token", default=None, help="auditor token (default: minted for this node's org)")
+    verify.add_argument("--parent-token", default=None, help="token for the parent (default: --token)")
+
+
+def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """`daiban audit verify`: exit 0 if the log is intact, 1 if tampering was found, 2 on errors."""
+    url = args.url or f"http://{settings.host}:{settings.audit_port}"
+    token = args.token or issue_token(
+        settings,
+        sub="cli:audit-verify",
+        role=Role.auditor,
+        org=settings.org,
+        name="命令行核验",
+        ttl_seconds=600,
+    )
+
+    async def run() -> tuple[int, dict[str, Any]]:
+        async with contextlib.AsyncExitStack() as stack:
+            node = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=60))
+            parent = None
+            if args.parent_url:
+                parent = await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=args.parent_url, timeout=60)
+                )
+            return await verify_audit_log(
+                node,
+                parent,
+                node_org=settings.org,
+                token=token,
+                parent_token=args.parent_token or token,
+                from_seq=args.from_seq,
+                to_seq=args.to_seq,
+            )
+
+    try:
+        code, result = asyncio.run(run())
+    except httpx.HTTPError as exc:
+        print(f"无法连接审计服务：{exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return code
+
+
+async def verify_audit_log(
+    node: httpx.AsyncClient,
+    parent: httpx.AsyncClient | None,
+    *,
+    node_org: str,
+    token: str,
+    parent_token: str,
+    from_seq: int = 1,
+    to_seq: int | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Ask the node to verify its log; with a parent, against the checkpoints the parent holds.
+
+    The parent's copies are what make the check worth having: whoever controls the node's
+    database can change the node's own checkpoints along with its entries, not the parent's.
+    """
+    headers = {"Authorization": f"Bearer {token}"}
+    span: dict[str, Any] = {"from_seq": from_seq} | ({"to_seq": to_seq} if to_seq is not None else {})
+    if parent is None:
+        response = await node.get("/v1/audit/verify", params=span, headers=headers)
+    else:
+        held: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"node": node_org, "limit": 100}
+        while True:
+            page = await parent.get(
+                "/v1/audit/checkpoints", params=params, headers={"Authorization": f"Bearer {parent_token}"}
+            )
+            if page.status_code != 200:
+                return 2, page.json()
+            body = page.json()
+            held.extend(body["items"])
+            if not body["next_cursor"]:
+                break
+            params["cursor"] = body["next_cursor"]
+        response = await node.post("/v1/audit/verify", json={**span, "checkpoints": held}, headers=headers)
+    result: dict[str, Any] = response.json()
+    if response.status_code != 200:
+        return 2, result
+    return (0 if result["ok"] else 1), result
 
 
 def with_stack(settings: Settings, args: argparse.Namespace) -> None:

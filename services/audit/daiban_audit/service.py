@@ -1,5 +1,8 @@
 """Composition root of the audit service."""
 
+from daiban_audit.api import router
+from daiban_audit.consumers import subscriptions
+from daiban_audit.timer import timer_router
 from daiban_common.migrations import migrations_dir
 from daiban_common.service import ServiceSpec
 
@@ -8,5 +11,7 @@ SERVICE = ServiceSpec(
     title="daiban 审计 audit",
     description="A tamper-evident log of every action, verification, statistics and reports.",
     migrations=migrations_dir(__file__),
-    routers=lambda runtime: [],
+    routers=lambda runtime: [router, timer_router(runtime)],
+    subscriptions=subscriptions,
+    openapi_tags=[{"name": "audit", "description": "审计日志、链校验、统计与报表"}],
 )

@@ -1,0 +1,147 @@
+"""The log's write side: append an entry per event, sign checkpoints, keep children's checkpoints.
+
+Each function runs inside the caller's unit of work (the consumer's, with its inbox row, or the
+checkpoint timer's) and leaves the commit to it, so an entry, the moved chain head, a checkpoint
+and its outgoing event are written together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col, select
+
+from daiban_audit.context import CHAIN, AuditContext
+from daiban_audit.domain.chain import Entry, sealed
+from daiban_audit.domain.checkpoints import checkpoint_due, refusal
+from daiban_audit.domain.masking import mask_personal_data
+from daiban_audit.models import ChainHead, Checkpoint, HeldCheckpoint, LogEntry, NodeKey
+from daiban_common.consumer import PermanentFailure
+from daiban_common.contracts.audit import CheckpointSigned
+from daiban_common.events import Envelope, EventData
+from daiban_common.uow import UnitOfWork
+
+SYSTEM_ACTOR = "system:audit"
+
+
+async def lock_head(uow: UnitOfWork, chain: str = CHAIN) -> ChainHead:
+    """The chain's head, row-locked until commit: appends to one chain happen one at a time."""
+    await uow.session.exec(pg_insert(ChainHead).values(chain=chain).on_conflict_do_nothing())
+    head = (await uow.session.exec(select(ChainHead).where(ChainHead.chain == chain).with_for_update())).one()
+    return head
+
+
+async def append_entry(
+    ctx: AuditContext, envelope: Envelope, payload: EventData | None, uow: UnitOfWork
+) -> None:
+    """Log one event: the next entry of the chain, personal data masked, hashed with its predecessor."""
+    if payload is None:
+        raise PermanentFailure(f"未知的事件类型{envelope.type}，无法确认其内容，未写入审计日志")
+    head = await lock_head(uow)
+    # The inbox already makes this consumer apply an event once; the unique event id is the
+    # log's own guarantee, should the inbox ever be cleared.
+    known = await uow.session.exec(select(LogEntry.seq).where(LogEntry.event_id == envelope.id))
+    if known.first() is not None:
+        return
+    entry = sealed(
+        Entry(
+            seq=head.size + 1,
+            event_id=envelope.id,
+            type=envelope.type,
+            source=envelope.source,
+            subject=envelope.subject,
+            time=envelope.time,
+            recorded_at=datetime.now(UTC),
+            org=envelope.org,
+            actor=envelope.actor,
+            data=mask_personal_data(envelope.data),
+            prev_hash=head.head_hash,
+        )
+    )
+    uow.session.add(LogEntry(**{name: getattr(entry, name) for name in Entry.__slots__}))
+    head.size, head.head_hash = entry.seq, entry.hash
+    uow.session.add(head)
+    await sign_checkpoint_if_due(ctx, uow, head, by_time=False)
+
+
+async def sign_checkpoint_if_due(
+    ctx: AuditContext, uow: UnitOfWork, head: ChainHead | None = None, *, by_time: bool
+) -> Checkpoint | None:
+    """Sign a checkpoint of the chain head if one is due, keep a copy, and send it to the parent."""
+    head = head if head is not None else await lock_head(uow)
+    now = datetime.now(UTC)
+    due = checkpoint_due(
+        size=head.size,
+        checkpointed_size=head.checkpointed_size,
+        checkpointed_at=head.checkpointed_at,
+        now=now,
+        every_entries=ctx.settings.checkpoint_every_entries,
+        interval=timedelta(seconds=ctx.settings.checkpoint_interval_seconds),
+        by_time=by_time,
+    )
+    parent = ctx.parent_org
+    if not due or parent is None:
+        return None
+    unsigned = CheckpointSigned(
+        node_org=ctx.node_org.value,
+        node=ctx.node,
+        chain=head.chain,
+        size=head.size,
+        head_hash=head.head_hash,
+        signed_at=now,
+        public_key=ctx.signer.public_key,
+        signature="",
+    )
+    event = unsigned.model_copy(update={"signature": ctx.signer.sign(unsigned.statement_bytes())})
+    envelope = uow.emit(
+        event, subject=f"audit-chain-{ctx.node_org.value}", org=parent.value, actor=SYSTEM_ACTOR
+    )
+    checkpoint = Checkpoint(
+        chain=head.chain,
+        size=event.size,
+        head_hash=event.head_hash,
+        signed_at=now,
+        public_key=event.public_key,
+        signature=event.signature,
+        event_id=envelope.id,
+    )
+    uow.session.add(checkpoint)
+    head.checkpointed_size, head.checkpointed_at = head.size, now
+    uow.session.add(head)
+    return checkpoint
+
+
+async def keep_checkpoint(
+    ctx: AuditContext, envelope: Envelope, payload: CheckpointSigned, uow: UnitOfWork
+) -> None:
+    """Keep a child's checkpoint once its signature and key check out; otherwise dead-letter it."""
+    pinned = await uow.session.get(NodeKey, payload.node_org)
+    reason = refusal(
+        payload,
+        addressed_to=envelope.org,
+        holder_org=ctx.node_org.value,
+        pinned_key=pinned.public_key if pinned is not None else None,
+    )
+    if reason is not None:
+        raise PermanentFailure(reason)
+    if pinned is None:
+        # Trust on first use: the first key a child presents is the one it must keep using.
+        uow.session.add(
+            NodeKey(node_org=payload.node_org, public_key=payload.public_key, first_seen_at=datetime.now(UTC))
+        )
+    await uow.session.exec(
+        pg_insert(HeldCheckpoint)
+        .values(
+            node_org=payload.node_org,
+            node=payload.node,
+            chain=payload.chain,
+            size=payload.size,
+            head_hash=payload.head_hash,
+            signed_at=payload.signed_at,
+            public_key=payload.public_key,
+            signature=payload.signature,
+            event_id=envelope.id,
+        )
+        .on_conflict_do_nothing(index_elements=[col(HeldCheckpoint.event_id)])
+    )

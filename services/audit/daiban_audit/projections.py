@@ -1,0 +1,248 @@
+"""Statistics projections, moved by the events themselves (see domain/stats.py for the rules).
+
+Each handler runs in the stats consumer's unit of work, so a counter moves exactly once per event.
+A case's earlier facts (where it was accepted, its item kind, the department it went to) are kept
+in `case_facts`, because later events name the case but not all of that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col
+
+from daiban_audit.context import AuditContext
+from daiban_audit.domain.stats import (
+    Attribution,
+    Metric,
+    acceptance_increments,
+    conclusion_increments,
+    counter_deltas,
+    evaluation_metric,
+)
+from daiban_audit.models import CaseFact, StatCounter
+from daiban_common.calendar import to_shanghai_date
+from daiban_common.consumer import Handler
+from daiban_common.contracts.case import (
+    CaseAccepted,
+    CaseEvaluated,
+    CaseSummary,
+    ComplaintFiled,
+    OneTimeNoticeIssued,
+    RectificationOpened,
+)
+from daiban_common.contracts.routing import CaseAssigned, CaseDecided, CaseForwarded, SupplementRequested
+from daiban_common.events import Envelope
+from daiban_common.uow import UnitOfWork
+
+
+async def bump(uow: UnitOfWork, attribution: Attribution, increments: Mapping[Metric, int]) -> None:
+    deltas = counter_deltas(attribution, increments)
+    if not deltas:
+        return
+    rows = [
+        {
+            "org": key.org,
+            "dimension": key.dimension.value,
+            "day": key.day,
+            "key": key.key,
+            "metric": key.metric.value,
+            "value": value,
+        }
+        for key, value in sorted(deltas.items())
+    ]
+    stmt = pg_insert(StatCounter).values(rows)
+    await uow.session.exec(
+        stmt.on_conflict_do_update(
+            index_elements=[
+                col(StatCounter.org),
+                col(StatCounter.dimension),
+                col(StatCounter.day),
+                col(StatCounter.key),
+                col(StatCounter.metric),
+            ],
+            set_={"value": col(StatCounter.value) + stmt.excluded.value},
+        )
+    )
+
+
+async def remember_case(uow: UnitOfWork, case: CaseSummary) -> CaseFact:
+    fact = await uow.session.get(CaseFact, case.case_number)
+    if fact is None:
+        fact = CaseFact(
+            case_number=case.case_number,
+            accepting_org=case.accepting_org,
+            item_code=case.item.implementation_code,
+            kind=case.item.kind.value,
+            channel=case.channel.value,
+            department=case.item.lead_department,
+            first_responder=case.first_responder.staff_id,
+            accepted_at=case.accepted_at,
+            promised_date=case.promised_date,
+        )
+        uow.session.add(fact)
+    return fact
+
+
+def _day(ts: datetime) -> date:
+    return to_shanghai_date(ts)
+
+
+async def on_accepted(ctx: AuditContext, envelope: Envelope, payload: CaseAccepted, uow: UnitOfWork) -> None:
+    case = payload.case
+    fact = await remember_case(uow, case)
+    await bump(
+        uow,
+        Attribution(
+            _day(case.accepted_at),
+            case.accepting_org,
+            case.item.lead_department,
+            None,
+            case.first_responder.staff_id,
+        ),
+        acceptance_increments(
+            kind=case.item.kind, channel=case.channel, with_deficiencies=bool(case.deficiencies)
+        ),
+    )
+    spot = payload.on_the_spot
+    if spot is not None and fact.concluded_at is None:
+        day = _day(case.accepted_at)
+        await bump(
+            uow,
+            Attribution(day, case.accepting_org, case.item.lead_department, None, spot.decided_by.staff_id),
+            conclusion_increments(
+                outcome=spot.outcome,
+                on_time=True,
+                decided_on=day,
+                due_date=case.promised_date,
+                accepted_on=day,
+                on_the_spot=True,
+                calendar=ctx.calendar,
+            ),
+        )
+        fact.concluded_at, fact.deciding_org = case.accepted_at, case.accepting_org
+        uow.session.add(fact)
+
+
+async def on_forwarded(
+    ctx: AuditContext, envelope: Envelope, payload: CaseForwarded, uow: UnitOfWork
+) -> None:
+    # A case accepted at another node first reaches this one forwarded: learn its facts here.
+    await remember_case(uow, payload.case)
+
+
+async def on_assigned(ctx: AuditContext, envelope: Envelope, payload: CaseAssigned, uow: UnitOfWork) -> None:
+    fact = await uow.session.get(CaseFact, payload.case_number)
+    if fact is not None:
+        fact.department, fact.window = payload.department, payload.window
+        uow.session.add(fact)
+
+
+async def on_notice(
+    ctx: AuditContext, envelope: Envelope, payload: OneTimeNoticeIssued, uow: UnitOfWork
+) -> None:
+    await bump(
+        uow,
+        Attribution(_day(payload.issued_at), payload.org, staff=payload.issued_by.staff_id),
+        {Metric.one_time_notices: 1},
+    )
+
+
+async def on_supplement_requested(
+    ctx: AuditContext, envelope: Envelope, payload: SupplementRequested, uow: UnitOfWork
+) -> None:
+    fact = await uow.session.get(CaseFact, payload.case_number)
+    await bump(
+        uow,
+        Attribution(
+            _day(payload.requested_at),
+            payload.org,
+            fact.department if fact else None,
+            fact.window if fact else None,
+            payload.requested_by.staff_id,
+        ),
+        {Metric.supplements_requested: 1},
+    )
+
+
+async def on_decided(ctx: AuditContext, envelope: Envelope, payload: CaseDecided, uow: UnitOfWork) -> None:
+    fact = await uow.session.get(CaseFact, payload.case_number)
+    if fact is not None and fact.concluded_at is not None:
+        return  # concluded on the spot, or decided before: a case concludes once
+    day = _day(payload.decided_at)
+    await bump(
+        uow,
+        Attribution(
+            day,
+            payload.org,
+            fact.department if fact else None,
+            fact.window if fact else None,
+            payload.decided_by.staff_id,
+        ),
+        conclusion_increments(
+            outcome=payload.outcome,
+            on_time=payload.on_time,
+            decided_on=day,
+            due_date=payload.due_date,
+            accepted_on=_day(fact.accepted_at) if fact else None,
+            on_the_spot=False,
+            calendar=ctx.calendar,
+        ),
+    )
+    if fact is not None:
+        fact.concluded_at, fact.deciding_org = payload.decided_at, payload.org
+        uow.session.add(fact)
+
+
+async def on_evaluated(
+    ctx: AuditContext, envelope: Envelope, payload: CaseEvaluated, uow: UnitOfWork
+) -> None:
+    fact = await uow.session.get(CaseFact, payload.case_number)
+    await bump(
+        uow,
+        Attribution(
+            _day(payload.evaluated_at),
+            payload.accepting_org,
+            fact.department if fact else None,
+            fact.window if fact else None,
+            fact.first_responder if fact else None,
+        ),
+        {evaluation_metric(payload.level): 1},
+    )
+
+
+async def on_complaint(
+    ctx: AuditContext, envelope: Envelope, payload: ComplaintFiled, uow: UnitOfWork
+) -> None:
+    await bump(uow, Attribution(_day(payload.filed_at), payload.org), {Metric.complaints: 1})
+
+
+async def on_rectification(
+    ctx: AuditContext, envelope: Envelope, payload: RectificationOpened, uow: UnitOfWork
+) -> None:
+    await bump(uow, Attribution(_day(payload.opened_at), payload.org), {Metric.rectifications: 1})
+
+
+def stats_handlers(ctx: AuditContext) -> dict[str, Handler]:
+    table: dict[str, Any] = {
+        CaseAccepted.event_type: on_accepted,
+        CaseForwarded.event_type: on_forwarded,
+        CaseAssigned.event_type: on_assigned,
+        OneTimeNoticeIssued.event_type: on_notice,
+        SupplementRequested.event_type: on_supplement_requested,
+        CaseDecided.event_type: on_decided,
+        CaseEvaluated.event_type: on_evaluated,
+        ComplaintFiled.event_type: on_complaint,
+        RectificationOpened.event_type: on_rectification,
+    }
+
+    def bind(handler: Any) -> Handler:
+        async def apply(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+            await handler(ctx, envelope, payload, uow)
+
+        return apply
+
+    return {event: bind(handler) for event, handler in table.items()}

@@ -1,0 +1,165 @@
+"""The read side: entries, chain verification, checkpoints and statistics, scoped in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from daiban_audit.context import CHAIN
+from daiban_audit.domain.chain import GENESIS_HASH, Anchor, ChainVerifier, Entry, Verdict
+from daiban_audit.domain.stats import Dimension, figures
+from daiban_audit.models import ChainHead, Checkpoint, HeldCheckpoint, LogEntry, StatCounter
+from daiban_common.auth import subtree_clause
+from daiban_common.pagination import PageParams, after_clause, paginate
+from daiban_common.uow import UnitOfWork
+
+VERIFY_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    scope_org: str
+    case: str | None = None
+    actor: str | None = None
+    org: str | None = None
+    type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def list_entries(
+    uow: UnitOfWork, filters: EntryFilter, page: PageParams
+) -> tuple[list[LogEntry], str | None]:
+    """Entries in chain order, within the caller's subtree (and the filter's org, if any)."""
+    stmt = select(LogEntry).where(subtree_clause(col(LogEntry.org), filters.scope_org))
+    if filters.org is not None:
+        stmt = stmt.where(subtree_clause(col(LogEntry.org), filters.org))
+    if filters.case is not None:
+        stmt = stmt.where(col(LogEntry.subject) == filters.case)
+    if filters.actor is not None:
+        stmt = stmt.where(col(LogEntry.actor) == filters.actor)
+    if filters.type is not None:
+        stmt = stmt.where(col(LogEntry.type) == filters.type)
+    if filters.since is not None:
+        stmt = stmt.where(col(LogEntry.time) >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(col(LogEntry.time) < filters.until)
+    after = page.key(int)
+    if after is not None:
+        stmt = stmt.where(after_clause([col(LogEntry.seq)], after))
+    stmt = stmt.order_by(col(LogEntry.seq)).limit(page.limit + 1)
+    rows = list((await uow.session.exec(stmt)).all())
+    return paginate(rows, page.limit, key=lambda entry: (entry.seq,))
+
+
+def as_entry(row: LogEntry) -> Entry:
+    return Entry(**{name: getattr(row, name) for name in Entry.__slots__})
+
+
+async def own_anchors(uow: UnitOfWork) -> list[Anchor]:
+    """The node's own checkpoints and chain head: they catch a careless truncation, not a careful
+    one (whoever controls the database can change them too; the parent's copies are the real test)."""
+    anchors = [
+        Anchor(cp.size, cp.head_hash, f"本节点{cp.signed_at:%Y-%m-%d %H:%M:%S}签署的检查点")
+        for cp in (await uow.session.exec(select(Checkpoint).where(Checkpoint.chain == CHAIN))).all()
+    ]
+    head = await uow.session.get(ChainHead, CHAIN)
+    if head is not None and head.size > 0:
+        anchors.append(Anchor(head.size, head.head_hash, "链头记录"))
+    return anchors
+
+
+async def verify_chain(
+    uow: UnitOfWork, *, from_seq: int, to_seq: int | None, extra_anchors: Sequence[Anchor] = ()
+) -> Verdict:
+    """Walk the stored chain in batches and check it against its own and the supplied anchors."""
+    prev_hash: str | None = GENESIS_HASH
+    if from_seq > 1:
+        # A range starts from the stored hash before it; the entries before are checked separately.
+        before = await uow.session.get(LogEntry, from_seq - 1)
+        prev_hash = before.hash if before is not None else None
+    verifier = ChainVerifier(
+        from_seq=from_seq,
+        to_seq=to_seq,
+        prev_hash=prev_hash,
+        anchors=[*await own_anchors(uow), *extra_anchors],
+    )
+    after = from_seq - 1
+    while not verifier.failed:
+        stmt = select(LogEntry).where(col(LogEntry.seq) > after).order_by(col(LogEntry.seq))
+        if to_seq is not None:
+            stmt = stmt.where(col(LogEntry.seq) <= to_seq)
+        rows = list((await uow.session.exec(stmt.limit(VERIFY_BATCH))).all())
+        for row in rows:
+            if not verifier.feed(as_entry(row)):
+                break
+        if len(rows) < VERIFY_BATCH:
+            break
+        after = rows[-1].seq
+        uow.session.expunge_all()
+    return verifier.finish()
+
+
+async def list_own_checkpoints(uow: UnitOfWork, page: PageParams) -> tuple[list[Checkpoint], str | None]:
+    stmt = select(Checkpoint)
+    after = page.key(int)
+    if after is not None:
+        stmt = stmt.where(after_clause([col(Checkpoint.size)], after))
+    rows = list((await uow.session.exec(stmt.order_by(col(Checkpoint.size)).limit(page.limit + 1))).all())
+    return paginate(rows, page.limit, key=lambda cp: (cp.size,))
+
+
+async def list_held_checkpoints(
+    uow: UnitOfWork, node_org: str, page: PageParams
+) -> tuple[list[HeldCheckpoint], str | None]:
+    stmt = select(HeldCheckpoint).where(col(HeldCheckpoint.node_org) == node_org)
+    after = page.key(int)
+    if after is not None:
+        stmt = stmt.where(after_clause([col(HeldCheckpoint.id)], after))
+    stmt = stmt.order_by(col(HeldCheckpoint.id)).limit(page.limit + 1)
+    rows = list((await uow.session.exec(stmt)).all())
+    return paginate(rows, page.limit, key=lambda cp: (cp.id,))
+
+
+async def summed_counters(
+    uow: UnitOfWork, *, org: str, dimension: Dimension, since: date, until: date, by_day: bool = False
+) -> dict[str, dict[str, int]]:
+    """metric -> value per group key (the dimension's key, or the day), over [since, until]."""
+    group = col(StatCounter.day) if by_day else col(StatCounter.key)
+    stmt = (
+        select(group, col(StatCounter.metric), func.sum(col(StatCounter.value)))
+        .where(
+            col(StatCounter.org) == org,
+            col(StatCounter.dimension) == dimension.value,
+            col(StatCounter.day) >= since,
+            col(StatCounter.day) <= until,
+        )
+        .group_by(group, col(StatCounter.metric))
+    )
+    grouped: dict[str, dict[str, int]] = {}
+    for key, metric, value in (await uow.session.exec(stmt)).all():
+        label = key.isoformat() if isinstance(key, date) else str(key)
+        grouped.setdefault(label, {})[metric] = int(value or 0)
+    return grouped
+
+
+async def statistics(
+    uow: UnitOfWork, *, org: str, since: date, until: date, group_by: Dimension | None, by_day: bool
+) -> dict[str, Any]:
+    totals = await summed_counters(uow, org=org, dimension=Dimension.total, since=since, until=until)
+    result: dict[str, Any] = {"totals": figures(totals.get("", {})), "groups": []}
+    if by_day:
+        grouped = await summed_counters(
+            uow, org=org, dimension=Dimension.total, since=since, until=until, by_day=True
+        )
+    elif group_by is not None:
+        grouped = await summed_counters(uow, org=org, dimension=group_by, since=since, until=until)
+    else:
+        return result
+    result["groups"] = [{"key": key, **figures(counts)} for key, counts in sorted(grouped.items())]
+    return result

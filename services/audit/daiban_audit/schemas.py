@@ -1,0 +1,187 @@
+"""Request and response bodies of the audit API (never the table classes)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from daiban_audit.domain.chain import Failure, Verdict
+from daiban_audit.domain.stats import ReportPeriod
+
+
+class EntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    event_id: str
+    type: str
+    source: str
+    subject: str = Field(description="Case number or item code")
+    time: datetime = Field(description="When it happened (the event's time)")
+    recorded_at: datetime = Field(description="When the log recorded it")
+    org: str
+    actor: str
+    data: dict[str, Any] = Field(description="The event data, personal data masked")
+    prev_hash: str
+    hash: str
+
+
+class FailureOut(BaseModel):
+    reason: Failure
+    reason_label: str
+    seq: int = Field(description="The first entry that fails")
+    suspect_from: int
+    suspect_to: int
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    from_seq: int
+    to_seq: int | None
+    checked: int = Field(description="Entries checked before the first failure (all of them if ok)")
+    checkpoints_checked: int
+    failure: FailureOut | None
+    detail: str
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> VerifyOut:
+        failure = None
+        if verdict.failure is not None:
+            assert verdict.seq is not None and verdict.suspect_from is not None
+            assert verdict.suspect_to is not None
+            failure = FailureOut(
+                reason=verdict.failure,
+                reason_label=verdict.failure.label,
+                seq=verdict.seq,
+                suspect_from=verdict.suspect_from,
+                suspect_to=verdict.suspect_to,
+            )
+        return cls(
+            ok=verdict.ok,
+            from_seq=verdict.from_seq,
+            to_seq=verdict.to_seq,
+            checked=verdict.checked,
+            checkpoints_checked=verdict.anchors_checked,
+            failure=failure,
+            detail=verdict.detail,
+        )
+
+
+class CheckpointOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    node_org: str
+    node: str
+    chain: str
+    size: int
+    head_hash: str
+    signed_at: datetime
+    algorithm: str = "Ed25519"
+    public_key: str
+    signature: str
+    event_id: str
+    received_at: datetime | None = Field(default=None, description="Set on checkpoints held for a child")
+
+
+class CheckpointIn(BaseModel):
+    """A signed checkpoint as the parent lists it (extra fields of the listing are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    node_org: str
+    node: str
+    chain: str = "main"
+    size: int = Field(ge=1)
+    head_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signed_at: datetime
+    algorithm: str = "Ed25519"
+    public_key: str
+    signature: str
+
+
+class VerifyAgainst(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    from_seq: int = Field(default=1, ge=1)
+    to_seq: int | None = Field(default=None, ge=1)
+    checkpoints: list[CheckpointIn] = Field(
+        max_length=10_000, description="Checkpoints of this node held elsewhere, e.g. by the parent node"
+    )
+
+
+class HandlingModes(BaseModel):
+    direct: int
+    time_limited: int
+    agency: int
+    home_visit: int
+
+
+class Evaluations(BaseModel):
+    very_satisfied: int
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+    very_dissatisfied: int
+
+
+class Figures(BaseModel):
+    received: int
+    one_time_notices: int
+    accepted_with_deficiencies: int
+    concluded: int
+    concluded_on_the_spot: int
+    concluded_early: int
+    concluded_on_time: int
+    concluded_overdue: int
+    refused: int
+    supplements_requested: int
+    by_handling_mode: HandlingModes
+    average_working_days_to_conclusion: float | None
+    evaluations: Evaluations
+    complaints: int
+    rectifications: int
+    on_the_spot_rate: float | None = Field(description="即办率: concluded on the spot / concluded")
+    early_rate: float | None = Field(description="提前办结率: concluded early / concluded")
+    on_time_rate: float | None = Field(description="按时办结率: concluded on time / concluded")
+    satisfaction_rate: float | None = Field(
+        description="满意率: very satisfied, satisfied and basically satisfied / evaluations"
+    )
+
+
+class GroupFigures(Figures):
+    key: str = Field(description="The day, org unit, department, window or staff id")
+
+
+class GroupBy(StrEnum):
+    day = "day"
+    department = "department"
+    window = "window"
+    staff = "staff"
+    org = "org"
+
+
+class StatsOut(BaseModel):
+    org: str
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    group_by: GroupBy | None
+    totals: Figures
+    groups: list[GroupFigures]
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class ReportOut(BaseModel):
+    period: ReportPeriod
+    period_label: str
+    org: str
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    totals: Figures
+    by_org: list[GroupFigures]
+    by_department: list[GroupFigures]
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)

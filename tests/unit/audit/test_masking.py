@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from daiban_audit.domain.masking import mask_personal_data, mask_text
+
+
+def test_id_numbers_and_phones_in_free_text_are_masked() -> None:
+    text = "申请人370285199001011234，电话13812345678，座机0532-88886666"
+    assert mask_text(text) == "申请人370285********1234，电话138****5678，座机0532-****6666"
+
+
+def test_system_identifiers_are_left_alone() -> None:
+    data = {
+        "case_number": "370285199001011234",
+        "applicant": {"id_hash": "ab" * 32, "id_masked": "370285********1234"},
+        "item": {"implementation_code": "XK-00105-001-370285000000-01"},
+        "reasons": ["联系人身份证370285199001011234"],
+        "org": "370285101201",
+    }
+    masked = mask_personal_data(data)
+    assert masked["case_number"] == data["case_number"]
+    assert masked["applicant"] == data["applicant"]
+    assert masked["item"] == data["item"]
+    assert masked["reasons"] == ["联系人身份证370285********1234"]
+    assert masked["org"] == "370285101201"
+
+
+def test_digits_inside_longer_codes_are_not_taken_for_phones() -> None:
+    assert mask_text("A13812345678B") == "A13812345678B"
+    assert mask_text("9913812345678") == "9913812345678"
