@@ -39,6 +39,8 @@ async def connect(url: str, *, name: str) -> NATS:
         error_cb=on_error,
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
+        # Consumers and relay are stopped before the drain, so anything slower is a stuck server.
+        drain_timeout=5,
     )
 
 

@@ -31,7 +31,7 @@ DEMO_TOKENS = [
     ("supervisor", "370285000000", "county-supervisor", "县电子监察"),
     ("auditor", "370285000000", "county-auditor", "县审计人员"),
     ("clerk", "370285101000", "township-clerk", "镇便民服务中心窗口人员"),
-    ("agent", "370285101201", "village-agent", "村代办员"),
+    ("agent", "370285101294", "village-agent", "村代办员"),
 ]
 
 
@@ -313,9 +313,16 @@ def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seco
     print(f"  postgres   {stack.database_url}")
     print(f"  nats       {stack.nats_url}")
     print("\nDevelopment tokens (Authorization: Bearer <token>):")
+    exports = []
     for role, org, sub_id, name in DEMO_TOKENS:
         token = issue_token(settings, sub=sub_id, role=Role(role), org=org, name=name, ttl_seconds=30 * 86400)
         print(f"  {role:<10} {org}  {token}")
+        exports.append(f"{sub_id.upper().replace('-', '_')}_TOKEN={token}")
+    # Scripts and the walkthrough `source` this instead of copying tokens off the screen.
+    tokens_file = settings.var_dir / "dev-tokens.env"
+    tokens_file.write_text("\n".join(exports) + "\n", encoding="utf-8")
+    tokens_file.chmod(0o600)
+    print(f"  (also in {tokens_file}: source it for $COUNTY_CLERK_TOKEN, $VILLAGE_AGENT_TOKEN, ...)")
     print(
         "\nMore: uv run daiban token --role clerk --org 370285101000 ; Ctrl-C stops everything.", flush=True
     )

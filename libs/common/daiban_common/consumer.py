@@ -32,6 +32,11 @@ from daiban_common.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+# Seconds a pull request waits for messages; also how long a stop may take to be noticed.
+FETCH_TIMEOUT = 1.0
+# Time to finish the batch in hand after the last fetch before the loop is cancelled.
+STOP_GRACE = 10.0
+
 Handler = Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]
 
 
@@ -103,18 +108,27 @@ class EventConsumer:
         )
         self._task = asyncio.create_task(self._run(psub), name=f"consumer-{self._sub.name}")
 
-    async def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Let the loop end at its next fetch timeout, so no pull request is left open on the server."""
         self._stopping = True
-        if self._task is not None:
+
+    async def stop(self) -> None:
+        self.request_stop()
+        if self._task is None:
+            return
+        # Cancelling a pending fetch leaves its inbox subscription behind and makes a later drain
+        # wait for it; a fetch ends on its own within FETCH_TIMEOUT, then the loop sees _stopping.
+        done, _ = await asyncio.wait({self._task}, timeout=FETCH_TIMEOUT + STOP_GRACE)
+        if not done:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
 
     async def _run(self, psub: Any) -> None:
         while not self._stopping:
             try:
-                msgs = await psub.fetch(self._batch, timeout=1.0)
+                msgs = await psub.fetch(self._batch, timeout=FETCH_TIMEOUT)
             except (NatsTimeoutError, TimeoutError):
                 continue
             except asyncio.CancelledError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command, context
 from alembic.config import Config
@@ -51,6 +51,21 @@ def run_env(metadata: MetaData) -> None:
             return name == schema
         return True
 
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        # SQLModel.metadata is shared by every installed service: without this, autogenerate would
+        # propose the other services' tables as this service's.
+        if type_ == "table":
+            return bool(obj.schema == schema)
+        return True
+
+    def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+        # SQLModel's AutoString is a plain VARCHAR; rendering it as such keeps revisions free of
+        # sqlmodel imports (and of types mypy cannot see through).
+        if type_ == "type" and type(obj).__name__ == "AutoString":
+            length = getattr(obj, "length", None)
+            return f"sa.String(length={length})" if length else "sa.String()"
+        return False
+
     def do_run(connection: Connection) -> None:
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         context.configure(
@@ -58,6 +73,8 @@ def run_env(metadata: MetaData) -> None:
             target_metadata=metadata,
             include_schemas=True,
             include_name=include_name,
+            include_object=include_object,
+            render_item=render_item,
             version_table_schema=schema,
             compare_type=True,
         )

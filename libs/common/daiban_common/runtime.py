@@ -153,7 +153,8 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._bus_task
         for consumer in self.consumers:
-            await consumer.stop()
+            consumer.request_stop()
+        await asyncio.gather(*(consumer.stop() for consumer in self.consumers))
         self.consumers = []
         if self.relay is not None:
             await self.relay.stop()

@@ -8,7 +8,6 @@ Create Date: 2026-11-22 07:47:13.468939
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
