@@ -12,6 +12,7 @@ from daiban_common.auth import install_auth
 from daiban_common.errors import BodySizeLimitMiddleware, install_error_handlers
 from daiban_common.health import health_router
 from daiban_common.metrics import MetricsMiddleware, metrics_router
+from daiban_common.openapi_build import install_openapi
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Settings, get_settings
@@ -50,6 +51,7 @@ def create_app(
     app.include_router(metrics_router(runtime.metrics))
     for router in spec.routers(runtime):
         app.include_router(router)
+    install_openapi(app, spec.openapi_examples)
     instrument_app(app, runtime.tracer_provider)
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=1024 * 1024)

@@ -17,6 +17,7 @@ from fastapi import APIRouter
 
 if TYPE_CHECKING:
     from daiban_common.consumer import Subscription
+    from daiban_common.openapi import OpenApiExamples
     from daiban_common.runtime import ServiceRuntime
 
 SERVICE_ORDER = ("catalogue", "intake", "routing", "audit")
@@ -34,6 +35,8 @@ class ServiceSpec:
     seed: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     version: str = "0.1.0"
     openapi_tags: Sequence[dict[str, str]] = ()
+    # Example request and response bodies for the OpenAPI document (see daiban_common.openapi).
+    openapi_examples: OpenApiExamples | None = None
 
     @property
     def schema(self) -> str:
