@@ -18,11 +18,13 @@ from typing import Any
 import httpx
 
 from daiban_common.auth import Role, issue_token
+from daiban_common.db import ensure_database
 from daiban_common.devstack import DevStack
 from daiban_common.migrations import make_revision, upgrade
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
+from daiban_common.tiers import DEFAULT_TOWNSHIP, Node, plan_tiers, tier_tokens, tiers_home
 
 DEMO_TOKENS = [
     ("admin", "370285000000", "county-admin", "县中心管理员"),
@@ -38,15 +40,23 @@ DEMO_TOKENS = [
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="daiban", description="daiban: 三级代办服务网络")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the embedded servers, migrate, seed and run every service")
+    run = sub.add_parser("run", help="start the embedded servers, migrate, seed and run every service")
+    run.add_argument(
+        "--tiers",
+        action="store_true",
+        help="run the county node and one township node separately (township ports: county's + 10)",
+    )
+    run.add_argument("--township", default=DEFAULT_TOWNSHIP, help="the township node's org (with --tiers)")
     token = sub.add_parser("token", help="print a bearer token for development")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--org", required=True, help="12-digit org unit code")
     token.add_argument("--sub", default=None, help="subject (staff id); defaults to role@org")
     token.add_argument("--name", default="", help="display name")
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
-    sub.add_parser("migrate", help="migrate every service's schema (servers must be reachable)")
-    sub.add_parser("seed", help="load demo data (idempotent)")
+    migrate = sub.add_parser("migrate", help="migrate every service's schema (servers must be reachable)")
+    migrate.add_argument("services", nargs="*", help="only these services (a township node: no catalogue)")
+    seed = sub.add_parser("seed", help="load demo data (idempotent)")
+    seed.add_argument("services", nargs="*", help="only these services")
     serve = sub.add_parser("serve", help="serve one service with uvicorn")
     serve.add_argument("service")
     serve.add_argument("--port", type=int, default=None)
@@ -74,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return serve_one(settings, args.service, args.port)
     if args.command == "run":
-        return run_suite(settings)
+        return run_suite(settings, tiers=args.tiers, township=args.township)
     with_stack(settings, args)
     return 0
 
@@ -185,9 +195,13 @@ def with_stack(settings: Settings, args: argparse.Namespace) -> None:
         )
         services = discover_services()
         if args.command in ("migrate", "seed"):
-            migrate_all(resolved, services.values())
-        if args.command == "seed":
-            seed_all(resolved, services.values())
+            unknown = set(args.services) - set(services)
+            if unknown:
+                raise SystemExit(f"unknown services: {', '.join(sorted(unknown))}")
+            chosen = [spec for name, spec in services.items() if name in args.services or not args.services]
+            migrate_all(resolved, chosen)
+            if args.command == "seed":
+                seed_all(resolved, chosen)
         if args.command == "makemigration":
             make_revision(services[args.service], resolved.database_url, args.message)
     finally:
@@ -236,8 +250,10 @@ def serve_one(settings: Settings, name: str, port: int | None) -> int:
     return 0
 
 
-def run_suite(settings: Settings) -> int:
+def run_suite(settings: Settings, *, tiers: bool = False, township: str = DEFAULT_TOWNSHIP) -> int:
     started = time.monotonic()
+    if tiers:
+        settings = tiers_home(settings)
     stack = DevStack(settings)
     stack.start()
     children: list[subprocess.Popen[bytes]] = []
@@ -254,17 +270,35 @@ def run_suite(settings: Settings) -> int:
             update={"database_url": stack.database_url, "nats_url": stack.nats_url}
         )
         services = discover_services()
-        migrate_all(resolved, services.values())
-        seed_all(resolved, services.values())
-        env = {**os.environ, **stack.env()}
-        for name in services:
-            children.append(
-                subprocess.Popen([sys.executable, "-m", "daiban_common.cli", "serve", name], env=env)
-            )
-        urls = {name: f"http://{settings.host}:{settings.service_port(name)}" for name in services}
-        wait_ready(urls, children, lambda: stopping)
-        if not stopping:
-            print_banner(settings, urls, stack, time.monotonic() - started)
+        if tiers:
+            nodes = plan_tiers(resolved, township, list(services))
+        else:
+            nodes = [Node("node", resolved, tuple(services), stack.env())]
+        for node in nodes:
+            if node.create_database:
+                asyncio.run(ensure_database(node.settings.database_url, node.create_database))
+            specs = [services[name] for name in node.services]
+            migrate_all(node.settings, specs)
+            seed_all(node.settings, specs)
+        node_urls: list[dict[str, str]] = []
+        for node in nodes:
+            env = {**os.environ, **node.env}
+            for name in node.services:
+                children.append(
+                    subprocess.Popen([sys.executable, "-m", "daiban_common.cli", "serve", name], env=env)
+                )
+            host, port = node.settings.host, node.settings.service_port
+            node_urls.append({name: f"http://{host}:{port(name)}" for name in node.services})
+        all_urls = {
+            f"{node.label} {name}": url
+            for node, urls in zip(nodes, node_urls, strict=True)
+            for name, url in urls.items()
+        }
+        wait_ready(all_urls, children, lambda: stopping)
+        if not stopping and tiers:
+            print_tiers_banner(nodes, node_urls, stack, time.monotonic() - started)
+        elif not stopping:
+            print_banner(settings, node_urls[0], stack, time.monotonic() - started)
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
         if not stopping:
@@ -325,6 +359,41 @@ def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seco
     print(f"  (also in {tokens_file}: source it for $COUNTY_CLERK_TOKEN, $VILLAGE_AGENT_TOKEN, ...)")
     print(
         "\nMore: uv run daiban token --role clerk --org 370285101000 ; Ctrl-C stops everything.", flush=True
+    )
+
+
+def print_tiers_banner(
+    nodes: list[Node], node_urls: list[dict[str, str]], stack: DevStack, seconds: float
+) -> None:
+    county, township = nodes
+    town = township.settings.org
+    print()
+    print(f"daiban is running as two nodes (ready in {seconds:.1f} s)")
+    hosted = {
+        "county": f"the county and every township but {town}",
+        "township": "the township and its villages; the catalogue stays at the county",
+    }
+    for node, urls in zip(nodes, node_urls, strict=True):
+        print(
+            f"  {node.label} node {node.settings.org} ({node.settings.node_name}): hosts {hosted[node.label]}"
+        )
+        for name, url in urls.items():
+            print(f"    {name:<10} {url}   docs: {url}/docs")
+        print(f"    postgres   {node.settings.database_url}")
+    print(f"  nats       {stack.nats_url}")
+    print("\nDevelopment tokens (Authorization: Bearer <token>):")
+    county_tokens = [t for t in DEMO_TOKENS if t[1] == county.settings.org]
+    for node, tokens in ((county, county_tokens), (township, tier_tokens(town))):
+        print(f"  {node.label} node:")
+        for role, org, sub_id, name in tokens:
+            token = issue_token(
+                node.settings, sub=sub_id, role=Role(role), org=org, name=name, ttl_seconds=30 * 86400
+            )
+            print(f"    {role:<10} {org}  {sub_id:<18} {token}")
+    print(
+        f"\nMore: DAIBAN_VAR_DIR={county.settings.var_dir} uv run daiban token --role clerk --org {town} ; "
+        "Ctrl-C stops everything.",
+        flush=True,
     )
 
 

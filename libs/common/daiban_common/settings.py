@@ -6,9 +6,12 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 
 DEV_SECRET_MARKER = "dev-"
 
@@ -35,6 +38,9 @@ class Settings(BaseSettings):
     embedded_nats_port: int = 54222
     # Node name distinguishes databases and durable consumers when several nodes share servers.
     node: str = ""
+    # Org units within `org` that run a node of their own (e.g. a township node below the county
+    # node): this node leaves their cases to them. `DAIBAN_CHILD_NODES=370285101000,370285102000`.
+    child_nodes: Annotated[list[str], NoDecode] = Field(default_factory=list)
     stream_name: str = "DAIBAN"
     # First token of every subject; a deployment (or a test) can keep several networks on one server.
     subject_root: str = Field(default="daiban", pattern=r"^[a-z][a-z0-9_]{0,31}$")
@@ -56,6 +62,27 @@ class Settings(BaseSettings):
     # Salt for the hashes of personal data carried by events that leave the node.
     pii_salt: str = ""
 
+    @field_validator("child_nodes", mode="before")
+    @classmethod
+    def _split_child_nodes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [code.strip() for code in value.split(",") if code.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _child_nodes_lie_below_this_node(self) -> Settings:
+        if not self.child_nodes:
+            return self
+        node = OrgCode.parse(self.org)
+        for raw in self.child_nodes:
+            try:
+                child = OrgCode.parse(raw)
+            except InvalidOrgCode as exc:
+                raise ValueError(f"DAIBAN_CHILD_NODES: {exc}") from None
+            if child == node or not child.is_within(node):
+                raise ValueError(f"DAIBAN_CHILD_NODES: {raw} is not below this node's org {self.org}")
+        return self
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.env is Environment.PRODUCTION:
@@ -70,6 +97,13 @@ class Settings(BaseSettings):
     @property
     def node_name(self) -> str:
         return self.node or f"n{self.org}"
+
+    def hosts(self, org: str | OrgCode) -> bool:
+        """Whether this node acts for `org`: within its subtree and not below a child node's org."""
+        code = org if isinstance(org, OrgCode) else OrgCode.parse(org)
+        if not code.is_within(OrgCode.parse(self.org)):
+            return False
+        return not any(code.is_within(OrgCode.parse(child)) for child in self.child_nodes)
 
     def service_port(self, service: str) -> int:
         port = getattr(self, f"{service}_port")

@@ -12,9 +12,10 @@ from daiban_intake.replica import record_version
 
 def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
     # Items are published with the county as envelope org; cases move anywhere in the county, so
-    # the filter is the county's subtree and the handler skips cases accepted at other nodes.
+    # the filter is the county's subtree and the handler skips cases accepted at other nodes
+    # (outside this node's subtree, or below a child node of DAIBAN_CHILD_NODES).
     county = runtime.node_org.county.value
-    apply_progress = progress_handler(runtime.node_org)
+    apply_progress = progress_handler(runtime.settings.hosts)
     return [
         Subscription(
             name=runtime.durable_name("catalogue"),

@@ -14,8 +14,8 @@ from daiban_common.contracts.case import CaseAccepted, CaseSupplemented
 from daiban_common.contracts.routing import CaseForwarded, CaseReceived, CaseReturnedDown
 from daiban_common.events import Envelope
 from daiban_common.runtime import ServiceRuntime
+from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
-from daiban_routing.config import Hosting, RoutingConfig
 from daiban_routing.work.moving import (
     on_case_accepted,
     on_case_forwarded,
@@ -33,25 +33,23 @@ _HANDLERS: dict[str, Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]] = {
 }
 
 
-def _only_hosted(hosting: Hosting, handler: Handler) -> Handler:
-    """Events about org units that run their own node are theirs to apply, not ours."""
+def _only_hosted(settings: Settings, handler: Handler) -> Handler:
+    """Events about org units that run their own node (DAIBAN_CHILD_NODES) are theirs to apply."""
 
     async def apply(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
-        if hosting.hosts(envelope.org):
+        if settings.hosts(envelope.org):
             await handler(envelope, payload, uow)
 
     return apply
 
 
 def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
-    config = RoutingConfig()
     org = runtime.settings.org
-    hosting = Hosting(org, config.child_nodes)
     events = ("accepted", "forwarded", "received", "returned_down", "supplemented")
     return [
         Subscription(
             name=runtime.durable_name("cases"),
             filter_subjects=[runtime.subject_filter(org, "case", event) for event in events],
-            handlers={name: _only_hosted(hosting, handler) for name, handler in _HANDLERS.items()},
+            handlers={name: _only_hosted(runtime.settings, handler) for name, handler in _HANDLERS.items()},
         )
     ]

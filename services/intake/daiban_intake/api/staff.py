@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common.auth import CurrentPrincipal
 from daiban_common.deps import RuntimeDep, UowDep
+from daiban_common.orgcodes import OrgCode
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.runtime import ServiceRuntime
 from daiban_intake import printing, queries
@@ -57,7 +58,12 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         uow: UowDep,
         rt: RuntimeDep,
     ) -> Response:
-        acceptor = AcceptingStaff(principal=principal, node=rt.node_org, salt=rt.settings.resolved_pii_salt())
+        acceptor = AcceptingStaff(
+            principal=principal,
+            node=rt.node_org,
+            salt=rt.settings.resolved_pii_salt(),
+            child_nodes=tuple(OrgCode.parse(code) for code in rt.settings.child_nodes),
+        )
         answer = await accept_application(
             body,
             acceptor=acceptor,

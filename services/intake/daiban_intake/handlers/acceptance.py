@@ -45,6 +45,8 @@ class Acceptor:
     node: OrgCode
     salt: str
     calendar: WorkCalendar = field(default_factory=default_calendar)
+    # Org units below this node that run a node of their own (DAIBAN_CHILD_NODES): they accept there.
+    child_nodes: tuple[OrgCode, ...] = ()
 
 
 def _accepting_org(raw: str, acceptor: Acceptor) -> OrgCode:
@@ -54,6 +56,9 @@ def _accepting_org(raw: str, acceptor: Acceptor) -> OrgCode:
         raise InvalidInput.field("org", str(exc)) from None
     if not can_see(acceptor.principal, org) or not org.is_within(acceptor.node):
         raise NotFound("受理单位不存在或不在您的管辖范围内", errors=[FieldError("org", "不在您的管辖范围内")])
+    child = next((c for c in acceptor.child_nodes if org.is_within(c)), None)
+    if child is not None:
+        raise InvalidInput.field("org", f"受理单位{org.value}由{child.value}的独立节点受理，请在该节点办理")
     return org
 
 

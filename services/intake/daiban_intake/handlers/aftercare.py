@@ -84,7 +84,8 @@ async def supply_materials(
                     recorded_by=staff_ref(principal),
                 ),
                 subject=case.number,
-                org=case.org,
+                # Addressed to where the case waits for it: routing at that org's node resumes the clock.
+                org=case.holding_org,
                 actor=principal.sub,
             )
         elif codes and codes <= outstanding:

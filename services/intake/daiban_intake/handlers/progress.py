@@ -34,13 +34,14 @@ _UPDATABLE = frozenset(
 ProgressHandler = Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]
 
 
-def progress_handler(node: OrgCode) -> ProgressHandler:
-    """A consumer handler applying routing's events to the cases accepted within `node`'s subtree."""
+def progress_handler(hosts: Callable[[OrgCode], bool]) -> ProgressHandler:
+    """A consumer handler applying routing's events to the cases accepted at org units `hosts` admits
+    (this node's subtree, less the org units that run a node of their own)."""
 
     async def apply(envelope: Envelope, payload: EventData, uow: UnitOfWork) -> None:
         number, accepting_org = case_of(payload)
         try:
-            accepted_here = OrgCode.parse(accepting_org).is_within(node)
+            accepted_here = hosts(OrgCode.parse(accepting_org))
         except InvalidOrgCode as exc:
             raise PermanentFailure(f"受理单位代码无效：{exc}") from None
         if not accepted_here:
