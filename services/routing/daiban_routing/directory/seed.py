@@ -1,5 +1,6 @@
-"""The demo directory: Laixi (370285) with all its townships and villages, and a small but real set
-of departments, windows and staff with AB posts at the county, two townships and one village.
+"""The demo directory: Laixi (370285) with all its townships and villages, their departments,
+windows and staff with AB posts: spelled out for the county, 姜山镇, 夏格庄镇 and one village point,
+from templates (templates.py) for every other township and village.
 
 Idempotent: running it again changes nothing. Phone numbers and addresses are illustrative.
 The staff ids `county-clerk`, `county-approver`, `county-supervisor`, `county-admin` and
@@ -18,6 +19,7 @@ from daiban_routing.config import RoutingConfig
 from daiban_routing.directory.divisions import import_divisions, read_seed_csv
 from daiban_routing.directory.rules import upsert_department, upsert_staff, upsert_window
 from daiban_routing.directory.schemas import DepartmentIn, StaffIn, WindowIn
+from daiban_routing.directory.templates import fill_from_templates
 from daiban_routing.models import OrgUnit
 
 DEMO = Path(__file__).parent / "demo" / "directory.json"
@@ -58,6 +60,9 @@ async def seed_directory(uow: UnitOfWork, csv_path: Path) -> None:
         await session.flush()
         for row in demo["staff"]:
             await upsert_staff(session, StaffIn.model_validate(row))
+        await session.flush()
+        spelled_out = {row["org"] for row in demo["departments"]}
+        await fill_from_templates(session, demo["county"], demo["templates"], spelled_out)
         await uow.commit()
 
 
