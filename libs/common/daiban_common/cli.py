@@ -47,6 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="run the county node and one township node separately (township ports: county's + 10)",
     )
     run.add_argument("--township", default=DEFAULT_TOWNSHIP, help="the township node's org (with --tiers)")
+    run.add_argument(
+        "--services",
+        type=service_list,
+        default=None,
+        help="serve only these services, comma-separated (a township node: intake,routing,audit)",
+    )
     token = sub.add_parser("token", help="print a bearer token for development")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--org", required=True, help="12-digit org unit code")
@@ -84,7 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return serve_one(settings, args.service, args.port)
     if args.command == "run":
-        return run_suite(settings, tiers=args.tiers, township=args.township)
+        if args.tiers and args.services:
+            parser.error("--services does not apply with --tiers")
+        return run_suite(settings, tiers=args.tiers, township=args.township, only=args.services)
     with_stack(settings, args)
     return 0
 
@@ -250,7 +258,24 @@ def serve_one(settings: Settings, name: str, port: int | None) -> int:
     return 0
 
 
-def run_suite(settings: Settings, *, tiers: bool = False, township: str = DEFAULT_TOWNSHIP) -> int:
+def service_list(raw: str) -> tuple[str, ...]:
+    """`--services intake,routing,audit`: known names, each once, in the order given."""
+    known = tuple(discover_services())
+    names = tuple(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
+    unknown = [name for name in names if name not in known]
+    if not names or unknown:
+        given = ", ".join(unknown) if unknown else "nothing"
+        raise argparse.ArgumentTypeError(f"unknown services: {given}; choose from {', '.join(known)}")
+    return names
+
+
+def run_suite(
+    settings: Settings,
+    *,
+    tiers: bool = False,
+    township: str = DEFAULT_TOWNSHIP,
+    only: Sequence[str] | None = None,
+) -> int:
     started = time.monotonic()
     if tiers:
         settings = tiers_home(settings)
@@ -273,7 +298,7 @@ def run_suite(settings: Settings, *, tiers: bool = False, township: str = DEFAUL
         if tiers:
             nodes = plan_tiers(resolved, township, list(services))
         else:
-            nodes = [Node("node", resolved, tuple(services), stack.env())]
+            nodes = [Node("node", resolved, tuple(only or services), stack.env())]
         for node in nodes:
             if node.create_database:
                 asyncio.run(ensure_database(node.settings.database_url, node.create_database))
