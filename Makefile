@@ -20,6 +20,10 @@ $(TOOLS)/bin/uv:
 run: setup
 	$(UV) run daiban run
 
+# The county node (8001-8004) and the township node 370285101000 (8011-8014), separately.
+run-tiers: setup
+	$(UV) run daiban run --tiers
+
 test: setup lint
 	$(UV) run pytest tests/unit -q
 	$(UV) run pytest tests/integration -q
