@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from daiban_common.contracts.case import FlagLevel, Outcome, StaffRef
+from daiban_common.contracts.case import FlagLevel, MaterialIssue, Outcome, StaffRef
+from daiban_common.contracts.catalogue import SpecialProcedure
 from daiban_common.contracts.routing import (
     CaseDecided,
     CaseExtended,
+    CasePaused,
     CaseReceived,
     HopDirection,
     SupervisionFlagRaised,
+    SupplementRequested,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage, is_news, next_status
 from daiban_intake.domain.routing_events import case_of, progress_of
@@ -82,3 +85,41 @@ def test_extensions_and_flags_change_dates_and_flags_but_not_the_status() -> Non
         raised_at=NOW,
     )
     assert progress_of(flag, event_time=NOW).stage is None
+
+
+def _paused(procedure: SpecialProcedure | None) -> CasePaused:
+    return CasePaused(
+        case_number="N",
+        accepting_org="370285101201",
+        org="370285000000",
+        procedure=procedure,
+        reason="等待申请人补正材料" if procedure is None else "现场核查",
+        expected_working_days=0 if procedure is None else 3,
+        paused_at=NOW,
+    )
+
+
+def test_the_pause_that_comes_with_a_supplement_request_leaves_the_case_waiting_for_the_applicant() -> None:
+    asked = SupplementRequested(
+        case_number="N",
+        accepting_org="370285101201",
+        org="370285000000",
+        issues=(
+            MaterialIssue(
+                material_code="M04",
+                material_name="户口簿",
+                problem="invalid",
+                required_form="original",
+                required_copies=1,
+            ),
+        ),
+        requested_by=STAFF,
+        requested_at=NOW,
+    )
+    # Routing emits both in one unit of work; in either order the case waits for a supplement.
+    for first, second in ((asked, _paused(None)), (_paused(None), asked)):
+        status = next_status(CaseStatus.in_review, progress_of(first, event_time=NOW))
+        status = next_status(status, progress_of(second, event_time=NOW))
+        assert status is CaseStatus.supplement_requested
+    survey = progress_of(_paused(SpecialProcedure.site_survey), event_time=NOW)
+    assert survey.status is CaseStatus.paused and survey.note == SpecialProcedure.site_survey.label

@@ -80,8 +80,14 @@ def _supplement_requested(e: SupplementRequested) -> Progress:
 
 
 def _paused(e: CasePaused) -> Progress:
-    note = e.procedure.label if e.procedure is not None else "补正材料"
-    return Progress(Stage.paused, e.paused_at, e.org, CaseStatus.paused, holding_org=e.org, note=note)
+    if e.procedure is None:
+        # Routing stops the clock for a supplement in the same breath as it asks for one: the case
+        # waits for the applicant (the status supplements are taken in), whichever event comes first.
+        waiting = CaseStatus.supplement_requested
+        return Progress(Stage.paused, e.paused_at, e.org, waiting, holding_org=e.org, note="补正材料")
+    return Progress(
+        Stage.paused, e.paused_at, e.org, CaseStatus.paused, holding_org=e.org, note=e.procedure.label
+    )
 
 
 def _resumed(e: CaseResumed) -> Progress:
