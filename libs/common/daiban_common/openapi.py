@@ -23,9 +23,11 @@ component schema name, and reach the document through `ServiceSpec.openapi_examp
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -221,3 +223,20 @@ class OpenApiExamples:
     schemas: Mapping[str, Any] = field(default_factory=dict)
     parameters: Mapping[str, Any] = field(default_factory=dict)
     operations: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> OpenApiExamples:
+        """Examples kept as JSON beside the service (`{"schemas", "parameters", "operations"}`).
+
+        They are answers recorded from a running suite and trimmed; the OpenAPI test checks each
+        against its schema, so they cannot drift from the models unnoticed.
+        """
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        unknown = set(data) - {"schemas", "parameters", "operations"}
+        if unknown:
+            raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
+        return cls(
+            schemas=data.get("schemas", {}),
+            parameters=data.get("parameters", {}),
+            operations=data.get("operations", {}),
+        )

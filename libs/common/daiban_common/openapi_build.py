@@ -21,6 +21,7 @@ import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
+import fastapi.routing
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
@@ -80,11 +81,19 @@ def install_openapi(app: FastAPI, examples: OpenApiExamples | None = None) -> No
 
 
 def _routes_by_operation(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
+    """Each operation's route, to read its dependencies (auth, roles) from.
+
+    FastAPI keeps included routers as lazy branches; `iter_route_contexts` (where it exists)
+    yields every route with its effective path, as `get_openapi` sees them.
+    """
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
     found: dict[tuple[str, str], APIRoute] = {}
-    for route in app.routes:
+    for item in contexts(app.routes) if contexts is not None else app.routes:
+        route = getattr(item, "original_route", item)
         if isinstance(route, APIRoute):
-            for method in route.methods or ():
-                found[(method.lower(), route.path_format)] = route
+            path = getattr(item, "path_format", None) or route.path_format
+            for method in getattr(item, "methods", None) or route.methods or ():
+                found[(str(method).lower(), str(path))] = route
     return found
 
 
@@ -239,15 +248,17 @@ def _dependencies(dependant: Dependant) -> Iterator[Callable[..., Any]]:
         yield from _dependencies(sub)
 
 
-def _required_roles(route: APIRoute | None) -> frozenset[Role] | None:
-    """The roles a `require_roles(...)` dependency of the route lets through, if it has one."""
+def _required_roles(route: APIRoute | None) -> tuple[frozenset[Role], str] | None:
+    """The roles a `require_roles(...)` dependency of the route lets through, and their labels as
+    its 403 names them, if the route has one."""
     if route is None:
         return None
     for call in _dependencies(route.dependant):
         if getattr(call, "__module__", "") == "daiban_common.auth" and call.__name__ == "principal_with_role":
-            allowed = inspect.getclosurevars(call).nonlocals.get("allowed")
-            if isinstance(allowed, frozenset):
-                return frozenset(Role(role) for role in allowed)
+            cells = inspect.getclosurevars(call).nonlocals
+            allowed, needed = cells.get("allowed"), cells.get("needed")
+            if isinstance(allowed, frozenset) and isinstance(needed, str):
+                return frozenset(Role(role) for role in allowed), needed
     return None
 
 
@@ -330,9 +341,9 @@ def _default_doc(
     status: int, operation: Mapping[str, Any], route: APIRoute | None, schemas: Mapping[str, Any]
 ) -> ProblemDoc:
     if status == 403:
-        roles = _required_roles(route)
-        if roles:
-            needed = "、".join(role.label for role in Role if role in roles)
+        required = _required_roles(route)
+        if required is not None:
+            roles, needed = required
             other = next(role for role in (Role.agent, Role.auditor, Role.clerk) if role not in roles)
             return ProblemDoc(403, detail=f"此操作仅限{needed}办理，您的角色是{other.label}")
     if status == 401:

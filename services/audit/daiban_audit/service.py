@@ -1,9 +1,12 @@
 """Composition root of the audit service."""
 
+from pathlib import Path
+
 from daiban_audit.api import router
 from daiban_audit.consumers import subscriptions
 from daiban_audit.timer import timer_router
 from daiban_common.migrations import migrations_dir
+from daiban_common.openapi import OpenApiExamples
 from daiban_common.service import ServiceSpec
 
 SERVICE = ServiceSpec(
@@ -11,6 +14,7 @@ SERVICE = ServiceSpec(
     title="daiban 审计 audit",
     description="A tamper-evident log of every action, verification, statistics and reports.",
     migrations=migrations_dir(__file__),
+    openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
     routers=lambda runtime: [router, timer_router(runtime)],
     subscriptions=subscriptions,
     openapi_tags=[{"name": "audit", "description": "审计日志、链校验、统计与报表"}],

@@ -1,8 +1,11 @@
 """Composition root of the catalogue service."""
 
+from pathlib import Path
+
 from daiban_catalogue.api import routers
 from daiban_catalogue.seed import seed_demo_catalogue
 from daiban_common.migrations import migrations_dir
+from daiban_common.openapi import OpenApiExamples
 from daiban_common.service import ServiceSpec
 
 SERVICE = ServiceSpec(
@@ -12,6 +15,7 @@ SERVICE = ServiceSpec(
         "The item catalogue: materials, legal basis, time limits, fees, handling level, versions, delegation."
     ),
     migrations=migrations_dir(__file__),
+    openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
     routers=routers,
     seed=seed_demo_catalogue,
     openapi_tags=[

@@ -1,6 +1,9 @@
 """Composition root of the intake service."""
 
+from pathlib import Path
+
 from daiban_common.migrations import migrations_dir
+from daiban_common.openapi import OpenApiExamples
 from daiban_common.service import ServiceSpec
 from daiban_intake.api.public import public_routes
 from daiban_intake.api.staff import staff_routes
@@ -11,6 +14,7 @@ SERVICE = ServiceSpec(
     title="daiban 受理 intake",
     description="Acceptance, one-time notices, receipts, public progress, handover, evaluations.",
     migrations=migrations_dir(__file__),
+    openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
     routers=lambda runtime: [*staff_routes(runtime), *public_routes(runtime)],
     subscriptions=subscriptions,
     openapi_tags=[

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from fastapi import APIRouter
 
 from daiban_common.migrations import migrations_dir
+from daiban_common.openapi import OpenApiExamples
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_routing.config import RoutingConfig
@@ -33,6 +35,7 @@ SERVICE = ServiceSpec(
         "decisions, deadlines and supervision."
     ),
     migrations=migrations_dir(__file__),
+    openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
     routers=routers,
     subscriptions=subscriptions,
     seed=seed,

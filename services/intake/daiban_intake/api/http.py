@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
 from daiban_common.auth import Principal, Role, require_roles
+from daiban_common.openapi import ProblemDoc, problem_responses
 from daiban_intake.idempotency import Answer, Once, fingerprint
 
 HTML = "text/html"
@@ -50,16 +51,7 @@ def html(page: str) -> HTMLResponse:
     return HTMLResponse(page)
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers a route can give."""
-    described = {
-        401: "缺少或无效的身份令牌",
-        403: "角色无权办理",
-        404: "不存在或不在您的管辖范围内",
-        409: "与当前状态冲突，或幂等键已用于另一个请求",
-        422: "输入有误（errors 列出每个字段）",
-    }
-    return {
-        status: {"description": described[status], "content": {"application/problem+json": {}}}
-        for status in statuses
-    }
+def problems(*docs: int | ProblemDoc) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers a route can give, with examples
+    (`daiban_intake.api.problem_docs` holds intake's own)."""
+    return problem_responses(*docs)

@@ -10,6 +10,7 @@ from daiban_common.auth import OptionalPrincipal
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.runtime import ServiceRuntime
 from daiban_intake import queries
+from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import OptionalIdempotencyKey, once, problems, respond
 from daiban_intake.commands import Evaluate, FileComplaint
 from daiban_intake.handlers.feedback import PUBLIC_ACTOR, evaluate, file_complaint
@@ -23,7 +24,7 @@ def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         "/public/progress/{number}",
         summary="办理进度查询（办件编号 + 查询码）",
         response_model=ProgressOut,
-        responses=problems(404, 422),
+        responses=problems(docs.PUBLIC_NOT_FOUND, 422),
     )
     async def progress(
         number: str,
@@ -38,7 +39,9 @@ def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         status_code=201,
         summary="好差评：送达后每件评价一次",
         response_model=EvaluationOut,
-        responses=problems(404, 409, 422),
+        responses=problems(
+            docs.PUBLIC_NOT_FOUND, docs.ALREADY_EVALUATED, docs.NOT_HANDED_OVER, docs.UNKNOWN_SCORE
+        ),
     )
     async def evaluations(body: Evaluate, uow: UowDep) -> Response:
         return respond(await evaluate(body, uow=uow))
@@ -48,7 +51,7 @@ def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         status_code=201,
         summary="投诉（办件、窗口或工作人员）",
         response_model=ComplaintOut,
-        responses=problems(401, 404, 409, 422),
+        responses=problems(401, docs.COMPLAINT_ORG, docs.KEY_REUSED, 422),
     )
     async def complaints(
         body: FileComplaint,

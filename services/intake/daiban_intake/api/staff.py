@@ -13,6 +13,7 @@ from daiban_common.orgcodes import OrgCode
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.runtime import ServiceRuntime
 from daiban_intake import printing, queries
+from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import Acceptor, IdempotencyKey, html, once, problems, respond, wants_html
 from daiban_intake.commands import AcceptApplication, HandOver, SupplyMaterials
 from daiban_intake.domain.progress import CaseStatus
@@ -29,15 +30,7 @@ from daiban_intake.schemas import (
     SupplementOut,
 )
 
-_NOTICE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    422: {
-        "description": (
-            "一次性告知（type `/problems/one-time-notice`，列出全部缺少或不符的材料及告知书编号），"
-            "或其他输入错误（type `/problems/validation`）"
-        ),
-        "content": {"application/problem+json": {}},
-    }
-}
+_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
 
 
 def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
@@ -48,7 +41,9 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         status_code=201,
         summary="受理申请：材料齐全则立案并出具回执，否则一次性告知",
         response_model=AcceptanceOut,
-        responses={**problems(401, 403, 404, 409), **_NOTICE_RESPONSE},
+        responses=problems(
+            401, 403, docs.ORG_OUTSIDE, docs.KEY_REUSED, docs.ONE_TIME_NOTICE, docs.INVALID_ID
+        ),
     )
     async def accept(
         body: AcceptApplication,
@@ -88,12 +83,22 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         async with uow:
             return await queries.list_cases(uow.session, principal, filters, page)
 
-    @router.get("/cases/{number}", summary="办件详情", response_model=CaseOut, responses=problems(401, 404))
+    @router.get(
+        "/cases/{number}",
+        summary="办件详情",
+        response_model=CaseOut,
+        responses=problems(401, docs.CASE_NOT_FOUND),
+    )
     async def get_case(number: str, principal: CurrentPrincipal, uow: UowDep) -> CaseOut:
         async with uow:
             return await queries.case_detail(uow.session, principal, number)
 
-    @router.get("/cases/{number}/receipt.html", summary="受理回执（打印）", response_class=Response)
+    @router.get(
+        "/cases/{number}/receipt.html",
+        summary="受理回执（打印）",
+        response_class=Response,
+        responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
+    )
     async def receipt_page(number: str, principal: CurrentPrincipal, uow: UowDep) -> Response:
         async with uow:
             return html(printing.receipt_html(await queries.receipt(uow.session, principal, number)))
@@ -102,20 +107,28 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         "/cases/{number}/receipt",
         summary="受理回执（JSON；Accept: text/html 时为打印页）",
         response_model=ReceiptOut,
-        responses=problems(401, 404),
+        responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
     )
     async def receipt(number: str, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
         async with uow:
             found = await queries.receipt(uow.session, principal, number)
         return html(printing.receipt_html(found)) if wants_html(request) else found
 
-    @router.get("/notices/{number}.html", summary="一次性告知书（打印）", response_class=Response)
+    @router.get(
+        "/notices/{number}.html",
+        summary="一次性告知书（打印）",
+        response_class=Response,
+        responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
+    )
     async def notice_page(number: str, principal: CurrentPrincipal, uow: UowDep) -> Response:
         async with uow:
             return html(printing.notice_html(await queries.notice(uow.session, principal, number)))
 
     @router.get(
-        "/notices/{number}", summary="一次性告知书", response_model=NoticeOut, responses=problems(401, 404)
+        "/notices/{number}",
+        summary="一次性告知书",
+        response_model=NoticeOut,
+        responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
     )
     async def notice(number: str, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
         async with uow:
@@ -127,7 +140,9 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         status_code=201,
         summary="补正材料或补交容缺材料",
         response_model=SupplementOut,
-        responses=problems(401, 403, 404, 409, 422),
+        responses=problems(
+            401, 403, docs.CASE_NOT_FOUND, docs.NOT_WAITING, docs.KEY_REUSED, docs.SUPPLEMENT_INCOMPLETE
+        ),
     )
     async def supplements(
         number: str,
@@ -146,7 +161,9 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         "/cases/{number}/handover",
         summary="送达办理结果（当面核验身份或邮寄）",
         response_model=HandoverOut,
-        responses=problems(401, 403, 404, 409, 422),
+        responses=problems(
+            401, 403, docs.CASE_NOT_FOUND, docs.NOT_READY, docs.KEY_REUSED, docs.IDENTITY_REQUIRED
+        ),
     )
     async def handover(
         number: str, body: HandOver, request: Request, principal: Acceptor, key: IdempotencyKey, uow: UowDep
