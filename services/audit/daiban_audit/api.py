@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
+from daiban_audit import problem_docs as docs
 from daiban_audit import queries
 from daiban_audit.context import audit_context
 from daiban_audit.domain.chain import Anchor
@@ -29,6 +30,7 @@ from daiban_common.auth import Principal, Role, ensure_within, require_roles
 from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.errors import InvalidInput
+from daiban_common.openapi import problem_responses
 from daiban_common.pagination import Page, PageParamsDep
 
 Reader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor))]
@@ -48,6 +50,7 @@ router = APIRouter(prefix="/v1", tags=["audit"])
 @router.get(
     "/audit/entries",
     summary="Log entries by case, actor, org unit, type and time",
+    responses=problem_responses(docs.OUTSIDE_SUBTREE, docs.UNKNOWN_PARAMETER),
     dependencies=[Depends(only_params("case", "actor", "org", "type", "from", "to", "limit", "cursor"))],
 )
 async def list_entries(
@@ -83,6 +86,7 @@ def _seq_range(from_seq: int, to_seq: int | None) -> None:
 @router.get(
     "/audit/verify",
     summary="Verify the hash chain against its own checkpoints",
+    responses=problem_responses(docs.OUTSIDE_SUBTREE, docs.SEQUENCE_RANGE),
     dependencies=[Depends(only_params("from_seq", "to_seq"))],
 )
 async def verify(
@@ -117,6 +121,7 @@ def _anchors(checkpoints: list[CheckpointIn], node_org: str, public_key: str) ->
 @router.post(
     "/audit/verify",
     summary="Verify the hash chain against checkpoints held elsewhere (e.g. by the parent node)",
+    responses=problem_responses(docs.OUTSIDE_SUBTREE, docs.CHECKPOINT_REFUSED, docs.SEQUENCE_RANGE),
     dependencies=[Depends(only_params())],
 )
 async def verify_against(
@@ -136,6 +141,7 @@ async def verify_against(
 @router.get(
     "/audit/checkpoints",
     summary="Checkpoints this node signed, or (with node=) those it holds for a child node",
+    responses=problem_responses(docs.OUTSIDE_SUBTREE, 422),
     description=(
         "Without `node`: the checkpoints this node signed and sent to its parent (its local copies). "
         "With `node`: the checkpoints this node keeps for that child node (or for itself, when it "
@@ -184,7 +190,10 @@ def _document(accept: str | None, title: str, subtitle: str, sections: Sections)
     "/stats",
     summary="Statistics of an org unit's subtree over days, optionally grouped",
     response_model=StatsOut,
-    responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
+    responses={
+        200: {"content": {"text/csv": {}, "text/html": {}}},
+        **problem_responses(docs.OUTSIDE_SUBTREE, docs.DAY_RANGE),
+    },
     dependencies=[Depends(only_params("org", "from", "to", "group_by"))],
 )
 async def stats(
@@ -216,7 +225,10 @@ async def stats(
     "/reports/{period}",
     summary="Daily, weekly or monthly report of an org unit",
     response_model=ReportOut,
-    responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
+    responses={
+        200: {"content": {"text/csv": {}, "text/html": {}}},
+        **problem_responses(docs.OUTSIDE_SUBTREE, 422),
+    },
     dependencies=[Depends(only_params("org", "date"))],
 )
 async def report(

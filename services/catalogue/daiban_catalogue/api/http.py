@@ -15,6 +15,7 @@ from daiban_catalogue.idempotency import Once, fingerprint
 from daiban_common.auth import Principal, Role, require_roles
 from daiban_common.deps import RuntimeDep
 from daiban_common.errors import Conflict, FieldError, Forbidden, InvalidInput
+from daiban_common.openapi import ProblemDoc, default_problem, problem_responses
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode, Tier
 
 JSON = "application/json"
@@ -125,21 +126,48 @@ def wants_html(request: Request) -> bool:
     return "text/html" in accept and "application/json" not in accept.split(",")[0]
 
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_KEY_REUSED = ProblemDoc(
+    409,
+    "The Idempotency-Key was used before with another body (a retry with the same body replays)",
+    detail="该幂等键（Idempotency-Key）已用于另一个请求，请为新请求使用新的键",
+    type="/problems/idempotency-key-reused",
+    title="Idempotency key reused",
+)
+_DOCS: dict[int, tuple[ProblemDoc, ...]] = {
+    401: (ProblemDoc(401, "No valid bearer token", detail="缺少身份令牌，请先登录"),),
+    403: (
+        ProblemDoc(
+            403,
+            "Not an administrator of the county (other nodes hold read-only replicas)",
+            detail="事项目录只能由县级管理员维护",
+        ),
+    ),
+    404: (ProblemDoc(404, "No such item or version", detail="事项不存在"),),
+    409: (
+        ProblemDoc(
+            409,
+            "Conflicts with the item's versions (published versions are immutable, retired items stay so)",
+            detail="第1版已发布，不能修改；请基于该版本创建草稿并发布新版本",
+            type="/problems/catalogue-conflict",
+            errors=[("version", "第1版已发布，不能修改；请基于该版本创建草稿并发布新版本")],
+        ),
+        _KEY_REUSED,
+    ),
+    413: (default_problem(413),),
+    422: (
+        ProblemDoc(
+            422,
+            "Invalid input, or the draft breaks a catalogue rule; `errors` names each field",
+            detail="事项内容不符合规则，请按错误提示逐项修改",
+            errors=[("promised_working_days", "承诺时限不能超过法定时限")],
+        ),
+    ),
+}
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the errors a route can answer."""
-    descriptions = {
-        304: "Not modified (If-None-Match matched the ETag)",
-        401: "No valid bearer token",
-        403: "Not an administrator of the county",
-        404: "No such item or version",
-        409: "Conflicts with the item's current state, or the Idempotency-Key was used for another request",
-        413: "Body over 1 MiB",
-        422: "Invalid input; `errors` names each field",
-    }
-    return {
-        status: {"description": descriptions[status], **({} if status == 304 else PROBLEM)}
-        for status in statuses
-    }
+    """OpenAPI entries, with problem+json examples, for the errors a route can answer."""
+    documented = problem_responses(*(doc for status in statuses for doc in _DOCS.get(status, ())))
+    if 304 in statuses:
+        documented[304] = {"description": "Not modified (If-None-Match matched the ETag)"}
+    return documented
