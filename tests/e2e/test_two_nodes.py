@@ -1,0 +1,294 @@
+"""Tiers that run separately: the county node (Laixi) and the township node of 姜山镇, each its own
+`daiban run` with its own database, on one PostgreSQL server and one nats-server.
+
+A township item never leaves the township node; a county item goes up to the county node and its
+result comes back; with the county node's services stopped the township works on and what goes up
+waits on the broker, to arrive at the county exactly once when it is back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from itertools import count
+from typing import Any
+
+import httpx
+import pytest
+
+from daiban_common.orgcodes import OrgCode
+from tests.e2e.harness import (
+    COUNTY,
+    all_pages,
+    application,
+    created,
+    eventually,
+    expect,
+    idempotent,
+    ok,
+    person,
+    wait_for_replica,
+)
+from tests.e2e.tiers import TOWNSHIP, TwoNodes
+
+pytestmark = pytest.mark.e2e
+
+TOWNSHIP_ITEM = "JF-00403-001-370285000000-01"  # 临时救助: promised, decided by the township
+COUNTY_ITEM = "JF-00402-001-370285000000-01"  # 特困人员救助供养审核确认: promised, decided by the county
+VILLAGE = "370285101294"  # 姜山社区, a village point of 姜山镇
+COUNTY_ROUTING = "n370285000000-routing-cases"  # the county node's durable consumer of case events
+FORWARDED, RECEIVED = "daiban.case.forwarded.v1", "daiban.case.received.v1"
+SUPPLEMENT = {
+    "material_code": "M03",
+    "material_name": "家庭经济状况核对授权书",
+    "problem": "invalid",
+    "required_form": "original",
+    "required_copies": 1,
+    "note": "授权书缺少共同生活家庭成员签字",
+}
+# Applicants told apart by their resident ID numbers, across the tests of the module.
+_serials = count(301)
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoNodes]:
+    started = TwoNodes.start(tmp_path_factory.mktemp("tiers"))
+    try:
+        # The township's intake accepts from its replica of the county's catalogue.
+        agent = started.township.token("js-294-agent", "agent", VILLAGE, "许春花")
+        wait_for_replica(started.township, agent, VILLAGE, [TOWNSHIP_ITEM, COUNTY_ITEM])
+        yield started
+    finally:
+        started.stop()
+
+
+class People:
+    """The clients the journeys use: the village agent and the township approver at the township
+    node, the county approver (window 01, civil affairs) and a county clerk at the county node."""
+
+    def __init__(self, nodes: TwoNodes) -> None:
+        town, county = nodes.township, nodes.county
+        self.agent = town.client("intake", town.token("js-294-agent", "agent", VILLAGE, "许春花"))
+        self.town_routing = town.client("routing", town.token("js-mz-b", "approver", TOWNSHIP, "韩冬梅"))
+        approver = county.token("county-approver", "approver", COUNTY, "钱立新")
+        self.county_routing = county.client("routing", approver)
+        self.county_intake = county.client("intake", county.token("county-clerk", "clerk", COUNTY, "赵敏"))
+
+    def close(self) -> None:
+        for client in (self.agent, self.town_routing, self.county_routing, self.county_intake):
+            client.close()
+
+    def accept(self, item: str) -> str:
+        body = application(item, VILLAGE, person("刘桂兰", next(_serials), address="莱西市姜山镇姜山社区"))
+        accepted = created(self.agent.post("/v1/applications", json=body, headers=idempotent()))
+        number: str = accepted["case_number"]
+        return number
+
+    def case(self, number: str) -> dict[str, Any]:
+        """The case as the accepting point's intake (at the township node) shows it."""
+        body: dict[str, Any] = ok(self.agent.get(f"/v1/cases/{number}"))
+        return body
+
+
+@pytest.fixture
+def people(nodes: TwoNodes) -> Iterator[People]:
+    found = People(nodes)
+    try:
+        yield found
+    finally:
+        found.close()
+
+
+def task_of(routing: httpx.Client, org: str, number: str) -> dict[str, Any] | None:
+    tasks = all_pages(routing, "/v1/tasks", org=org, status="assigned")
+    return next((t for t in tasks if t["case_number"] == number), None)
+
+
+def route(routing: httpx.Client, number: str) -> dict[str, Any]:
+    body: dict[str, Any] = ok(routing.get(f"/v1/cases/{number}/route"))
+    return body
+
+
+def hops(found: dict[str, Any]) -> list[tuple[str, int, str, str, bool]]:
+    return [
+        (h["direction"], h["hop"], h["from_org"], h["to_org"], h["received_at"] is not None)
+        for h in found["hops"]
+    ]
+
+
+def decide(routing: httpx.Client, task: dict[str, Any], **decision: Any) -> dict[str, Any]:
+    body: dict[str, Any] = ok(routing.post(f"/v1/tasks/{task['id']}/decide", json=decision))
+    return body
+
+
+def ready(people: People, number: str) -> dict[str, Any] | None:
+    found = people.case(number)
+    return found if found["status"] == "ready_for_handover" else None
+
+
+def acknowledged(routing: httpx.Client, number: str) -> bool:
+    """The last hop the node sent has been acknowledged by its receiver."""
+    return hops(route(routing, number))[-1][-1]
+
+
+def within_township(org: str) -> bool:
+    return OrgCode.parse(org).is_within(OrgCode.parse(TOWNSHIP))
+
+
+def test_a_township_item_is_decided_entirely_within_the_township_node(
+    nodes: TwoNodes, people: People
+) -> None:
+    number = people.accept(TOWNSHIP_ITEM)
+    task = eventually(lambda: task_of(people.town_routing, TOWNSHIP, number))
+    assert (task["org"], task["department"], task["window"]) == (TOWNSHIP, "township.civil_affairs", "01")
+    decide(people.town_routing, task, decision="approve", result="准予临时救助 JS-LS-2026-0301")
+
+    done = eventually(lambda: ready(people, number))
+    assert done["decision"]["deciding_org"] == TOWNSHIP and done["decision"]["outcome"] == "approved"
+    assert hops(route(people.town_routing, number)) == [
+        ("up", 1, VILLAGE, TOWNSHIP, True),
+        ("down", 1, TOWNSHIP, VILLAGE, True),
+    ]
+    # The county node took no part: no record of the case at its routing or intake, no event of the
+    # case addressed outside the township, nothing parked by its consumers (which saw every event).
+    expect(people.county_routing.get(f"/v1/cases/{number}/route"), 404)
+    expect(people.county_intake.get(f"/v1/cases/{number}"), 404)
+    events = nodes.events_of(number)
+    assert {e.envelope.type for e in events} >= {
+        "daiban.case.accepted.v1",
+        "daiban.case.decided.v1",
+        "daiban.case.ready_for_handover.v1",
+    }
+    assert all(within_township(e.envelope.org) for e in events), [
+        (e.envelope.type, e.envelope.org) for e in events
+    ]
+    assert nodes.dead_letters("county") == [] and nodes.dead_letters("township") == []
+
+
+def test_a_county_item_goes_up_to_the_county_node_and_its_result_comes_back(
+    nodes: TwoNodes, people: People
+) -> None:
+    number = people.accept(COUNTY_ITEM)
+    task = eventually(lambda: task_of(people.county_routing, COUNTY, number))
+    assert (task["department"], task["window"]) == ("county.civil_affairs", "01")
+    assert hops(route(people.county_routing, number)) == [("up", 2, TOWNSHIP, COUNTY, True)]
+    assert hops(route(people.town_routing, number)) == [
+        ("up", 1, VILLAGE, TOWNSHIP, True),
+        ("up", 2, TOWNSHIP, COUNTY, True),  # acknowledged by the county node
+    ]
+
+    # A supplement crosses the nodes too: asked at the county, brought to the village point.
+    asked = decide(people.county_routing, task, decision="supplement", issues=[SUPPLEMENT])
+    assert asked["status"] == "paused"
+
+    def asked_for_supplement() -> dict[str, Any] | None:
+        found = people.case(number)
+        return found if found["status"] == "supplement_requested" else None
+
+    waiting = eventually(asked_for_supplement)
+    assert waiting["holding_org"] == COUNTY
+    created(
+        people.agent.post(
+            f"/v1/cases/{number}/supplements",
+            json={"materials": [{"code": "M03", "form": "original", "copies": 1}]},
+            headers=idempotent(),
+        )
+    )
+
+    def running_again() -> dict[str, Any] | None:
+        found = route(people.county_routing, number)
+        return found if found["status"] == "in_review" else None
+
+    resumed = eventually(running_again)
+    assert resumed["pauses"] and all(p["ended_at"] for p in resumed["pauses"])
+    decide(people.county_routing, task, decision="approve", result="特困供养证 LX-TK-2026-0302")
+
+    done = eventually(lambda: ready(people, number))
+    assert done["decision"]["deciding_org"] == COUNTY
+    assert done["decision"]["result"] == "特困供养证 LX-TK-2026-0302"
+    assert hops(route(people.town_routing, number)) == [
+        ("up", 1, VILLAGE, TOWNSHIP, True),
+        ("up", 2, TOWNSHIP, COUNTY, True),
+        ("down", 1, COUNTY, TOWNSHIP, True),
+        ("down", 2, TOWNSHIP, VILLAGE, True),
+    ]
+    at_county = route(people.county_routing, number)
+    assert at_county["status"] == "returned_down"
+    assert hops(at_county) == [("up", 2, TOWNSHIP, COUNTY, True), ("down", 1, COUNTY, TOWNSHIP, True)]
+    assert nodes.dead_letters("county") == [] and nodes.dead_letters("township") == []
+
+
+def test_with_the_county_node_down_the_township_works_on_and_queued_cases_arrive_once(
+    nodes: TwoNodes, people: People
+) -> None:
+    nodes.county.stop()
+    try:
+        # The township's own item: accepted, decided and back at the village without the county.
+        own = people.accept(TOWNSHIP_ITEM)
+        task = eventually(lambda: task_of(people.town_routing, TOWNSHIP, own))
+        decide(people.town_routing, task, decision="approve", result="准予临时救助 JS-LS-2026-0303")
+        assert eventually(lambda: ready(people, own))["decision"]["deciding_org"] == TOWNSHIP
+
+        # County items go up as far as the broker, where they wait for the county's consumer.
+        queued = [people.accept(COUNTY_ITEM), people.accept(COUNTY_ITEM)]
+
+        def sent_up(number: str) -> bool:
+            return hops(route(people.town_routing, number)) == [
+                ("up", 1, VILLAGE, TOWNSHIP, True),
+                ("up", 2, TOWNSHIP, COUNTY, False),  # sent, not yet acknowledged
+            ]
+
+        for number in queued:
+            eventually(partial(sent_up, number))
+            assert people.case(number)["holding_org"] == COUNTY
+
+        def waiting_on_the_broker(number: str) -> int:
+            [up] = [
+                e
+                for e in nodes.events_of(number)
+                if e.envelope.type == FORWARDED and e.envelope.org == COUNTY
+            ]
+            return up.seq
+
+        for number in queued:
+            assert nodes.delivered_up_to(COUNTY_ROUTING) < waiting_on_the_broker(number)
+    finally:
+        nodes.county.launch()
+
+    # Back: each queued case arrives at the county once, and its arrival is acknowledged once.
+    for number in queued:
+        arrived = eventually(partial(task_of, people.county_routing, COUNTY, number))
+        assert arrived["department"] == "county.civil_affairs"
+        assert hops(route(people.county_routing, number)) == [("up", 2, TOWNSHIP, COUNTY, True)]
+        eventually(partial(acknowledged, people.town_routing, number))
+        events = nodes.events_of(number)
+        up = [e for e in events if e.envelope.type == FORWARDED and e.envelope.org == COUNTY]
+        acks = [e for e in events if e.envelope.type == RECEIVED and e.envelope.data["hop"] == 2]
+        assert len(up) == 1 and len(acks) == 1, [(e.envelope.type, e.envelope.org) for e in events]
+        for table in ("cases", "hops", "tasks"):
+            rows = nodes.query(
+                "county", f"SELECT count(*) FROM routing.{table} WHERE case_number = $1", number
+            )
+            assert rows == [(1,)], (table, rows)
+        inbox = nodes.query(
+            "county", "SELECT consumer FROM routing.inbox WHERE event_id = $1", up[0].envelope.id
+        )
+        assert inbox == [(COUNTY_ROUTING,)]
+
+    # The county's audit log (which follows the whole county) caught up with one entry per event.
+    def logged(number: str) -> bool:
+        rows = nodes.query("county", "SELECT event_id FROM audit.entries WHERE subject = $1", number)
+        assert len(rows) == len({r[0] for r in rows}), rows
+        published = {e.envelope.id for e in nodes.events_of(number)}
+        assert {r[0] for r in rows} == published
+        return True
+
+    for number in queued:
+        eventually(partial(logged, number))
+
+    # And the loop closes after the outage: the county decides one, the result reaches the village.
+    first = queued[0]
+    task = eventually(lambda: task_of(people.county_routing, COUNTY, first))
+    decide(people.county_routing, task, decision="approve", result="特困供养证 LX-TK-2026-0304")
+    assert eventually(lambda: ready(people, first))["decision"]["deciding_org"] == COUNTY
+    assert nodes.dead_letters("county") == [] and nodes.dead_letters("township") == []
