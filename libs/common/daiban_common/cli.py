@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -70,7 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rev.add_argument("service")
     rev.add_argument("-m", "--message", required=True)
     add_audit_commands(sub)
+    spec = sub.add_parser("asyncapi", help="write the AsyncAPI 3.0 document of every event (developers)")
+    spec.add_argument("-o", "--output", default="docs/asyncapi.yaml", help="file to write, - for stdout")
     args = parser.parse_args(argv)
+    if args.command == "asyncapi":
+        from daiban_common.asyncapi import write
+
+        write(Path(args.output))
+        return 0
     settings = Settings()
     if args.command == "audit":
         return audit_verify(settings, args)
