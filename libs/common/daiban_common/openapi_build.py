@@ -52,9 +52,12 @@ _COMMON_SCHEMAS: Final[Mapping[str, Any]] = {
     "Readiness": {"status": "ready", "checks": {"database": "ok", "nats": "ok"}},
 }
 _METRICS_EXAMPLE: Final = (
-    "# HELP daiban_http_requests_total HTTP requests answered\n"
-    "# TYPE daiban_http_requests_total counter\n"
-    'daiban_http_requests_total{method="GET",route="/v1/cases",status="200"} 42.0\n'
+    "# HELP http_requests_total HTTP requests served, by route template and status\n"
+    "# TYPE http_requests_total counter\n"
+    'http_requests_total{method="POST",route="/v1/applications",status="201"} 2.0\n'
+    "# HELP outbox_pending Outbox rows committed but not yet acknowledged by JetStream\n"
+    "# TYPE outbox_pending gauge\n"
+    "outbox_pending 0.0\n"
 )
 
 
