@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from uuid6 import uuid7
 
+from daiban_common import clock
 from daiban_common.orgcodes import OrgCode, subject_for
 
 _TYPE_RE = re.compile(r"^daiban\.(?P<aggregate>[a-z_]+)\.(?P<event>[a-z_]+)\.v(?P<version>[0-9]+)$")
@@ -153,7 +154,7 @@ def make_envelope(
         type=payload.event_type,
         source=source,
         subject=subject,
-        time=time or datetime.now(UTC),
+        time=time or clock.now(),
         org=org,
         actor=actor,
         traceparent=traceparent,

@@ -7,9 +7,10 @@ work), and its 422 answer is stored for replay like any other answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from daiban_common import clock
 from daiban_common.auth import Principal, can_see
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.contracts.case import (
@@ -81,7 +82,7 @@ async def accept_application(
     command: AcceptApplication, *, acceptor: Acceptor, once: Once, instance: str, uow: UnitOfWork
 ) -> Answer:
     """Check the application against the item version in force and accept it, or issue a notice."""
-    now = datetime.now(UTC)
+    now = clock.now()
     today = to_shanghai_date(now)
     org = _accepting_org(command.org, acceptor)
     applicant = _applicant(command, today)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from uuid6 import uuid7
 
+from daiban_common import clock
 from daiban_common.auth import Principal
 from daiban_common.calendar import to_shanghai_date
 from daiban_common.contracts.case import (
@@ -50,7 +51,7 @@ async def supply_materials(
     number: str, command: SupplyMaterials, *, principal: Principal, once: Once, uow: UnitOfWork
 ) -> Answer:
     """Materials asked for by a supplement request (补正), or deficiencies promised at acceptance."""
-    now = datetime.now(UTC)
+    now = clock.now()
     presented = [Presented(m.code, m.form, m.copies) for m in command.materials]
     codes = {p.code for p in presented}
     async with uow:
@@ -187,7 +188,7 @@ async def hand_over(
     number: str, command: HandOver, *, principal: Principal, once: Once, uow: UnitOfWork
 ) -> Answer:
     """The result handed to the applicant where they applied, or mailed; needs a decision first."""
-    now = datetime.now(UTC)
+    now = clock.now()
     async with uow:
         stored = await replay(uow.session, once)
         if stored is not None:

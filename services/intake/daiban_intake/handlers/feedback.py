@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from uuid6 import uuid7
 
+from daiban_common import clock
 from daiban_common.auth import Principal
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.contracts.case import CaseEvaluated, ComplaintFiled, RectificationOpened
@@ -47,7 +48,7 @@ def _check_scores(scores: dict[str, int]) -> None:
 
 async def evaluate(command: Evaluate, *, uow: UnitOfWork, calendar: WorkCalendar | None = None) -> Answer:
     """Once per case, after handover; a dissatisfied rating opens a rectification (15 working days)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     _check_scores(command.scores)
     async with uow:
         case = await public_case(uow.session, command.case_number, command.query_code, lock=True)
@@ -172,7 +173,7 @@ async def file_complaint(
     command: FileComplaint, *, principal: Principal | None, node: OrgCode, once: Once | None, uow: UnitOfWork
 ) -> Answer:
     """A complaint against a case, a window or a person; the supervisors get an event."""
-    now = datetime.now(UTC)
+    now = clock.now()
     phone = normalise_phone(command.contact_phone, "contact_phone") if command.contact_phone else None
     actor = principal.sub if principal is not None else PUBLIC_ACTOR
     async with uow:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from uuid6 import uuid7
 
+from daiban_common import clock
 from daiban_common.auth import Principal, ensure_within
 from daiban_common.contracts.catalogue import department_tier
 from daiban_common.errors import FieldError, InvalidInput, NotFound
@@ -120,7 +121,7 @@ def tier_label(tier: str) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 async def org_exists_or_404(session: AsyncSession, principal: Principal, code: str) -> OrgUnit:

@@ -7,11 +7,12 @@ hosting all its townships and a township node that forwards to a county node els
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import select
 from uuid6 import uuid7
 
+from daiban_common import clock
 from daiban_common.calendar import default_calendar, to_shanghai_date
 from daiban_common.consumer import PermanentFailure
 from daiban_common.contracts.case import CaseAccepted, CaseSummary, Outcome
@@ -70,7 +71,7 @@ async def on_case_accepted(envelope: Envelope, payload: CaseAccepted, uow: UnitO
     accepting = await _known_org(uow, summary.accepting_org)
     if await load_case(uow.session, summary.case_number) is not None:
         return  # the same acceptance published twice under two event ids
-    now = datetime.now(UTC)
+    now = clock.now()
     case = _new_case(summary, now)
     uow.session.add(case)
     note(
@@ -166,7 +167,7 @@ async def _receive(
     sent_at: datetime,
 ) -> datetime:
     """Record a hop as received (creating it when the sender was another node) and acknowledge it."""
-    now = datetime.now(UTC)
+    now = clock.now()
     row = (
         await uow.session.exec(
             select(Hop).where(
