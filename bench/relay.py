@@ -45,7 +45,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def run(database_url: str, nats_url: str, events: int = 20_000) -> dict[str, Any]:
+async def run(
+    database_url: str, nats_url: str, events: int = 20_000, lag_events: int = 3_000
+) -> dict[str, Any]:
     engine = db.create_engine(database_url, pool_size=20)
     tables = messaging_tables(SCHEMA)
     async with engine.begin() as conn:
@@ -95,7 +97,7 @@ async def run(database_url: str, nats_url: str, events: int = 20_000) -> dict[st
     # Lag under a steady load: units of work commit events while the relay runs.
     sessions = db.session_factory(engine)
     relay.start()
-    lag_events, rate = 3_000, 1_000.0
+    rate = 1_000.0
 
     def uow() -> UnitOfWork:
         return UnitOfWork(sessions, tables, source="/bench", subject_root="bench", on_commit=relay.wake)

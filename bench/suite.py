@@ -1,0 +1,148 @@
+"""The suite under test, started as a county's ops team starts it: `daiban run` on embedded servers.
+
+`daiban run` migrates, seeds the demo data and serves the four services with uvicorn (uvloop,
+httptools); PostgreSQL keeps its defaults (fsync, synchronous commit) and JetStream syncs every
+write. The benchmark only chooses the ports and the var folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import asyncpg
+import psutil
+
+from daiban_common.auth import Role, issue_token
+from daiban_common.embedded import free_port
+from daiban_common.settings import Settings
+
+SERVICES = ("intake", "catalogue", "routing", "audit")
+COUNTY = "370285000000"
+
+
+@dataclass
+class Suite:
+    var_dir: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    proc: subprocess.Popen[str] | None = None
+    log_path: Path | None = None
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.ports['pg']}/daiban"
+
+    @property
+    def server_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.ports['pg']}/postgres"
+
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.ports['nats']}"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def settings(self) -> Settings:
+        return Settings(var_dir=self.var_dir, database_url=self.database_url, nats_url=self.nats_url)
+
+    def token(self, role: Role, org: str, sub: str, name: str = "基准测试") -> str:
+        return issue_token(self.settings(), sub=sub, role=role, org=org, name=name, ttl_seconds=6 * 3600)
+
+    def start(self, timeout: float = 300.0) -> float:
+        """Start `daiban run`; returns the seconds it took to be ready."""
+        self.ports = {name: free_port() for name in (*SERVICES, "pg", "nats")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAIBAN_")}
+        env.update(
+            {
+                "DAIBAN_VAR_DIR": str(self.var_dir),
+                "DAIBAN_EMBEDDED_PG_PORT": str(self.ports["pg"]),
+                "DAIBAN_EMBEDDED_NATS_PORT": str(self.ports["nats"]),
+                **{f"DAIBAN_{name.upper()}_PORT": str(self.ports[name]) for name in SERVICES},
+            }
+        )
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.var_dir / "suite.log"
+        log = open(self.log_path, "w")  # noqa: SIM115 - owned by the child
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daiban_common.cli", "run"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        log.close()
+        assert self.proc.stdout is not None
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith("More:"):
+                # Keep reading the banner pipe in the background so the child never blocks on it.
+                threading_drain(self.proc.stdout)
+                return time.monotonic() - started
+        self.stop()
+        raise RuntimeError(f"daiban run did not come up; see {self.log_path}")
+
+    def service_processes(self) -> dict[str, psutil.Process]:
+        assert self.proc is not None
+        found = {}
+        for child in psutil.Process(self.proc.pid).children(recursive=True):
+            try:
+                cmdline = child.cmdline()
+            except psutil.Error:
+                continue
+            if "serve" in cmdline:
+                found[cmdline[cmdline.index("serve") + 1]] = child
+        return found
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(90)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+    async def connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self.database_url)
+
+    async def wait_for_replica(self, items: list[str], within: float = 120.0) -> None:
+        """Intake accepts only items its catalogue replica holds; the seed reaches it as events."""
+        conn = await self.connect()
+        try:
+            deadline = time.monotonic() + within
+            while time.monotonic() < deadline:
+                have = await conn.fetchval(
+                    "SELECT count(DISTINCT implementation_code) FROM intake.item_versions "
+                    "WHERE implementation_code = ANY($1::text[])",
+                    items,
+                )
+                if have == len(set(items)):
+                    return
+                await asyncio.sleep(0.5)
+        finally:
+            await conn.close()
+        raise RuntimeError("intake's catalogue replica did not receive the demo items")
+
+
+def threading_drain(stream: IO[str]) -> None:
+    def drain() -> None:
+        for _ in stream:
+            pass
+
+    threading.Thread(target=drain, daemon=True).start()
