@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
+from daiban_common.openapi import problem_responses
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_routing import problem_docs as docs
 from daiban_routing.directory import commands, queries
 from daiban_routing.directory.csv_import import ImportKind, import_rows
 from daiban_routing.directory.schemas import (
@@ -70,7 +72,11 @@ def router() -> APIRouter:
         async with uow:
             return await queries.list_orgs(uow.session, principal, page, parent=parent, tier=tier)
 
-    @api.get("/orgs/{code}", summary="区划单位详情（含服务场所与下级单位）")
+    @api.get(
+        "/orgs/{code}",
+        summary="区划单位详情（含服务场所与下级单位）",
+        responses=problem_responses(docs.ORG_NOT_FOUND),
+    )
     async def org_detail(code: str, principal: CurrentPrincipal, uow: UowDep) -> OrgDetailOut:
         async with uow:
             return await queries.org_detail(uow.session, principal, code)
@@ -91,7 +97,7 @@ def router() -> APIRouter:
         async with uow:
             return await queries.list_departments(uow.session, principal, page, org=org, code=code)
 
-    @api.post("/departments", status_code=201, summary="新增部门")
+    @api.post("/departments", status_code=201, summary="新增部门", responses=problem_responses(docs.SAME_KEY))
     async def create_department(
         body: DepartmentIn, principal: Editor, uow: UowDep, response: Response
     ) -> DepartmentOut:
@@ -114,7 +120,12 @@ def router() -> APIRouter:
     ) -> DepartmentOut:
         return await commands.update_department(uow, principal, id, body)
 
-    @api.delete("/departments/{id}", status_code=204, summary="删除部门")
+    @api.delete(
+        "/departments/{id}",
+        status_code=204,
+        summary="删除部门",
+        responses=problem_responses(docs.RECORD_NOT_FOUND, docs.DEPARTMENT_IN_USE),
+    )
     async def delete_department(id: str, principal: Editor, uow: UowDep) -> None:
         await commands.delete_department(uow, principal, id)
 
@@ -153,7 +164,12 @@ def router() -> APIRouter:
     async def update_window(id: str, body: WindowIn, principal: Editor, uow: UowDep) -> WindowOut:
         return await commands.update_window(uow, principal, id, body)
 
-    @api.delete("/windows/{id}", status_code=204, summary="删除窗口")
+    @api.delete(
+        "/windows/{id}",
+        status_code=204,
+        summary="删除窗口",
+        responses=problem_responses(docs.RECORD_NOT_FOUND, docs.WINDOW_IN_USE),
+    )
     async def delete_window(id: str, principal: Editor, uow: UowDep) -> None:
         await commands.delete_window(uow, principal, id)
 
