@@ -323,6 +323,10 @@ def _problem_response(
     if not named:
         doc = _default_doc(status, operation, route, schemas)
         named = {doc.example_name: {"summary": response["description"], "value": doc.body()}}
+    elif status == 403 and _required_roles(route) is not None and "role" not in named:
+        # A route's own 403s come on top of the role check every caller passes first.
+        role = _default_doc(403, operation, route, schemas)
+        named = {"role": {"summary": description_of(403), "value": role.body()}, **named}
     for entry in named.values():
         entry["value"] = _with_instance(entry["value"], instance)
         if (
