@@ -172,9 +172,10 @@ def test_a_county_item_goes_up_to_the_county_node_and_its_result_comes_back(
     task = eventually(lambda: task_of(people.county_routing, COUNTY, number))
     assert (task["department"], task["window"]) == ("county.civil_affairs", "01")
     assert hops(route(people.county_routing, number)) == [("up", 2, TOWNSHIP, COUNTY, True)]
+    eventually(partial(acknowledged, people.town_routing, number))  # the county's receipt came back
     assert hops(route(people.town_routing, number)) == [
         ("up", 1, VILLAGE, TOWNSHIP, True),
-        ("up", 2, TOWNSHIP, COUNTY, True),  # acknowledged by the county node
+        ("up", 2, TOWNSHIP, COUNTY, True),
     ]
 
     # A supplement crosses the nodes too: asked at the county, brought to the village point.
@@ -212,6 +213,7 @@ def test_a_county_item_goes_up_to_the_county_node_and_its_result_comes_back(
         ("down", 1, COUNTY, TOWNSHIP, True),
         ("down", 2, TOWNSHIP, VILLAGE, True),
     ]
+    eventually(partial(acknowledged, people.county_routing, number))  # the township's receipt
     at_county = route(people.county_routing, number)
     assert at_county["status"] == "returned_down"
     assert hops(at_county) == [("up", 2, TOWNSHIP, COUNTY, True), ("down", 1, COUNTY, TOWNSHIP, True)]
@@ -238,9 +240,12 @@ def test_with_the_county_node_down_the_township_works_on_and_queued_cases_arrive
                 ("up", 2, TOWNSHIP, COUNTY, False),  # sent, not yet acknowledged
             ]
 
+        def held_by_the_county(number: str) -> bool:
+            return bool(people.case(number)["holding_org"] == COUNTY)
+
         for number in queued:
             eventually(partial(sent_up, number))
-            assert people.case(number)["holding_org"] == COUNTY
+            eventually(partial(held_by_the_county, number))  # as the accepting point's intake shows it
 
         def waiting_on_the_broker(number: str) -> int:
             [up] = [
@@ -263,7 +268,13 @@ def test_with_the_county_node_down_the_township_works_on_and_queued_cases_arrive
         eventually(partial(acknowledged, people.town_routing, number))
         events = nodes.events_of(number)
         up = [e for e in events if e.envelope.type == FORWARDED and e.envelope.org == COUNTY]
-        acks = [e for e in events if e.envelope.type == RECEIVED and e.envelope.data["hop"] == 2]
+        acks = [
+            e
+            for e in events
+            if e.envelope.type == RECEIVED
+            and e.envelope.data["hop"] == 2
+            and e.envelope.data["direction"] == "up"
+        ]
         assert len(up) == 1 and len(acks) == 1, [(e.envelope.type, e.envelope.org) for e in events]
         for table in ("cases", "hops", "tasks"):
             rows = nodes.query(

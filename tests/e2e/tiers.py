@@ -58,6 +58,8 @@ class TwoNodes:
             "DAIBAN_NATS_URL": servers.nats_url,
             "DAIBAN_JWT_SECRET": f"e2e-tiers-{uuid.uuid4().hex}",
             "DAIBAN_PII_SALT": f"e2e-tiers-salt-{uuid.uuid4().hex}",
+            # The demo's months of history are not what this test is about; it takes minutes.
+            "DAIBAN_DEMO_HISTORY_CASES": "0",
         }
         county = Suite(
             var_dir=base / "county" / "var",
