@@ -3,11 +3,15 @@
 
 A township item never leaves the township node; a county item goes up to the county node and its
 result comes back; with the county node's services stopped the township works on and what goes up
-waits on the broker, to arrive at the county exactly once when it is back.
+waits on the broker, to arrive at the county exactly once when it is back; the township's audit
+log verifies against the signed checkpoints the county holds for it.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import partial
 from itertools import count
@@ -303,3 +307,17 @@ def test_with_the_county_node_down_the_township_works_on_and_queued_cases_arrive
     decide(people.county_routing, task, decision="approve", result="特困供养证 LX-TK-2026-0304")
     assert eventually(lambda: ready(people, first))["decision"]["deciding_org"] == COUNTY
     assert nodes.dead_letters("county") == [] and nodes.dead_letters("township") == []
+
+
+def test_the_township_audit_log_verifies_against_the_checkpoints_the_county_holds(nodes: TwoNodes) -> None:
+    town, county = nodes.township, nodes.county
+    token = town.token("township-auditor", "auditor", TOWNSHIP, "镇审计人员")
+    with county.client("audit", token) as parent:
+        held = eventually(lambda: all_pages(parent, "/v1/audit/checkpoints", node=TOWNSHIP))
+    assert all(c["node_org"] == TOWNSHIP for c in held)
+    command = [sys.executable, "-m", "daiban_common.cli", "audit", "verify", "--token", token]
+    command += ["--url", town.url("audit"), "--parent-url", county.url("audit")]
+    verified = subprocess.run(command, env=town.process_env(), capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    verdict = json.loads(verified.stdout)
+    assert verdict["ok"] is True and verdict["checkpoints_checked"] >= len(held), verdict

@@ -72,7 +72,12 @@ class TwoNodes:
             ports=free_ports(),
             org=TOWNSHIP,
             services=TOWNSHIP_SERVICES,
-            env={**shared, "DAIBAN_DATABASE_URL": databases["township"]},
+            # Checkpoints often enough that the county holds some of the township's within the test.
+            env={
+                **shared,
+                "DAIBAN_DATABASE_URL": databases["township"],
+                "DAIBAN_AUDIT_CHECKPOINT_EVERY_ENTRIES": "5",
+            },
         )
         nodes = cls(servers=servers, county=county, township=township, databases=databases)
         try:
