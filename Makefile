@@ -24,6 +24,10 @@ run: setup
 run-tiers: setup
 	$(UV) run daiban run --tiers
 
+# A live case from a village point to the township and back, against a running `make run`.
+demo: setup
+	$(UV) run daiban demo
+
 test: setup lint
 	$(UV) run pytest tests/unit -q
 	$(UV) run pytest tests/integration -q

@@ -29,6 +29,8 @@ def start_suite(var_dir: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[
             "DAIBAN_EMBEDDED_PG_PORT": str(ports["pg"]),
             "DAIBAN_EMBEDDED_NATS_PORT": str(ports["nats"]),
             **{f"DAIBAN_{name.upper()}_PORT": str(ports[name]) for name in SERVICES},
+            # The demo history is tested on its own (tests/e2e/test_demo.py); start and stop are here.
+            "DAIBAN_DEMO_HISTORY_CASES": "0",
         }
     )
     proc = subprocess.Popen(

@@ -22,7 +22,6 @@ from daiban_common.auth import Role, issue_token
 from daiban_common.db import ensure_database
 from daiban_common.devstack import DevStack
 from daiban_common.migrations import make_revision, upgrade
-from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
 from daiban_common.tiers import DEFAULT_TOWNSHIP, Node, plan_tiers, tier_tokens, tiers_home
@@ -71,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rev.add_argument("service")
     rev.add_argument("-m", "--message", required=True)
     add_audit_commands(sub)
+    demo = sub.add_parser("demo", help="drive a live scenario against the running suite (after `daiban run`)")
+    demo.add_argument("--village", default="370285101294", help="the village point where the case starts")
+    demo.add_argument("--wait", type=float, default=60.0, help="seconds to wait for each step")
     spec = sub.add_parser("asyncapi", help="write the AsyncAPI 3.0 document of every event (developers)")
     spec.add_argument("-o", "--output", default="docs/asyncapi.yaml", help="file to write, - for stdout")
     args = parser.parse_args(argv)
@@ -97,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         return serve_one(settings, args.service, args.port)
+    if args.command == "demo":
+        from daiban_common.demo.live import run_demo
+
+        return asyncio.run(run_demo(settings, village=args.village, wait=args.wait))
     if args.command == "run":
         if args.tiers and args.services:
             parser.error("--services does not apply with --tiers")
@@ -230,18 +236,21 @@ def migrate_all(settings: Settings, services: Iterable[ServiceSpec]) -> None:
 
 
 def seed_all(settings: Settings, services: Iterable[ServiceSpec]) -> None:
-    async def seed() -> None:
-        for spec in services:
-            if spec.seed is None:
-                continue
-            runtime = ServiceRuntime(spec, settings)
-            try:
-                await spec.seed(runtime)
-            finally:
-                await runtime.engine.dispose()
-                runtime.tracer_provider.shutdown()
+    """Every service's own seed, then the demo county's history (daiban_common.demo.history)."""
+    from daiban_common.demo.history import seed_node
 
-    asyncio.run(seed())
+    result = asyncio.run(seed_node(settings, list(services)))
+    if result.skipped:
+        print(f"demo history: not written ({result.skipped})", flush=True)
+        return
+    states = ", ".join(f"{status} {n}" for status, n in result.statuses.items())
+    print(
+        f"demo history: {result.cases} cases, {result.steps} steps, {result.events} events applied "
+        f"in {result.seconds:.1f} s ({states})",
+        flush=True,
+    )
+    for failure in result.failed:
+        print(f"demo history: step failed: {failure}", file=sys.stderr)
 
 
 def serve_one(settings: Settings, name: str, port: int | None) -> int:
