@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
@@ -19,6 +20,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import psutil
 
 from bench import loadgen, pipeline
 from bench.profile import Profiler
@@ -94,12 +97,42 @@ def _level(result: dict[str, Any]) -> dict[str, Any]:
     return {key: result[key] for key in keep}
 
 
-async def _closed_levels(port: int, requests: list[dict[str, Any]], plan: Plan) -> list[dict[str, Any]]:
+def _cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    found = {}
+    for proc in processes:
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            found[proc.pid] = times.user + times.system
+    return found
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent by the processes alive at both ends (a backend that exited took its own)."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+
+
+async def _closed_levels(
+    port: int, requests: list[dict[str, Any]], plan: Plan, server: psutil.Process, suite: Suite
+) -> list[dict[str, Any]]:
+    """Closed loop at each level; with the CPU the server process and PostgreSQL spent per answer
+    (figures that, unlike rates, do not depend on what else the machine is doing)."""
     levels = []
     for connections in plan.levels:
+        postgres = suite.postgres_processes()
+        before = _cpu_seconds([server]), _cpu_seconds(postgres)
         result = await _load(_spec(port, requests, plan, mode="closed", connections=connections))
-        levels.append(_level(result))
-        print(f"    {connections:>3} connections: {result['ok_per_s']:>8.1f}/s  p99 {result['p99_ms']} ms")
+        after = _cpu_seconds([server]), _cpu_seconds(postgres)
+        answered = max(1, result["completed_total"])
+        level = _level(result) | {
+            "server_cpu_ms_per_request": round(_spent(before[0], after[0]) * 1000 / answered, 2),
+            "postgres_cpu_ms_per_request": round(_spent(before[1], after[1]) * 1000 / answered, 2),
+        }
+        levels.append(level)
+        print(
+            f"    {connections:>3} connections: {result['ok_per_s']:>8.1f}/s  p99 {result['p99_ms']} ms  "
+            f"CPU/request: server {level['server_cpu_ms_per_request']} ms, "
+            f"PostgreSQL {level['postgres_cpu_ms_per_request']} ms"
+        )
     return levels
 
 
@@ -122,12 +155,17 @@ async def run(suite: Suite, plan: Plan, profiler: Profiler) -> dict[str, Any]:
         )
         print(f"    {ping['ok_per_s']}/s, load generator CPU {ping['loadgen_cpu_share']:.0%} of a core")
         print("  ceiling: bare FastAPI endpoint, one asyncpg INSERT")
-        ceiling_levels = await _closed_levels(ceiling.port, requests, plan)
+        assert ceiling.proc is not None
+        ceiling_levels = await _closed_levels(
+            ceiling.port, requests, plan, psutil.Process(ceiling.proc.pid), suite
+        )
     finally:
         ceiling.stop()
     print("  intake: POST /v1/applications")
     profiler.start("intake-accepting", "intake", len(plan.levels) * (plan.warmup + plan.duration + 1))
-    intake_levels = await _closed_levels(suite.ports["intake"], requests, plan)
+    intake_levels = await _closed_levels(
+        suite.ports["intake"], requests, plan, suite.service_processes()["intake"], suite
+    )
     best_ceiling = max(level["ok_per_s"] for level in ceiling_levels)
     best_intake = max(level["ok_per_s"] for level in intake_levels)
 

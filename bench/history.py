@@ -39,6 +39,7 @@ from daiban_routing.domain.supervision import CaseWatch, Policy, evaluate
 SCHEMA = "bench_history"
 DAYS = 365
 # Cases accepted in the last OPEN_DAYS days are still open, but for every third one.
+# Sequence numbers of the history start at 9001: the demo data's own cases count from 0001.
 OPEN_DAYS = 14
 
 
@@ -131,12 +132,12 @@ SELECT c.*,
 FROM (
     SELECT i,
            v.code AS village,
-           ($3::date - (1 + (i / $2) % {DAYS})) AS day,
+           ($3::date - (1 + i % {DAYS})) AS day,
            (i / ($2 * {DAYS})) + 1 AS seq,
-           (1 + (i / $2) % {DAYS}) <= {OPEN_DAYS} AND i % 3 <> 0 AS open,
+           (1 + i % {DAYS}) <= {OPEN_DAYS} AND (i / {DAYS}) % 3 <> 0 AS open,
            (i * 7919) % $4 AS item_idx
     FROM generate_series(0, $1 - 1) AS i
-    JOIN {SCHEMA}.villages v ON v.idx = i % $2
+    JOIN {SCHEMA}.villages v ON v.idx = (i / {DAYS}) % $2
 ) c
 JOIN {SCHEMA}.items k ON k.idx = c.item_idx
 JOIN {SCHEMA}.clocks ck ON ck.start_day = c.day AND ck.lim = k.lim
@@ -297,7 +298,7 @@ async def load(suite: Suite, count: int) -> dict[str, Any]:
         await conn.execute(GENERATE, count, len(villages), today, len(items))
         await conn.execute(
             f"""CREATE UNLOGGED TABLE {SCHEMA}.facts AS
-            SELECT *, village || '-' || to_char(day, 'YYYYMMDD') || '-' || lpad(seq::text, 4, '0') AS number,
+            SELECT *, village || '-' || to_char(day, 'YYYYMMDD') || '-' || (9000 + seq)::text AS number,
                    'bench-agent-' || village AS agent,
                    (timezone('Asia/Shanghai', day + time '08:30')
                     + (i % 480) * interval '1 minute') AS accepted_at,

@@ -247,6 +247,7 @@ async def generate(spec: Spec) -> dict[str, Any]:
         "latencies_ms": [(end - begin) * 1000 for begin, end, _ in counted],
         "statuses": dict(Counter(status for _, _, status in counted)),
         "cpu_seconds": usage["end"] - usage["start"],
+        "completed_total": len(load.done),
         "failures": dict(load.failures),
         "sample_error": load.sample_error,
     }
@@ -290,6 +291,7 @@ def run_workers(spec: Spec) -> dict[str, Any]:
             "latencies_ms": [v for p in parts for v in p["latencies_ms"]],
             "statuses": dict(sum((Counter(p["statuses"]) for p in parts), Counter())),
             "cpu_seconds": sum(p["cpu_seconds"] for p in parts),
+            "completed_total": sum(p["completed_total"] for p in parts),
             "failures": dict(sum((Counter(p["failures"]) for p in parts), Counter())),
             "sample_error": next((p["sample_error"] for p in parts if p["sample_error"]), None),
         }
@@ -301,6 +303,7 @@ def run_workers(spec: Spec) -> dict[str, Any]:
         rate=spec.rate or None,
         processes=spec.processes,
         loadgen_cpu_share=round(raw["cpu_seconds"] / spec.duration, 3),
+        completed_total=raw["completed_total"],
         failures=raw["failures"],
         sample_error=raw["sample_error"],
     )

@@ -106,6 +106,17 @@ class Suite:
                 found[cmdline[cmdline.index("serve") + 1]] = child
         return found
 
+    def postgres_processes(self) -> list[psutil.Process]:
+        """The embedded PostgreSQL server and its backends (they come and go with connections)."""
+        port = str(self.ports["pg"])
+        found = []
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            cmdline = proc.info["cmdline"] or []
+            if proc.info["name"] == "postgres" and "-p" in cmdline and port in cmdline:
+                found.append(proc)
+                found.extend(proc.children(recursive=True))
+        return found
+
     def stop(self) -> None:
         if self.proc is None:
             return
