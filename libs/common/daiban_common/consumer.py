@@ -126,16 +126,10 @@ class EventConsumer:
         self._task = None
 
     async def _run(self, psub: Any) -> None:
-        # A window is asked for only when the server said more messages are waiting. With nothing
-        # waiting, nats-py's fetch(n > 1) holds the first message that arrives until n have come or
-        # the fetch times out (up to FETCH_TIMEOUT of added latency per event, per hop); fetch(1)
-        # returns it at once.
-        batch = 1
         while not self._stopping:
             try:
-                msgs = await psub.fetch(batch, timeout=FETCH_TIMEOUT)
+                msgs = await psub.fetch(self._batch, timeout=FETCH_TIMEOUT)
             except (NatsTimeoutError, TimeoutError):
-                batch = 1
                 continue
             except asyncio.CancelledError:
                 raise
@@ -145,8 +139,6 @@ class EventConsumer:
                 continue
             for msg in msgs:
                 await self.process(msg)
-            waiting = msgs[-1].metadata.num_pending if msgs and msgs[-1].metadata else 0
-            batch = self._batch if waiting else 1
 
     async def process(self, msg: Msg) -> str:
         """Apply one message; returns the outcome (applied, duplicate, skipped, retried, dead_lettered)."""
