@@ -5,7 +5,9 @@ schema, its outbox) and reaches it through an in-memory HTTP client, without sta
 consumers or timers. `InProcessBus` stands in for NATS: it reads each service's outbox in order and
 hands every event to the subscriptions whose subject filters match, through the same inbox table
 as the durable consumers. So when the suite is later started and the relays publish those events,
-each consumer finds them already applied and skips them, as it would a redelivery.
+each consumer finds them already applied and skips them, as it would a redelivery. Like the
+durable consumers, each subscription takes its events in order and the subscriptions work side by
+side; the events a subscription gets in one round are applied in one transaction.
 
 The moment a consumer applies an event is the event's time plus `delay` (see `daiban_common.clock`):
 a case forwarded in March is received in March, not on the day the demo was seeded.
@@ -27,11 +29,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from daiban_common import clock
 from daiban_common.app import create_app
-from daiban_common.consumer import PermanentFailure, Subscription
+from daiban_common.consumer import Handler, PermanentFailure, Subscription
 from daiban_common.events import Envelope, EventData, MalformedEvent, UnknownEventType
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Settings
+from daiban_common.uow import UnitOfWork
 
 
 def subject_matches(pattern: str, subject: str) -> bool:
@@ -49,6 +52,15 @@ def subject_matches(pattern: str, subject: str) -> bool:
 class _Route:
     runtime: ServiceRuntime
     subscription: Subscription
+
+
+@dataclass(frozen=True)
+class _Work:
+    envelope: Envelope
+    subject: str
+    raw: str
+    payload: EventData | None
+    handler: Handler
 
 
 @dataclass
@@ -93,10 +105,6 @@ class InProcessBus:
                 )
                 carried += len(rows)
 
-    async def _consume(self, route: _Route, queue: list[tuple[Envelope, str, str]]) -> None:
-        for envelope, subject, raw in queue:
-            await self._deliver(route, envelope, subject, raw)
-
     async def _new_rows(self) -> list[tuple[str, int, str, str]]:
         """New rows of every outbox, service by service, in one query (a node's services share a
         database, one schema each)."""
@@ -115,42 +123,72 @@ class InProcessBus:
                 for r in await conn.execute(stmt)
             ]
 
-    async def _deliver(self, route: _Route, envelope: Envelope, subject: str, raw: str) -> None:
+    async def _consume(self, route: _Route, queue: list[tuple[Envelope, str, str]]) -> None:
+        """Apply a subscription's events of one round in one transaction, each with its inbox row
+        (all or none, as one by one would); if one can never apply, one by one, parking that one."""
+        work: list[_Work] = []
+        for envelope, subject, raw in queue:
+            item = await self._prepare(route, envelope, subject, raw)
+            if item is not None:
+                work.append(item)
+        if not work:
+            return
+        try:
+            async with route.runtime.uow() as uow:
+                applied = [await self._apply(route, uow, item) for item in work]
+                await uow.commit()
+        except PermanentFailure:
+            for item in work:
+                await self._deliver(route, item)
+            return
+        self.stats.delivered += sum(applied)
+        self.stats.duplicates += len(applied) - sum(applied)
+
+    async def _prepare(self, route: _Route, envelope: Envelope, subject: str, raw: str) -> _Work | None:
+        """The handler and typed payload of an event, or None (skipped, or parked as malformed)."""
         sub = route.subscription
         handler = sub.handlers.get(envelope.type, sub.default_handler)
         if handler is None:
-            return  # the durable consumer acknowledges and skips these too
+            return None  # the durable consumer acknowledges and skips these too
         payload: EventData | None
         try:
             payload = envelope.payload()
         except UnknownEventType as exc:
             if sub.default_handler is None:
                 await self._park(route, envelope, subject, raw, str(exc))
-                return
+                return None
             payload = None
         except MalformedEvent as exc:
             await self._park(route, envelope, subject, raw, str(exc))
-            return
+            return None
+        return _Work(envelope, subject, raw, payload, handler)
+
+    async def _apply(self, route: _Route, uow: UnitOfWork, item: _Work) -> bool:
+        """Inbox row and handler in `uow`; False if this consumer has applied the event before."""
         inbox = route.runtime.tables.inbox
-        with clock.at(envelope.time + self._delay):
-            async with route.runtime.uow() as uow:
-                fresh = await uow.session.exec(
-                    pg_insert(inbox)
-                    .values(consumer=sub.name, event_id=envelope.id, type=envelope.type)
-                    .on_conflict_do_nothing()
-                    .returning(inbox.c.event_id)
-                )
-                if fresh.first() is None:
-                    self.stats.duplicates += 1
-                    return
-                try:
-                    await handler(envelope, payload, uow)
-                except PermanentFailure as exc:
-                    await uow.rollback()
-                    await self._park(route, envelope, subject, raw, str(exc))
-                    return
-                await uow.commit()
-        self.stats.delivered += 1
+        with clock.at(item.envelope.time + self._delay):
+            fresh = await uow.session.exec(
+                pg_insert(inbox)
+                .values(consumer=route.subscription.name, event_id=item.envelope.id, type=item.envelope.type)
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            )
+            if fresh.first() is None:
+                return False
+            await item.handler(item.envelope, item.payload, uow)
+            return True
+
+    async def _deliver(self, route: _Route, item: _Work) -> None:
+        async with route.runtime.uow() as uow:
+            try:
+                applied = await self._apply(route, uow, item)
+            except PermanentFailure as exc:
+                await uow.rollback()
+                await self._park(route, item.envelope, item.subject, item.raw, str(exc))
+                return
+            await uow.commit()
+        self.stats.delivered += applied
+        self.stats.duplicates += not applied
 
     async def _park(self, route: _Route, envelope: Envelope, subject: str, raw: str, error: str) -> None:
         """What the durable consumer does with an event that can never apply: keep it, with why."""
