@@ -118,6 +118,9 @@ async def test_history_is_coherent_across_services_and_seeded_once(network: Netw
     assert (
         await _one(settings, "SELECT count(*) FROM routing.cases WHERE escalated_authority IS NOT NULL") >= 1
     )
+    # The A post of the first routed case was on leave when it arrived: the B post took it (AB岗).
+    posts = await _counts(settings, "SELECT post, count(*) FROM routing.tasks GROUP BY post")
+    assert posts.get("b", 0) >= 1 and posts.get("a", 0) >= 1, posts
     hops = await _rows(settings, "SELECT count(*), count(received_at) FROM routing.hops")
     assert hops[0][0] >= 10 and hops[0][0] == hops[0][1]  # every hop sent was received
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections import Counter
+from datetime import date, datetime, time
 from typing import Any
 
-from daiban_common.calendar import to_shanghai_date
+from daiban_common.calendar import SHANGHAI, to_shanghai_date
 from daiban_common.demo.plan import LEVELS, RECIPES, CasePlan, Plan, Planner, Step, _weighted
 from daiban_common.demo.world import World
 
@@ -129,19 +130,29 @@ def plan_history(
             continue
         case.steps = [s for s in script(planner, case, recipe) if s.at <= planner.cutoff]
         planned.append(case)
-    return Plan(cases=planned, absences=absences(planner, world))
+    return Plan(cases=planned, absences=absences(planner, world, planned))
 
 
-def absences(planner: Planner, world: World) -> list[tuple[Any, datetime, datetime]]:
-    """Two A posts on leave for a week in the past, so their B posts took their work (AB岗)."""
-    found = []
-    for org, weeks_ago in ((world.county, 6), (next(iter(planner.orgs["township"]), world.county), 3)):
-        window = next((w for w in world.windows if w.org == org and w.a_post and w.b_post), None)
-        person = world.staff.get(window.a_post or "") if window else None
-        if person is None or len(planner.days) < weeks_ago * 5 + 5:
-            continue
-        first = planner.days[-weeks_ago * 5]
-        begin = planner.moment(first).replace(hour=0, minute=0)
-        until = planner.later(begin, 5).replace(hour=0, minute=0)
-        found.append((person, begin, until))
+def _a_post(world: World, case: CasePlan) -> str | None:
+    windows = world.windows_for(case.deciding, case.item.departments[0])
+    return windows[0].a_post if windows and windows[0].a_post and windows[0].b_post else None
+
+
+def absences(planner: Planner, world: World, cases: list[CasePlan]) -> list[tuple[Any, datetime, datetime]]:
+    """A posts on leave in the past, so their B posts took the work (AB岗): the A post of the first
+    routed case over the days it arrived, and the busiest A post for two weeks a month ago."""
+    found: list[tuple[Any, datetime, datetime]] = []
+    first = next((c for c in cases if c.fate != "on_the_spot" and c.steps and _a_post(world, c)), None)
+    if first is not None:
+        accepted = next(s.at for s in first.steps if s.action == "accept")
+        begin = datetime.combine(to_shanghai_date(accepted), time(0), SHANGHAI)
+        until = datetime.combine(planner.calendar.add_working_days(begin.date(), 3).date, time(0), SHANGHAI)
+        found.append((world.staff[_a_post(world, first) or ""], begin, until))
+    load = Counter(
+        a for a in (_a_post(world, c) for c in cases) if a and a not in {p.id for p, _, _ in found}
+    )
+    if load and len(planner.days) > 30:
+        begin = datetime.combine(planner.days[-20], time(0), SHANGHAI)
+        until = datetime.combine(planner.days[-10], time(0), SHANGHAI)
+        found.append((world.staff[load.most_common(1)[0][0]], begin, until))
     return found
