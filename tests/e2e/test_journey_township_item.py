@@ -5,10 +5,12 @@ statistics each see it."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from daiban_common.calendar import SHANGHAI, default_calendar
 from tests.e2e.harness import (
     COUNTY,
     Suite,
@@ -60,7 +62,11 @@ def test_village_to_township_and_back_with_progress_audit_and_statistics(county:
         number, code = accepted["case_number"], accepted["query_code"]
         assert accepted["status"] == "accepted"
         assert accepted["first_responder"]["staff_id"] == "js-294-agent"
-        assert not accepted["promised_date_provisional"] or accepted["promised_date"]
+        # Promised in working days on the official calendar, counted from the day after acceptance.
+        accepted_on = datetime.fromisoformat(accepted["receipt"]["accepted_at"]).astimezone(SHANGHAI).date()
+        promised = default_calendar().add_working_days(accepted_on, 20)
+        assert accepted["promised_date"] == promised.date.isoformat()
+        assert accepted["promised_date_provisional"] is promised.provisional
 
         def progress() -> dict[str, Any]:
             body: dict[str, Any] = ok(public.get(f"/v1/public/progress/{number}", params={"code": code}))
