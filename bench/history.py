@@ -128,15 +128,15 @@ SELECT c.*,
        k.lim, k.summary, ck.due, ck.flag,
        (c.open) AS is_open,
        CASE WHEN c.open THEN NULL
-            ELSE least(c.day + 1 + (c.i % (k.lim + 4)), $3::date - 1) END AS decided_day
+            ELSE least(c.day + (1 + c.i % (k.lim + 4))::int, $3::date - 1) END AS decided_day
 FROM (
     SELECT i,
            v.code AS village,
-           ($3::date - (1 + i % {DAYS})) AS day,
+           ($3::date - (1 + i % {DAYS})::int) AS day,
            (i / ($2 * {DAYS})) + 1 AS seq,
            (1 + i % {DAYS}) <= {OPEN_DAYS} AND (i / {DAYS}) % 3 <> 0 AS open,
            (i * 7919) % $4 AS item_idx
-    FROM generate_series(0, $1 - 1) AS i
+    FROM generate_series(0::bigint, $1::bigint - 1) AS i
     JOIN {SCHEMA}.villages v ON v.idx = (i / {DAYS}) % $2
 ) c
 JOIN {SCHEMA}.items k ON k.idx = c.item_idx
@@ -301,14 +301,15 @@ async def load(suite: Suite, count: int) -> dict[str, Any]:
             SELECT *, village || '-' || to_char(day, 'YYYYMMDD') || '-' || (9000 + seq)::text AS number,
                    'bench-agent-' || village AS agent,
                    (timezone('Asia/Shanghai', day + time '08:30')
-                    + (i % 480) * interval '1 minute') AS accepted_at,
+                    + (i % 480)::int * interval '1 minute') AS accepted_at,
                    CASE WHEN decided_day IS NULL THEN NULL
                         ELSE timezone('Asia/Shanghai', decided_day + time '10:00')
-                             + (i % 360) * interval '1 minute'
+                             + (i % 360)::int * interval '1 minute'
                    END AS decided_at,
                    (i % 25 = 0) AS refused,
                    CASE WHEN NOT is_open AND i % 2 = 0
-                        THEN (ARRAY{list(EVALUATIONS)})[1 + (i / 2) % {len(EVALUATIONS)}] END AS evaluation
+                        THEN (ARRAY{list(EVALUATIONS)})[(1 + (i / 2) % {len(EVALUATIONS)})::int]
+                   END AS evaluation
             FROM {SCHEMA}.cases"""
         )
         steps["generate"] = time.perf_counter() - started

@@ -228,7 +228,12 @@ def update_readme(result: dict[str, Any], source: Path) -> None:
     text = README.read_text()
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
-    block = f"{START}\n{machine_line(result)} (`{source.name}`):\n\n{render(result)}\n{END}"
+    caution = (
+        "\n\nA quick run (short durations, small history): not the figures to size hardware from."
+        if result.get("quick")
+        else ""
+    )
+    block = f"{START}\n{machine_line(result)} (`{source.name}`).{caution}\n\n{render(result)}\n{END}"
     README.write_text(head + block + tail)
 
 
