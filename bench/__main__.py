@@ -74,13 +74,13 @@ def sizes(args: argparse.Namespace) -> dict[str, Any]:
         light_rate=4.0 if quick else 5.0,
         light_duration=3.0 if quick else 8.0,
         processes=args.processes,
-        drain_timeout=120.0 if quick else 180.0,
+        drain_timeout=120.0,
     )
     return {
         "plan": plan,
         "relay_events": 2_000 if quick else 20_000,
         "relay_lag_events": 500 if quick else 3_000,
-        "audit_burst": 1_000 if quick else 5_000,
+        "audit_burst": 1_000 if quick else 2_000,
         "verify_repeats": 1 if quick else 3,
         "cases": args.cases or (10_000 if quick else 1_000_000),
         "query_repeats": 20 if quick else 100,
@@ -89,6 +89,14 @@ def sizes(args: argparse.Namespace) -> dict[str, Any]:
 
 async def measure(suite: Suite, phases: set[str], size: dict[str, Any], profiler: Profiler) -> dict[str, Any]:
     figures: dict[str, Any] = {}
+    took: dict[str, float] = {}
+    mark = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        took[name] = round(time.monotonic() - mark, 1)
+        mark = time.monotonic()
+
     if "relay" in phases:
         print("relay: outbox -> JetStream against raw publish_async")
         await ensure_database(suite.server_url, "bench")
@@ -100,20 +108,25 @@ async def measure(suite: Suite, phases: set[str], size: dict[str, Any], profiler
         )
         r = figures["relay"]
         print(f"  {r['relay_per_s']}/s against {r['raw_publish_per_s']}/s; lag p99 {r['lag_p99_ms']} ms")
+        lap("relay")
     if "acceptance" in phases:
         print("acceptance and hop")
         figures["acceptance"] = await acceptance.run(suite, size["plan"], profiler)
+        lap("acceptance")
     if "audit" in phases:
         print("audit")
         profiler.start("audit-verifying", "audit", 20)
         figures["audit"] = await audit.run(
             suite, burst=size["audit_burst"], verify_repeats=size["verify_repeats"], within=300
         )
+        lap("audit")
     if "history" in phases:
         print(f"statistics at scale: loading {size['cases']:,} historical cases in bulk")
         figures["history"] = await history.load(suite, size["cases"])
         print(f"  {figures['history']}")
+        lap("history load")
         figures["queries"] = await queries.run(suite, repeats=size["query_repeats"])
+        lap("queries")
     if "memory" in phases:
         figures["memory_mb"] = {
             name: round(proc.memory_info().rss / 2**20, 1) for name, proc in suite.service_processes().items()
@@ -121,6 +134,7 @@ async def measure(suite: Suite, phases: set[str], size: dict[str, Any], profiler
         print(f"memory (RSS, MB): {figures['memory_mb']}")
     if profiler.on:
         figures["profiles"] = profiler.finish()
+    figures["phase_seconds"] = took
     return figures
 
 

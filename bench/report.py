@@ -61,6 +61,16 @@ def _relay(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _cpu(level: dict[str, Any]) -> str:
+    """CPU per request of the server process and of PostgreSQL (all backends), when measured."""
+    if "server_cpu_ms_per_request" not in level:
+        return ""
+    return (
+        f"; CPU/request: server {level['server_cpu_ms_per_request']} ms, "
+        f"PostgreSQL {level['postgres_cpu_ms_per_request']} ms"
+    )
+
+
 def _acceptance(a: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     intake, ceiling = a["intake"], a["ceiling"]
@@ -82,8 +92,8 @@ def _acceptance(a: dict[str, Any]) -> list[Row]:
         rows.append(
             (
                 f"acceptance at {mine['connections']} connections",
-                f"{_n(mine['ok_per_s'])}/s, p50 {mine['p50_ms']} ms, p99 {mine['p99_ms']} ms",
-                f"{_n(bare['ok_per_s'])}/s, p99 {bare['p99_ms']} ms",
+                f"{_n(mine['ok_per_s'])}/s, p50 {mine['p50_ms']} ms, p99 {mine['p99_ms']} ms{_cpu(mine)}",
+                f"{_n(bare['ok_per_s'])}/s, p99 {bare['p99_ms']} ms{_cpu(bare)}",
                 _pct(mine["ok_per_s"] / bare["ok_per_s"]) if bare["ok_per_s"] else "-",
                 "-",
                 "-",
