@@ -33,7 +33,7 @@ from daiban_common.demo.world import DemoError, bearer, read_world
 from daiban_common.orgcodes import OrgCode, Tier
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
-from daiban_common.settings import Settings
+from daiban_common.settings import Environment, Settings
 
 log = logging.getLogger(__name__)
 NEEDED = ("catalogue", "intake", "routing", "audit")
@@ -112,6 +112,9 @@ async def seed_history(
         return result
     if node.tier is not Tier.county:
         result.skipped = "history is written at county nodes only"
+        return result
+    if settings.env is Environment.PRODUCTION:
+        result.skipped = "made-up cases are never written in production"
         return result
     started = time.monotonic()
     async with InProcessSuite(

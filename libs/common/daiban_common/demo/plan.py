@@ -18,6 +18,7 @@ from typing import Any
 from daiban_common.calendar import SHANGHAI, WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.demo.people import Applicant, applicant
 from daiban_common.demo.world import ItemInfo, Person, World
+from daiban_common.orgcodes import Tier
 
 # Fates drawn by weight after the recipes; `on_the_spot` and `escalated` follow from the item.
 FATES = {
@@ -27,6 +28,7 @@ FATES = {
     "supplement_waiting": 3,
     "special": 5,
     "special_open": 2,
+    "resumed_open": 2,
     "extended": 4,
     "overdue_open": 4,
     "late": 5,
@@ -51,6 +53,7 @@ RECIPES: tuple[dict[str, Any], ...] = (
     {"fate": "supplement_waiting", "tier": "village", "level": "township"},
     {"fate": "special", "tier": "village", "procedures": True},
     {"fate": "special_open", "tier": "township", "procedures": True},
+    {"fate": "resumed_open", "tier": "village", "procedures": True},
     {"fate": "extended", "tier": "county"},
     {"fate": "overdue_open", "tier": "village", "level": "township"},
     {"fate": "late", "tier": "township", "evaluate": "very_dissatisfied"},
@@ -59,7 +62,7 @@ RECIPES: tuple[dict[str, Any], ...] = (
     {"fate": "escalated", "tier": "county"},
     {"fate": "approved", "tier": "village", "deficiency": True, "collect": False},
     {"fate": "approved", "tier": "township", "notice_first": True, "evaluate": "very_satisfied"},
-    {"fate": "approved", "tier": "county", "evaluate": None, "complaint": True},
+    {"fate": "approved", "tier": "county", "evaluate": None, "collect": True, "complaint": True},
 )
 
 
@@ -131,6 +134,9 @@ class Planner:
         return self.rng.choice(people) if people else None
 
     def decidable(self, item: ItemInfo, org: str) -> bool:
+        """Whether a case of `item` accepted at `org` goes up (never down) to windows that take it."""
+        if Tier(item.level).rank < Tier(self.world.tier(org)).rank:
+            return False
         deciding = self.world.deciding_org(item, org)
         return all(self.world.windows_for(deciding, d) for d in item.departments)
 
@@ -168,7 +174,7 @@ class Planner:
             recipe["fate"] = "on_the_spot"
         elif self.rng.random() < 0.04:
             recipe["fate"] = "escalated"
-        if recipe["fate"] in ("special", "special_open"):
+        if recipe["fate"] in ("special", "special_open", "resumed_open"):
             recipe["procedures"] = True
         if self.rng.random() < 0.12:
             recipe["deficiency"] = True

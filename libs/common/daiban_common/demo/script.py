@@ -10,16 +10,21 @@ from daiban_common.calendar import SHANGHAI, to_shanghai_date
 from daiban_common.demo.plan import LEVELS, RECIPES, CasePlan, Plan, Planner, Step, _weighted
 from daiban_common.demo.world import World
 
-OPEN_FATES = ("in_progress", "overdue_open", "supplement_waiting", "special_open")
+OPEN_FATES = ("in_progress", "overdue_open", "supplement_waiting", "special_open", "resumed_open")
 
 
-def _first_day(planner: Planner, case: CasePlan) -> date:
+def _first_day(planner: Planner, case: CasePlan, recipe: dict[str, Any]) -> date:
     days, rng, limit = planner.days, planner.rng, case.item.limit
+    if recipe.get("settled") and case.fate not in OPEN_FATES:
+        # A recipe case shows its whole story: accepted long enough ago to have reached its end.
+        return rng.choice(days[: -limit - 25] or days[:5])
     match case.fate:
         case "in_progress":
             return rng.choice(days[-3:])
         case "supplement_waiting" | "special_open":
             return rng.choice(days[-20:-4])
+        case "resumed_open":
+            return rng.choice(days[-9:-6])
         case "overdue_open":
             # Accepted long enough ago that the promised date has passed.
             late = [d for d in days if planner.calendar.add_working_days(d, limit + 2).date < planner.today]
@@ -62,7 +67,7 @@ def _aftercare(planner: Planner, case: CasePlan, at: datetime, recipe: dict[str,
 
 def script(planner: Planner, case: CasePlan, recipe: dict[str, Any]) -> list[Step]:
     rng, limit, fate = planner.rng, case.item.limit, case.fate
-    start = planner.moment(_first_day(planner, case))
+    start = planner.moment(_first_day(planner, case, recipe))
     steps: list[Step] = []
     if recipe.get("notice_first"):
         # Turned away with a one-time notice first; back a few days later with everything.
@@ -94,15 +99,17 @@ def script(planner: Planner, case: CasePlan, recipe: dict[str, Any]) -> list[Ste
         moment = planner.later(moment, rng.randint(2, 4))
         steps.append(Step(moment, case.index, "supplement"))
         decided = planner.later(moment, rng.randint(1, max(1, limit // 2)))
-    elif fate in ("special", "special_open"):
+    elif fate in ("special", "special_open", "resumed_open"):
         procedure = rng.choice(case.item.procedures)
-        days = rng.randint(3, 8)
+        days = rng.randint(2, 3) if fate == "resumed_open" else rng.randint(3, 8)
         moment = planner.later(moment, 1)
         steps.append(Step(moment, case.index, "pause", {"procedure": procedure, "days": days}))
         if fate == "special_open":
             return steps
         moment = planner.later(moment, days)
         steps.append(Step(moment, case.index, "resume"))
+        if fate == "resumed_open":
+            return steps  # back under review, the decision still to come
         decided = planner.later(moment, rng.randint(1, 2))
     elif fate == "extended":
         extra = rng.randint(3, 10)
@@ -124,7 +131,7 @@ def plan_history(
     planner = Planner(world, now=now, days=days, seed=seed, hosts=hosts or (lambda org: True))
     planned: list[CasePlan] = []
     for index in range(cases):
-        recipe = dict(RECIPES[index]) if index < len(RECIPES) else planner.draw_recipe()
+        recipe = {**RECIPES[index], "settled": True} if index < len(RECIPES) else planner.draw_recipe()
         case = planner.case(index, recipe) or planner.case(index, {**recipe, "fate": "approved"})
         if case is None:
             continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,8 +12,6 @@ from daiban_common.calendar import to_shanghai_date
 from daiban_common.demo.plan import CasePlan, Step
 from daiban_common.demo.world import DemoError, Person, World, bearer
 from daiban_common.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
