@@ -128,12 +128,21 @@ def test_the_plan_is_reproducible_in_the_past_and_covers_every_recipe() -> None:
     assert first.absences and all(begin < until < NOW for _, begin, until in first.absences)
 
 
-def test_a_batch_never_holds_two_steps_of_one_case_or_one_org() -> None:
+def test_a_batch_never_holds_two_steps_that_could_affect_each_other() -> None:
     plan = plan_history(_world(), now=NOW, cases=40, days=120)
     cases = {c.index: c for c in plan.cases}
     steps = plan.steps()
     done = [s for batch in batches(steps, cases) for s in batch]
     assert done == steps  # the same steps, in the same order
+    sizes = []
     for batch in batches(steps, cases):
-        orgs = [o for s in batch for o in {cases[s.case].org, cases[s.case].deciding}]
-        assert len({s.case for s in batch}) == len(batch) and len(set(orgs)) == len(orgs)
+        sizes.append(len(batch))
+        assert len({s.case for s in batch}) == len(batch)
+        numbered = [cases[s.case].org for s in batch if s.action in ("accept", "notice", "complaint")]
+        assert len(set(numbered)) == len(numbered)
+        for step in (s for s in batch if s.action == "accept"):
+            others = [
+                s for s in batch if s is not step and cases[s.case].deciding == cases[step.case].deciding
+            ]
+            assert not others, (step, others)
+    assert max(sizes) > 1

@@ -59,22 +59,34 @@ class HistoryResult:
     skipped: str = ""
 
 
-def batches(steps: Sequence[Step], cases: dict[int, CasePlan], size: int = 8) -> Iterator[list[Step]]:
-    """Runs of consecutive steps that touch different cases and org units, to be done side by side.
+# Steps that take a number from an org unit's daily counter (case, notice, complaint numbers).
+NUMBERED = frozenset({"accept", "notice", "complaint"})
 
-    Two steps at one org unit stay apart, so case numbers and window assignments come out the same
-    as one by one; a batch ends at the first step that would share a case or an org unit.
+
+def batches(steps: Sequence[Step], cases: dict[int, CasePlan], size: int = 8) -> Iterator[list[Step]]:
+    """Runs of consecutive steps that cannot affect each other, to be done side by side.
+
+    A batch holds one step per case. A step that takes a number at an org unit is alone there, so
+    numbers come out as one by one; an acceptance is alone at the deciding org unit, whose window
+    loads pick the window it is assigned to. A batch ends at the first step that would clash.
     """
     batch: list[Step] = []
-    busy: set[str] = set()
+    alone: set[str] = set()  # held by one step of the batch only
+    shared: set[str] = set()  # touched by steps of the batch
     for step in steps:
         case = cases[step.case]
-        keys = {f"case:{case.index}", case.org, case.deciding}
-        if batch and (len(batch) >= size or keys & busy):
+        mine = {f"case:{case.index}"}
+        if step.action in NUMBERED:
+            mine.add(f"numbers:{case.org}")
+        if step.action == "accept":
+            mine.add(f"windows:{case.deciding}")
+        touch = {f"windows:{case.deciding}"}
+        if batch and (len(batch) >= size or mine & (alone | shared) or touch & alone):
             yield batch
-            batch, busy = [], set()
+            batch, alone, shared = [], set(), set()
         batch.append(step)
-        busy |= keys
+        alone |= mine
+        shared |= touch
     if batch:
         yield batch
 
