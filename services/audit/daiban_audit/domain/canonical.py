@@ -1,0 +1,113 @@
+"""RFC 8785 (JCS) canonical JSON, fast: the standard library's C encoder where it gives the same bytes.
+
+`rfc8785` is pure Python and caps chain verification at a few thousand entries a second. For the
+values the log holds (strings, safe integers, booleans, null, objects and arrays) `json.dumps` with
+sorted keys, no spaces and no ASCII escaping writes exactly the RFC 8785 bytes:
+- strings: both escape only `"`, `\\` and U+0000-U+001F, with the same short forms (`\\b \\t \\n
+  \\f \\r`) and lowercase `\\u00xx` for the rest; everything else is written as UTF-8 (lone
+  surrogates cannot be encoded by either, so they go to `rfc8785` to fail the same way);
+- integers: both write plain decimal digits; RFC 8785 refuses magnitudes beyond 2**53 - 1;
+- object keys: RFC 8785 sorts by UTF-16 code units, Python by code points. The two orders agree
+  whenever no key holds a character above U+FFFF (then code units and code points are the same
+  sequence); only a supplementary character (a surrogate pair, 0xD800-0xDFFF) against a BMP
+  character in U+E000-U+FFFF could compare differently.
+Anything else (a float, an integer out of range, a non-string key, a key with a supplementary
+character, another type or a subclass) takes `rfc8785` itself, so the result is always its bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import rfc8785
+
+_INT_MAX = 2**53 - 1
+_BMP_MAX = "\uffff"
+_encode = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
+).encode
+
+
+def json_safe(value: Any) -> bool:
+    """True if `json.dumps` writes `value` exactly as RFC 8785 does (see the module docstring)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-_INT_MAX <= value <= _INT_MAX)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not (key.isascii() or max(key) <= _BMP_MAX):
+                return False
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                continue
+            if not json_safe(item):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                continue
+            if not json_safe(item):
+                return False
+        return True
+    return False
+
+
+def canonical_json(value: Any) -> bytes:
+    """The RFC 8785 canonical form of `value`: byte for byte what `rfc8785.dumps` returns."""
+    if json_safe(value):
+        try:
+            return _encode(value).encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: let rfc8785 raise its own error
+    return rfc8785.dumps(value)
+
+
+class _Unsafe(Exception):
+    """A float or an out-of-range integer in JSON text: not for the fast path."""
+
+
+def _no_float(text: str) -> Any:
+    raise _Unsafe
+
+
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if -_INT_MAX <= value <= _INT_MAX:
+        return value
+    raise _Unsafe
+
+
+_decode_safe = json.JSONDecoder(parse_float=_no_float, parse_int=_safe_int).decode
+
+
+def parse_json_checked(text: str) -> tuple[Any, bool]:
+    """Parse JSON text (e.g. a JSONB column) and say whether the value is `json_safe`.
+
+    Cheaper than parsing and then walking: the C parser calls the hooks only on numbers, and a
+    supplementary character anywhere in the text (rare: it would only matter in a key) is found
+    by the text's UTF-16 length. The value is what `json.loads` returns either way.
+    """
+    if "\\u" in text:
+        # An escape may spell a supplementary character as a surrogate pair: walk the value.
+        # (PostgreSQL writes JSONB text with raw UTF-8, escaping only control characters.)
+        value = json.loads(text)
+        return value, json_safe(value)
+    if len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text):
+        return json.loads(text), False
+    try:
+        return _decode_safe(text), True
+    except _Unsafe:
+        return json.loads(text), False
+
+
+def encode_safe(value: Any) -> bytes:
+    """`canonical_json` for a value already known to be `json_safe`."""
+    try:
+        return _encode(value).encode()
+    except UnicodeEncodeError:
+        return rfc8785.dumps(value)
