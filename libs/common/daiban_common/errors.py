@@ -440,7 +440,33 @@ async def _handle_http(request: Request, exc: Exception) -> Response:
     return problem_response(_http_problem(exc, request.method), _instance(request))
 
 
+# SQLSTATEs of a server that is shutting down, restarting or has dropped the connection.
+_UNAVAILABLE_SQLSTATES: Final = frozenset({"57P01", "57P02", "57P03", "08000", "08003", "08006"})
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database went away (a restart), not that the request was wrong.
+
+    Checked without importing SQLAlchemy: its DBAPIError marks a disconnect with
+    `connection_invalidated` and carries the driver's error as `orig`, asyncpg's with `sqlstate`.
+    """
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if getattr(seen, "connection_invalidated", False) or isinstance(seen, ConnectionRefusedError):
+            return True
+        if getattr(seen, "sqlstate", None) in _UNAVAILABLE_SQLSTATES:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> Response:
+    if _database_unavailable(exc):
+        # Nothing was committed; the pool has dropped its dead connections, so a retry works.
+        logger.warning("%s %s: database unavailable: %r", request.method, _instance(request), exc)
+        return problem_response(ServiceUnavailable(headers={"Retry-After": "1"}), _instance(request))
     # The exception text may hold SQL, personal data or internals: log it, never send it.
     logger.error("unhandled error on %s %s", request.method, _instance(request), exc_info=exc)
     return problem_response(Problem(), _instance(request))
