@@ -57,7 +57,11 @@ class ServiceRuntime:
         self.metrics = ServiceMetrics(spec.name)
         self.tables: MessagingTables = messaging_tables(spec.schema)
         self.engine: AsyncEngine = db.create_engine(settings.database_url)
-        instrument_engine(self.engine, self.tracer_provider)
+        if settings.otlp_endpoint or span_processors:
+            # A span per SQL statement is a tenth of a request's CPU; without an exporter (or a
+            # test's processor) nobody ever sees one. Requests, relay and consumers keep their
+            # spans either way: they carry the traceparent from request to event to consumer.
+            instrument_engine(self.engine, self.tracer_provider)
         self.sessions: async_sessionmaker[AsyncSession] = db.session_factory(self.engine)
         self.nc: NATS | None = None
         self.js: JetStreamContext | None = None
