@@ -7,6 +7,7 @@ the tests need nothing installed on the machine and never touch a system Postgre
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import pwd
 import shutil
@@ -17,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def _pg_bin() -> Path:
@@ -148,26 +151,26 @@ class EmbeddedPostgres:
         options = f"-p {self.port} -h 127.0.0.1 -k {self.pgdata} -c max_connections=300"
         if self.fast_unsafe:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        try:
-            self._run(
-                [
-                    str(PG_BIN / "pg_ctl"),
-                    "-D",
-                    str(self.pgdata),
-                    "-l",
-                    str(self.data_dir / "postgres.log"),
-                    "-o",
-                    options,
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ],
-                timeout=90,
-            )
-        except subprocess.CalledProcessError as exc:
-            log_text = (self.data_dir / "postgres.log").read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"PostgreSQL did not start: {exc.stderr!r}\n{log_text}") from exc
+        command = [
+            str(PG_BIN / "pg_ctl"),
+            *("-D", str(self.pgdata), "-l", str(self.data_dir / "postgres.log")),
+            *("-o", options, "-w", "-t", "60", "start"),
+        ]
+        # Seen once on a machine loaded far beyond its cores: pg_ctl exited 1 before writing its
+        # log, and the same command succeeded when run again. One retry, then the full story.
+        for attempt in (1, 2):
+            try:
+                self._run(command, timeout=90)
+                break
+            except subprocess.CalledProcessError as exc:
+                log_file = self.data_dir / "postgres.log"
+                log_text = log_file.read_text(errors="replace")[-3000:] if log_file.exists() else ""
+                if attempt == 2:
+                    raise RuntimeError(
+                        f"PostgreSQL did not start: {exc.stderr!r} {exc.stdout!r}\n{log_text}"
+                    ) from exc
+                log.warning("pg_ctl start failed (%r); trying once more", exc.stderr)
+                time.sleep(1.0)
         self._started_here = True
         return self.url()
 
