@@ -1,8 +1,9 @@
-"""RFC 8785 (JCS) canonical JSON, fast: the standard library's C encoder where it gives the same bytes.
+"""RFC 8785 (JCS) canonical JSON, fast: a C encoder where it gives the same bytes.
 
 `rfc8785` is pure Python and caps chain verification at a few thousand entries a second. For the
-values the log holds (strings, safe integers, booleans, null, objects and arrays) `json.dumps` with
-sorted keys, no spaces and no ASCII escaping writes exactly the RFC 8785 bytes:
+values the log holds (strings, safe integers, booleans, null, objects and arrays) `orjson` with
+sorted keys writes exactly the RFC 8785 bytes, as does `json.dumps` with sorted keys, no spaces and
+no ASCII escaping (ten to twenty times slower than orjson, still faster than `rfc8785`):
 - strings: both escape only `"`, `\\` and U+0000-U+001F, with the same short forms (`\\b \\t \\n
   \\f \\r`) and lowercase `\\u00xx` for the rest; everything else is written as UTF-8 (lone
   surrogates cannot be encoded by either, so they go to `rfc8785` to fail the same way);
@@ -20,13 +21,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 import rfc8785
 
 _INT_MAX = 2**53 - 1
 _BMP_MAX = "\uffff"
-_encode = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
-).encode
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 def json_safe(value: Any) -> bool:
@@ -60,10 +60,7 @@ def json_safe(value: Any) -> bool:
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 canonical form of `value`: byte for byte what `rfc8785.dumps` returns."""
     if json_safe(value):
-        try:
-            return _encode(value).encode()
-        except UnicodeEncodeError:
-            pass  # a lone surrogate: let rfc8785 raise its own error
+        return encode_safe(value)
     return rfc8785.dumps(value)
 
 
@@ -108,6 +105,6 @@ def parse_json_checked(text: str) -> tuple[Any, bool]:
 def encode_safe(value: Any) -> bytes:
     """`canonical_json` for a value already known to be `json_safe`."""
     try:
-        return _encode(value).encode()
-    except UnicodeEncodeError:
-        return rfc8785.dumps(value)
+        return orjson.dumps(value, option=_SORTED)
+    except orjson.JSONEncodeError:
+        return rfc8785.dumps(value)  # a lone surrogate: rfc8785 raises its own error
