@@ -71,6 +71,11 @@ class OutboxRelay:
     async def _run(self) -> None:
         failures = 0
         while not self._stopping:
+            # Cleared before reading the outbox, never after: a commit that wakes the relay while
+            # a window is being published must get its own pass at once. Clearing after the
+            # window lost that wake-up and left the event waiting for the next poll (up to
+            # poll_interval: most of the relay's lag under load).
+            self._wake.clear()
             try:
                 published = await self.publish_pending()
                 failures = 0
@@ -83,7 +88,6 @@ class OutboxRelay:
                 await asyncio.sleep(delay)
                 continue
             if published < self._batch:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
 
