@@ -8,7 +8,7 @@ tiers, tasks (one per department), pauses, the case timeline and the flags super
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -105,6 +105,12 @@ class Case(SQLModel, table=True):
             postgresql_ops={"current_org": "text_pattern_ops"},
         ),
         Index("ix_routing_cases_status", "status"),
+        # Supervision walks the open cases in case-number order (see supervision.candidates).
+        Index(
+            "ix_routing_cases_open",
+            "case_number",
+            postgresql_where=text("status IN ('assigned', 'in_review', 'paused', 'escalated')"),
+        ),
         {"schema": SCHEMA},
     )
 

@@ -7,8 +7,9 @@ what will be red next week, and the periodic sweep and the API can never disagre
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from daiban_common.calendar import WorkCalendar
 from daiban_common.contracts.case import FlagLevel
@@ -74,3 +75,45 @@ def evaluate(watch: CaseWatch, as_of: date, calendar: WorkCalendar, policy: Poli
     if watch.waiting and idle >= policy.idle_working_days:
         return Flag(FlagLevel.yellow, f"办件已闲置{idle}个工作日无人办理", due)
     return None
+
+
+# Bounds for finding flagged cases without evaluating every open one. Each is a necessary
+# condition: a case outside it cannot carry the flag, so evaluating only the cases inside gives
+# the same flags. They rest on monotony: later starts give later deadlines (pauses only push a
+# deadline back), and later activity leaves fewer idle working days.
+_SEARCH = timedelta(days=3660)
+
+
+def _last_true(holds: Callable[[date], bool], lo: date, hi: date) -> date | None:
+    """The last day in [lo, hi] where `holds` (true up to some day, false after) is true; any day
+    before `lo` if it holds nowhere in the range; None if it holds on `hi` (no bound found)."""
+    if holds(hi):
+        return None
+    if not holds(lo):
+        return lo - timedelta(days=1)
+    while (hi - lo).days > 1:
+        mid = lo + (hi - lo) / 2
+        lo, hi = (mid, hi) if holds(mid) else (lo, mid)
+    return lo
+
+
+def latest_deadline_start(
+    as_of: date, limit_working_days: int, left: int, calendar: WorkCalendar
+) -> date | None:
+    """The latest start date of a case with this limit (extension included) that can have at most
+    `left` working days left on `as_of`; a case started later cannot (None: no bound)."""
+
+    def holds(start: date) -> bool:
+        due = calendar.add_working_days(start, limit_working_days).date
+        return calendar.working_days_between(as_of, due).days <= left
+
+    return _last_true(holds, as_of - _SEARCH, as_of + _SEARCH)
+
+
+def latest_idle_activity(as_of: date, policy: Policy, calendar: WorkCalendar) -> date | None:
+    """The latest day of last activity that leaves a case idle long enough to be flagged on `as_of`."""
+
+    def holds(last: date) -> bool:
+        return calendar.working_days_between(last, as_of).days >= policy.idle_working_days
+
+    return _last_true(holds, as_of - _SEARCH, as_of + _SEARCH)

@@ -14,6 +14,7 @@ from daiban_common.contracts.case import FlagLevel
 from daiban_common.pagination import Page, PageParams, paginate
 from daiban_routing.domain.supervision import Policy, evaluate
 from daiban_routing.models import Case
+from daiban_routing.supervision.candidates import flaggable
 from daiban_routing.supervision.watch import open_cases
 from daiban_routing.work.cases import summary_of
 from daiban_routing.work.queries import parse_org_filter
@@ -53,9 +54,13 @@ async def flags_as_of(
     after = page.key(str)
     cursor_after: str | None = after[0] if after is not None else None
     found: list[FlagOut] = []
-    # Flags are computed, not stored per moment, so filter in batches until a page is full.
+    # Flags are computed, not stored per moment: SQL narrows the open cases to those that can be
+    # flagged, Python evaluates them in batches until a page is full.
+    where.append(await flaggable(session, day, policy, level))
+    size = max(50, 2 * (page.limit + 1))
     while len(found) <= page.limit:
-        batch = await open_cases(session, where, after=cursor_after)
+        batch = await open_cases(session, where, after=cursor_after, batch=size)
+        size = min(500, size * 2)
         if not batch:
             break
         for case, watch in batch:
