@@ -141,8 +141,12 @@ def plan_history(
 
 
 def _a_post(world: World, case: CasePlan) -> str | None:
+    """The A post the case's (lead) task goes to, where its B post is the only stand-in (with two
+    windows for a department, the other window's A post would come before this one's B post)."""
     windows = world.windows_for(case.deciding, case.item.departments[0])
-    return windows[0].a_post if windows and windows[0].a_post and windows[0].b_post else None
+    if len(windows) != 1 or not windows[0].b_post:
+        return None
+    return windows[0].a_post
 
 
 def absences(planner: Planner, world: World, cases: list[CasePlan]) -> list[tuple[Any, datetime, datetime]]:
