@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pypinyin import Style, lazy_pinyin
-
 from daiban_common.contracts.catalogue import ItemVersionData
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
@@ -31,6 +29,9 @@ def derive_search_keys(name: str) -> tuple[str, str]:
     much. ü is written v (绿 -> lv), as people type it. Letters and digits in the name are kept,
     punctuation dropped.
     """
+    # Imported here: its dictionaries cost the process ~54 MB, and only drafting an item needs them.
+    from pypinyin import Style, lazy_pinyin
+
     text = unicodedata.normalize("NFKC", name)
     full = "".join(lazy_pinyin(text, style=Style.NORMAL))
     initials = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER))
