@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +20,7 @@ from daiban_common.auth import subtree_clause
 from daiban_common.pagination import PageParams, after_clause, paginate
 from daiban_common.uow import UnitOfWork
 
-VERIFY_BATCH = 5000
+VERIFY_BATCH = 2000
 # Verification reads plain rows (no ORM objects), instants already in `rfc3339_utc` form
 # (microseconds, `Z`; checked by every verification of a real chain) and `data` as JSON text.
 _VERIFY_ROWS = f"""
@@ -31,6 +32,12 @@ FROM {SCHEMA}.{LogEntry.__tablename__}
 WHERE seq > $1 AND ($2::bigint IS NULL OR seq <= $2::bigint)
 ORDER BY seq LIMIT $3
 """
+
+
+async def _settle(pending: asyncio.Task[Any] | None) -> None:
+    """Wait out a prefetch no longer needed: the connection must be idle before the session ends."""
+    if pending is not None:
+        await asyncio.wait([pending])
 
 
 def _row_hash(row: Any) -> str:
@@ -118,15 +125,29 @@ async def verify_chain(
         anchors=[*await own_anchors(uow), *extra_anchors],
     )
     driver: Any = (await (await uow.session.connection()).get_raw_connection()).driver_connection
-    after = from_seq - 1
-    while not verifier.failed:
-        rows = await driver.fetch(_VERIFY_ROWS, after, to_seq, VERIFY_BATCH)
-        for row in rows:
-            if not verifier.feed_hashed(row[0], row[10], row[11], partial(_row_hash, row)):
-                break
-        if len(rows) < VERIFY_BATCH:
+
+    async def batch_after(seq: int) -> list[Any]:
+        return list(await driver.fetch(_VERIFY_ROWS, seq, to_seq, VERIFY_BATCH))
+
+    # The next batch is asked for before this one is hashed, so PostgreSQL reads and formats
+    # rows on the other core meanwhile (one query in flight at a time, as asyncpg requires).
+    pending: asyncio.Task[list[Any]] | None = asyncio.ensure_future(batch_after(from_seq - 1))
+    while pending is not None:
+        rows = await pending
+        pending = None
+        if len(rows) == VERIFY_BATCH:
+            pending = asyncio.ensure_future(batch_after(rows[-1][0]))
+            await asyncio.sleep(0)  # let it send the query
+        try:
+            for row in rows:
+                if not verifier.feed_hashed(row[0], row[10], row[11], partial(_row_hash, row)):
+                    break
+        except Exception:
+            await _settle(pending)
+            raise
+        if verifier.failed:
+            await _settle(pending)
             break
-        after = rows[-1][0]
     return verifier.finish()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, text
 
+from daiban_audit import queries
 from daiban_audit.domain.chain import Entry, sealed
 from daiban_audit.models import LogEntry
 from daiban_common.auth import Role
@@ -217,6 +218,28 @@ async def test_tampering_with_rows_is_detected_and_located(
     assert body["ok"] is False
     assert (body["failure"]["reason"], body["failure"]["seq"]) == (reason, seq)
     assert body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("how", "reason", "seq"),
+    [("edited", "content_changed", 4), ("deleted", "missing", 3), ("reordered", "broken_link", 6)],
+)
+async def test_verification_in_small_batches_finds_the_same(
+    county: tuple[Settings, RunningService, list[Envelope]],
+    how: str,
+    reason: str,
+    seq: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two rows a batch: the chain spans several batches, and a failure leaves the next one in flight.
+    monkeypatch.setattr(queries, "VERIFY_BATCH", 2)
+    settings, audit, events = county
+    body = await verify(audit, settings)
+    assert (body["ok"], body["checked"]) == (True, len(events))
+    await execute(audit, *TAMPERING[how])
+    for _ in range(2):  # the connection is usable again after a failed verification
+        body = await verify(audit, settings)
+        assert (body["ok"], body["failure"]["reason"], body["failure"]["seq"]) == (False, reason, seq)
 
 
 async def test_an_inserted_row_is_detected_and_located(
