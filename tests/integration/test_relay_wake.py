@@ -1,0 +1,81 @@
+"""The relay publishes an event committed while it is publishing a window, without a poll."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nats
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy import func, insert, select
+from sqlmodel import SQLModel
+
+from daiban_common import bus, db
+from daiban_common.messaging import messaging_tables
+from daiban_common.relay import OutboxRelay
+from daiban_common.telemetry import tracer_for
+from tests.servers import Network, eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_commit_during_a_window_is_published_without_waiting_for_a_poll(network: Network) -> None:
+    settings = await network.node()
+    schema = f"{network.name}_relay"
+    engine = db.create_engine(settings.database_url, pool_size=2)
+    tables = messaging_tables(schema)
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        await conn.run_sync(
+            lambda sync: SQLModel.metadata.create_all(
+                sync, tables=[tables.outbox, tables.inbox, tables.dead_letters]
+            )
+        )
+    nc = await nats.connect(settings.nats_url)
+    js = nc.jetstream()
+    stream = f"{network.name.upper()}_RELAY"
+    await bus.ensure_stream(js, stream, [f"{network.name}relay.>"])
+
+    async def commit_event(event_id: str) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(tables.outbox).values(
+                    event_id=event_id, subject=f"{network.name}relay.x", type="t", envelope="{}"
+                )
+            )
+
+    # A poll so long that only a wake-up can get the second event out within the test.
+    relay = OutboxRelay(
+        engine=engine, tables=tables, js=js, tracer=tracer_for(TracerProvider()), poll_interval=3600
+    )
+    publish_async = js.publish_async
+    committed_during_window = False
+
+    async def publish_and_commit_another(*args: Any, **kwargs: Any) -> Any:
+        nonlocal committed_during_window
+        if not committed_during_window:
+            committed_during_window = True
+            await commit_event("second")
+            relay.wake()  # what the unit of work's on_commit does
+        return await publish_async(*args, **kwargs)
+
+    js.publish_async = publish_and_commit_another  # type: ignore[method-assign]
+    try:
+        await commit_event("first")
+        relay.start()
+        relay.wake()
+
+        async def all_published() -> bool:
+            async with engine.connect() as conn:
+                pending = await conn.scalar(
+                    select(func.count())
+                    .select_from(tables.outbox)
+                    .where(tables.outbox.c.published_at.is_(None))
+                )
+            return committed_during_window and pending == 0
+
+        await eventually(all_published, within=30)
+    finally:
+        await relay.stop()
+        await nc.close()
+        await engine.dispose()
