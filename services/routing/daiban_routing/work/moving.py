@@ -123,21 +123,29 @@ async def _next_hop_number(uow: UnitOfWork, number: str, direction: HopDirection
     return max(hops, default=0) + 1
 
 
-async def _forward(
-    uow: UnitOfWork, case: Case, summary: CaseSummary, at: OrgCode, to: OrgCode, now: datetime
-) -> None:
-    hop = await _next_hop_number(uow, case.case_number, HopDirection.up)
+async def _record_hop(
+    uow: UnitOfWork, number: str, direction: HopDirection, at: OrgCode, to: OrgCode, now: datetime
+) -> int:
+    """Keep the hop's sent time; its number is the next in that direction for the case."""
+    hop = await _next_hop_number(uow, number, direction)
     uow.session.add(
         Hop(
             id=str(uuid7()),
-            case_number=case.case_number,
-            direction=HopDirection.up.value,
+            case_number=number,
+            direction=direction.value,
             hop=hop,
             from_org=at.value,
             to_org=to.value,
             sent_at=now,
         )
     )
+    return hop
+
+
+async def _forward(
+    uow: UnitOfWork, case: Case, summary: CaseSummary, at: OrgCode, to: OrgCode, now: datetime
+) -> None:
+    hop = await _record_hop(uow, case.case_number, HopDirection.up, at, to, now)
     case.status = CaseStatus.forwarded
     case.current_org = to.value
     uow.emit(
@@ -283,18 +291,7 @@ async def send_down(uow: UnitOfWork, case: Case, now: datetime) -> None:
         )
         uow.session.add(case)
         return
-    hop = await _next_hop_number(uow, case.case_number, HopDirection.down)
-    uow.session.add(
-        Hop(
-            id=str(uuid7()),
-            case_number=case.case_number,
-            direction=HopDirection.down.value,
-            hop=hop,
-            from_org=at.value,
-            to_org=target.value,
-            sent_at=now,
-        )
-    )
+    hop = await _record_hop(uow, case.case_number, HopDirection.down, at, target, now)
     case.status = CaseStatus.returned_down
     case.current_org = target.value
     uow.emit(
