@@ -99,8 +99,8 @@ async def verify(
     ensure_within(principal, runtime.settings.org)
     _seq_range(from_seq, to_seq)
     async with uow:
-        verdict = await queries.verify_chain(uow, from_seq=from_seq, to_seq=to_seq)
-    return VerifyOut.of(verdict)
+        verdict, tail = await queries.verify_chain(uow, from_seq=from_seq, to_seq=to_seq)
+    return VerifyOut.of(verdict, tail)
 
 
 def _anchors(checkpoints: list[CheckpointIn], node_org: str, public_key: str) -> list[Anchor]:
@@ -132,10 +132,10 @@ async def verify_against(
     ctx = audit_context(runtime)
     anchors = _anchors(body.checkpoints, ctx.node_org.value, ctx.signer.public_key)
     async with uow:
-        verdict = await queries.verify_chain(
+        verdict, tail = await queries.verify_chain(
             uow, from_seq=body.from_seq, to_seq=body.to_seq, extra_anchors=anchors
         )
-    return VerifyOut.of(verdict)
+    return VerifyOut.of(verdict, tail)
 
 
 @router.get(

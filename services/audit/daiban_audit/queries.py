@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
@@ -96,23 +96,54 @@ def as_entry(row: LogEntry) -> Entry:
     return Entry(**{name: getattr(row, name) for name in Entry.__slots__})
 
 
-async def own_anchors(uow: UnitOfWork) -> list[Anchor]:
+async def own_anchors(uow: UnitOfWork, head: ChainHead | None) -> list[Anchor]:
     """The node's own checkpoints and chain head: they catch a careless truncation, not a careful
     one (whoever controls the database can change them too; the parent's copies are the real test)."""
     anchors = [
         Anchor(cp.size, cp.head_hash, f"本节点{cp.signed_at:%Y-%m-%d %H:%M:%S}签署的检查点")
         for cp in (await uow.session.exec(select(Checkpoint).where(Checkpoint.chain == CHAIN))).all()
     ]
-    head = await uow.session.get(ChainHead, CHAIN)
     if head is not None and head.size > 0:
         anchors.append(Anchor(head.size, head.head_hash, "链头记录"))
     return anchors
 
 
+@dataclass(frozen=True)
+class UnsignedTail:
+    """The entries after the node's last signed checkpoint: nothing outside the node vouches for
+    them yet, so the checkpoint rules keep this tail short in count and in time."""
+
+    entries: int
+    oldest_recorded_at: datetime | None
+    age_seconds: float | None
+
+
+async def unsigned_tail(uow: UnitOfWork, head: ChainHead | None) -> UnsignedTail:
+    size = head.size if head is not None else 0
+    signed = (
+        await uow.session.exec(select(func.max(col(Checkpoint.size))).where(col(Checkpoint.chain) == CHAIN))
+    ).one()
+    first = int(signed or 0) + 1
+    if size < first:
+        return UnsignedTail(0, None, None)
+    oldest = (await uow.session.exec(select(LogEntry.recorded_at).where(LogEntry.seq == first))).first()
+    if oldest is None:
+        return UnsignedTail(size - first + 1, None, None)
+    age = max((datetime.now(UTC) - oldest).total_seconds(), 0.0)
+    return UnsignedTail(size - first + 1, oldest, round(age, 3))
+
+
 async def verify_chain(
     uow: UnitOfWork, *, from_seq: int, to_seq: int | None, extra_anchors: Sequence[Anchor] = ()
-) -> Verdict:
-    """Walk the stored chain in batches and check it against its own and the supplied anchors."""
+) -> tuple[Verdict, UnsignedTail]:
+    """Walk the stored chain in batches and check it against its own and the supplied anchors,
+    the chain head among them; also say how much of the chain no checkpoint covers yet."""
+    # One snapshot for the head and every batch: an entry appended while we read is then neither
+    # half seen nor mistaken for one written past the head.
+    await uow.session.connection(
+        execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    )
+    head = await uow.session.get(ChainHead, CHAIN)
     prev_hash: str | None = GENESIS_HASH
     if from_seq > 1:
         # A range starts from the stored hash before it; the entries before are checked separately.
@@ -122,7 +153,8 @@ async def verify_chain(
         from_seq=from_seq,
         to_seq=to_seq,
         prev_hash=prev_hash,
-        anchors=[*await own_anchors(uow), *extra_anchors],
+        anchors=[*await own_anchors(uow, head), *extra_anchors],
+        head_size=head.size if head is not None else 0,
     )
     driver: Any = (await (await uow.session.connection()).get_raw_connection()).driver_connection
 
@@ -148,7 +180,7 @@ async def verify_chain(
         if verifier.failed:
             await _settle(pending)
             break
-    return verifier.finish()
+    return verifier.finish(), await unsigned_tail(uow, head)
 
 
 async def list_own_checkpoints(uow: UnitOfWork, page: PageParams) -> tuple[list[Checkpoint], str | None]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from daiban_audit.domain.chain import Failure, Verdict
 from daiban_audit.domain.stats import ReportPeriod
+from daiban_audit.queries import UnsignedTail
 
 
 class EntryOut(BaseModel):
@@ -37,6 +38,12 @@ class FailureOut(BaseModel):
     suspect_to: int
 
 
+class UnsignedTailOut(BaseModel):
+    entries: int = Field(description="Entries after the last checkpoint this node signed")
+    oldest_recorded_at: datetime | None = Field(description="When the oldest of them was recorded")
+    age_seconds: float | None = Field(description="How long the oldest of them has gone unsigned")
+
+
 class VerifyOut(BaseModel):
     ok: bool
     from_seq: int
@@ -45,9 +52,12 @@ class VerifyOut(BaseModel):
     checkpoints_checked: int
     failure: FailureOut | None
     detail: str
+    unsigned_tail: UnsignedTailOut = Field(
+        description="The chain's tail no signed checkpoint covers yet (kept short in count and time)"
+    )
 
     @classmethod
-    def of(cls, verdict: Verdict) -> VerifyOut:
+    def of(cls, verdict: Verdict, tail: UnsignedTail) -> VerifyOut:
         failure = None
         if verdict.failure is not None:
             assert verdict.seq is not None and verdict.suspect_from is not None
@@ -67,6 +77,9 @@ class VerifyOut(BaseModel):
             checkpoints_checked=verdict.anchors_checked,
             failure=failure,
             detail=verdict.detail,
+            unsigned_tail=UnsignedTailOut(
+                entries=tail.entries, oldest_recorded_at=tail.oldest_recorded_at, age_seconds=tail.age_seconds
+            ),
         )
 
 

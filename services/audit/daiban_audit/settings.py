@@ -13,7 +13,7 @@ class AuditSettings(BaseSettings):
     # A checkpoint is signed after this many new entries ...
     checkpoint_every_entries: int = Field(default=100, ge=1, le=1_000_000)
     # ... or, on a quiet node, once this much time has passed with entries not yet covered.
-    checkpoint_interval_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    checkpoint_interval_seconds: float = Field(default=60.0, gt=0, le=86_400)
     # The single-machine network has no node for the county's parent (the prefecture); with this
     # set, the node also keeps the checkpoints addressed to its parent, standing in for it.
     stand_in_for_parent: bool = False

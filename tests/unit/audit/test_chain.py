@@ -159,3 +159,13 @@ def test_a_range_checks_only_its_entries_and_anchors() -> None:
     anchors = [Anchor(8, entries[7].hash, "cp8"), Anchor(4, entries[3].hash, "cp4")]
     verdict = verify(entries[2:5], anchors, from_seq=3, to_seq=5, prev_hash=entries[1].hash)
     assert verdict.ok and verdict.checked == 3 and verdict.anchors_checked == 1
+
+
+def test_an_entry_past_the_chain_head_is_caught_though_its_hash_is_right() -> None:
+    entries = chain(8)
+    # Entry 8 is well formed and correctly linked, but the head says the log wrote seven.
+    verdict = verify(entries, [Anchor(7, entries[6].hash, "head")], head_size=7)
+    assert verdict.failure is Failure.beyond_head
+    assert (verdict.seq, verdict.checked) == (8, 7)
+    assert "第8条" in verdict.detail and "7条" in verdict.detail
+    assert verify(entries[:7], [Anchor(7, entries[6].hash, "head")], head_size=7).ok

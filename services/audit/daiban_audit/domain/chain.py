@@ -113,6 +113,7 @@ class Failure(StrEnum):
     content_changed = "content_changed"
     checkpoint_mismatch = "checkpoint_mismatch"
     truncated = "truncated"
+    beyond_head = "beyond_head"
 
     @property
     def label(self) -> str:
@@ -126,6 +127,7 @@ _FAILURE_LABELS = {
     Failure.content_changed: "内容被修改",
     Failure.checkpoint_mismatch: "与检查点不符",
     Failure.truncated: "尾部被截断",
+    Failure.beyond_head: "链头之后的记录",
 }
 
 
@@ -166,6 +168,9 @@ class ChainVerifier:
     # Hash the first entry must name as its predecessor; None to skip that one link check.
     prev_hash: str | None = GENESIS_HASH
     anchors: Sequence[Anchor] = ()
+    # The size the chain head records: the log never writes an entry without moving the head in
+    # the same transaction, so an entry past it was written around the log (a forged tail).
+    head_size: int | None = None
     _expected: int = field(init=False)
     _before_prev: str | None = field(init=False, default=None)
     _checked: int = field(init=False, default=0)
@@ -209,6 +214,12 @@ class ChainVerifier:
     def _check(
         self, seq: int, prev_hash: str, stored_hash: str, computed: Callable[[], str]
     ) -> Verdict | None:
+        if self.head_size is not None and seq > self.head_size:
+            return self._fail(
+                Failure.beyond_head,
+                seq,
+                f"第{seq}条记录在链头之后（链头记录共{self.head_size}条）：记录不是由审计服务写入的",
+            )
         if seq != self._expected:
             return self._fail(
                 Failure.missing,
