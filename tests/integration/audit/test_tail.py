@@ -52,7 +52,8 @@ async def test_an_entry_appended_past_the_head_with_a_correct_hash_is_caught(
 
         response = await audit.client.get("/v1/audit/verify", headers=bearer(settings))
         body = response.json()
-        assert (body["ok"], body["failure"]["reason"], body["failure"]["seq"]) == (False, "beyond_head", size + 1)
+        failure = body["failure"]
+        assert (body["ok"], failure["reason"], failure["seq"]) == (False, "beyond_head", size + 1)
         assert f"第{size + 1}条" in body["detail"] and body["checked"] == size
         # The command line says the same and exits 1.
         token = bearer(settings)["Authorization"].removeprefix("Bearer ")
