@@ -257,6 +257,7 @@ def serve_one(settings: Settings, name: str, port: int | None) -> int:
     import uvicorn
 
     from daiban_common.app import create_app
+    from daiban_common.httpserver import uvicorn_options
     from daiban_common.jsonlog import configure_logging
 
     spec = discover_services()[name]
@@ -266,11 +267,7 @@ def serve_one(settings: Settings, name: str, port: int | None) -> int:
         app,
         host=settings.host,
         port=port or settings.service_port(name),
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
+        **uvicorn_options(settings),
     )
     return 0
 

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     catalogue_port: int = 8002
     routing_port: int = 8003
     audit_port: int = 8004
+    # A connection must send each request head whole within this many seconds, and an idle
+    # kept-alive connection is closed after the second (see daiban_common.httpserver).
+    http_header_timeout: float = Field(default=5.0, gt=0, le=300)
+    http_keep_alive_timeout: float = Field(default=5.0, gt=0, le=300)
     log_level: str = "INFO"
     otlp_endpoint: str = ""
     outbox_batch: int = Field(default=256, ge=1, le=10_000)
