@@ -79,7 +79,9 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
 
 def http_protocol(settings: Settings) -> type[HeadDeadlineProtocol]:
     """The protocol class for uvicorn's `http=`, with this node's head deadline."""
-    return type("HeadDeadlineProtocol", (HeadDeadlineProtocol,), {"header_timeout": settings.http_header_timeout})
+    return type(
+        "HeadDeadlineProtocol", (HeadDeadlineProtocol,), {"header_timeout": settings.http_header_timeout}
+    )
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -88,6 +90,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "loop": "uvloop",
         "http": http_protocol(settings),
         "timeout_keep_alive": settings.http_keep_alive_timeout,
+        # X-Forwarded-For is read by the app, from DAIBAN_TRUSTED_PROXIES only (daiban_common.ratelimit);
+        # uvicorn's default would believe any local peer's.
+        "proxy_headers": False,
         "log_config": None,
         "access_log": False,
         "timeout_graceful_shutdown": 10,

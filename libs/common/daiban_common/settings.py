@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -58,6 +59,11 @@ class Settings(BaseSettings):
     # kept-alive connection is closed after the second (see daiban_common.httpserver).
     http_header_timeout: float = Field(default=5.0, gt=0, le=300)
     http_keep_alive_timeout: float = Field(default=5.0, gt=0, le=300)
+    # Failed attempts (wrong case number or query code) a client may make per minute on the public
+    # endpoints that take a query code, before 429 (see daiban_common.ratelimit).
+    public_rate_limit: int = Field(default=20, ge=1, le=1_000_000)
+    # Proxies (IPs or networks) whose X-Forwarded-For names the client; nobody else's is believed.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     otlp_endpoint: str = ""
     outbox_batch: int = Field(default=256, ge=1, le=10_000)
@@ -71,6 +77,21 @@ class Settings(BaseSettings):
     def _split_child_nodes(cls, value: object) -> object:
         if isinstance(value, str):
             return [code.strip() for code in value.split(",") if code.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_trusted_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                try:
+                    ipaddress.ip_network(str(entry), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"DAIBAN_TRUSTED_PROXIES: {entry} is not an IP address or network"
+                    ) from None
         return value
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common.auth import OptionalPrincipal
 from daiban_common.deps import RuntimeDep, UowDep
+from daiban_common.ratelimit import PublicAttempts, rate_limited_responses
 from daiban_common.runtime import ServiceRuntime
 from daiban_intake import queries
 from daiban_intake.api import problem_docs as docs
@@ -24,7 +25,8 @@ def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         "/public/progress/{number}",
         summary="办理进度查询（办件编号 + 查询码）",
         response_model=ProgressOut,
-        responses=problems(docs.PUBLIC_NOT_FOUND, 422),
+        responses={**problems(docs.PUBLIC_NOT_FOUND, 422), **rate_limited_responses()},
+        dependencies=[PublicAttempts],
     )
     async def progress(
         number: str,
@@ -39,9 +41,13 @@ def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         status_code=201,
         summary="好差评：送达后每件评价一次",
         response_model=EvaluationOut,
-        responses=problems(
-            docs.PUBLIC_NOT_FOUND, docs.ALREADY_EVALUATED, docs.NOT_HANDED_OVER, docs.UNKNOWN_SCORE
-        ),
+        responses={
+            **problems(
+                docs.PUBLIC_NOT_FOUND, docs.ALREADY_EVALUATED, docs.NOT_HANDED_OVER, docs.UNKNOWN_SCORE
+            ),
+            **rate_limited_responses(),
+        },
+        dependencies=[PublicAttempts],
     )
     async def evaluations(body: Evaluate, uow: UowDep) -> Response:
         return respond(await evaluate(body, uow=uow))
@@ -51,7 +57,9 @@ def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         status_code=201,
         summary="投诉（办件、窗口或工作人员）",
         response_model=ComplaintOut,
-        responses=problems(401, docs.COMPLAINT_ORG, docs.KEY_REUSED, 422),
+        responses={**problems(401, docs.COMPLAINT_ORG, docs.KEY_REUSED, 422), **rate_limited_responses()},
+        # Filed without a token, a complaint about a case proves itself with the query code.
+        dependencies=[PublicAttempts],
     )
     async def complaints(
         body: FileComplaint,
