@@ -70,7 +70,7 @@ def test_run_starts_four_ready_services_and_stops_cleanly_keeping_data(tmp_path:
             assert f"http://127.0.0.1:{ports[name]}" in text
             ready = httpx.get(f"http://127.0.0.1:{ports[name]}/readyz", timeout=5)
             assert ready.status_code == 200, ready.text
-            assert ready.json()["checks"] == {"database": "ok", "nats": "ok"}
+            assert ready.json()["checks"] == {"database": "ok", "nats": "ok", "consumers": "ok"}
         assert "agent      370285101294  ey" in text  # ready-made dev tokens are printed
         tokens = (tmp_path / "var" / "dev-tokens.env").read_text(encoding="utf-8")
         assert "VILLAGE_AGENT_TOKEN=ey" in tokens and "COUNTY_CLERK_TOKEN=ey" in tokens

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from daiban_common.auth import install_auth
-from daiban_common.errors import BodySizeLimitMiddleware, install_error_handlers
+from daiban_common.errors import BodySizeLimitMiddleware, ServiceUnavailableMiddleware, install_error_handlers
 from daiban_common.health import health_router
 from daiban_common.metrics import MetricsMiddleware, metrics_router
 from daiban_common.openapi_build import install_openapi
@@ -47,12 +47,22 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     install_auth(app, settings)
-    app.include_router(health_router({"database": runtime.check_database, "nats": runtime.check_bus}))
+    app.include_router(
+        health_router(
+            {
+                "database": runtime.check_database,
+                "nats": runtime.check_bus,
+                "consumers": runtime.check_consumers,
+            }
+        )
+    )
     app.include_router(metrics_router(runtime.metrics))
     for router in spec.routers(runtime):
         app.include_router(router)
     install_openapi(app, spec.openapi_examples)
     instrument_app(app, runtime.tracer_provider)
+    # Inside the metrics middleware, so that a 503 for a lost database is counted as one.
+    app.add_middleware(ServiceUnavailableMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=1024 * 1024)
     return app

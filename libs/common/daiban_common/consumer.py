@@ -2,8 +2,14 @@
 
 Each event is applied in one unit of work together with its inbox row, so a redelivery finds the
 row and changes nothing. Ack only after commit; nak with a growing delay on transient failures;
-park the event in the dead-letter table once it has failed `max_deliver` times, or at once when it
-can never succeed (malformed, unknown type, a PermanentFailure raised by the handler).
+park the event in the dead-letter table (and terminate it in JetStream) once it has failed
+`max_deliver` times, or at once when it can never succeed (malformed, unknown type, a
+PermanentFailure raised by the handler).
+
+Only the event's own fault counts. PostgreSQL or NATS being away (daiban_common.faults) is no
+reason to park anything: the event is handed back with a delay, the rest of the batch with it, and
+the loop waits before it fetches again. The loop itself outlives any exception, and reports whether
+it is running and making progress (`health()`, the consumer_* metrics, `/readyz`).
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +31,9 @@ from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from daiban_common import db
 from daiban_common.events import Envelope, EventData, MalformedEvent, UnknownEventType
+from daiban_common.faults import is_unavailable
 from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
 from daiban_common.telemetry import consumer_span
@@ -36,12 +45,29 @@ log = logging.getLogger(__name__)
 FETCH_TIMEOUT = 1.0
 # Time to finish the batch in hand after the last fetch before the loop is cancelled.
 STOP_GRACE = 10.0
+# Handlers are quick (a few statements); a message whose consumer was killed mid-way is
+# redelivered after this long. Longer work keeps its messages with in_progress() heartbeats.
+DEFAULT_ACK_WAIT = 10.0
+# A consumer that has neither finished a message nor found its stream empty for this long is
+# reported as stalled (`/readyz` 503).
+DEFAULT_STALL_AFTER = 60.0
+# Backoff while PostgreSQL or NATS is away: short enough to resume within seconds of its return.
+_UNAVAILABLE_BACKOFF_MAX = 5.0
+# How long the reachability check before counting a failure against the event may take.
+_DB_CHECK_TIMEOUT = 2.0
+# Handler faults counted per stream sequence; bounded so that messages deleted from the stream
+# while failing cannot grow it without limit.
+_MAX_TRACKED_FAULTS = 10_000
 
 Handler = Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]
 
 
 class PermanentFailure(Exception):
     """Raised by a handler for an event that will never apply (e.g. it names an unknown case)."""
+
+
+class ConsumerNotHealthy(RuntimeError):
+    """A consumer whose loop is not running or has made no progress for too long."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +97,8 @@ class EventConsumer:
         metrics: ServiceMetrics | None = None,
         max_deliver: int = 5,
         batch: int = 64,
-        ack_wait: float = 30.0,
+        ack_wait: float = DEFAULT_ACK_WAIT,
+        stall_after: float = DEFAULT_STALL_AFTER,
     ) -> None:
         self._sub = subscription
         self._js = js
@@ -83,17 +110,44 @@ class EventConsumer:
         self._max_deliver = max_deliver
         self._batch = batch
         self._ack_wait = ack_wait
+        self._stall_after = stall_after
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._dead_letters = tables.dead_letters
         self._inbox = tables.inbox
+        # Handler faults per stream sequence, seen by this process. JetStream's num_delivered
+        # also counts deliveries lost to an outage or to an expired ack_wait, which are not the
+        # event's fault; after a restart an event gets its full budget again, never less.
+        self._faults: dict[int, int] = {}
+        self._failures = 0  # consecutive deliveries or fetches that met an unavailable server
+        self._last_progress = time.monotonic()
+        if metrics is not None:
+            metrics.consumer_up.labels(consumer=self.name).set_function(lambda: 1.0 if self.running else 0.0)
+            self._mark_progress()
 
     @property
     def name(self) -> str:
         return self._sub.name
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def health(self) -> str | None:
+        """None while the loop runs and progresses; otherwise why not, for logs and `/readyz`."""
+        if not self.running:
+            return f"consumer {self.name} is not running"
+        idle = time.monotonic() - self._last_progress
+        if idle > self._stall_after:
+            return (
+                f"consumer {self.name} has made no progress for {idle:.0f} s "
+                f"({self._failures} consecutive failures)"
+            )
+        return None
+
     async def start(self) -> None:
         config = ConsumerConfig(
+            name=self._sub.name,
             durable_name=self._sub.name,
             filter_subjects=self._sub.filter_subjects,
             ack_policy=AckPolicy.EXPLICIT,
@@ -103,10 +157,35 @@ class EventConsumer:
             max_deliver=-1,
             max_ack_pending=self._batch * 4,
         )
+        await self._update_ack_wait(config)
         psub = await self._js.pull_subscribe(
             self._sub.filter_subjects[0], durable=self._sub.name, stream=self._stream, config=config
         )
+        self._last_progress = time.monotonic()
         self._task = asyncio.create_task(self._run(psub), name=f"consumer-{self._sub.name}")
+        self._task.add_done_callback(self._ended)
+
+    async def _update_ack_wait(self, config: ConsumerConfig) -> None:
+        """A durable created before ack_wait changed keeps its old one unless it is updated."""
+        try:
+            info = await self._js.consumer_info(self._stream, self._sub.name)
+        except Exception:  # NotFoundError: pull_subscribe creates it with `config`
+            return
+        if info.config.ack_wait is not None and abs(info.config.ack_wait - self._ack_wait) < 0.001:
+            return
+        try:
+            await self._js.add_consumer(self._stream, config=config)
+        except Exception as exc:
+            log.warning(
+                "consumer %s: could not change ack_wait to %.1f s: %r", self.name, self._ack_wait, exc
+            )
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if self._stopping:
+            return
+        # The loop catches every Exception; only a cancellation or a BaseException ends it.
+        reason = "cancelled" if task.cancelled() else repr(task.exception())
+        log.error("consumer %s stopped unexpectedly (%s); /readyz reports it", self.name, reason)
 
     def request_stop(self) -> None:
         """Let the loop end at its next fetch timeout, so no pull request is left open on the server."""
@@ -121,41 +200,93 @@ class EventConsumer:
         done, _ = await asyncio.wait({self._task}, timeout=FETCH_TIMEOUT + STOP_GRACE)
         if not done:
             self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
         self._task = None
 
     async def _run(self, psub: Any) -> None:
         while not self._stopping:
             try:
-                msgs = await psub.fetch(self._batch, timeout=FETCH_TIMEOUT)
-            except (NatsTimeoutError, TimeoutError):
-                continue
+                await self._step(psub)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("fetch failed for consumer %s", self._sub.name)
-                await asyncio.sleep(1.0)
-                continue
-            for msg in msgs:
-                await self.process(msg)
+            except Exception as exc:
+                # Whatever went wrong, the next fetch may work: never let the task end.
+                delay = self._failed()
+                if is_unavailable(exc):
+                    log.warning("consumer %s: %r; retrying in %.1f s", self.name, exc, delay)
+                else:
+                    log.exception("consumer %s: unexpected error; retrying in %.1f s", self.name, delay)
+                await asyncio.sleep(delay)
+
+    async def _step(self, psub: Any) -> None:
+        try:
+            msgs = await psub.fetch(self._batch, timeout=FETCH_TIMEOUT)
+        except (NatsTimeoutError, TimeoutError):
+            # Nothing to do is progress too: the consumer has caught up with its stream.
+            self._mark_progress()
+            return
+        async with self._heartbeat(msgs) as unfinished:
+            for index, msg in enumerate(msgs):
+                outcome = await self.process(msg)
+                unfinished.discard(id(msg))
+                if outcome == "unavailable":
+                    # The rest of the batch would meet the same outage, one connect timeout
+                    # each: hand it back and wait before fetching again.
+                    delay = self._backoff()
+                    await self._hand_back(msgs[index + 1 :], delay)
+                    await asyncio.sleep(delay)
+                    return
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self, msgs: Sequence[Msg]) -> AsyncIterator[set[int]]:
+        """Tell JetStream the messages of the batch not yet finished are being worked on.
+
+        ack_wait is short; a batch behind a slow database or a long handler would otherwise be
+        redelivered while it is still being applied.
+        """
+        unfinished = {id(msg) for msg in msgs}
+        by_id = {id(msg): msg for msg in msgs}
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(max(self._ack_wait / 3, 0.1))
+                for key in list(unfinished):
+                    with contextlib.suppress(Exception):
+                        await by_id[key].in_progress()
+
+        task = asyncio.create_task(beat(), name=f"consumer-{self.name}-heartbeat")
+        try:
+            yield unfinished
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _hand_back(self, msgs: Sequence[Msg], delay: float) -> None:
+        for msg in msgs:
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=delay)
 
     async def process(self, msg: Msg) -> str:
-        """Apply one message; returns the outcome (applied, duplicate, skipped, retried, dead_lettered)."""
-        attempts = msg.metadata.num_delivered if msg.metadata else 1
+        """Apply one message; returns the outcome.
+
+        applied, duplicate, skipped, retried (the event failed, tried again later), dead_lettered
+        (parked and terminated), unavailable (PostgreSQL or NATS away: handed back, not counted).
+        """
         try:
             envelope = Envelope.from_bytes(msg.data)
         except MalformedEvent as exc:
-            return await self._park(msg, None, str(exc), attempts)
+            return await self._park(msg, None, str(exc), 1)
         handler = self._sub.handlers.get(envelope.type, self._sub.default_handler)
         if handler is None:
             await msg.ack()
-            return self._count(envelope.type, "skipped")
+            return self._done(msg, envelope.type, "skipped")
         try:
             payload: EventData | None = envelope.payload()
         except (MalformedEvent, UnknownEventType) as exc:
             if self._sub.default_handler is None or not isinstance(exc, UnknownEventType):
-                return await self._park(msg, envelope, str(exc), attempts)
+                return await self._park(msg, envelope, str(exc), 1)
             payload = None
         try:
             with consumer_span(
@@ -166,18 +297,23 @@ class EventConsumer:
             ):
                 applied = await self._apply(envelope, payload, handler)
         except PermanentFailure as exc:
-            return await self._park(msg, envelope, str(exc), attempts)
+            return await self._park(msg, envelope, str(exc), self._faults.get(_seq(msg), 0) + 1)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if attempts >= self._max_deliver:
-                log.exception("event %s failed %d times; parking it", envelope.id, attempts)
-                return await self._park(msg, envelope, f"{type(exc).__name__}: {exc}", attempts)
-            log.warning("event %s failed (attempt %d): %r", envelope.id, attempts, exc)
-            await msg.nak(delay=min(0.5 * 2 ** (attempts - 1), 30.0))
-            return self._count(envelope.type, "retried")
+            if is_unavailable(exc) or not await self._database_reachable():
+                # A handler may wrap a lost connection in its own error: a database that does
+                # not answer right after the failure is the reason, not the event.
+                return await self._unavailable(msg, envelope, exc)
+            faults = self._count_fault(msg)
+            if faults >= self._max_deliver:
+                log.exception("event %s failed %d times; parking it", envelope.id, faults)
+                return await self._park(msg, envelope, f"{type(exc).__name__}: {exc}", faults)
+            log.warning("event %s failed (attempt %d): %r", envelope.id, faults, exc)
+            await msg.nak(delay=min(0.5 * 2 ** (faults - 1), 30.0))
+            return self._done(msg, envelope.type, "retried", finished=False)
         await msg.ack()
-        return self._count(envelope.type, "applied" if applied else "duplicate")
+        return self._done(msg, envelope.type, "applied" if applied else "duplicate")
 
     async def _apply(self, envelope: Envelope, payload: EventData | None, handler: Handler) -> bool:
         async with self._uow_factory() as uow:
@@ -195,23 +331,88 @@ class EventConsumer:
             return True
 
     async def _park(self, msg: Msg, envelope: Envelope | None, error: str, attempts: int) -> str:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                insert(self._dead_letters).values(
-                    consumer=self._sub.name,
-                    event_id=envelope.id if envelope else (msg.headers or {}).get("Nats-Msg-Id"),
-                    subject=msg.subject,
-                    type=envelope.type if envelope else None,
-                    payload=msg.data.decode("utf-8", errors="replace"),
-                    headers=dict(msg.headers or {}),
-                    error=error[:4000],
-                    attempts=attempts,
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    insert(self._dead_letters).values(
+                        consumer=self._sub.name,
+                        event_id=envelope.id if envelope else (msg.headers or {}).get("Nats-Msg-Id"),
+                        subject=msg.subject,
+                        type=envelope.type if envelope else None,
+                        payload=msg.data.decode("utf-8", errors="replace"),
+                        headers=dict(msg.headers or {}),
+                        error=error[:4000],
+                        attempts=attempts,
+                    )
                 )
-            )
-        await msg.ack()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # The dead-letter table is in the database that may be away: keep the event in the
+            # stream until it can be parked (or, once the database is back, applied).
+            return await self._unavailable(msg, envelope, exc)
+        # Committed first, then terminated: JetStream never redelivers it and its advisory
+        # (`$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED`) shows it.
+        await msg.term()
         if self._metrics is not None:
             self._metrics.dead_letters_total.labels(consumer=self._sub.name).inc()
-        return self._count(envelope.type if envelope else "malformed", "dead_lettered")
+        return self._done(msg, envelope.type if envelope else "malformed", "dead_lettered")
+
+    async def _unavailable(self, msg: Msg, envelope: Envelope | None, exc: BaseException) -> str:
+        delay = self._failed()
+        log.warning(
+            "consumer %s: event %s not applied, %r; handed back for %.1f s",
+            self.name,
+            envelope.id if envelope else "(malformed)",
+            exc,
+            delay,
+        )
+        with contextlib.suppress(Exception):
+            await msg.nak(delay=delay)
+        return self._count(envelope.type if envelope else "malformed", "unavailable")
+
+    async def _database_reachable(self) -> bool:
+        try:
+            async with asyncio.timeout(_DB_CHECK_TIMEOUT):
+                await db.ping(self._engine)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return False
+        return True
+
+    def _count_fault(self, msg: Msg) -> int:
+        seq = _seq(msg)
+        faults = self._faults.pop(seq, 0) + 1
+        self._faults[seq] = faults
+        while len(self._faults) > _MAX_TRACKED_FAULTS:
+            del self._faults[next(iter(self._faults))]
+        return faults
+
+    def _failed(self) -> float:
+        """Count one more consecutive failure; returns the delay to wait before the next try."""
+        self._failures += 1
+        if self._metrics is not None:
+            self._metrics.consumer_consecutive_failures.labels(consumer=self.name).set(self._failures)
+        return self._backoff()
+
+    def _backoff(self) -> float:
+        return float(min(0.5 * 2.0 ** max(self._failures - 1, 0), _UNAVAILABLE_BACKOFF_MAX))
+
+    def _mark_progress(self) -> None:
+        self._last_progress = time.monotonic()
+        if self._failures:
+            self._failures = 0
+        if self._metrics is not None:
+            self._metrics.consumer_consecutive_failures.labels(consumer=self.name).set(0)
+            self._metrics.consumer_last_progress.labels(consumer=self.name).set(time.time())
+
+    def _done(self, msg: Msg, type_name: str, outcome: str, *, finished: bool = True) -> str:
+        """A delivery handled by the consumer itself (not lost to an outage): progress."""
+        if finished:
+            self._faults.pop(_seq(msg), None)
+        self._mark_progress()
+        return self._count(type_name, outcome)
 
     def _count(self, type_name: str, outcome: str) -> str:
         if self._metrics is not None:
@@ -219,3 +420,11 @@ class EventConsumer:
                 consumer=self._sub.name, type=type_name, outcome=outcome
             ).inc()
         return outcome
+
+
+def _seq(msg: Msg) -> int:
+    """The message's stream sequence: the same for every redelivery of it."""
+    try:
+        return int(msg.metadata.sequence.stream)
+    except Exception:  # not a JetStream message (unit tests); each one is its own
+        return id(msg)

@@ -29,6 +29,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from daiban_common.faults import is_unavailable
+
 __all__ = [
     "MAX_BODY_BYTES",
     "PROBLEM_MEDIA_TYPE",
@@ -41,6 +43,7 @@ __all__ = [
     "PayloadTooLarge",
     "Problem",
     "ServiceUnavailable",
+    "ServiceUnavailableMiddleware",
     "TooManyRequests",
     "Unauthorized",
     "field_path",
@@ -440,36 +443,62 @@ async def _handle_http(request: Request, exc: Exception) -> Response:
     return problem_response(_http_problem(exc, request.method), _instance(request))
 
 
-# SQLSTATEs of a server that is shutting down, restarting or has dropped the connection.
-_UNAVAILABLE_SQLSTATES: Final = frozenset({"57P01", "57P02", "57P03", "08000", "08003", "08006"})
-
-
-def _database_unavailable(exc: BaseException) -> bool:
-    """Whether `exc` says the database went away (a restart), not that the request was wrong.
-
-    Checked without importing SQLAlchemy: its DBAPIError marks a disconnect with
-    `connection_invalidated` and carries the driver's error as `orig`, asyncpg's with `sqlstate`.
-    """
-    seen: BaseException | None = exc
-    for _ in range(4):
-        if seen is None:
-            return False
-        if getattr(seen, "connection_invalidated", False) or isinstance(seen, ConnectionRefusedError):
-            return True
-        if getattr(seen, "sqlstate", None) in _UNAVAILABLE_SQLSTATES:
-            return True
-        seen = getattr(seen, "orig", None) or seen.__cause__
-    return False
-
-
 async def _handle_unexpected(request: Request, exc: Exception) -> Response:
-    if _database_unavailable(exc):
-        # Nothing was committed; the pool has dropped its dead connections, so a retry works.
+    if is_unavailable(exc):
+        # Only reached for errors raised outside ServiceUnavailableMiddleware.
         logger.warning("%s %s: database unavailable: %r", request.method, _instance(request), exc)
-        return problem_response(ServiceUnavailable(headers={"Retry-After": "1"}), _instance(request))
+        return _unavailable_response(_instance(request))
     # The exception text may hold SQL, personal data or internals: log it, never send it.
     logger.error("unhandled error on %s %s", request.method, _instance(request), exc_info=exc)
     return problem_response(Problem(), _instance(request))
+
+
+def _unavailable_response(instance: str) -> JSONResponse:
+    # Nothing was committed; the pool has dropped its dead connections, so a retry works.
+    return problem_response(ServiceUnavailable(headers={"Retry-After": "1"}), instance)
+
+
+class ServiceUnavailableMiddleware:
+    """Answer 503 problem+json when PostgreSQL or NATS is away, wherever the request met it.
+
+    Not an exception handler for `Exception`: Starlette runs that one in its outermost middleware,
+    which re-raises after responding, so uvicorn logged "Exception in ASGI application" with a
+    full traceback and closed the keep-alive connection under every 503. Here the exception is
+    answered and ends, with one log line. That covers errors from the route, its dependencies and
+    the unit of work's rollback or close at the end (asyncpg's "another operation is in
+    progress"). An outage noticed after the response was sent in full (a teardown) is logged
+    and dropped: the client has its answer and keeps its connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = finished = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started, finished
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if not is_unavailable(exc) or (started and not finished):
+                raise
+            path = str(scope.get("path", "")) or "/"
+            method = scope.get("method", "")
+            if finished:
+                logger.warning("%s %s: database unavailable after the response: %r", method, path, exc)
+                return
+            logger.warning("%s %s answered 503: database unavailable: %r", method, path, exc)
+            await _unavailable_response(path)(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

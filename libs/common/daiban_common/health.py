@@ -33,7 +33,7 @@ class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
     checks: dict[str, str] = Field(
         description="Every dependency checked, each `ok`",
-        examples=[{"database": "ok", "nats": "ok"}],
+        examples=[{"database": "ok", "nats": "ok", "consumers": "ok"}],
     )
 
 
@@ -99,7 +99,10 @@ def health_router(
             200: {
                 "content": {
                     "application/json": {
-                        "example": {"status": "ready", "checks": {"database": "ok", "nats": "ok"}}
+                        "example": {
+                            "status": "ready",
+                            "checks": {"database": "ok", "nats": "ok", "consumers": "ok"},
+                        }
                     }
                 }
             },

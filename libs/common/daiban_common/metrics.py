@@ -116,6 +116,26 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
+        # A consumer's loop must never end or stall unseen (see daiban_common.consumer).
+        self.consumer_up = Gauge(
+            "consumer_up",
+            "1 while the consumer's loop is running, 0 once it has ended",
+            ["consumer"],
+            registry=self.registry,
+        )
+        self.consumer_last_progress = Gauge(
+            "consumer_last_progress_timestamp_seconds",
+            "Unix time the consumer last finished a message or found nothing to do",
+            ["consumer"],
+            registry=self.registry,
+        )
+        self.consumer_consecutive_failures = Gauge(
+            "consumer_consecutive_failures",
+            "Deliveries or fetches in a row that met PostgreSQL or NATS away (0 once one succeeds)",
+            ["consumer"],
+            registry=self.registry,
+        )
+
     def exposition(self) -> bytes:
         """The registry in the Prometheus text exposition format."""
         return generate_latest(self.registry)

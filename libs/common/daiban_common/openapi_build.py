@@ -49,7 +49,7 @@ _IDEMPOTENCY_HEADER: Final = "idempotency-key"
 # Examples of what every service shares: probes and metrics.
 _COMMON_SCHEMAS: Final[Mapping[str, Any]] = {
     "Liveness": {"status": "ok"},
-    "Readiness": {"status": "ready", "checks": {"database": "ok", "nats": "ok"}},
+    "Readiness": {"status": "ready", "checks": {"database": "ok", "nats": "ok", "consumers": "ok"}},
 }
 _METRICS_EXAMPLE: Final = (
     "# HELP http_requests_total HTTP requests served, by route template and status\n"

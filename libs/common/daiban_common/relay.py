@@ -13,6 +13,7 @@ from opentelemetry.trace import Tracer
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from daiban_common.faults import is_unavailable
 from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
 from daiban_common.telemetry import inject_headers, producer_span
@@ -81,10 +82,14 @@ class OutboxRelay:
                 failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                # Never ends: PostgreSQL or NATS coming back is noticed within the backoff.
                 failures += 1
-                delay = min(0.2 * 2**failures, 10.0)
-                log.exception("outbox relay failed; retrying in %.1fs", delay)
+                delay = min(0.2 * 2**failures, 5.0)
+                if is_unavailable(exc):
+                    log.warning("outbox relay: %r; retrying in %.1fs", exc, delay)
+                else:
+                    log.exception("outbox relay failed; retrying in %.1fs", delay)
                 await asyncio.sleep(delay)
                 continue
             if published < self._batch:

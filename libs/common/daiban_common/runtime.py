@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common import bus, db
-from daiban_common.consumer import EventConsumer
+from daiban_common.consumer import ConsumerNotHealthy, EventConsumer
 from daiban_common.messaging import MessagingTables, messaging_tables
 from daiban_common.metrics import ServiceMetrics
 from daiban_common.orgcodes import OrgCode
@@ -138,6 +138,8 @@ class ServiceRuntime:
                 metrics=self.metrics,
                 max_deliver=self.settings.consumer_max_deliver,
                 batch=self.settings.consumer_batch,
+                ack_wait=self.settings.consumer_ack_wait,
+                stall_after=self.settings.consumer_stall_seconds,
             )
             await consumer.start()
             self.consumers.append(consumer)
@@ -150,6 +152,12 @@ class ServiceRuntime:
     async def check_bus(self) -> None:
         if not self.bus_ready.is_set() or self.nc is None or not self.nc.is_connected:
             raise NotReady("NATS is not connected")
+
+    async def check_consumers(self) -> None:
+        """Every consumer's loop runs and progresses (none yet while NATS is away: check_bus says so)."""
+        problems = [problem for consumer in self.consumers if (problem := consumer.health())]
+        if problems:
+            raise ConsumerNotHealthy("; ".join(problems))
 
     async def stop(self) -> None:
         if self._bus_task is not None:

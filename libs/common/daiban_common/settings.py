@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     outbox_batch: int = Field(default=256, ge=1, le=10_000)
     consumer_max_deliver: int = Field(default=5, ge=1, le=100)
     consumer_batch: int = Field(default=64, ge=1, le=1_000)
+    # Seconds JetStream waits for an ack before redelivering (after a kill, say); the consumer
+    # sends in_progress() heartbeats for work that takes longer.
+    consumer_ack_wait: float = Field(default=10.0, ge=1.0, le=600.0)
+    # A consumer that has neither finished a message nor found its stream empty for this long
+    # makes /readyz answer 503.
+    consumer_stall_seconds: float = Field(default=60.0, gt=0, le=3600.0)
     # Salt for the hashes of personal data carried by events that leave the node.
     pii_salt: str = ""
 
