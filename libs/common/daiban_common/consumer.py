@@ -146,6 +146,7 @@ class EventConsumer:
         return None
 
     async def start(self) -> None:
+        self._stopping = False
         config = ConsumerConfig(
             name=self._sub.name,
             durable_name=self._sub.name,
