@@ -23,8 +23,8 @@ from tests.integration.probe import (
     READER,
     READER_SPEC,
     NoteWritten,
-    apply_note,
     applied,
+    apply_note,
     count,
     create_probe_tables,
 )
