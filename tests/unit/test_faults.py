@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import asyncpg
@@ -15,15 +16,16 @@ import nats.js.errors
 import pytest
 from fastapi import FastAPI
 from opentelemetry import trace as trace_api
+from sqlalchemy import MetaData
 from sqlalchemy import exc as sa_exc
 
 from daiban_common.consumer import EventConsumer, PermanentFailure, Subscription
+from daiban_common.contracts.case import CaseSupplemented, StaffRef
 from daiban_common.errors import ServiceUnavailableMiddleware, install_error_handlers
 from daiban_common.events import MalformedEvent, make_envelope
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import messaging_tables
 from daiban_common.metrics import ServiceMetrics
-from tests.integration.probe import NoteWritten
 from tests.servers import eventually
 
 
@@ -306,11 +308,17 @@ def delivering(
 ) -> tuple[EventConsumer, Any, list[str], FakeEngine]:
     journal: list[str] = []
     engine = FakeEngine(journal)
-    envelope = make_envelope(
-        NoteWritten(note_id="n", text="t"), source="/t", subject="n", org="370285101201", actor="t"
+    # An event type of the contracts: a test's own one would join the AsyncAPI document.
+    supplemented = CaseSupplemented(
+        case_number="C1",
+        accepting_org="370285101201",
+        material_codes=("M01",),
+        supplemented_at=datetime.now(UTC),
+        recorded_by=StaffRef(staff_id="s", name="测试", org="370285101201"),
     )
+    envelope = make_envelope(supplemented, source="/t", subject="C1", org="370285101201", actor="t")
     subscription = Subscription(
-        name="n-test-notes", filter_subjects=["x.>"], handlers={NoteWritten.event_type: never_called}
+        name="n-test-notes", filter_subjects=["x.>"], handlers={CaseSupplemented.event_type: never_called}
     )
     tables = type("Tables", (), {"dead_letters": sa_table(), "inbox": None})()
     events = EventConsumer(
@@ -340,7 +348,7 @@ async def never_called(envelope: Any, payload: Any, uow: Any) -> None:
 
 
 def sa_table() -> Any:
-    return messaging_tables("unit_faults").dead_letters
+    return messaging_tables("unit_faults", MetaData()).dead_letters
 
 
 async def test_an_event_that_keeps_failing_is_parked_then_terminated(monkeypatch: pytest.MonkeyPatch) -> None:
