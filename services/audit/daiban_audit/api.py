@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -32,6 +31,7 @@ from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.openapi import problem_responses
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.strict import Day
 
 Reader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor))]
 StatsReader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor, Role.admin))]
@@ -200,8 +200,8 @@ async def stats(
     principal: StatsReader,
     uow: UowDep,
     org: OrgQuery = None,
-    since: Annotated[date | None, Query(alias="from", description="First day, YYYY-MM-DD")] = None,
-    until: Annotated[date | None, Query(alias="to", description="Last day (inclusive)")] = None,
+    since: Annotated[Day | None, Query(alias="from", description="First day, YYYY-MM-DD")] = None,
+    until: Annotated[Day | None, Query(alias="to", description="Last day (inclusive)")] = None,
     group_by: GroupBy | None = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response | StatsOut:
@@ -237,7 +237,7 @@ async def report(
     uow: UowDep,
     org: OrgQuery = None,
     day: Annotated[
-        date | None, Query(alias="date", description="Any day of the period; today by default")
+        Day | None, Query(alias="date", description="Any day of the period; today by default")
     ] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response | ReportOut:
