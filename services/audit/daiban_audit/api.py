@@ -30,12 +30,19 @@ from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.openapi import problem_responses
+from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.strict import Day
 
 Reader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor))]
 StatsReader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor, Role.admin))]
-OrgQuery = Annotated[str | None, Query(description="12-digit org unit; defaults to the caller's")]
+OrgQuery = Annotated[
+    str | None,
+    Query(
+        description="12-digit org unit; defaults to the caller's",
+        pattern=ORG_CODE_PATTERN,
+    ),
+]
 _GROUP_LABELS = {
     "day": "按日",
     "department": "按部门",
@@ -154,7 +161,13 @@ async def list_checkpoints(
     runtime: RuntimeDep,
     uow: UowDep,
     page: PageParamsDep,
-    node: Annotated[str | None, Query(description="12-digit org of a child node")] = None,
+    node: Annotated[
+        str | None,
+        Query(
+            description="12-digit org of a child node",
+            pattern=ORG_CODE_PATTERN,
+        ),
+    ] = None,
 ) -> Page[CheckpointOut]:
     ctx = audit_context(runtime)
     child = org_param(node, "node")

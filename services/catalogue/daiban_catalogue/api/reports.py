@@ -21,10 +21,12 @@ from daiban_catalogue.handlers import Catalogue
 from daiban_catalogue.schemas import HandbookOut, ReformStatsOut
 from daiban_common.deps import UowDep
 from daiban_common.errors import NotFound
+from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.strict import Day
 
 OrgQuery = Annotated[
-    str, Query(description="12-digit code of the org unit", examples=["370285101000"], max_length=12)
+    str,
+    Query(description="12-digit code of the org unit", examples=["370285101000"], pattern=ORG_CODE_PATTERN),
 ]
 
 

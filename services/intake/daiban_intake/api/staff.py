@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common.auth import CurrentPrincipal
 from daiban_common.deps import RuntimeDep, UowDep
-from daiban_common.orgcodes import OrgCode
+from daiban_common.orgcodes import ORG_CODE_PATTERN, OrgCode
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.strict import Day
@@ -73,7 +73,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         principal: CurrentPrincipal,
         page: PageParamsDep,
         uow: UowDep,
-        org: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+        org: Annotated[str | None, Query(pattern=ORG_CODE_PATTERN)] = None,
         status: CaseStatus | None = None,
         item: Annotated[str | None, Query(max_length=40)] = None,
         from_: Annotated[Day | None, Query(alias="from", description="受理日期起（含）")] = None,
