@@ -191,3 +191,20 @@ async def test_idempotency_key_must_be_printable(catalogue: RunningService, admi
     )
     assert response.status_code == 422
     assert "idempotency-key" in fields(response)
+
+
+@pytest.mark.parametrize("to", ["0", "20261201", "2026-12-1"])
+async def test_a_day_is_written_as_a_day(catalogue: RunningService, to: str) -> None:
+    # `make fuzz`: `to=0` was read as 1970-01-01 (pydantic reads numbers as Unix time).
+    response = await catalogue.client.get("/v1/reform-stats", params={"to": to})
+    assert response.status_code == 422, response.text
+    assert fields(response) == {"to"}
+    assert (await catalogue.client.get("/v1/reform-stats", params={"to": "2026-12-01"})).status_code == 200
+
+
+async def test_an_effective_date_is_no_number(catalogue: RunningService, admin: dict[str, str]) -> None:
+    response = await catalogue.client.post(
+        f"/v1/items/{MARRIAGE}/retire", json={"effective_date": 0, "reason": "测试"}, headers=admin
+    )
+    assert response.status_code == 422, response.text
+    assert fields(response) == {"effective_date"}
