@@ -70,6 +70,7 @@ SEMANTIC_422: dict[str, tuple[str, ...]] = {
         "/versions$",  # cursor
         "/diff$",  # versions that exist
         "/(publish|delegate|retire)$",  # effective dates from today on
+        "^/v1/reform-stats$",  # from <= to
     ),
     "routing": (
         "^/v1/(orgs|departments|windows|staff|tasks|notifications|supervision/flags)$",  # cursor; fit

@@ -451,21 +451,25 @@ async def _handle_http(request: Request, exc: Exception) -> Response:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path.
+    """Every method some route serves at this path, as the OpenAPI document lists them.
 
     Starlette's 405 names the methods of the first route whose path matched; a path served by
-    several routes (GET and POST of a collection) must name them all, as the document does.
+    several routes (GET and POST of a collection) must name them all. Of the templates that match,
+    only the most literal count: `/v1/staff/import` is not also `/v1/staff/{id}`.
     FastAPI keeps included routers as lazy branches: `iter_route_contexts` flattens them.
     """
     path = _instance(request)
     contexts = getattr(fastapi.routing, "iter_route_contexts", None)
     routes = getattr(request.app, "routes", ())
-    methods: set[str] = set()
+    by_template: dict[str, set[str]] = {}
     for route in contexts(routes) if contexts is not None else routes:
         template = getattr(route, "path_format", None)
         if template and compile_path(template)[0].match(path):
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)
+            by_template.setdefault(template, set()).update(getattr(route, "methods", None) or ())
+    if not by_template:
+        return []
+    fewest = min(template.count("{") for template in by_template)
+    return sorted(set().union(*(m for t, m in by_template.items() if t.count("{") == fewest)))
 
 
 # SQLSTATEs of a server that is shutting down, restarting or has dropped the connection.

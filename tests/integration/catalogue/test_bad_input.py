@@ -208,3 +208,11 @@ async def test_an_effective_date_is_no_number(catalogue: RunningService, admin: 
     )
     assert response.status_code == 422, response.text
     assert fields(response) == {"effective_date"}
+
+
+@pytest.mark.parametrize("since", ["0.5", "0", "2026-12-01", "2026-12-01T09:00:00"])
+async def test_updated_since_is_an_instant_with_its_offset(catalogue: RunningService, since: str) -> None:
+    # `make fuzz`: 0.5 was read as half a second after the epoch.
+    response = await catalogue.client.get("/v1/items", params={"updated_since": since})
+    assert response.status_code == 422, response.text
+    assert fields(response) == {"updated_since"}

@@ -20,6 +20,10 @@ async def test_a_405_names_every_method_of_the_path(network: Network) -> None:
         response = await routing.client.patch("/v1/windows", headers=supervisor)
         is_problem(response, 405)
         assert response.headers["allow"] == "GET, POST"
+        # A literal path is not also the parameter path beside it.
+        response = await routing.client.request("OPTIONS", "/v1/staff/import", headers=supervisor)
+        is_problem(response, 405)
+        assert response.headers["allow"] == "POST"
 
 
 async def test_a_body_that_is_not_utf8_is_a_422_naming_the_body(network: Network) -> None:
