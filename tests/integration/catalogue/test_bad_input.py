@@ -204,7 +204,10 @@ async def test_a_day_is_written_as_a_day(catalogue: RunningService, to: str) -> 
 
 async def test_an_effective_date_is_no_number(catalogue: RunningService, admin: dict[str, str]) -> None:
     response = await catalogue.client.post(
-        f"/v1/items/{MARRIAGE}/retire", json={"effective_date": 0, "reason": "测试"}, headers=admin
+        # 2100-01-01 as Unix time: read as that day, it retired the item then.
+        f"/v1/items/{MARRIAGE}/retire",
+        json={"effective_date": 4102444800, "reason": "测试"},
+        headers=admin,
     )
     assert response.status_code == 422, response.text
     assert fields(response) == {"effective_date"}
