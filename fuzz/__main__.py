@@ -237,10 +237,14 @@ def main() -> int:
             )
     finally:
         suite.stop()
-        if not args.keep and args.var_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
+    clean = len(outcomes) == len(services) and all(o.clean for o in outcomes)
     print_summary(outcomes, time.monotonic() - started)
-    return 0 if all(o.clean for o in outcomes) else 1
+    if clean and not args.keep and args.var_dir is None:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        # The reports (and the node's log) are what one reads after a failure.
+        print(f"fuzz: reports kept in {work}")
+    return 0 if clean else 1
 
 
 if __name__ == "__main__":
