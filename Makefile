@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-tiers test test-unit test-integration test-e2e lint format bench demo clean setup
+.PHONY: run run-tiers test test-unit test-integration test-e2e lint format bench fuzz demo clean setup
 
 setup: .venv/.synced
 
@@ -45,7 +45,7 @@ test-e2e: setup
 lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy libs/common/daiban_common services tests bench
+	$(UV) run mypy libs/common/daiban_common services tests bench fuzz
 
 format: setup
 	$(UV) run ruff check --fix .
@@ -53,6 +53,10 @@ format: setup
 
 bench: setup
 	$(UV) run python -m bench
+
+# Schemathesis on all four services of a throwaway node (fuzz/README.md); exits 1 on any failure.
+fuzz: setup
+	$(UV) run python -m fuzz
 
 clean:
 	rm -rf var .venv $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

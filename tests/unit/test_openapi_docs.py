@@ -142,3 +142,48 @@ def test_examples_fit_their_schemas(documents: dict[str, dict[str, Any]], servic
             if isinstance(example, dict):
                 wrong.extend(f"schema {schema_name}: {e}" for e in checker.errors(schema, example))
     assert not wrong, "\n".join(wrong)
+
+
+# -- what `make fuzz` found: the documents say what the code does -----------------------------------
+
+
+def test_an_operation_that_only_may_read_a_token_says_none_is_needed(
+    documents: dict[str, dict[str, Any]],
+) -> None:
+    complaints = documents["intake"]["paths"]["/v1/complaints"]["post"]
+    assert {} in complaints["security"]
+    applications = documents["intake"]["paths"]["/v1/applications"]["post"]
+    assert {} not in applications["security"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_org_parameter_carries_the_org_code_pattern(
+    documents: dict[str, dict[str, Any]], service: str
+) -> None:
+    from daiban_common.orgcodes import ORG_CODE_PATTERN
+
+    for name, operation in operations(documents[service]):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter["name"] in ("org", "node", "parent"):
+                schema = parameter["schema"]
+                options = schema.get("anyOf", [schema])
+                patterns = [o.get("pattern") for o in options if o.get("type") == "string"]
+                assert patterns == [ORG_CODE_PATTERN], f"{name} {parameter['name']}"
+
+
+def test_the_org_code_pattern_is_what_org_code_accepts() -> None:
+    from daiban_common.orgcodes import ORG_CODE_PATTERN, InvalidOrgCode, OrgCode
+
+    for code in ("370285000000", "370285101000", "370285101294", "370200000000", "110000000000"):
+        assert re.fullmatch(ORG_CODE_PATTERN, code), code
+        OrgCode.parse(code)
+    for code in ("000000000000", "370285000001", "370200101000", "99028500000", "3702851010000"):
+        assert not re.fullmatch(ORG_CODE_PATTERN, code), code
+        with pytest.raises(InvalidOrgCode):
+            OrgCode.parse(code)
+
+
+@pytest.mark.parametrize("path", ["/v1/departments", "/v1/windows", "/v1/staff"])
+def test_a_directory_post_documents_its_replay(documents: dict[str, dict[str, Any]], path: str) -> None:
+    responses = documents["routing"]["paths"][path]["post"]["responses"]
+    assert {"200", "201"} <= set(responses)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar, Final, Self
 
+import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +28,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daiban_common.faults import is_unavailable
@@ -440,7 +442,37 @@ async def _handle_http(request: Request, exc: Exception) -> Response:
     if exc.status_code < 400:
         # Not errors: a 304 for If-None-Match must go out without a body.
         return Response(status_code=exc.status_code, headers=exc.headers)
-    return problem_response(_http_problem(exc, request.method), _instance(request))
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers 400 for a JSON body that is not UTF-8 but 422 for one that is not JSON:
+        # both are the same mistake of the client, answered the same way.
+        invalid = InvalidInput(errors=[FieldError("body", _MESSAGES["json_invalid"])])
+        return problem_response(invalid, _instance(request))
+    problem = _http_problem(exc, request.method)
+    if exc.status_code == 405:
+        problem.headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem_response(problem, _instance(request))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path, as the OpenAPI document lists them.
+
+    Starlette's 405 names the methods of the first route whose path matched; a path served by
+    several routes (GET and POST of a collection) must name them all. Of the templates that match,
+    only the most literal count: `/v1/staff/import` is not also `/v1/staff/{id}`.
+    FastAPI keeps included routers as lazy branches: `iter_route_contexts` flattens them.
+    """
+    path = _instance(request)
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = getattr(request.app, "routes", ())
+    by_template: dict[str, set[str]] = {}
+    for route in contexts(routes) if contexts is not None else routes:
+        template = getattr(route, "path_format", None)
+        if template and compile_path(template)[0].match(path):
+            by_template.setdefault(template, set()).update(getattr(route, "methods", None) or ())
+    if not by_template:
+        return []
+    fewest = min(template.count("{") for template in by_template)
+    return sorted(set().union(*(m for t, m in by_template.items() if t.count("{") == fewest)))
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> Response:

@@ -153,6 +153,9 @@ def _complete_operation(
         if parameter["name"] in examples.parameters and "example" not in parameter:
             parameter["example"] = examples.parameters[parameter["name"]]
     instance = _instance(path, parameters, examples.parameters)
+    if _token_optional(route) and operation.get("security"):
+        # A token is read if sent (to attribute the request) but none is needed: `{}` says so.
+        operation["security"] = [*operation["security"], {}]
     _request_example(operation, overrides.get("request", {}), known)
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for implied in _implied_statuses(operation, route):
@@ -269,6 +272,11 @@ def _reads_token(route: APIRoute | None) -> bool:
     return route is not None and any(
         call in (get_principal, optional_principal) for call in _dependencies(route.dependant)
     )
+
+
+def _token_optional(route: APIRoute | None) -> bool:
+    calls = list(_dependencies(route.dependant)) if route is not None else []
+    return optional_principal in calls and get_principal not in calls
 
 
 def _implied_statuses(operation: Mapping[str, Any], route: APIRoute | None) -> list[int]:

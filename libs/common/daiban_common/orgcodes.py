@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 SUBJECT_ROOT = "daiban"
 
@@ -219,3 +220,14 @@ def hops_up(from_org: str | OrgCode, to_tier: Tier) -> list[OrgCode]:
         hops.append(parent)
         current = parent
     return hops
+
+
+# What `OrgCode` accepts, as one regular expression for the OpenAPI documents (`pattern` of every
+# org parameter): a known province, then either a county or higher code ending in eight zeros, or
+# a county with a township part and a village part, a zero township meaning a zero village.
+# Written without look-arounds, which JSON Schema generators do not all support.
+ORG_CODE_PATTERN: Final = (
+    "^(?:"
+    + "|".join(sorted(_PROVINCES))
+    + ")[0-9]{2}(?:0{8}|(?:0[1-9]|[1-9][0-9])(?:0{6}|(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})[0-9]{3}))$"
+)

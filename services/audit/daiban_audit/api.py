@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -31,11 +30,19 @@ from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.openapi import problem_responses
+from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.strict import Day
 
 Reader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor))]
 StatsReader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor, Role.admin))]
-OrgQuery = Annotated[str | None, Query(description="12-digit org unit; defaults to the caller's")]
+OrgQuery = Annotated[
+    str | None,
+    Query(
+        description="12-digit org unit; defaults to the caller's",
+        pattern=ORG_CODE_PATTERN,
+    ),
+]
 _GROUP_LABELS = {
     "day": "按日",
     "department": "按部门",
@@ -154,7 +161,13 @@ async def list_checkpoints(
     runtime: RuntimeDep,
     uow: UowDep,
     page: PageParamsDep,
-    node: Annotated[str | None, Query(description="12-digit org of a child node")] = None,
+    node: Annotated[
+        str | None,
+        Query(
+            description="12-digit org of a child node",
+            pattern=ORG_CODE_PATTERN,
+        ),
+    ] = None,
 ) -> Page[CheckpointOut]:
     ctx = audit_context(runtime)
     child = org_param(node, "node")
@@ -200,8 +213,8 @@ async def stats(
     principal: StatsReader,
     uow: UowDep,
     org: OrgQuery = None,
-    since: Annotated[date | None, Query(alias="from", description="First day, YYYY-MM-DD")] = None,
-    until: Annotated[date | None, Query(alias="to", description="Last day (inclusive)")] = None,
+    since: Annotated[Day | None, Query(alias="from", description="First day, YYYY-MM-DD")] = None,
+    until: Annotated[Day | None, Query(alias="to", description="Last day (inclusive)")] = None,
     group_by: GroupBy | None = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response | StatsOut:
@@ -237,7 +250,7 @@ async def report(
     uow: UowDep,
     org: OrgQuery = None,
     day: Annotated[
-        date | None, Query(alias="date", description="Any day of the period; today by default")
+        Day | None, Query(alias="date", description="Any day of the period; today by default")
     ] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response | ReportOut:

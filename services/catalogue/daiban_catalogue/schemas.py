@@ -24,6 +24,7 @@ from daiban_common.contracts.catalogue import (
     SpecialProcedureLimit,
     Tier,
 )
+from daiban_common.strict import Day
 
 _TEXT = 500
 
@@ -36,7 +37,7 @@ class _Request(BaseModel):
 
 
 class PublishIn(_Request):
-    effective_date: date | None = Field(default=None, description="Defaults to today (Asia/Shanghai)")
+    effective_date: Day | None = Field(default=None, description="Defaults to today (Asia/Shanghai)")
     note: str | None = Field(default=None, max_length=_TEXT, description="Why this version is made")
 
     model_config = ConfigDict(
@@ -51,7 +52,7 @@ class DelegateIn(_Request):
     to_level: HandlingLevel
     departments: Departments
     reason: str = Field(max_length=_TEXT)
-    effective_date: date | None = None
+    effective_date: Day | None = None
     kind: ItemKind | None = None
     deciding_authority: str | None = Field(default=None, max_length=200)
 
@@ -72,7 +73,7 @@ class DelegateIn(_Request):
 
 class RetireIn(_Request):
     reason: str = Field(max_length=_TEXT)
-    effective_date: date | None = None
+    effective_date: Day | None = None
 
     model_config = ConfigDict(
         extra="forbid",

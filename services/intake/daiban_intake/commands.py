@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from daiban_common.contracts.case import ApplicantKind, Channel, EvaluationLevel, HandoverMethod, Outcome
 from daiban_common.contracts.catalogue import MaterialForm
+from daiban_common.strict import StrictBool
 
 
 def _storable(value: str) -> str:
@@ -87,7 +88,7 @@ class AcceptApplication(_Command):
     representative: RepresentativeIn | None = None
     materials: list[MaterialIn] = Field(default_factory=list, max_length=100)
     deficiencies: list[DeficiencyIn] = Field(default_factory=list, max_length=100)
-    green_channel: bool = False
+    green_channel: StrictBool = False
     on_the_spot: OnTheSpotIn | None = None
 
     model_config = ConfigDict(

@@ -191,3 +191,31 @@ async def test_idempotency_key_must_be_printable(catalogue: RunningService, admi
     )
     assert response.status_code == 422
     assert "idempotency-key" in fields(response)
+
+
+@pytest.mark.parametrize("to", ["0", "20261201", "2026-12-1"])
+async def test_a_day_is_written_as_a_day(catalogue: RunningService, to: str) -> None:
+    # `make fuzz`: `to=0` was read as 1970-01-01 (pydantic reads numbers as Unix time).
+    response = await catalogue.client.get("/v1/reform-stats", params={"to": to})
+    assert response.status_code == 422, response.text
+    assert fields(response) == {"to"}
+    assert (await catalogue.client.get("/v1/reform-stats", params={"to": "2026-12-01"})).status_code == 200
+
+
+async def test_an_effective_date_is_no_number(catalogue: RunningService, admin: dict[str, str]) -> None:
+    response = await catalogue.client.post(
+        # 2100-01-01 as Unix time: read as that day, it retired the item then.
+        f"/v1/items/{MARRIAGE}/retire",
+        json={"effective_date": 4102444800, "reason": "测试"},
+        headers=admin,
+    )
+    assert response.status_code == 422, response.text
+    assert fields(response) == {"effective_date"}
+
+
+@pytest.mark.parametrize("since", ["0.5", "0", "2026-12-01", "2026-12-01T09:00:00"])
+async def test_updated_since_is_an_instant_with_its_offset(catalogue: RunningService, since: str) -> None:
+    # `make fuzz`: 0.5 was read as half a second after the epoch.
+    response = await catalogue.client.get("/v1/items", params={"updated_since": since})
+    assert response.status_code == 422, response.text
+    assert fields(response) == {"updated_since"}

@@ -72,6 +72,8 @@ BAD_APPLICATIONS: list[tuple[str, dict[str, Any], int, str]] = [
     ("online for an offline item", application(channel="online"), 422, "channel"),
     ("NUL in a name", application(applicant={**PERSON, "name": "王\x00"}), 422, "applicant.name"),
     ("unknown field", application(extra=1), 422, "extra"),
+    # `make fuzz`: 0 was read as false; the document says boolean.
+    ("green channel a number", application(green_channel=0), 422, "green_channel"),
 ]
 
 

@@ -6,7 +6,6 @@ from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
-from pydantic import AwareDatetime
 
 from daiban_catalogue import handlers, views
 from daiban_catalogue.api.http import (
@@ -45,6 +44,7 @@ from daiban_common.contracts.catalogue import (
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.strict import Instant
 
 _INT32 = 2**31 - 1
 Code = Annotated[
@@ -84,7 +84,7 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
             ItemStatus | None, Query(description="Default: published; with updated_since: both")
         ] = None,
         updated_since: Annotated[
-            AwareDatetime | None, Query(description="For replicas: versions recorded after this time")
+            Instant | None, Query(description="For replicas: versions recorded after this time")
         ] = None,
     ) -> Response:
         ensure_storable(q, "q")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -22,9 +21,12 @@ from daiban_catalogue.handlers import Catalogue
 from daiban_catalogue.schemas import HandbookOut, ReformStatsOut
 from daiban_common.deps import UowDep
 from daiban_common.errors import NotFound
+from daiban_common.orgcodes import ORG_CODE_PATTERN
+from daiban_common.strict import Day
 
 OrgQuery = Annotated[
-    str, Query(description="12-digit code of the org unit", examples=["370285101000"], max_length=12)
+    str,
+    Query(description="12-digit code of the org unit", examples=["370285101000"], pattern=ORG_CODE_PATTERN),
 ]
 
 
@@ -67,8 +69,8 @@ def report_routes(catalogue: Catalogue) -> APIRouter:
     async def get_reform_stats(
         request: Request,
         uow: UowDep,
-        start: Annotated[date | None, Query(alias="from", description="Default: the first catalogue")] = None,
-        end: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
+        start: Annotated[Day | None, Query(alias="from", description="Default: the first catalogue")] = None,
+        end: Annotated[Day | None, Query(alias="to", description="Default: today")] = None,
     ) -> Response:
         today = catalogue.today()
         stats = await views.reform(uow, start, end or today, today)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common.auth import CurrentPrincipal
 from daiban_common.deps import RuntimeDep, UowDep
-from daiban_common.orgcodes import OrgCode
+from daiban_common.orgcodes import ORG_CODE_PATTERN, OrgCode
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.runtime import ServiceRuntime
+from daiban_common.strict import Day
 from daiban_intake import printing, queries
 from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import Acceptor, IdempotencyKey, html, once, problems, respond, wants_html
@@ -73,11 +73,11 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         principal: CurrentPrincipal,
         page: PageParamsDep,
         uow: UowDep,
-        org: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+        org: Annotated[str | None, Query(pattern=ORG_CODE_PATTERN)] = None,
         status: CaseStatus | None = None,
         item: Annotated[str | None, Query(max_length=40)] = None,
-        from_: Annotated[date | None, Query(alias="from", description="受理日期起（含）")] = None,
-        to: Annotated[date | None, Query(description="受理日期止（含）")] = None,
+        from_: Annotated[Day | None, Query(alias="from", description="受理日期起（含）")] = None,
+        to: Annotated[Day | None, Query(description="受理日期止（含）")] = None,
     ) -> Page[CaseListItem]:
         filters = queries.CaseFilter(org=org, status=status, item=item, accepted_from=from_, accepted_to=to)
         async with uow:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
 
 from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.openapi import problem_responses
+from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_routing import problem_docs as docs
 from daiban_routing.directory import commands, queries
@@ -32,7 +34,7 @@ from daiban_routing.directory.schemas import (
 from daiban_routing.models import Department, Staff, Window
 
 Editor = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin))]
-OrgQuery = Annotated[str | None, Query(description="12位区划代码，含其下级")]
+OrgQuery = Annotated[str | None, Query(description="12位区划代码，含其下级", pattern=ORG_CODE_PATTERN)]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "缺少或无效的身份令牌"},
@@ -51,6 +53,11 @@ async def _csv_text(request: Request) -> str:
         return (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput.field("body", "CSV须为UTF-8编码") from None
+
+
+def _replayed(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a POST sent again with the same content (documented beside its 201)."""
+    return {200: {"model": model, "description": "The same record already exists: it is returned"}}
 
 
 def _created(response: Response, created: bool) -> None:
@@ -97,7 +104,12 @@ def router() -> APIRouter:
         async with uow:
             return await queries.list_departments(uow.session, principal, page, org=org, code=code)
 
-    @api.post("/departments", status_code=201, summary="新增部门", responses=problem_responses(docs.SAME_KEY))
+    @api.post(
+        "/departments",
+        status_code=201,
+        summary="新增部门",
+        responses={**problem_responses(docs.SAME_KEY), **_replayed(DepartmentOut)},
+    )
     async def create_department(
         body: DepartmentIn, principal: Editor, uow: UowDep, response: Response
     ) -> DepartmentOut:
@@ -141,7 +153,7 @@ def router() -> APIRouter:
         async with uow:
             return await queries.list_windows(uow.session, principal, page, org=org, department=department)
 
-    @api.post("/windows", status_code=201, summary="新增窗口（含A岗、B岗）")
+    @api.post("/windows", status_code=201, summary="新增窗口（含A岗、B岗）", responses=_replayed(WindowOut))
     async def create_window(body: WindowIn, principal: Editor, uow: UowDep, response: Response) -> WindowOut:
         out, created = await commands.create_window(uow, principal, body)
         _created(response, created)
@@ -188,7 +200,7 @@ def router() -> APIRouter:
                 uow.session, principal, page, org=org, window=window, role=role.value if role else None
             )
 
-    @api.post("/staff", status_code=201, summary="新增工作人员")
+    @api.post("/staff", status_code=201, summary="新增工作人员", responses=_replayed(StaffOut))
     async def create_staff(body: StaffIn, principal: Editor, uow: UowDep, response: Response) -> StaffOut:
         out, created = await commands.create_staff(uow, principal, body)
         _created(response, created)

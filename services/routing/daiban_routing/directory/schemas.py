@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from daiban_common.auth import Role
 from daiban_common.contracts.catalogue import DEPARTMENT_CODE_PATTERN
+from daiban_common.strict import Instant, StrictBool
 
 ORG_PATTERN = r"^[0-9]{12}$"
 STAFF_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
@@ -132,9 +133,9 @@ class DutyIn(_In):
         }
     )
 
-    on_duty: bool
-    absent_from: datetime | None = None
-    absent_until: datetime | None = None
+    on_duty: StrictBool
+    absent_from: Instant | None = None
+    absent_until: Instant | None = None
     reason: str | None = Field(default=None, max_length=200)
 
 

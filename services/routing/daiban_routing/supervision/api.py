@@ -11,7 +11,9 @@ from daiban_common.auth import Principal, Role, require_roles
 from daiban_common.contracts.case import FlagLevel
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
+from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.strict import Instant
 from daiban_routing.domain.supervision import Policy
 from daiban_routing.supervision.flags import FlagOut, flags_as_of
 
@@ -35,9 +37,15 @@ def router(policy: Policy) -> APIRouter:
         principal: Watcher,
         uow: UowDep,
         page: PageParamsDep,
-        org: Annotated[str | None, Query(description="12位区划代码，含其下级")] = None,
+        org: Annotated[
+            str | None,
+            Query(
+                description="12位区划代码，含其下级",
+                pattern=ORG_CODE_PATTERN,
+            ),
+        ] = None,
         level: Annotated[FlagLevel | None, Query(description="yellow | red")] = None,
-        as_of: Annotated[datetime | None, Query(description="RFC 3339 时刻，默认现在；可问将来某时")] = None,
+        as_of: Annotated[Instant | None, Query(description="RFC 3339 时刻，默认现在；可问将来某时")] = None,
     ) -> Page[FlagOut]:
         moment = as_of or datetime.now(UTC)
         if moment.tzinfo is None:

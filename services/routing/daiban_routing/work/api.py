@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from daiban_common import clock
 from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from daiban_common.deps import UowDep
+from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_routing import problem_docs as docs
 from daiban_routing.work import deciding, pausing, queries, visits
@@ -48,7 +49,13 @@ def router() -> APIRouter:
         principal: CurrentPrincipal,
         uow: UowDep,
         page: PageParamsDep,
-        org: Annotated[str | None, Query(description="12位区划代码，含其下级")] = None,
+        org: Annotated[
+            str | None,
+            Query(
+                description="12位区划代码，含其下级",
+                pattern=ORG_CODE_PATTERN,
+            ),
+        ] = None,
         window: Annotated[str | None, Query(description="窗口编号")] = None,
         staff: Annotated[str | None, Query(description="工作人员编号")] = None,
         status: Annotated[str | None, Query(pattern="^(queued|assigned|in_review|paused|decided)$")] = None,

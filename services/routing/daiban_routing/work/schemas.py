@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from daiban_common.contracts.case import MaterialIssue
 from daiban_common.contracts.catalogue import SpecialProcedure
+from daiban_common.strict import Day
 
 _STATUS_LABELS = {
     "queued": "排队待领",
@@ -77,7 +78,7 @@ class ExtensionIn(BaseModel):
 class HomeVisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    visit_date: date
+    visit_date: Day
     note: str = Field(default="", max_length=500)
 
 
