@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, MetaData, String, Table, delete, event, select
@@ -25,15 +25,18 @@ from daiban_common.consumer import Subscription
 from daiban_common.contracts.directory import OrgUnitsPublished
 from daiban_common.errors import ServiceUnavailable
 from daiban_common.events import Envelope
+from daiban_common.messaging import messaging_tables
 from daiban_common.orgcodes import OrgCode
 from daiban_common.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from daiban_common.runtime import ServiceRuntime
+    from daiban_common.service import ServiceSpec
 
 __all__ = [
     "CachedOrgSet",
     "apply_org_units",
+    "deliver_seeded_org_units",
     "org_units_replica",
     "org_units_subscription",
     "replica_known_orgs",
@@ -131,6 +134,10 @@ def replica_known_orgs(engine: AsyncEngine, schema: str) -> CachedOrgSet:
 
 async def apply_org_units(uow: UnitOfWork, table: Table, payload: OrgUnitsPublished) -> None:
     """Make the replica hold exactly the county's units as published (a redelivery changes nothing)."""
+    await _apply(await uow.session.connection(), table, payload)
+
+
+async def _apply(conn: AsyncConnection, table: Table, payload: OrgUnitsPublished) -> None:
     county = OrgCode.parse(payload.county)
     rows = [
         {"code": u.code, "name": u.name, "tier": u.tier.value, "parent_code": u.parent_code}
@@ -138,12 +145,12 @@ async def apply_org_units(uow: UnitOfWork, table: Table, payload: OrgUnitsPublis
         if OrgCode.parse(u.code).is_within(county)
     ]
     codes = [row["code"] for row in rows]
-    await uow.session.exec(
+    await conn.execute(
         delete(table).where(table.c.code.like(county.subtree_prefix + "%"), table.c.code.not_in(codes))
     )
     if rows:
         stmt = pg_insert(table).values(rows)
-        await uow.session.exec(
+        await conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[table.c.code],
                 set_={
@@ -195,3 +202,30 @@ def replica_subscription(runtime: ServiceRuntime) -> Subscription:
         org_units_replica(runtime.spec.schema),
         known if isinstance(known, CachedOrgSet) else None,
     )
+
+
+async def deliver_seeded_org_units(engine: AsyncEngine, specs: Sequence[ServiceSpec]) -> int:
+    """Hand the org units a seed just published to the replicas of this node's services, at seed
+    time, before any bus is up (`daiban seed`/`daiban run`), so no token of a known unit is
+    refused while the first events travel. The same event reaches the consumers later and changes
+    nothing. Returns how many replicas were filled."""
+    published: list[OrgUnitsPublished] = []
+    async with engine.connect() as conn:
+        for spec in specs:
+            outbox = messaging_tables(spec.schema).outbox
+            rows = await conn.execute(
+                select(outbox.c.envelope)
+                .where(outbox.c.type == OrgUnitsPublished.event_type)
+                .order_by(outbox.c.seq.desc())
+                .limit(1)
+            )
+            for (raw,) in rows:
+                payload = Envelope.from_bytes(raw.encode()).payload()
+                assert isinstance(payload, OrgUnitsPublished)
+                published.append(payload)
+    replicas = [spec for spec in specs if spec.known_orgs is replica_of]
+    async with engine.begin() as conn:
+        for spec in replicas:
+            for payload in published:
+                await _apply(conn, org_units_replica(spec.schema), payload)
+    return len(replicas) if published else 0
