@@ -147,7 +147,7 @@ async def test_an_import_does_not_say_which_unit_another_townships_staff_id_belo
         single = await routing.client.post(
             "/v1/staff",
             json={"id": "xgz-mz-a", "name": "林一", "role": "clerk", "org": "370285101000"},
-            headers=supervisor,
+            headers={"Authorization": supervisor["Authorization"]},
         )
         assert single.status_code == 409 and "工作人员编号xgz-mz-a已被使用" in single.json()["detail"]
         assert XIAGEZHUANG not in single.text
