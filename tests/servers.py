@@ -8,6 +8,7 @@ own stream and subject root, so tests never see each other's data or events.
 from __future__ import annotations
 
 import asyncio
+import csv
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -29,6 +30,9 @@ from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
 
 TEMPLATE_DB = "daiban_test_template"
+DIVISIONS = Path(__file__).resolve().parents[1] / "data" / "divisions" / "seed-counties.csv"
+# The services that keep a replica of routing's org units (daiban_common.orgunits).
+REPLICA_SCHEMAS = ("intake", "catalogue", "audit")
 
 
 @dataclass
@@ -67,6 +71,24 @@ async def create_template(servers: Servers) -> None:
     url = with_database(servers.pg_url, TEMPLATE_DB)
     for spec in discover_services().values():
         await asyncio.to_thread(upgrade, spec, url)
+    await _known_org_units(url)
+
+
+async def _known_org_units(url: str) -> None:
+    """Every node starts knowing the org units of the demo counties, as if routing had published
+    them (`OrgUnitsPublished`): tests that run intake, catalogue or audit without routing still
+    meet tokens of real units. Routing's own directory stays empty until a test seeds it; the
+    replicas learning units by event is tested in tests/integration/test_org_units.py."""
+    with DIVISIONS.open(encoding="utf-8", newline="") as handle:
+        rows = [(r["code"], r["name"], r["level"], r["parent_code"] or None) for r in csv.DictReader(handle)]
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        for schema in REPLICA_SCHEMAS:
+            await conn.copy_records_to_table(
+                "org_units", schema_name=schema, records=rows, columns=["code", "name", "tier", "parent_code"]
+            )
+    finally:
+        await conn.close()
 
 
 async def _recreate(server_url: str, name: str, template: str | None = None) -> None:

@@ -46,7 +46,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.settings = settings
     install_error_handlers(app)
-    install_auth(app, settings)
+    install_auth(app, settings, known_orgs=runtime.known_orgs)
     app.include_router(
         health_router(
             {

@@ -8,6 +8,12 @@ HMAC tokens, so a public key can never be abused as an HMAC secret.
 
 Scoping is by org code prefix and applies to every role alike, `system` included: a caller sees
 its own unit and everything below it, and anything else answers 404 as if it did not exist.
+
+A node serves the org units of its own county only. A valid token whose `org` is above the county,
+in another county, or a code the county's directory does not have is refused with 403
+(`/problems/org-not-served`) before any route runs; the node's own org is always served (service
+tokens carry it). The directory is asked through the service's `KnownOrgs`, which answers from
+memory (`daiban_common.orgunits`).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Protocol
 
 import jwt
 from fastapi import Depends, FastAPI, Request
@@ -25,12 +31,15 @@ from sqlalchemy import ColumnElement, SQLColumnExpression
 from starlette.concurrency import run_in_threadpool
 
 from daiban_common.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
+from daiban_common.orgcodes import InvalidOrgCode, OrgCode, Tier
 from daiban_common.settings import Settings
 
 __all__ = [
     "CurrentPrincipal",
+    "KnownOrgs",
     "OptionalPrincipal",
+    "OrgGate",
+    "OrgNotServed",
     "Principal",
     "Role",
     "TokenVerifier",
@@ -228,6 +237,49 @@ def _principal_from_claims(claims: Mapping[str, Any]) -> Principal:
 
 
 # ---------------------------------------------------------------------------------------------
+# Which org units a node serves
+
+
+class KnownOrgs(Protocol):
+    """The service's answer to "is `org` an org unit of this county's directory?" (cheap: no I/O
+    on the hot path)."""
+
+    async def is_known(self, org: str) -> bool: ...
+
+
+class OrgNotServed(Forbidden):
+    type = "/problems/org-not-served"
+    title = "Org unit not served by this node"
+
+
+@dataclass(frozen=True, slots=True)
+class OrgGate:
+    """Admits the principals of the org units a node serves: its own, and its county's known ones."""
+
+    node: OrgCode
+    known: KnownOrgs | None = None
+
+    @property
+    def scope(self) -> OrgCode:
+        # A node above the county (none is deployed today) serves its own subtree.
+        return self.node if self.node.tier is Tier.above_county else self.node.county
+
+    async def admits(self, org: OrgCode) -> bool:
+        if org == self.node:
+            return True
+        # Static checks first: above the county or outside it needs no lookup.
+        if org.tier is Tier.above_county or not org.is_within(self.scope):
+            return False
+        return self.known is None or await self.known.is_known(org.value)
+
+    async def check(self, principal: Principal) -> None:
+        if not await self.admits(principal.org_code):
+            raise OrgNotServed(
+                f"身份令牌所属单位{principal.org}不是本节点所辖（{self.scope.value}）区划目录中的单位，无权访问"
+            )
+
+
+# ---------------------------------------------------------------------------------------------
 # FastAPI wiring
 
 # Only for OpenAPI (the "Authorize" button); the header is parsed below so that a malformed one
@@ -241,11 +293,19 @@ _bearer_scheme = HTTPBearer(
 
 
 def install_auth(
-    app: FastAPI, settings: Settings, *, jwks_client: jwt.PyJWKClient | None = None
+    app: FastAPI,
+    settings: Settings,
+    *,
+    jwks_client: jwt.PyJWKClient | None = None,
+    known_orgs: KnownOrgs | None = None,
 ) -> TokenVerifier:
-    """Build the app's one verifier from `settings` (fails fast on a bad key configuration)."""
+    """Build the app's one verifier from `settings` (fails fast on a bad key configuration).
+
+    Without `known_orgs` only the static checks apply (the county's subtree).
+    """
     verifier = TokenVerifier(settings, jwks_client=jwks_client)
     app.state.token_verifier = verifier
+    app.state.org_gate = OrgGate(OrgCode.parse(settings.org), known_orgs)
     return verifier
 
 
@@ -272,7 +332,11 @@ async def optional_principal(
     header = request.headers.get("authorization")
     if header is None:
         return None
-    return await _verifier(request).verify_async(_bearer_token(header))
+    principal = await _verifier(request).verify_async(_bearer_token(header))
+    gate = getattr(request.app.state, "org_gate", None)
+    if isinstance(gate, OrgGate):
+        await gate.check(principal)
+    return principal
 
 
 async def get_principal(

@@ -85,7 +85,7 @@ class ProblemBody(BaseModel):
 _DESCRIPTIONS: Final[Mapping[int, str]] = {
     400: "The request is malformed",
     401: "No valid bearer token: missing, malformed, expired or not signed by this network",
-    403: "The caller's role may not do this",
+    403: "The caller's role may not do this, or the token's org unit is not one this node serves",
     404: "Does not exist, or lies outside the caller's org subtree (existence is not revealed)",
     405: "Method not allowed on this path",
     406: "The requested representation cannot be produced",
@@ -150,6 +150,19 @@ class ProblemDoc:
     @property
     def example_name(self) -> str:
         return self.name or (self.type or "").rsplit("/", 1)[-1] or "default"
+
+
+# Every route that reads a token may answer this (daiban_common.auth.OrgGate).
+ORG_NOT_SERVED: Final = ProblemDoc(
+    403,
+    description=(
+        "The token's org unit is not served by this node: above the county, in another county, "
+        "or not in the county's directory"
+    ),
+    detail="身份令牌所属单位370285199001不是本节点所辖（370285000000）区划目录中的单位，无权访问",
+    type="/problems/org-not-served",
+    title="Org unit not served by this node",
+)
 
 
 def default_problem(status: int) -> ProblemDoc:

@@ -31,6 +31,7 @@ from daiban_common.auth import Role, get_principal, optional_principal
 from daiban_common.errors import PROBLEM_MEDIA_TYPE
 from daiban_common.openapi import (
     INSTANCE_PLACEHOLDER,
+    ORG_NOT_SERVED,
     PROBLEM_REF,
     PROBLEM_SCHEMA,
     OpenApiExamples,
@@ -283,8 +284,9 @@ def _implied_statuses(operation: Mapping[str, Any], route: APIRoute | None) -> l
     parameters: list[dict[str, Any]] = operation.get("parameters", [])
     statuses: list[int] = []
     if _reads_token(route):
-        statuses.append(401)
-    if _required_roles(route) is not None:
+        # 403 too: a valid token of an org unit the node does not serve is refused (auth.OrgGate).
+        statuses += [401, 403]
+    elif _required_roles(route) is not None:
         statuses.append(403)
     if any(p.get("in") == "path" for p in parameters):
         statuses.append(404)
@@ -335,6 +337,14 @@ def _problem_response(
         # A route's own 403s come on top of the role check every caller passes first.
         role = _default_doc(403, operation, route, schemas)
         named = {"role": {"summary": description_of(403), "value": role.body()}, **named}
+    if status == 403 and _reads_token(route) and ORG_NOT_SERVED.example_name not in named:
+        named = {
+            **named,
+            ORG_NOT_SERVED.example_name: {
+                "summary": ORG_NOT_SERVED.description,
+                "value": ORG_NOT_SERVED.body(),
+            },
+        }
     for entry in named.values():
         entry["value"] = _with_instance(entry["value"], instance)
         if (
@@ -361,6 +371,8 @@ def _default_doc(
             roles, needed = required
             other = next(role for role in (Role.agent, Role.auditor, Role.clerk) if role not in roles)
             return ProblemDoc(403, detail=f"此操作仅限{needed}办理，您的角色是{other.label}")
+        if _reads_token(route):
+            return ORG_NOT_SERVED
     if status == 401:
         return ProblemDoc(401, detail="缺少身份令牌，请先登录")
     if status == 409 and any(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common import bus, db
+from daiban_common.auth import KnownOrgs
 from daiban_common.consumer import ConsumerNotHealthy, EventConsumer
 from daiban_common.messaging import MessagingTables, messaging_tables
 from daiban_common.metrics import ServiceMetrics
@@ -63,6 +64,7 @@ class ServiceRuntime:
             # spans either way: they carry the traceparent from request to event to consumer.
             instrument_engine(self.engine, self.tracer_provider)
         self.sessions: async_sessionmaker[AsyncSession] = db.session_factory(self.engine)
+        self.known_orgs: KnownOrgs | None = spec.known_orgs(self) if spec.known_orgs else None
         self.nc: NATS | None = None
         self.js: JetStreamContext | None = None
         self.relay: OutboxRelay | None = None

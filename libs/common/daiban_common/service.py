@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter
 
 if TYPE_CHECKING:
+    from daiban_common.auth import KnownOrgs
     from daiban_common.consumer import Subscription
     from daiban_common.openapi import OpenApiExamples
     from daiban_common.runtime import ServiceRuntime
@@ -33,6 +34,9 @@ class ServiceSpec:
     routers: Callable[[ServiceRuntime], Sequence[APIRouter]]
     subscriptions: Callable[[ServiceRuntime], Sequence[Subscription]] = field(default=lambda runtime: ())
     seed: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    # How the service knows its county's org units (tokens of other units are refused); None:
+    # only the static checks (the county's subtree) apply.
+    known_orgs: Callable[[ServiceRuntime], KnownOrgs] | None = None
     version: str = "0.1.0"
     openapi_tags: Sequence[dict[str, str]] = ()
     # Example request and response bodies for the OpenAPI document (see daiban_common.openapi).

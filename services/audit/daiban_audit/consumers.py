@@ -10,6 +10,7 @@ from daiban_audit.projections import stats_handlers
 from daiban_common.consumer import Subscription
 from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.events import Envelope
+from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
 
@@ -47,4 +48,5 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
             filter_subjects=checkpoint_subjects,
             handlers={CheckpointSigned.event_type: keep},
         ),
+        replica_subscription(runtime),
     ]

@@ -7,6 +7,7 @@ from daiban_audit.consumers import subscriptions
 from daiban_audit.timer import timer_router
 from daiban_common.migrations import migrations_dir
 from daiban_common.openapi import OpenApiExamples
+from daiban_common.orgunits import replica_of
 from daiban_common.service import ServiceSpec
 
 SERVICE = ServiceSpec(
@@ -17,5 +18,6 @@ SERVICE = ServiceSpec(
     openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
     routers=lambda runtime: [router, timer_router(runtime)],
     subscriptions=subscriptions,
+    known_orgs=replica_of,
     openapi_tags=[{"name": "audit", "description": "审计日志、链校验、统计与报表"}],
 )

@@ -17,10 +17,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from daiban_common.messaging import messaging_tables
+from daiban_common.orgunits import org_units_replica
 
 SCHEMA = "catalogue"
 metadata = SQLModel.metadata
 messaging = messaging_tables(SCHEMA)
+# The county's org units as routing publishes them: whose tokens this service accepts.
+org_units = org_units_replica(SCHEMA)
 
 
 def _timestamp() -> Any:

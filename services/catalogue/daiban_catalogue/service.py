@@ -6,6 +6,7 @@ from daiban_catalogue.api import routers
 from daiban_catalogue.seed import seed_demo_catalogue
 from daiban_common.migrations import migrations_dir
 from daiban_common.openapi import OpenApiExamples
+from daiban_common.orgunits import replica_of, replica_subscription
 from daiban_common.service import ServiceSpec
 
 SERVICE = ServiceSpec(
@@ -18,6 +19,8 @@ SERVICE = ServiceSpec(
     openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
     routers=routers,
     seed=seed_demo_catalogue,
+    known_orgs=replica_of,
+    subscriptions=lambda runtime: [replica_subscription(runtime)],
     openapi_tags=[
         {"name": "items", "description": "事项目录：检索（中文、拼音、首字母）、版本、下放、废止"},
         {"name": "reports", "description": "便民服务手册与审批改革成效统计"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from daiban_common.consumer import Subscription
 from daiban_common.contracts.catalogue import ItemPublished
+from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
 from daiban_intake.domain.routing_events import ROUTING_EVENTS
 from daiban_intake.handlers.progress import progress_handler
@@ -30,4 +31,5 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
             ],
             handlers={event.event_type: apply_progress for event in ROUTING_EVENTS},
         ),
+        replica_subscription(runtime),
     ]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from daiban_common.migrations import migrations_dir
 from daiban_common.openapi import OpenApiExamples
+from daiban_common.orgunits import replica_of
 from daiban_common.service import ServiceSpec
 from daiban_intake.api.public import public_routes
 from daiban_intake.api.staff import staff_routes
@@ -17,6 +18,7 @@ SERVICE = ServiceSpec(
     openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
     routers=lambda runtime: [*staff_routes(runtime), *public_routes(runtime)],
     subscriptions=subscriptions,
+    known_orgs=replica_of,
     openapi_tags=[
         {"name": "staff", "description": "窗口工作人员与代办员"},
         {"name": "public", "description": "群众（无需登录）"},

@@ -9,15 +9,22 @@ from fastapi import APIRouter
 
 from daiban_common.migrations import migrations_dir
 from daiban_common.openapi import OpenApiExamples
+from daiban_common.orgunits import CachedOrgSet, codes_of
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_routing.config import RoutingConfig
 from daiban_routing.consumers import subscriptions
 from daiban_routing.directory import api as directory_api
 from daiban_routing.directory.seed import seed
+from daiban_routing.models import OrgUnit
 from daiban_routing.supervision import api as supervision_api
 from daiban_routing.supervision.sweep import sweep_lifespan
 from daiban_routing.work import api as work_api
+
+
+def known_orgs(runtime: ServiceRuntime) -> CachedOrgSet:
+    """Routing owns the directory: it reads its own org units (never a replica)."""
+    return CachedOrgSet(runtime.engine, codes_of(OrgUnit.__table__))  # type: ignore[attr-defined]
 
 
 def routers(runtime: ServiceRuntime) -> Sequence[APIRouter]:
@@ -39,6 +46,7 @@ SERVICE = ServiceSpec(
     routers=routers,
     subscriptions=subscriptions,
     seed=seed,
+    known_orgs=known_orgs,
     openapi_tags=[
         {"name": "directory", "description": "区划单位、服务场所、部门、窗口、工作人员与AB岗"},
         {"name": "work", "description": "任务、决定、特别程序、延期与流转轨迹"},

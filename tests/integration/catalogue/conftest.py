@@ -13,7 +13,7 @@ from tests.servers import Network, RunningService, running
 
 COUNTY = "370285000000"
 TOWNSHIP = "370285101000"
-VILLAGE = "370285101201"
+VILLAGE = "370285101295"
 
 
 def bearer(settings: Settings, role: Role = Role.admin, org: str = COUNTY) -> dict[str, str]:

@@ -57,7 +57,7 @@ async def test_missing_and_wrong_materials_get_one_notice_listing_every_one(inta
     }
     assert {e["field"] for e in problem["errors"]} == {"materials.M01", "materials.M02", "materials.M03"}
     number = problem["notice_number"]
-    assert number.startswith("370285101201-") and "-G" in number
+    assert number.startswith("370285101295-") and "-G" in number
 
     # The notice is kept, printable, and counted by its event, committed with it.
     kept = await intake.client.get(f"/v1/notices/{number}", headers=agent)
@@ -68,7 +68,7 @@ async def test_missing_and_wrong_materials_get_one_notice_listing_every_one(inta
     assert "一次性告知书" in page.text and "居民身份证" in page.text
     events = await emitted(intake.runtime, "daiban.notice.issued.v1")
     assert [e.subject for e in events] == [number]
-    assert events[0].org == "370285101201"
+    assert events[0].org == "370285101295"
     assert {i["material_code"] for i in events[0].data["issues"]} == {"M01", "M02", "M03"}
 
     # A retry of the same request replays the notice; it is not a second one.
@@ -94,7 +94,7 @@ async def test_missing_deficiency_allowed_material_is_accepted_with_its_due_date
     assert response.status_code == 201, response.text
     accepted = response.json()
     number = accepted["case_number"]
-    assert number.startswith(f"370285101201-{today_in_shanghai():%Y%m%d}-")
+    assert number.startswith(f"370285101295-{today_in_shanghai():%Y%m%d}-")
     expected = default_calendar().add_working_days(today_in_shanghai(), 5)
     assert accepted["promised_date"] == expected.date.isoformat()
     assert accepted["first_responder"]["name"] == "李代办"
@@ -108,7 +108,7 @@ async def test_missing_deficiency_allowed_material_is_accepted_with_its_due_date
     assert APPLICANT_ID not in raw and APPLICANT_PHONE not in raw and "王秀英" not in raw
     assert event.data["case"]["applicant"]["id_masked"] == APPLICANT_ID[:6] + "********" + APPLICANT_ID[-4:]
     assert event.data["case"]["deficiencies"][0]["material_code"] == "M03"
-    assert event.org == "370285101201" and event.actor == "agent-370285101201"
+    assert event.org == "370285101295" and event.actor == "agent-370285101295"
 
     # Promising a core material is not deficiency acceptance: it is on the notice.
     core = application(
@@ -163,7 +163,7 @@ async def test_immediate_item_is_concluded_on_the_spot_by_a_clerk_of_the_decidin
 
     # Not at a village (the township decides), not by an agent, not for a promised item.
     for headers, org, code in (
-        (bearer(intake.settings, Role.clerk, "370285101201"), "370285101201", IMMEDIATE_ITEM),
+        (bearer(intake.settings, Role.clerk, "370285101295"), "370285101295", IMMEDIATE_ITEM),
         (bearer(intake.settings, Role.agent, TOWNSHIP), TOWNSHIP, IMMEDIATE_ITEM),
         (clerk, TOWNSHIP, PROMISED_ITEM),
     ):

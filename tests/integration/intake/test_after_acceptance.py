@@ -215,7 +215,7 @@ async def test_events_for_unknown_cases_are_parked_and_other_subtrees_skipped(in
     ready = {"outcome": Outcome.approved, "deciding_org": TOWNSHIP, "ready_at": now}
     unknown = await publish(
         intake.settings,
-        CaseReadyForHandover(case_number="370285101201-20260101-9999", accepting_org=VILLAGE, **ready),
+        CaseReadyForHandover(case_number="370285101295-20260101-9999", accepting_org=VILLAGE, **ready),
         org=TOWNSHIP,
         subject="x",
     )

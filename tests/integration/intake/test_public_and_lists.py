@@ -30,14 +30,14 @@ async def test_public_progress_shows_stages_and_dates_but_nothing_personal(intak
     assert progress.status_code == 200, progress.text
     body = progress.json()
     assert body["status"] == "accepted" and body["status_label"] == "已受理"
-    assert body["holding_org"] == "370285101201" and body["holding_org_tier_label"] == "村（社区）"
+    assert body["holding_org"] == "370285101295" and body["holding_org_tier_label"] == "村（社区）"
     assert body["promised_date"] == accepted.json()["promised_date"]
     assert [s["label"] for s in body["stages"]] == ["受理"]
     for personal in (APPLICANT_NAME, APPLICANT_ID, APPLICANT_PHONE, "李代办", "水集街道某村", code):
         assert personal not in progress.text
 
     wrong = await intake.client.get(f"/v1/public/progress/{number}", params={"code": "WRONG234"})
-    unknown = await intake.client.get("/v1/public/progress/370285101201-20200101-0001", params={"code": code})
+    unknown = await intake.client.get("/v1/public/progress/370285101295-20200101-0001", params={"code": code})
     garbage = await intake.client.get("/v1/public/progress/nonsense", params={"code": code})
     assert wrong.status_code == unknown.status_code == garbage.status_code == 404
     assert wrong.json()["detail"] == unknown.json()["detail"] == garbage.json()["detail"]
@@ -69,7 +69,7 @@ async def test_staff_see_only_their_subtree_and_lists_are_paginated(intake: Inta
     assert rest.json()["next_cursor"] is None
     filtered = await intake.client.get(
         "/v1/cases",
-        params={"status": "accepted", "org": "370285101201", "from": "2000-01-01"},
+        params={"status": "accepted", "org": "370285101295", "from": "2000-01-01"},
         headers=township,
     )
     assert len(filtered.json()["items"]) == 3

@@ -126,3 +126,34 @@ async def test_crud_and_csv_import(network: Network) -> None:
         }
         updated = await client.put(f"/v1/orgs/{XIAGEZHUANG}/service-point", json=point, headers=admin)
         assert updated.json()["service_point"] == point
+
+
+async def test_an_import_does_not_say_which_unit_another_townships_staff_id_belongs_to(
+    network: Network,
+) -> None:
+    async with seeded_routing(network) as (settings, routing):
+        supervisor = {
+            **bearer(settings, "js-supervisor", "supervisor", "370285101000"),
+            "content-type": "text/csv",
+        }
+        # xgz-mz-a works at 夏格庄镇 (370285102000), which 姜山镇's supervisor cannot see.
+        taken = "id,name,role,org,windows\nxgz-mz-a,林一,clerk,370285101000,\n"
+        body = is_problem(
+            await routing.client.post("/v1/staff/import", content=taken.encode(), headers=supervisor), 422
+        )
+        assert XIAGEZHUANG not in str(body)
+        assert body["errors"] == [{"field": "rows[2].id", "message": "工作人员编号xgz-mz-a已被使用"}]
+        # The same answer as creating that staff id one by one; nothing was imported.
+        single = await routing.client.post(
+            "/v1/staff",
+            json={"id": "xgz-mz-a", "name": "林一", "role": "clerk", "org": "370285101000"},
+            headers={"Authorization": supervisor["Authorization"]},
+        )
+        assert single.status_code == 409 and "工作人员编号xgz-mz-a已被使用" in single.json()["detail"]
+        assert XIAGEZHUANG not in single.text
+        # The county, which sees both townships, is told where the id belongs (no disclosure there).
+        county = {**bearer(settings, "county-admin", "admin", COUNTY), "content-type": "text/csv"}
+        body = is_problem(
+            await routing.client.post("/v1/staff/import", content=taken.encode(), headers=county), 422
+        )
+        assert XIAGEZHUANG in body["errors"][0]["message"]

@@ -24,13 +24,14 @@ from datetime import UTC, datetime, timedelta
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from daiban_common import clock
+from daiban_common import clock, db
 from daiban_common.demo.inprocess import InProcessSuite
 from daiban_common.demo.plan import CasePlan, Step
 from daiban_common.demo.script import plan_history
 from daiban_common.demo.steps import Actor
 from daiban_common.demo.world import DemoError, bearer, read_world
 from daiban_common.orgcodes import OrgCode, Tier
+from daiban_common.orgunits import deliver_seeded_org_units
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Environment, Settings
@@ -189,4 +190,10 @@ async def seed_node(
         finally:
             await runtime.engine.dispose()
             runtime.tracer_provider.shutdown()
+    # The org units the directory seed published reach this node's replicas before anything else.
+    engine = db.create_engine(settings.database_url)
+    try:
+        await deliver_seeded_org_units(engine, specs)
+    finally:
+        await engine.dispose()
     return await seed_history(settings, specs, cases=history_cases)

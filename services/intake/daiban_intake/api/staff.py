@@ -58,6 +58,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
             node=rt.node_org,
             salt=rt.settings.resolved_pii_salt(),
             child_nodes=tuple(OrgCode.parse(code) for code in rt.settings.child_nodes),
+            known_orgs=rt.known_orgs,
         )
         answer = await accept_application(
             body,

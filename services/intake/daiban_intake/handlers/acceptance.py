@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from daiban_common import clock
-from daiban_common.auth import Principal, can_see
+from daiban_common.auth import KnownOrgs, Principal, can_see
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.contracts.case import (
     CaseAccepted,
@@ -48,9 +48,12 @@ class Acceptor:
     calendar: WorkCalendar = field(default_factory=default_calendar)
     # Org units below this node that run a node of their own (DAIBAN_CHILD_NODES): they accept there.
     child_nodes: tuple[OrgCode, ...] = ()
+    # The county's org units as routing publishes them: a case is never accepted where routing
+    # has no such unit (it could not take the case, which would wait at "accepted" for ever).
+    known_orgs: KnownOrgs | None = None
 
 
-def _accepting_org(raw: str, acceptor: Acceptor) -> OrgCode:
+async def _accepting_org(raw: str, acceptor: Acceptor) -> OrgCode:
     try:
         org = OrgCode.parse(raw)
     except InvalidOrgCode as exc:
@@ -60,6 +63,8 @@ def _accepting_org(raw: str, acceptor: Acceptor) -> OrgCode:
     child = next((c for c in acceptor.child_nodes if org.is_within(c)), None)
     if child is not None:
         raise InvalidInput.field("org", f"受理单位{org.value}由{child.value}的独立节点受理，请在该节点办理")
+    if acceptor.known_orgs is not None and not await acceptor.known_orgs.is_known(org.value):
+        raise InvalidInput.field("org", f"区划单位{org.value}不在本县区划目录中，无法在此受理")
     return org
 
 
@@ -84,7 +89,7 @@ async def accept_application(
     """Check the application against the item version in force and accept it, or issue a notice."""
     now = clock.now()
     today = to_shanghai_date(now)
-    org = _accepting_org(command.org, acceptor)
+    org = await _accepting_org(command.org, acceptor)
     applicant = _applicant(command, today)
     representative = None
     if command.representative is not None:

@@ -1,13 +1,18 @@
-"""Directory edits (supervisor/admin): each one unit of work, committed here and only here."""
+"""Directory edits (supervisor/admin): each one unit of work, committed here and only here.
+
+Every edit that changes something emits its event (events.py) in the same unit of work, with the
+entry before and after and the editor as actor, so the audit log records it.
+"""
 
 from __future__ import annotations
 
 from sqlmodel import col, select
 
 from daiban_common.auth import Principal
+from daiban_common.contracts.directory import ChangeSource
 from daiban_common.errors import Conflict, InvalidInput
 from daiban_common.uow import UnitOfWork
-from daiban_routing.directory import queries
+from daiban_routing.directory import events, queries
 from daiban_routing.directory.rules import (
     Change,
     check_staff_windows,
@@ -33,6 +38,7 @@ from daiban_routing.directory.schemas import (
 )
 from daiban_routing.models import Department, Staff, Task, Window
 
+_API = ChangeSource.api
 _OPEN = ("queued", "assigned", "in_review", "paused")
 _SAME_KEY = "已存在内容不同的同编号记录；修改请用 PUT"
 
@@ -46,6 +52,10 @@ async def create_department(
         department, change = await upsert_department(uow.session, body)
         if change is Change.updated:
             raise Conflict(f"{body.org}的部门{body.code}{_SAME_KEY}")
+        if change is Change.created:
+            events.emit_department(
+                uow, principal.sub, _API, department.id, None, events.department_entry(department)
+            )
         await uow.commit()
     return queries.department_out(department), change is Change.created
 
@@ -55,8 +65,10 @@ async def update_department(
 ) -> DepartmentOut:
     async with uow:
         department: Department = await queries.visible(uow.session, principal, Department, id)
+        before = events.department_entry(department)
         department.name = body.name
         uow.session.add(department)
+        events.emit_department(uow, principal.sub, _API, id, before, events.department_entry(department))
         await uow.commit()
     return queries.department_out(department)
 
@@ -73,6 +85,7 @@ async def delete_department(uow: UnitOfWork, principal: Principal, id: str) -> N
         if numbers:
             raise Conflict(f"仍有窗口办理该部门业务（{'、'.join(numbers)}号），请先调整窗口")
         await uow.session.delete(department)
+        events.emit_department(uow, principal.sub, _API, id, events.department_entry(department), None)
         await uow.commit()
 
 
@@ -82,6 +95,8 @@ async def create_window(uow: UnitOfWork, principal: Principal, body: WindowIn) -
         window, change = await upsert_window(uow.session, body)
         if change is Change.updated:
             raise Conflict(f"{body.org}的{body.number}号窗口{_SAME_KEY}")
+        if change is Change.created:
+            events.emit_window(uow, principal.sub, _API, window.id, None, events.window_entry(window))
         await uow.commit()
     return queries.window_out(window), change is Change.created
 
@@ -92,9 +107,11 @@ async def update_window(uow: UnitOfWork, principal: Principal, id: str, body: Wi
         if (body.org, body.number) != (window.org, window.number):
             raise InvalidInput.field("number", "窗口的所属单位和编号不能修改")
         await check_window(uow.session, body)
+        before = events.window_entry(window)
         for key, value in body.model_dump(exclude={"org", "number"}).items():
             setattr(window, key, value)
         uow.session.add(window)
+        events.emit_window(uow, principal.sub, _API, id, before, events.window_entry(window))
         await uow.commit()
     return queries.window_out(window)
 
@@ -110,6 +127,7 @@ async def delete_window(uow: UnitOfWork, principal: Principal, id: str) -> None:
         if busy is not None:
             raise Conflict("该窗口仍有未办结的任务，不能删除")
         await uow.session.delete(window)
+        events.emit_window(uow, principal.sub, _API, id, events.window_entry(window), None)
         await uow.commit()
 
 
@@ -122,6 +140,8 @@ async def create_staff(uow: UnitOfWork, principal: Principal, body: StaffIn) -> 
         staff, change = await upsert_staff(uow.session, body)
         if change is Change.updated:
             raise Conflict(f"工作人员{body.id}{_SAME_KEY}")
+        if change is Change.created:
+            events.emit_staff(uow, principal.sub, _API, None, events.staff_entry(staff))
         await uow.commit()
     return queries.staff_out(staff), change is Change.created
 
@@ -130,8 +150,10 @@ async def update_staff(uow: UnitOfWork, principal: Principal, id: str, body: Sta
     async with uow:
         staff: Staff = await queries.visible(uow.session, principal, Staff, id)
         await check_staff_windows(uow.session, staff.org, body.windows)
+        before = events.staff_entry(staff)
         staff.name, staff.role, staff.windows = body.name, body.role.value, body.windows
         uow.session.add(staff)
+        events.emit_staff(uow, principal.sub, _API, before, events.staff_entry(staff))
         await uow.commit()
     return queries.staff_out(staff)
 
@@ -154,6 +176,7 @@ async def delete_staff(uow: UnitOfWork, principal: Principal, id: str) -> None:
         if busy is not None:
             raise Conflict("该工作人员仍有未办结的任务，请先移交")
         await uow.session.delete(staff)
+        events.emit_staff(uow, principal.sub, _API, events.staff_entry(staff), None)
         await uow.commit()
 
 
@@ -168,6 +191,8 @@ async def set_duty(uow: UnitOfWork, principal: Principal, id: str, body: DutyIn)
         raise InvalidInput.field("absent_until", "结束时间须晚于开始时间")
     async with uow:
         staff: Staff = await queries.visible(uow.session, principal, Staff, id)
+        before = (staff.on_duty, staff.absent_from, staff.absent_until, staff.absence_reason)
+        before_entry = events.duty_entry(staff)
         staff.on_duty = body.on_duty
         staff.absent_from, staff.absent_until, staff.absence_reason = (
             body.absent_from,
@@ -175,6 +200,8 @@ async def set_duty(uow: UnitOfWork, principal: Principal, id: str, body: DutyIn)
             body.reason,
         )
         uow.session.add(staff)
+        if before != (staff.on_duty, staff.absent_from, staff.absent_until, staff.absence_reason):
+            events.emit_duty(uow, principal.sub, staff, before_entry)
         await uow.commit()
     return queries.staff_out(staff)
 
@@ -182,6 +209,7 @@ async def set_duty(uow: UnitOfWork, principal: Principal, id: str, body: DutyIn)
 async def set_service_point(uow: UnitOfWork, principal: Principal, code: str, body: ServicePoint) -> OrgOut:
     async with uow:
         org = await org_exists_or_404(uow.session, principal, code)
+        before = events.service_point_entry(org)
         org.point_name, org.address, org.phone, org.opening_hours = (
             body.name,
             body.address,
@@ -189,5 +217,6 @@ async def set_service_point(uow: UnitOfWork, principal: Principal, code: str, bo
             body.opening_hours,
         )
         uow.session.add(org)
+        events.emit_service_point(uow, principal.sub, org, before)
         await uow.commit()
     return queries.org_out(org)

@@ -87,7 +87,10 @@ def _default_point(division: Division) -> tuple[str, str]:
 
 
 async def import_divisions(session: AsyncSession, divisions: Iterable[Division]) -> int:
-    """Upsert org units (names and parents follow the source; edited service points are kept)."""
+    """Upsert org units (names and parents follow the source; edited service points are kept).
+
+    Returns how many units were added or changed (the caller then publishes the county's units).
+    """
     count = 0
     for division in divisions:
         OrgCode.parse(division.code)  # refuse malformed codes before anything is written
@@ -105,8 +108,9 @@ async def import_divisions(session: AsyncSession, divisions: Iterable[Division])
                     opening_hours=WEEKDAY_HOURS,
                 )
             )
-        else:
+            count += 1
+        elif (existing.name, existing.parent_code) != (division.name, division.parent_code):
             existing.name, existing.parent_code = division.name, division.parent_code
             session.add(existing)
-        count += 1
+            count += 1
     return count

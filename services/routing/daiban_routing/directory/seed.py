@@ -13,10 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from daiban_common.orgunits import CachedOrgSet
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
 from daiban_routing.config import RoutingConfig
 from daiban_routing.directory.divisions import import_divisions, read_seed_csv
+from daiban_routing.directory.events import org_units_published, publish_org_units
 from daiban_routing.directory.rules import upsert_department, upsert_staff, upsert_window
 from daiban_routing.directory.schemas import DepartmentIn, StaffIn, WindowIn
 from daiban_routing.directory.templates import fill_from_templates
@@ -35,8 +37,12 @@ async def seed_directory(uow: UnitOfWork, csv_path: Path) -> None:
     demo: dict[str, Any] = json.loads(DEMO.read_text(encoding="utf-8"))
     async with uow:
         session = uow.session
-        await import_divisions(session, read_seed_csv(csv_path, demo["county"]))
+        changed = await import_divisions(session, read_seed_csv(csv_path, demo["county"]))
         await session.flush()
+        # Every service learns the county's units from this event (they refuse tokens of others);
+        # a directory seeded before the event existed publishes them once too.
+        if changed or not await org_units_published(uow, demo["county"]):
+            await publish_org_units(uow, demo["county"])
         for code, point in demo["service_points"].items():
             org = await session.get(OrgUnit, code)
             assert org is not None, code
@@ -69,3 +75,6 @@ async def seed_directory(uow: UnitOfWork, csv_path: Path) -> None:
 async def seed(runtime: ServiceRuntime) -> None:
     """`ServiceSpec.seed`: needs only the database (the CLI seeds before the bus is up)."""
     await seed_directory(runtime.uow(), divisions_csv(RoutingConfig()))
+    known = runtime.known_orgs
+    if isinstance(known, CachedOrgSet):
+        known.invalidate()

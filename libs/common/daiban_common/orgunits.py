@@ -1,0 +1,231 @@
+"""Which org units this node's county has: a replica of routing's directory, and a cache of it.
+
+Routing owns the directory and publishes the county's org units (`OrgUnitsPublished`). Every other
+service that authenticates people keeps them in a small table of its own schema
+(`org_units_replica`), fed by the subscription `org_units_subscription` builds. `CachedOrgSet`
+answers "is this a known org unit?" from a set in memory, reloaded when the replica changes in
+this process and after a short time otherwise (another process of the same service may have
+applied the event), so checking every request's token costs no query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Column, MetaData, String, Table, delete, event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import SQLModel
+
+from daiban_common.consumer import Subscription
+from daiban_common.contracts.directory import OrgUnitsPublished
+from daiban_common.errors import ServiceUnavailable
+from daiban_common.events import Envelope
+from daiban_common.messaging import messaging_tables
+from daiban_common.orgcodes import OrgCode
+from daiban_common.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from daiban_common.runtime import ServiceRuntime
+    from daiban_common.service import ServiceSpec
+
+__all__ = [
+    "CachedOrgSet",
+    "apply_org_units",
+    "deliver_seeded_org_units",
+    "org_units_replica",
+    "org_units_subscription",
+    "replica_known_orgs",
+    "replica_of",
+    "replica_subscription",
+]
+
+log = logging.getLogger(__name__)
+
+# Long enough that the set is read a few times a minute at most, short enough that a unit added
+# by an event another process applied is known soon after.
+DEFAULT_TTL_SECONDS = 30.0
+
+_TABLES: dict[tuple[int, str], Table] = {}
+
+
+def org_units_replica(schema: str, metadata: MetaData | None = None) -> Table:
+    """The replica table `<schema>.org_units` (defined once per metadata)."""
+    metadata = metadata if metadata is not None else SQLModel.metadata
+    key = (id(metadata), schema)
+    if key not in _TABLES:
+        _TABLES[key] = Table(
+            "org_units",
+            metadata,
+            Column("code", String(12), primary_key=True),
+            Column("name", String, nullable=False),
+            Column("tier", String(16), nullable=False),
+            Column("parent_code", String(12)),
+            schema=schema,
+        )
+    return _TABLES[key]
+
+
+Loader = Callable[[AsyncConnection], Awaitable[set[str]]]
+
+
+class CachedOrgSet:
+    """`KnownOrgs` from a set in memory: loaded on first use, reloaded after `invalidate()` or `ttl`.
+
+    An empty directory is never kept (a node whose directory is not there yet must learn it as soon
+    as it arrives); a reload that fails keeps the last set, and with none answers 503.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, load: Loader, *, ttl_seconds: float = DEFAULT_TTL_SECONDS
+    ) -> None:
+        self._engine = engine
+        self._load = load
+        self._ttl = ttl_seconds
+        self._codes: frozenset[str] = frozenset()
+        self._loaded_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        self._loaded_at = None
+
+    def _fresh(self) -> bool:
+        return self._loaded_at is not None and time.monotonic() - self._loaded_at < self._ttl
+
+    async def is_known(self, org: str) -> bool:
+        if not self._fresh():
+            await self._reload()
+        return org in self._codes
+
+    async def _reload(self) -> None:
+        async with self._lock:
+            if self._fresh():
+                return
+            started = time.monotonic()
+            try:
+                async with self._engine.connect() as conn:
+                    codes = frozenset(await self._load(conn))
+            except Exception as exc:
+                if not self._codes:
+                    raise ServiceUnavailable("暂时无法核对区划单位，请稍后重试") from exc
+                log.warning(
+                    "cannot reload the known org units (%s); keeping the last %d", exc, len(self._codes)
+                )
+                self._loaded_at = started
+                return
+            self._codes = codes
+            self._loaded_at = started if codes else None
+
+
+def codes_of(table: Table) -> Loader:
+    async def load(conn: AsyncConnection) -> set[str]:
+        return set((await conn.execute(select(table.c.code))).scalars())
+
+    return load
+
+
+def replica_known_orgs(engine: AsyncEngine, schema: str) -> CachedOrgSet:
+    return CachedOrgSet(engine, codes_of(org_units_replica(schema)))
+
+
+async def apply_org_units(uow: UnitOfWork, table: Table, payload: OrgUnitsPublished) -> None:
+    """Make the replica hold exactly the county's units as published (a redelivery changes nothing)."""
+    await _apply(await uow.session.connection(), table, payload)
+
+
+async def _apply(conn: AsyncConnection, table: Table, payload: OrgUnitsPublished) -> None:
+    county = OrgCode.parse(payload.county)
+    rows = [
+        {"code": u.code, "name": u.name, "tier": u.tier.value, "parent_code": u.parent_code}
+        for u in payload.units
+        if OrgCode.parse(u.code).is_within(county)
+    ]
+    codes = [row["code"] for row in rows]
+    await conn.execute(
+        delete(table).where(table.c.code.like(county.subtree_prefix + "%"), table.c.code.not_in(codes))
+    )
+    if rows:
+        stmt = pg_insert(table).values(rows)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.code],
+                set_={
+                    "name": stmt.excluded.name,
+                    "tier": stmt.excluded.tier,
+                    "parent_code": stmt.excluded.parent_code,
+                },
+            )
+        )
+
+
+def invalidate_on_commit(uow: UnitOfWork, known: CachedOrgSet | None) -> None:
+    """Forget `known`'s set once this unit of work commits (not before: a reload would miss it)."""
+    if known is None:
+        return
+    event.listen(uow.session.sync_session, "after_commit", lambda _session: known.invalidate(), once=True)
+
+
+def org_units_subscription(
+    name: str, filter_subject: str, table: Table, known: CachedOrgSet | None
+) -> Subscription:
+    """The consumer of `OrgUnitsPublished` that keeps `table` (and `known`) up to date."""
+
+    async def apply(envelope: Envelope, payload: OrgUnitsPublished, uow: UnitOfWork) -> None:
+        await apply_org_units(uow, table, payload)
+        invalidate_on_commit(uow, known)
+
+    return Subscription(
+        name=name, filter_subjects=[filter_subject], handlers={OrgUnitsPublished.event_type: apply}
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# For a service's composition root: `known_orgs=replica_of`, and `replica_subscription(runtime)`
+# among its subscriptions.
+
+
+def replica_of(runtime: ServiceRuntime) -> CachedOrgSet:
+    """`ServiceSpec.known_orgs` of a service that keeps the replica in its own schema."""
+    return replica_known_orgs(runtime.engine, runtime.spec.schema)
+
+
+def replica_subscription(runtime: ServiceRuntime) -> Subscription:
+    """The consumer feeding `<schema>.org_units` with the org units of the node's county."""
+    known = runtime.known_orgs
+    return org_units_subscription(
+        runtime.durable_name("org-units"),
+        runtime.subject_filter(runtime.node_org.county.value, "directory", "org_units_published"),
+        org_units_replica(runtime.spec.schema),
+        known if isinstance(known, CachedOrgSet) else None,
+    )
+
+
+async def deliver_seeded_org_units(engine: AsyncEngine, specs: Sequence[ServiceSpec]) -> int:
+    """Hand the org units a seed just published to the replicas of this node's services, at seed
+    time, before any bus is up (`daiban seed`/`daiban run`), so no token of a known unit is
+    refused while the first events travel. The same event reaches the consumers later and changes
+    nothing. Returns how many replicas were filled."""
+    published: list[OrgUnitsPublished] = []
+    async with engine.connect() as conn:
+        for spec in specs:
+            outbox = messaging_tables(spec.schema).outbox
+            rows = await conn.execute(
+                select(outbox.c.envelope)
+                .where(outbox.c.type == OrgUnitsPublished.event_type)
+                .order_by(outbox.c.seq.desc())
+                .limit(1)
+            )
+            for (raw,) in rows:
+                payload = Envelope.from_bytes(raw.encode()).payload()
+                assert isinstance(payload, OrgUnitsPublished)
+                published.append(payload)
+    replicas = [spec for spec in specs if spec.known_orgs is replica_of]
+    async with engine.begin() as conn:
+        for spec in replicas:
+            for payload in published:
+                await _apply(conn, org_units_replica(spec.schema), payload)
+    return len(replicas) if published else 0

@@ -1,0 +1,235 @@
+"""The events of directory edits: what an entry was before and after, emitted in the edit's unit of work.
+
+Commands and imports take the entry before they change it (`*_entry`) and hand both states to
+`emit_*`, which emits nothing when nothing changed. The demo seed emits only the org units
+(`publish_org_units`): its thousands of made-up people and windows are not anyone's edit.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlmodel import col, select
+
+from daiban_common import clock
+from daiban_common.contracts.directory import (
+    Change,
+    ChangeSource,
+    DepartmentChanged,
+    DepartmentEntry,
+    DutyChanged,
+    DutyEntry,
+    OrgUnitEntry,
+    OrgUnitsPublished,
+    ServicePointChanged,
+    ServicePointEntry,
+    StaffChanged,
+    StaffEntry,
+    WindowChanged,
+    WindowEntry,
+    directory_subject,
+)
+from daiban_common.orgcodes import OrgCode, Tier
+from daiban_common.uow import UnitOfWork
+from daiban_routing.models import Department, OrgUnit, Staff, Window
+
+SYSTEM_ACTOR = "system:routing"
+
+E = TypeVar("E")
+
+
+def department_entry(department: Department) -> DepartmentEntry:
+    return DepartmentEntry(org=department.org, code=department.code, name=department.name)
+
+
+def window_entry(window: Window) -> WindowEntry:
+    return WindowEntry(
+        org=window.org,
+        number=window.number,
+        name=window.name,
+        departments=tuple(window.departments),
+        a_post=window.a_post,
+        b_post=window.b_post,
+    )
+
+
+def staff_entry(staff: Staff) -> StaffEntry:
+    return StaffEntry(
+        staff_id=staff.id, org=staff.org, name=staff.name, role=staff.role, windows=tuple(staff.windows)
+    )
+
+
+def duty_entry(staff: Staff) -> DutyEntry:
+    return DutyEntry(
+        on_duty=staff.on_duty,
+        absent_from=staff.absent_from,
+        absent_until=staff.absent_until,
+        reason_given=bool(staff.absence_reason),
+    )
+
+
+def service_point_entry(org: OrgUnit) -> ServicePointEntry:
+    return ServicePointEntry(
+        name=org.point_name, address=org.address, phone=org.phone, opening_hours=org.opening_hours
+    )
+
+
+def _change(before: E | None, after: E | None) -> Change | None:
+    if before is None:
+        return None if after is None else Change.created
+    if after is None:
+        return Change.deleted
+    return None if before == after else Change.updated
+
+
+def emit_department(
+    uow: UnitOfWork,
+    actor: str,
+    source: ChangeSource,
+    department_id: str,
+    before: DepartmentEntry | None,
+    after: DepartmentEntry | None,
+) -> None:
+    change = _change(before, after)
+    entry = after or before
+    if change is None or entry is None:
+        return
+    uow.emit(
+        DepartmentChanged(
+            department_id=department_id,
+            change=change,
+            source=source,
+            before=before,
+            after=after,
+            changed_by=actor,
+            changed_at=clock.now(),
+        ),
+        subject=directory_subject("department", entry.org, entry.code),
+        org=entry.org,
+        actor=actor,
+    )
+
+
+def emit_window(
+    uow: UnitOfWork,
+    actor: str,
+    source: ChangeSource,
+    window_id: str,
+    before: WindowEntry | None,
+    after: WindowEntry | None,
+) -> None:
+    change = _change(before, after)
+    entry = after or before
+    if change is None or entry is None:
+        return
+    uow.emit(
+        WindowChanged(
+            window_id=window_id,
+            change=change,
+            source=source,
+            before=before,
+            after=after,
+            changed_by=actor,
+            changed_at=clock.now(),
+        ),
+        subject=directory_subject("window", entry.org, entry.number),
+        org=entry.org,
+        actor=actor,
+    )
+
+
+def emit_staff(
+    uow: UnitOfWork,
+    actor: str,
+    source: ChangeSource,
+    before: StaffEntry | None,
+    after: StaffEntry | None,
+) -> None:
+    change = _change(before, after)
+    entry = after or before
+    if change is None or entry is None:
+        return
+    uow.emit(
+        StaffChanged(
+            staff_id=entry.staff_id,
+            change=change,
+            source=source,
+            before=before,
+            after=after,
+            changed_by=actor,
+            changed_at=clock.now(),
+        ),
+        subject=directory_subject("staff", entry.staff_id),
+        org=entry.org,
+        actor=actor,
+    )
+
+
+def emit_duty(uow: UnitOfWork, actor: str, staff: Staff, before: DutyEntry) -> None:
+    after = duty_entry(staff)
+    uow.emit(
+        DutyChanged(
+            staff_id=staff.id,
+            org=staff.org,
+            before=before,
+            after=after,
+            changed_by=actor,
+            changed_at=clock.now(),
+        ),
+        subject=directory_subject("staff", staff.id),
+        org=staff.org,
+        actor=actor,
+    )
+
+
+def emit_service_point(uow: UnitOfWork, actor: str, org: OrgUnit, before: ServicePointEntry) -> None:
+    after = service_point_entry(org)
+    if after == before:
+        return
+    uow.emit(
+        ServicePointChanged(
+            org=org.code,
+            org_name=org.name,
+            before=before,
+            after=after,
+            changed_by=actor,
+            changed_at=clock.now(),
+        ),
+        subject=directory_subject("org", org.code),
+        org=org.code,
+        actor=actor,
+    )
+
+
+async def org_units_published(uow: UnitOfWork, county: str) -> bool:
+    """Whether this node's outbox ever carried the county's org units."""
+    outbox = uow.tables.outbox
+    tail = f".{OrgCode.parse(county).subject_tokens}.directory.org_units_published"
+    found = await uow.session.exec(
+        select(outbox.c.seq)
+        .where(
+            outbox.c.type == OrgUnitsPublished.event_type,
+            outbox.c.subject.endswith(tail),
+        )
+        .limit(1)
+    )
+    return found.first() is not None
+
+
+async def publish_org_units(uow: UnitOfWork, county: str, actor: str = SYSTEM_ACTOR) -> OrgUnitsPublished:
+    """Emit every org unit of `county` as the directory now holds them (call before commit)."""
+    code = OrgCode.parse(county)
+    await uow.session.flush()
+    units = await uow.session.exec(
+        select(OrgUnit).where(col(OrgUnit.code).startswith(code.subtree_prefix)).order_by(col(OrgUnit.code))
+    )
+    payload = OrgUnitsPublished(
+        county=code.value,
+        units=tuple(
+            OrgUnitEntry(code=u.code, name=u.name, tier=Tier(u.tier), parent_code=u.parent_code)
+            for u in units
+        ),
+        published_at=clock.now(),
+    )
+    uow.emit(payload, subject=directory_subject("org-units", code.value), org=code.value, actor=actor)
+    return payload
