@@ -32,6 +32,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daiban_common.faults import is_unavailable
+from daiban_common.text import STORABLE_PATTERN, UNSTORABLE_MESSAGE
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -215,7 +216,7 @@ _MESSAGES: Final[Mapping[str, str]] = {
     "string_too_short": "长度不能少于{min_length}个字符",
     "string_too_long": "长度不能超过{max_length}个字符",
     "string_pattern_mismatch": "格式不正确",
-    "string_unicode": "应为有效的Unicode字符串",
+    "string_unicode": UNSTORABLE_MESSAGE,
     "string_not_ascii": "只能包含ASCII字符",
     "int_type": "应为整数",
     "int_parsing": "应为整数",
@@ -321,6 +322,8 @@ def validation_message(error: Mapping[str, Any]) -> str:
         reason = str(ctx.get("error", ""))
         if _has_cjk(reason):
             return reason
+    elif kind == "string_pattern_mismatch" and ctx.get("pattern") == STORABLE_PATTERN:
+        return UNSTORABLE_MESSAGE
     elif kind in _MESSAGES:
         values = {
             key: _CHOICE_SEPARATOR_RE.sub("、", value) if isinstance(value, str) else value

@@ -1,0 +1,63 @@
+"""Text that PostgreSQL can store: one rule for every string a request carries to the database.
+
+PostgreSQL refuses NUL (U+0000) in `text` and in `jsonb` alike, and a lone surrogate
+(U+D800–U+DFFF, which JSON's `\\ud800` escape can produce) cannot be encoded as UTF-8 at all.
+Either reached the driver and became a 500. Every string input that may end up in a query or a
+row is therefore typed `StoredText` (bodies, query filters, path ids):
+
+    name: Annotated[StoredText, Field(min_length=1, max_length=100)]
+    code: Annotated[StoredText | None, Query(max_length=40)] = None
+    id: Annotated[StoredText, Path()]
+
+It is a string with the pattern `^[^\\u0000]*$`, so the JSON Schema says NUL is refused (clients and
+schema-driven fuzzers see it) and pydantic checks it in Rust. A pattern also makes pydantic refuse
+lone surrogates (`string_unicode`): the text must become a Rust string to be matched. A field
+with a stricter pattern of its own (digits only, an id format) replaces this one and keeps both
+properties. `errors.validation_message` words both refusals as `UNSTORABLE_MESSAGE`, naming the
+field. Free-form JSON (a merge patch) and raw text (CSV) are checked whole with `ensure_storable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Final
+
+from pydantic import Field
+
+__all__ = [
+    "STORABLE_PATTERN",
+    "UNSTORABLE_MESSAGE",
+    "StoredText",
+    "ensure_storable",
+    "is_storable",
+]
+
+# ECMA-262, Rust `regex` and Python `re` all read `\u0000`; the schema keeps the escape, not a NUL.
+STORABLE_PATTERN: Final = r"^[^\u0000]*$"
+UNSTORABLE_MESSAGE: Final = "不能包含空字符或无效的Unicode字符"
+
+StoredText = Annotated[str, Field(pattern=STORABLE_PATTERN)]
+"""A string PostgreSQL can store; anything else is a 422 naming the field."""
+
+
+def is_storable(value: str) -> bool:
+    """Whether PostgreSQL can store `value` (no NUL, no lone surrogate)."""
+    return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def ensure_storable(value: Any, field: str = "body") -> None:
+    """Refuse free-form JSON (any nesting, keys included) holding unstorable text: 422 at its path."""
+    # Imported here: errors imports this module for the wording of pydantic's refusals.
+    from daiban_common.errors import InvalidInput
+
+    if isinstance(value, str):
+        if not is_storable(value):
+            raise InvalidInput.field(field, UNSTORABLE_MESSAGE)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and not is_storable(key):
+                raise InvalidInput.field(field, UNSTORABLE_MESSAGE)
+            ensure_storable(item, f"{field}.{key}" if field != "body" else str(key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            ensure_storable(item, f"{field}[{i}]")
