@@ -29,10 +29,12 @@ from daiban_common.auth import Principal, Role, ensure_within, require_roles
 from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.errors import InvalidInput
+from daiban_common.integers import PositiveBigInt
 from daiban_common.openapi import problem_responses
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.strict import Day
+from daiban_common.text import StoredText
 
 Reader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor))]
 StatsReader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor, Role.admin))]
@@ -64,10 +66,12 @@ async def list_entries(
     principal: Reader,
     uow: UowDep,
     page: PageParamsDep,
-    case: Annotated[str | None, Query(max_length=64, description="Case number or item code")] = None,
-    actor: Annotated[str | None, Query(max_length=128)] = None,
+    case: Annotated[StoredText | None, Query(max_length=64, description="Case number or item code")] = None,
+    actor: Annotated[StoredText | None, Query(max_length=128)] = None,
     org: OrgQuery = None,
-    type: Annotated[str | None, Query(max_length=128, description="e.g. daiban.case.accepted.v1")] = None,
+    type: Annotated[
+        StoredText | None, Query(max_length=128, description="e.g. daiban.case.accepted.v1")
+    ] = None,
     since: Annotated[str | None, Query(alias="from", description="Date or RFC 3339 time, inclusive")] = None,
     until: Annotated[str | None, Query(alias="to", description="Date (inclusive) or RFC 3339 time")] = None,
 ) -> Page[EntryOut]:
@@ -100,8 +104,8 @@ async def verify(
     principal: Reader,
     runtime: RuntimeDep,
     uow: UowDep,
-    from_seq: Annotated[int, Query(ge=1)] = 1,
-    to_seq: Annotated[int | None, Query(ge=1)] = None,
+    from_seq: Annotated[PositiveBigInt, Query()] = 1,
+    to_seq: Annotated[PositiveBigInt | None, Query()] = None,
 ) -> VerifyOut:
     ensure_within(principal, runtime.settings.org)
     _seq_range(from_seq, to_seq)

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from daiban_audit.domain.chain import Failure, Verdict
 from daiban_audit.domain.stats import ReportPeriod
 from daiban_audit.queries import UnsignedTail
+from daiban_common.integers import PositiveBigInt
+from daiban_common.text import StoredText
 
 
 class EntryOut(BaseModel):
@@ -104,22 +106,22 @@ class CheckpointIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    node_org: str
-    node: str
-    chain: str = "main"
-    size: int = Field(ge=1)
+    node_org: StoredText
+    node: StoredText
+    chain: StoredText = "main"
+    size: PositiveBigInt
     head_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     signed_at: datetime
-    algorithm: str = "Ed25519"
-    public_key: str
-    signature: str
+    algorithm: StoredText = "Ed25519"
+    public_key: StoredText
+    signature: StoredText
 
 
 class VerifyAgainst(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    from_seq: int = Field(default=1, ge=1)
-    to_seq: int | None = Field(default=None, ge=1)
+    from_seq: PositiveBigInt = 1
+    to_seq: PositiveBigInt | None = None
     checkpoints: list[CheckpointIn] = Field(
         max_length=10_000, description="Checkpoints of this node held elsewhere, e.g. by the parent node"
     )

@@ -25,6 +25,7 @@ from daiban_common.contracts.catalogue import (
     Tier,
 )
 from daiban_common.strict import Day
+from daiban_common.text import StoredText
 
 _TEXT = 500
 
@@ -38,7 +39,7 @@ class _Request(BaseModel):
 
 class PublishIn(_Request):
     effective_date: Day | None = Field(default=None, description="Defaults to today (Asia/Shanghai)")
-    note: str | None = Field(default=None, max_length=_TEXT, description="Why this version is made")
+    note: StoredText | None = Field(default=None, max_length=_TEXT, description="Why this version is made")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -51,10 +52,10 @@ class DelegateIn(_Request):
 
     to_level: HandlingLevel
     departments: Departments
-    reason: str = Field(max_length=_TEXT)
+    reason: StoredText = Field(max_length=_TEXT)
     effective_date: Day | None = None
     kind: ItemKind | None = None
-    deciding_authority: str | None = Field(default=None, max_length=200)
+    deciding_authority: StoredText | None = Field(default=None, max_length=200)
 
     model_config = ConfigDict(
         extra="forbid",
@@ -72,7 +73,7 @@ class DelegateIn(_Request):
 
 
 class RetireIn(_Request):
-    reason: str = Field(max_length=_TEXT)
+    reason: StoredText = Field(max_length=_TEXT)
     effective_date: Day | None = None
 
     model_config = ConfigDict(

@@ -10,22 +10,16 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from daiban_common.contracts.case import ApplicantKind, Channel, EvaluationLevel, HandoverMethod, Outcome
 from daiban_common.contracts.catalogue import MaterialForm
 from daiban_common.strict import StrictBool
+from daiban_common.text import StoredText
 
-
-def _storable(value: str) -> str:
-    # PostgreSQL cannot store NUL; lone surrogates cannot be encoded. Either would be a 500.
-    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise ValueError("包含无法保存的字符（如空字符）")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_storable)]
-Code = Annotated[str, AfterValidator(_storable), Field(min_length=1, max_length=40)]
+# Every string here reaches PostgreSQL; StoredText refuses what it cannot store (422).
+Text = StoredText
+Code = Annotated[StoredText, Field(min_length=1, max_length=40)]
 
 
 class _Command(BaseModel):
@@ -135,7 +129,7 @@ class Evaluate(_Command):
     case_number: Code
     query_code: Annotated[Text, Field(min_length=1, max_length=16)]
     level: EvaluationLevel
-    scores: dict[str, int] = Field(default_factory=dict, max_length=10)
+    scores: dict[StoredText, Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=dict, max_length=10)
     comment: Annotated[Text, Field(max_length=500)] = ""
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
@@ -79,19 +79,6 @@ def parse_org(raw: str, field: str) -> OrgCode:
         return OrgCode.parse(raw)
     except InvalidOrgCode as exc:
         raise InvalidInput.field(field, str(exc)) from None
-
-
-def ensure_storable(value: Any, path: str = "") -> None:
-    """Refuse text PostgreSQL cannot store (NUL, lone surrogates) with a 422 naming the field."""
-    if isinstance(value, str):
-        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-            raise InvalidInput.field(path or "body", "包含无法保存的字符（如空字符）")
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            ensure_storable(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            ensure_storable(item, f"{path}[{i}]")
 
 
 def etag_of(body: bytes) -> str:

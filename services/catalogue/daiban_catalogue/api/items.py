@@ -13,7 +13,6 @@ from daiban_catalogue.api.http import (
     CountyAdmin,
     IdempotencyKey,
     conditional,
-    ensure_storable,
     json_body,
     once,
     parse_org,
@@ -45,6 +44,7 @@ from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.strict import Instant
+from daiban_common.text import StoredText, ensure_storable
 
 _INT32 = 2**31 - 1
 Code = Annotated[
@@ -71,7 +71,7 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         request: Request,
         uow: UowDep,
         page: PageParamsDep,
-        q: Annotated[str | None, Query(max_length=100, examples=["sfz"])] = None,
+        q: Annotated[StoredText | None, Query(max_length=100, examples=["sfz"])] = None,
         kind: ItemKind | None = None,
         type: ItemType | None = None,
         handling_level: HandlingLevel | None = None,
@@ -87,7 +87,6 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
             Instant | None, Query(description="For replicas: versions recorded after this time")
         ] = None,
     ) -> Response:
-        ensure_storable(q, "q")
         if updated_since is not None:
             try:
                 updated_since = updated_since.astimezone(UTC)

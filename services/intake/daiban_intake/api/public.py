@@ -10,6 +10,7 @@ from daiban_common.auth import OptionalPrincipal
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.ratelimit import PublicAttempts, rate_limited_responses
 from daiban_common.runtime import ServiceRuntime
+from daiban_common.text import StoredText
 from daiban_intake import queries
 from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import OptionalIdempotencyKey, once, problems, respond
@@ -29,9 +30,9 @@ def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         dependencies=[PublicAttempts],
     )
     async def progress(
-        number: str,
+        number: StoredText,
         uow: UowDep,
-        code: Annotated[str, Query(min_length=1, max_length=16, description="查询码")],
+        code: Annotated[StoredText, Query(min_length=1, max_length=16, description="查询码")],
     ) -> ProgressOut:
         async with uow:
             return await queries.public_progress(uow.session, number, code)

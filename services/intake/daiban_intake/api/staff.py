@@ -12,6 +12,7 @@ from daiban_common.orgcodes import ORG_CODE_PATTERN, OrgCode
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.strict import Day
+from daiban_common.text import StoredText
 from daiban_intake import printing, queries
 from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import Acceptor, IdempotencyKey, html, once, problems, respond, wants_html
@@ -76,7 +77,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         uow: UowDep,
         org: Annotated[str | None, Query(pattern=ORG_CODE_PATTERN)] = None,
         status: CaseStatus | None = None,
-        item: Annotated[str | None, Query(max_length=40)] = None,
+        item: Annotated[StoredText | None, Query(max_length=40)] = None,
         from_: Annotated[Day | None, Query(alias="from", description="受理日期起（含）")] = None,
         to: Annotated[Day | None, Query(description="受理日期止（含）")] = None,
     ) -> Page[CaseListItem]:
@@ -90,7 +91,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         response_model=CaseOut,
         responses=problems(401, docs.CASE_NOT_FOUND),
     )
-    async def get_case(number: str, principal: CurrentPrincipal, uow: UowDep) -> CaseOut:
+    async def get_case(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> CaseOut:
         async with uow:
             return await queries.case_detail(uow.session, principal, number)
 
@@ -100,7 +101,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         response_class=Response,
         responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
     )
-    async def receipt_page(number: str, principal: CurrentPrincipal, uow: UowDep) -> Response:
+    async def receipt_page(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> Response:
         async with uow:
             return html(printing.receipt_html(await queries.receipt(uow.session, principal, number)))
 
@@ -110,7 +111,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         response_model=ReceiptOut,
         responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
     )
-    async def receipt(number: str, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
+    async def receipt(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
         async with uow:
             found = await queries.receipt(uow.session, principal, number)
         return html(printing.receipt_html(found)) if wants_html(request) else found
@@ -121,7 +122,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         response_class=Response,
         responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
     )
-    async def notice_page(number: str, principal: CurrentPrincipal, uow: UowDep) -> Response:
+    async def notice_page(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> Response:
         async with uow:
             return html(printing.notice_html(await queries.notice(uow.session, principal, number)))
 
@@ -131,7 +132,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         response_model=NoticeOut,
         responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
     )
-    async def notice(number: str, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
+    async def notice(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
         async with uow:
             found = await queries.notice(uow.session, principal, number)
         return html(printing.notice_html(found)) if wants_html(request) else found
@@ -146,7 +147,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         ),
     )
     async def supplements(
-        number: str,
+        number: StoredText,
         body: SupplyMaterials,
         request: Request,
         principal: Acceptor,
@@ -167,7 +168,12 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         ),
     )
     async def handover(
-        number: str, body: HandOver, request: Request, principal: Acceptor, key: IdempotencyKey, uow: UowDep
+        number: StoredText,
+        body: HandOver,
+        request: Request,
+        principal: Acceptor,
+        key: IdempotencyKey,
+        uow: UowDep,
     ) -> Response:
         answer = await hand_over(
             number, body, principal=principal, once=once(request, principal.sub, key, body), uow=uow

@@ -13,6 +13,7 @@ from daiban_common.errors import InvalidInput
 from daiban_common.openapi import problem_responses
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.text import StoredText
 from daiban_routing import problem_docs as docs
 from daiban_routing.directory import commands, queries
 from daiban_routing.directory.csv_import import ImportKind, import_rows
@@ -84,12 +85,12 @@ def router() -> APIRouter:
         summary="区划单位详情（含服务场所与下级单位）",
         responses=problem_responses(docs.ORG_NOT_FOUND),
     )
-    async def org_detail(code: str, principal: CurrentPrincipal, uow: UowDep) -> OrgDetailOut:
+    async def org_detail(code: StoredText, principal: CurrentPrincipal, uow: UowDep) -> OrgDetailOut:
         async with uow:
             return await queries.org_detail(uow.session, principal, code)
 
     @api.put("/orgs/{code}/service-point", summary="修改服务场所（地址、电话、办公时间）")
-    async def service_point(code: str, body: ServicePoint, principal: Editor, uow: UowDep) -> OrgOut:
+    async def service_point(code: StoredText, body: ServicePoint, principal: Editor, uow: UowDep) -> OrgOut:
         return await commands.set_service_point(uow, principal, code, body)
 
     # ---- departments
@@ -99,7 +100,7 @@ def router() -> APIRouter:
         uow: UowDep,
         page: PageParamsDep,
         org: OrgQuery = None,
-        code: str | None = None,
+        code: StoredText | None = None,
     ) -> Page[DepartmentOut]:
         async with uow:
             return await queries.list_departments(uow.session, principal, page, org=org, code=code)
@@ -122,13 +123,13 @@ def router() -> APIRouter:
         return await import_rows(uow, principal, ImportKind.departments, await _csv_text(request))
 
     @api.get("/departments/{id}", summary="部门详情")
-    async def get_department(id: str, principal: CurrentPrincipal, uow: UowDep) -> DepartmentOut:
+    async def get_department(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> DepartmentOut:
         async with uow:
             return queries.department_out(await queries.visible(uow.session, principal, Department, id))
 
     @api.put("/departments/{id}", summary="修改部门名称")
     async def update_department(
-        id: str, body: DepartmentUpdate, principal: Editor, uow: UowDep
+        id: StoredText, body: DepartmentUpdate, principal: Editor, uow: UowDep
     ) -> DepartmentOut:
         return await commands.update_department(uow, principal, id, body)
 
@@ -138,7 +139,7 @@ def router() -> APIRouter:
         summary="删除部门",
         responses=problem_responses(docs.RECORD_NOT_FOUND, docs.DEPARTMENT_IN_USE),
     )
-    async def delete_department(id: str, principal: Editor, uow: UowDep) -> None:
+    async def delete_department(id: StoredText, principal: Editor, uow: UowDep) -> None:
         await commands.delete_department(uow, principal, id)
 
     # ---- windows
@@ -148,7 +149,7 @@ def router() -> APIRouter:
         uow: UowDep,
         page: PageParamsDep,
         org: OrgQuery = None,
-        department: str | None = None,
+        department: StoredText | None = None,
     ) -> Page[WindowOut]:
         async with uow:
             return await queries.list_windows(uow.session, principal, page, org=org, department=department)
@@ -168,12 +169,12 @@ def router() -> APIRouter:
         return await import_rows(uow, principal, ImportKind.windows, await _csv_text(request))
 
     @api.get("/windows/{id}", summary="窗口详情")
-    async def get_window(id: str, principal: CurrentPrincipal, uow: UowDep) -> WindowOut:
+    async def get_window(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> WindowOut:
         async with uow:
             return queries.window_out(await queries.visible(uow.session, principal, Window, id))
 
     @api.put("/windows/{id}", summary="修改窗口（办理部门、A岗、B岗）")
-    async def update_window(id: str, body: WindowIn, principal: Editor, uow: UowDep) -> WindowOut:
+    async def update_window(id: StoredText, body: WindowIn, principal: Editor, uow: UowDep) -> WindowOut:
         return await commands.update_window(uow, principal, id, body)
 
     @api.delete(
@@ -182,7 +183,7 @@ def router() -> APIRouter:
         summary="删除窗口",
         responses=problem_responses(docs.RECORD_NOT_FOUND, docs.WINDOW_IN_USE),
     )
-    async def delete_window(id: str, principal: Editor, uow: UowDep) -> None:
+    async def delete_window(id: StoredText, principal: Editor, uow: UowDep) -> None:
         await commands.delete_window(uow, principal, id)
 
     # ---- staff
@@ -192,7 +193,7 @@ def router() -> APIRouter:
         uow: UowDep,
         page: PageParamsDep,
         org: OrgQuery = None,
-        window: str | None = None,
+        window: StoredText | None = None,
         role: Role | None = None,
     ) -> Page[StaffOut]:
         async with uow:
@@ -211,20 +212,20 @@ def router() -> APIRouter:
         return await import_rows(uow, principal, ImportKind.staff, await _csv_text(request))
 
     @api.get("/staff/{id}", summary="工作人员详情")
-    async def get_staff(id: str, principal: CurrentPrincipal, uow: UowDep) -> StaffOut:
+    async def get_staff(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> StaffOut:
         async with uow:
             return queries.staff_out(await queries.visible(uow.session, principal, Staff, id))
 
     @api.put("/staff/{id}", summary="修改工作人员")
-    async def update_staff(id: str, body: StaffUpdate, principal: Editor, uow: UowDep) -> StaffOut:
+    async def update_staff(id: StoredText, body: StaffUpdate, principal: Editor, uow: UowDep) -> StaffOut:
         return await commands.update_staff(uow, principal, id, body)
 
     @api.delete("/staff/{id}", status_code=204, summary="删除工作人员")
-    async def delete_staff(id: str, principal: Editor, uow: UowDep) -> None:
+    async def delete_staff(id: StoredText, principal: Editor, uow: UowDep) -> None:
         await commands.delete_staff(uow, principal, id)
 
     @api.put("/staff/{id}/duty", summary="设置在岗状态与请假时段")
-    async def set_duty(id: str, body: DutyIn, principal: Editor, uow: UowDep) -> StaffOut:
+    async def set_duty(id: StoredText, body: DutyIn, principal: Editor, uow: UowDep) -> StaffOut:
         return await commands.set_duty(uow, principal, id, body)
 
     return api

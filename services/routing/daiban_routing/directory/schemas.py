@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from daiban_common.auth import Role
 from daiban_common.contracts.catalogue import DEPARTMENT_CODE_PATTERN
 from daiban_common.strict import Instant, StrictBool
+from daiban_common.text import StoredText
 
 ORG_PATTERN = r"^[0-9]{12}$"
 STAFF_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
@@ -19,10 +20,10 @@ class _In(BaseModel):
 
 
 class ServicePoint(_In):
-    name: str = Field(max_length=100)
-    address: str = Field(max_length=200)
-    phone: str = Field(max_length=40)
-    opening_hours: str = Field(max_length=200)
+    name: StoredText = Field(max_length=100)
+    address: StoredText = Field(max_length=200)
+    phone: StoredText = Field(max_length=40)
+    opening_hours: StoredText = Field(max_length=200)
 
 
 class OrgOut(BaseModel):
@@ -47,13 +48,13 @@ class DepartmentIn(_In):
         }
     )
 
-    org: str = Field(pattern=ORG_PATTERN)
-    code: str = Field(pattern=DEPARTMENT_CODE_PATTERN, max_length=64)
-    name: str = Field(min_length=1, max_length=100)
+    org: StoredText = Field(pattern=ORG_PATTERN)
+    code: StoredText = Field(pattern=DEPARTMENT_CODE_PATTERN, max_length=64)
+    name: StoredText = Field(min_length=1, max_length=100)
 
 
 class DepartmentUpdate(_In):
-    name: str = Field(min_length=1, max_length=100)
+    name: StoredText = Field(min_length=1, max_length=100)
 
 
 class DepartmentOut(BaseModel):
@@ -79,12 +80,12 @@ class WindowIn(_In):
         }
     )
 
-    org: str = Field(pattern=ORG_PATTERN)
-    number: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9-]+$")
-    name: str = Field(min_length=1, max_length=100)
-    departments: list[str] = Field(min_length=1, max_length=20)
-    a_post: str | None = Field(default=None, max_length=64)
-    b_post: str | None = Field(default=None, max_length=64)
+    org: StoredText = Field(pattern=ORG_PATTERN)
+    number: StoredText = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9-]+$")
+    name: StoredText = Field(min_length=1, max_length=100)
+    departments: list[StoredText] = Field(min_length=1, max_length=20)
+    a_post: StoredText | None = Field(default=None, max_length=64)
+    b_post: StoredText | None = Field(default=None, max_length=64)
 
 
 class WindowOut(BaseModel):
@@ -106,17 +107,17 @@ class StaffIn(_In):
         }
     )
 
-    id: str = Field(pattern=STAFF_ID_PATTERN, description="The person's token subject")
-    name: str = Field(min_length=1, max_length=50)
+    id: StoredText = Field(pattern=STAFF_ID_PATTERN, description="The person's token subject")
+    name: StoredText = Field(min_length=1, max_length=50)
     role: Role
-    org: str = Field(pattern=ORG_PATTERN)
-    windows: list[str] = Field(default_factory=list, max_length=20)
+    org: StoredText = Field(pattern=ORG_PATTERN)
+    windows: list[StoredText] = Field(default_factory=list, max_length=20)
 
 
 class StaffUpdate(_In):
-    name: str = Field(min_length=1, max_length=50)
+    name: StoredText = Field(min_length=1, max_length=50)
     role: Role
-    windows: list[str] = Field(default_factory=list, max_length=20)
+    windows: list[StoredText] = Field(default_factory=list, max_length=20)
 
 
 class DutyIn(_In):
@@ -136,7 +137,7 @@ class DutyIn(_In):
     on_duty: StrictBool
     absent_from: Instant | None = None
     absent_until: Instant | None = None
-    reason: str | None = Field(default=None, max_length=200)
+    reason: StoredText | None = Field(default=None, max_length=200)
 
 
 class StaffOut(BaseModel):

@@ -12,6 +12,7 @@ from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from daiban_common.deps import UowDep
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.text import StoredText
 from daiban_routing import problem_docs as docs
 from daiban_routing.work import deciding, pausing, queries, visits
 from daiban_routing.work.schemas import (
@@ -56,8 +57,8 @@ def router() -> APIRouter:
                 pattern=ORG_CODE_PATTERN,
             ),
         ] = None,
-        window: Annotated[str | None, Query(description="窗口编号")] = None,
-        staff: Annotated[str | None, Query(description="工作人员编号")] = None,
+        window: Annotated[StoredText | None, Query(description="窗口编号")] = None,
+        staff: Annotated[StoredText | None, Query(description="工作人员编号")] = None,
         status: Annotated[str | None, Query(pattern="^(queued|assigned|in_review|paused|decided)$")] = None,
     ) -> Page[TaskOut]:
         async with uow:
@@ -66,30 +67,32 @@ def router() -> APIRouter:
             )
 
     @api.post("/tasks/{task_id}/claim", summary="领取任务", responses=docs.CLAIM)
-    async def claim(task_id: str, principal: WindowStaff, uow: UowDep) -> TaskOut:
+    async def claim(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> TaskOut:
         return queries.task_out(await deciding.claim(uow, principal, task_id, _now()))
 
     @api.post("/tasks/{task_id}/decide", summary="作出决定：准予、不予办理或要求补正", responses=docs.DECIDE)
-    async def decide(task_id: str, body: DecideIn, principal: WindowStaff, uow: UowDep) -> TaskOut:
+    async def decide(task_id: StoredText, body: DecideIn, principal: WindowStaff, uow: UowDep) -> TaskOut:
         return queries.task_out(await deciding.decide(uow, principal, task_id, body, _now()))
 
     @api.post("/tasks/{task_id}/pause", summary="启动特别程序，暂停计时", responses=docs.PAUSE)
-    async def pause(task_id: str, body: PauseIn, principal: WindowStaff, uow: UowDep) -> RouteOut:
+    async def pause(task_id: StoredText, body: PauseIn, principal: WindowStaff, uow: UowDep) -> RouteOut:
         case = await pausing.pause(uow, principal, task_id, body, _now())
         return await _route(uow, principal, case.case_number)
 
     @api.post("/tasks/{task_id}/resume", summary="结束特别程序，恢复计时", responses=docs.RESUME)
-    async def resume(task_id: str, principal: WindowStaff, uow: UowDep) -> RouteOut:
+    async def resume(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> RouteOut:
         case = await pausing.resume(uow, principal, task_id, _now())
         return await _route(uow, principal, case.case_number)
 
     @api.post("/cases/{number}/extension", summary="批准延期（每件一次）", responses=docs.EXTENSION)
-    async def extension(number: str, body: ExtensionIn, principal: Supervisor, uow: UowDep) -> RouteOut:
+    async def extension(
+        number: StoredText, body: ExtensionIn, principal: Supervisor, uow: UowDep
+    ) -> RouteOut:
         await pausing.extend(uow, principal, number, body, _now())
         return await _route(uow, principal, number)
 
     @api.post("/cases/{number}/home-visit", summary="预约上门服务", responses=docs.CASE)
-    async def home_visit(number: str, body: HomeVisitIn, principal: Agent, uow: UowDep) -> RouteOut:
+    async def home_visit(number: StoredText, body: HomeVisitIn, principal: Agent, uow: UowDep) -> RouteOut:
         await visits.book_home_visit(uow, principal, number, body, _now())
         return await _route(uow, principal, number)
 
@@ -98,7 +101,7 @@ def router() -> APIRouter:
         summary="办件流转轨迹：各次流转、任务、暂停、决定与时间线",
         responses=docs.CASE,
     )
-    async def route(number: str, principal: CurrentPrincipal, uow: UowDep) -> RouteOut:
+    async def route(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> RouteOut:
         return await _route(uow, principal, number)
 
     @api.get("/notifications", summary="首问责任人的办件动态")

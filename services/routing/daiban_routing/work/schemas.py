@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from daiban_common.contracts.case import MaterialIssue
 from daiban_common.contracts.catalogue import SpecialProcedure
 from daiban_common.strict import Day
+from daiban_common.text import StoredText
 
 _STATUS_LABELS = {
     "queued": "排队待领",
@@ -35,6 +36,17 @@ class DecisionKind(StrEnum):
     supplement = "supplement"
 
 
+class MaterialIssueIn(MaterialIssue):
+    """A line of a one-time notice as the deciding clerk writes it: text PostgreSQL can store."""
+
+    material_code: StoredText
+    material_name: StoredText
+    problem: StoredText = Field(description="missing | wrong_form | too_few_copies | invalid | other")
+    required_form: StoredText
+    required_copies: int = Field(ge=0, le=99)
+    note: StoredText = ""
+
+
 class DecideIn(BaseModel):
     """approve: `result`; refuse: `reasons` and `legal_basis`; supplement: `issues` (一次性告知)."""
 
@@ -44,10 +56,10 @@ class DecideIn(BaseModel):
     )
 
     decision: DecisionKind
-    result: str | None = Field(default=None, max_length=500)
-    reasons: list[str] = Field(default_factory=list, max_length=50)
-    legal_basis: list[str] = Field(default_factory=list, max_length=50)
-    issues: list[MaterialIssue] = Field(default_factory=list, max_length=100)
+    result: StoredText | None = Field(default=None, max_length=500)
+    reasons: list[StoredText] = Field(default_factory=list, max_length=50)
+    legal_basis: list[StoredText] = Field(default_factory=list, max_length=50)
+    issues: list[MaterialIssueIn] = Field(default_factory=list, max_length=100)
 
 
 class PauseIn(BaseModel):
@@ -61,7 +73,7 @@ class PauseIn(BaseModel):
     )
 
     procedure: SpecialProcedure
-    reason: str = Field(min_length=1, max_length=500)
+    reason: StoredText = Field(min_length=1, max_length=500)
     expected_working_days: int = Field(ge=1, le=250)
 
 
@@ -72,14 +84,14 @@ class ExtensionIn(BaseModel):
     )
 
     extra_working_days: int = Field(ge=1, le=60)
-    reason: str = Field(min_length=1, max_length=500)
+    reason: StoredText = Field(min_length=1, max_length=500)
 
 
 class HomeVisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     visit_date: Day
-    note: str = Field(default="", max_length=500)
+    note: StoredText = Field(default="", max_length=500)
 
 
 class TaskOut(BaseModel):
