@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from enum import StrEnum
 from typing import Any
 
@@ -57,17 +57,39 @@ _UPSERTS: dict[ImportKind, Upsert] = {
 }
 
 
+def _unreadable(reader: csv.DictReader[str], exc: csv.Error) -> InvalidInput:
+    # The csv module's own complaints (an over-long cell, a broken quote) are about the file; it
+    # counts a line once it is parsed, so the bad one is the next.
+    line = reader.line_num + 1
+    return InvalidInput.field(f"rows[{line}]", f"CSV第{line}行无法解析（单元格过长或引号不成对）")
+
+
+def _records(reader: csv.DictReader[str]) -> Iterator[dict[str | Any, str | Any]]:
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _unreadable(reader, exc) from None
+
+
 def parse(kind: ImportKind, text: str) -> list[BaseModel]:
     """Rows as request models; 422 listing every bad cell as `rows[N].field` (N = line number)."""
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
-    missing = [c for c in _COLUMNS[kind] if c not in (reader.fieldnames or [])]
+    # newline="": the csv module finds the line ends itself, so \r\n, \n and the bare \r that
+    # Excel for Mac still writes all work, and line breaks inside quoted cells survive.
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        missing = [c for c in _COLUMNS[kind] if c not in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise _unreadable(reader, exc) from None
     if missing:
         raise InvalidInput.field(
             "header", f"CSV缺少列：{', '.join(missing)}；应为 {','.join(_COLUMNS[kind])}"
         )
     rows: list[BaseModel] = []
     errors: list[FieldError] = []
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in enumerate(_records(reader), start=2):
         if line - 1 > MAX_ROWS:
             raise InvalidInput.field("rows", f"一次最多导入{MAX_ROWS}行")
         data: dict[str, Any] = {}
