@@ -149,7 +149,7 @@ def build_app() -> FastAPI:
     async def list_items(page: PageParamsDep) -> Page[Item]:
         after = page.key(int)
         candidates = [n for n in NUMBERS if after is None or n > after[0]]
-        rows, next_cursor = paginate(candidates[: page.limit + 1], page.limit, key=lambda n: (n,))
+        rows, next_cursor = paginate(candidates[: page.limit + 1], page, key=lambda n: (n,))
         return Page(items=[Item(code=f"I{n}") for n in rows], next_cursor=next_cursor)
 
     @app.get("/v1/counted")

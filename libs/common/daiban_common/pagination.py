@@ -5,6 +5,12 @@ and an offset would then skip or repeat rows (and get slower page by page). The 
 key of the last row sent, as base64url JSON. It is not signed: tampering with it can only move
 where the next page starts, because org scoping is applied in SQL on every query anyway.
 
+A cursor is bound to the list that issued it: it carries a short tag of the request path, and a
+list refuses (422 on `cursor`) a cursor with another tag or none. Two lists with sort keys of the
+same shape (`/v1/orgs` and `/v1/supervision/flags` both sort by one string) would otherwise take
+each other's cursors and silently start somewhere meaningless. Pass `page` (not `page.limit`) to
+`paginate` so the next cursor gets the tag.
+
 A route typically reads:
 
     async def list_cases(page: PageParamsDep, principal: CurrentPrincipal, ...) -> Page[CaseOut]:
@@ -13,7 +19,7 @@ A route typically reads:
         if after is not None:
             stmt = stmt.where(after_clause([col(Case.accepted_at), col(Case.id)], after, descending=True))
         stmt = stmt.order_by(col(Case.accepted_at).desc(), col(Case.id).desc()).limit(page.limit + 1)
-        rows, next_cursor = paginate(list(await session.exec(stmt)), page.limit,
+        rows, next_cursor = paginate(list(await session.exec(stmt)), page,
                                      key=lambda c: (c.accepted_at, c.id))
         return Page(items=[CaseOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +36,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Final, Generic, TypeVar
 from uuid import UUID
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, SQLColumnExpression, tuple_
 
@@ -47,6 +54,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "invalid_cursor",
+    "list_tag",
     "page_params",
     "paginate",
 ]
@@ -90,24 +98,43 @@ def _to_cursor_value(value: KeyValue) -> CursorValue:
     raise TypeError(f"a cursor cannot hold {type(value).__name__}")
 
 
-def encode_cursor(values: Sequence[KeyValue]) -> str:
-    """The opaque cursor for a sort key (base64url of compact JSON, no padding)."""
+def list_tag(path: str) -> str:
+    """The tag binding cursors to the list at `path` (8 characters of its SHA-256, base64url)."""
+    digest = hashlib.sha256(path.encode("utf-8", "surrogatepass")).digest()
+    return base64.urlsafe_b64encode(digest[:6]).decode("ascii")
+
+
+def encode_cursor(values: Sequence[KeyValue], *, tag: str | None = None) -> str:
+    """The opaque cursor for a sort key (base64url of compact JSON, no padding).
+
+    With `tag` (see `list_tag`) the JSON is `{"l": tag, "k": [values]}`, else the bare list.
+    """
     if not values:
         raise ValueError("a cursor needs at least one key value")
-    payload = [_to_cursor_value(value) for value in values]
+    key = [_to_cursor_value(value) for value in values]
+    payload: list[CursorValue] | dict[str, Any] = key if tag is None else {"l": tag, "k": key}
     raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def decode_cursor(raw: str) -> list[CursorValue]:
-    """The sort key in a cursor; `InvalidInput` (422, field "cursor") for anything malformed."""
+def decode_cursor(raw: str, *, tag: str | None = None) -> list[CursorValue]:
+    """The sort key in a cursor; `InvalidInput` (422, field "cursor") for anything malformed.
+
+    With `tag`, only a cursor issued with that tag is accepted: one from another list is refused.
+    """
     if not raw or len(raw) > MAX_CURSOR_CHARS:
         raise invalid_cursor()
     try:
         data = base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_", validate=True)
-        values = json.loads(data.decode())
+        payload = json.loads(data.decode())
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid_cursor() from None
+    if tag is None:
+        values = payload
+    elif isinstance(payload, dict) and payload.keys() == {"l", "k"} and payload["l"] == tag:
+        values = payload["k"]
+    else:
+        raise invalid_cursor()
     if not isinstance(values, list) or not values:
         raise invalid_cursor()
     for value in values:
@@ -169,6 +196,8 @@ class PageParams:
 
     limit: int = DEFAULT_LIMIT
     cursor: tuple[CursorValue, ...] | None = None
+    # The list this request reads (`list_tag` of its path): the next cursor carries it.
+    tag: str | None = None
 
     def key(self, *kinds: type[Any]) -> tuple[Any, ...] | None:
         """The cursor as typed sort key values, e.g. `key(datetime, UUID)`; 422 if it does not fit.
@@ -188,6 +217,7 @@ class PageParams:
 
 
 async def page_params(
+    request: Request,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}; more is a 422.")
     ] = DEFAULT_LIMIT,
@@ -199,8 +229,9 @@ async def page_params(
         ),
     ] = None,
 ) -> PageParams:
-    decoded = decode_cursor(cursor) if cursor else None
-    return PageParams(limit=limit, cursor=tuple(decoded) if decoded is not None else None)
+    tag = list_tag(request.url.path)
+    decoded = decode_cursor(cursor, tag=tag) if cursor else None
+    return PageParams(limit=limit, cursor=tuple(decoded) if decoded is not None else None, tag=tag)
 
 
 PageParamsDep = Annotated[PageParams, Depends(page_params)]
@@ -220,15 +251,20 @@ class Page(BaseModel, Generic[T]):
 
 
 def paginate(
-    rows: Sequence[Row], limit: int, key: Callable[[Row], Sequence[KeyValue]]
+    rows: Sequence[Row], page: PageParams | int, key: Callable[[Row], Sequence[KeyValue]]
 ) -> tuple[list[Row], str | None]:
-    """Split rows fetched with `LIMIT limit + 1` into the page and the cursor of the next one."""
+    """Split rows fetched with `LIMIT limit + 1` into the page and the cursor of the next one.
+
+    Given the request's `PageParams`, the cursor is bound to its list; a bare limit gives an
+    unbound cursor (for code outside a request).
+    """
+    limit, tag = (page, None) if isinstance(page, int) else (page.limit, page.tag)
     if limit < 1:
         raise ValueError("limit must be at least 1")
     if len(rows) <= limit:
         return list(rows), None
-    page = list(rows[:limit])
-    return page, encode_cursor(key(page[-1]))
+    head = list(rows[:limit])
+    return head, encode_cursor(key(head[-1]), tag=tag)
 
 
 def after_clause(

@@ -89,7 +89,7 @@ async def list_entries(
         stmt = stmt.where(after_clause([col(LogEntry.seq)], after))
     stmt = stmt.order_by(col(LogEntry.seq)).limit(page.limit + 1)
     rows = list((await uow.session.exec(stmt)).all())
-    return paginate(rows, page.limit, key=lambda entry: (entry.seq,))
+    return paginate(rows, page, key=lambda entry: (entry.seq,))
 
 
 def as_entry(row: LogEntry) -> Entry:
@@ -189,7 +189,7 @@ async def list_own_checkpoints(uow: UnitOfWork, page: PageParams) -> tuple[list[
     if after is not None:
         stmt = stmt.where(after_clause([col(Checkpoint.size)], after))
     rows = list((await uow.session.exec(stmt.order_by(col(Checkpoint.size)).limit(page.limit + 1))).all())
-    return paginate(rows, page.limit, key=lambda cp: (cp.size,))
+    return paginate(rows, page, key=lambda cp: (cp.size,))
 
 
 async def list_held_checkpoints(
@@ -201,7 +201,7 @@ async def list_held_checkpoints(
         stmt = stmt.where(after_clause([col(HeldCheckpoint.id)], after))
     stmt = stmt.order_by(col(HeldCheckpoint.id)).limit(page.limit + 1)
     rows = list((await uow.session.exec(stmt)).all())
-    return paginate(rows, page.limit, key=lambda cp: (cp.id,))
+    return paginate(rows, page, key=lambda cp: (cp.id,))
 
 
 async def summed_counters(

@@ -104,7 +104,7 @@ async def search(
     rows = list(await session.exec(stmt))
     total_stmt = select(func.count()).select_from(_current().where(*conditions).subquery())
     total = (await session.exec(total_stmt)).one()
-    page_rows, next_cursor = paginate(rows, page.limit, key=lambda row: tuple(row[1:]))
+    page_rows, next_cursor = paginate(rows, page, key=lambda row: tuple(row[1:]))
     return [ItemVersionData.model_validate(row[0]) for row in page_rows], next_cursor, int(total)
 
 

@@ -60,7 +60,7 @@ async def item_versions(uow: UnitOfWork, code: str, page: PageParams) -> Page[Ve
         versions = await _history(uow, code)
     if after is not None:
         versions = [v for v in versions if v.version > after[0]]
-    rows, next_cursor = paginate(versions[: page.limit + 1], page.limit, key=lambda v: (v.version,))
+    rows, next_cursor = paginate(versions[: page.limit + 1], page, key=lambda v: (v.version,))
     return Page[VersionSummary](
         items=[VersionSummary.of(v) for v in rows], next_cursor=next_cursor, total=len(versions)
     )

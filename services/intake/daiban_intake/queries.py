@@ -57,7 +57,7 @@ async def list_cases(
         stmt = stmt.where(after_clause([col(Case.accepted_at), col(Case.number)], after, descending=True))
     stmt = stmt.order_by(col(Case.accepted_at).desc(), col(Case.number).desc()).limit(page.limit + 1)
     rows, next_cursor = paginate(
-        list((await session.exec(stmt)).all()), page.limit, key=lambda c: (c.accepted_at, c.number)
+        list((await session.exec(stmt)).all()), page, key=lambda c: (c.accepted_at, c.number)
     )
     return Page(items=[case_list_item(c) for c in rows], next_cursor=next_cursor)
 

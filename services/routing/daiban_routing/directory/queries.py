@@ -76,7 +76,7 @@ async def _page(
     if after is not None:
         stmt = stmt.where(after_clause(order, after))
     rows = list(await session.exec(stmt.order_by(*order).limit(page.limit + 1)))
-    return paginate(rows, page.limit, key=key)
+    return paginate(rows, page, key=key)
 
 
 async def list_orgs(

@@ -81,5 +81,5 @@ async def flags_as_of(
                 )
             )
         cursor_after = batch[-1][0].case_number
-    items, next_cursor = paginate(found, page.limit, key=lambda f: (f.case_number,))
+    items, next_cursor = paginate(found, page, key=lambda f: (f.case_number,))
     return Page(items=items, next_cursor=next_cursor)

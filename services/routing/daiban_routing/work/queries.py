@@ -92,7 +92,7 @@ async def list_tasks(
     if after is not None:
         stmt = stmt.where(after_clause(order, after))
     rows = list(await session.exec(stmt.order_by(*order).limit(page.limit + 1)))
-    items, cursor = paginate(rows, page.limit, key=lambda t: (t.priority, t.created_at, t.id))
+    items, cursor = paginate(rows, page, key=lambda t: (t.priority, t.created_at, t.id))
     return Page(items=[task_out(t) for t in items], next_cursor=cursor)
 
 
@@ -193,7 +193,7 @@ async def notifications(
     if after is not None:
         stmt = stmt.where(col(TimelineEntry.id) < after[0])
     rows = list(await session.exec(stmt.order_by(col(TimelineEntry.id).desc()).limit(page.limit + 1)))
-    items, cursor = paginate(rows, page.limit, key=lambda e: (e.id,))
+    items, cursor = paginate(rows, page, key=lambda e: (e.id,))
     return Page(
         items=[
             NotificationOut(
