@@ -8,15 +8,18 @@ import pytest
 
 from daiban_common.auth import Role
 from daiban_common.contracts.catalogue import Tier
+from daiban_common.identity import salted_hash
 from tests.integration.intake.conftest import Intake
 from tests.integration.intake.helpers import (
     APPLICANT_ID,
     OTHER_TOWNSHIP,
     application,
     bearer,
+    emitted,
     item,
     keyed,
     publish_item,
+    resident_id,
 )
 
 TOWNSHIP_ONLY = "XK-00105-001-370285000000-01"
@@ -111,3 +114,70 @@ async def test_forbidden_role_and_missing_token(intake: Intake) -> None:
     assert (
         await intake.client.post("/v1/applications", json=application(), headers=keyed({}))
     ).status_code == 401
+
+
+# Each of these was a 500: the NUL reached PostgreSQL, which cannot store or compare it.
+NUL_REQUESTS = [
+    ("GET", "/v1/cases?item=a%00b", "item"),
+    ("GET", "/v1/cases/a%00b", "number"),
+    ("GET", "/v1/cases/a%00b/receipt", "number"),
+    ("GET", "/v1/cases/a%00b/receipt.html", "number"),
+    ("GET", "/v1/notices/a%00b", "number"),
+    ("GET", "/v1/notices/a%00b.html", "number"),
+    ("GET", "/v1/public/progress/a%00b?code=1234", "number"),
+    ("GET", "/v1/public/progress/370285101201-20261201-0001?code=a%00b", "code"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "field"), NUL_REQUESTS, ids=[r[1] for r in NUL_REQUESTS])
+async def test_nul_in_query_and_path_is_422(intake: Intake, method: str, url: str, field: str) -> None:
+    clerk = bearer(intake.settings, Role.clerk, "370285101000")
+    response = await intake.client.request(method, url, headers=clerk)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert {e["field"]: e["message"] for e in response.json()["errors"]} == {
+        field: "不能包含空字符或无效的Unicode字符"
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"case_number": "a", "query_code": "1", "level": "satisfied", "comment": "\\ud800"}', "comment"),
+        ('{"case_number": "a\\u0000", "query_code": "1", "level": "satisfied"}', "case_number"),
+        ('{"case_number": "a", "query_code": "1", "level": "satisfied", "scores": {"x": 7}}', "scores.x"),
+    ],
+)
+async def test_unstorable_or_unbounded_evaluation_is_422(intake: Intake, body: str, field: str) -> None:
+    response = await intake.client.post(
+        "/v1/public/evaluations", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in {e["field"] for e in response.json()["errors"]}
+
+
+def _ending_in_x() -> str:
+    return next(
+        number
+        for number in (resident_id(f"370285199001011{n:02d}") for n in range(100))
+        if number.endswith("X")
+    )
+
+
+async def test_id_numbers_typed_with_an_input_method_are_stored_normalised(intake: Intake) -> None:
+    """Lower-case x, full-width digits and inner spaces are normalised, never stored as typed."""
+    number = _ending_in_x()
+    typed = (
+        "".join(chr(ord(c) + 0xFEE0) for c in number[:6]) + " " + number[6:14] + "　" + number[14:].lower()
+    )
+    body = application(applicant={**PERSON, "id_number": typed})
+    clerk = bearer(intake.settings, Role.clerk, "370285101000")
+    response = await intake.client.post("/v1/applications", json=body, headers=keyed(clerk))
+    assert response.status_code == 201, response.text
+    case = (await intake.client.get(f"/v1/cases/{response.json()['case_number']}", headers=clerk)).json()
+    assert case["applicant"]["id_number"] == number
+    [event] = await emitted(intake.runtime, "daiban.case.accepted.v1")
+    salt = intake.settings.resolved_pii_salt()
+    assert event.data["case"]["applicant"]["id_hash"] == salted_hash(number, salt)
+    assert event.data["case"]["applicant"]["id_masked"] == number[:6] + "********" + number[-4:]
