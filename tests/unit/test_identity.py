@@ -63,6 +63,38 @@ def test_full_width_input_is_folded() -> None:
     assert normalize_resident_id(full_width) == ID_ENDING_X
 
 
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        ID_ENDING_X[:-1] + "x",  # lower-case x
+        _full_width(ID_ENDING_X),  # full-width digits and Ｘ
+        _full_width(ID_ENDING_X[:-1]) + "x",  # full-width digits, ASCII lower-case x
+        f"{ID_ENDING_X[:6]} {ID_ENDING_X[6:14]} {ID_ENDING_X[14:]}",  # inner spaces
+        f"{ID_ENDING_X[:6]}\u3000{ID_ENDING_X[6:14]}\u00a0{ID_ENDING_X[14:]}",  # ideographic, no-break
+        f" {_full_width(ID_ENDING_X[:6])}\u3000{ID_ENDING_X[6:].lower()}\t",  # all of it at once
+    ],
+)
+def test_what_an_input_method_types_is_normalised_not_refused(typed: str) -> None:
+    """The decision (docs/walkthrough.md): normalise to 17 ASCII digits and an upper-case X."""
+    assert normalize_resident_id(typed) == ID_ENDING_X
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "".join(chr(0x0660 + int(c)) if c.isdigit() else c for c in VALID_ID),  # Arabic-Indic digits
+        VALID_ID[:-1] + "\u00b9",  # a superscript one is no digit of an ID number
+        VALID_ID[:-1] + "Ⅹ",  # the Roman numeral ten is no X
+    ],
+)
+def test_look_alikes_outside_full_width_are_refused(typed: str) -> None:
+    assert _reason(normalize_resident_id, typed) in ("format", "length")
+
+
 def test_region_code_is_not_checked_against_birth_year() -> None:
     # Laixi's code dates from 1990; stdnum's own validator refuses it for people born before.
     number = _resident_id("37028519850101123")

@@ -26,6 +26,7 @@ from daiban_common.pagination import (
     after_clause,
     decode_cursor,
     encode_cursor,
+    list_tag,
     paginate,
 )
 
@@ -152,6 +153,14 @@ def build_app() -> FastAPI:
         rows, next_cursor = paginate(candidates[: page.limit + 1], page, key=lambda n: (n,))
         return Page(items=[Item(code=f"I{n}") for n in rows], next_cursor=next_cursor)
 
+    @app.get("/v1/codes")
+    async def list_codes(page: PageParamsDep) -> Page[Item]:
+        # Same key shape as /v1/items: only the list tag tells their cursors apart.
+        after = page.key(int)
+        candidates = [n for n in NUMBERS if after is None or n > after[0]]
+        rows, next_cursor = paginate(candidates[: page.limit + 1], page, key=lambda n: (n,))
+        return Page(items=[Item(code=f"C{n}") for n in rows], next_cursor=next_cursor)
+
     @app.get("/v1/counted")
     async def counted(page: PageParamsDep) -> Page[Item]:
         return Page(items=[], next_cursor=None, total=len(NUMBERS))
@@ -222,6 +231,40 @@ async def test_bad_cursor_is_422(client: httpx.AsyncClient, cursor: str) -> None
     assert body["type"] == "/problems/validation"
     assert body["instance"] == "/v1/items"
     assert [e["field"] for e in body["errors"]] == ["cursor"]
+
+
+async def test_a_cursor_from_another_list_is_422(client: httpx.AsyncClient) -> None:
+    cursor = (await client.get("/v1/items", params={"limit": 3})).json()["next_cursor"]
+    assert (await client.get("/v1/items", params={"cursor": cursor})).status_code == 200
+    response = await client.get("/v1/codes", params={"cursor": cursor})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["cursor"]
+    # An unbound cursor (no list named) is refused too: it could come from any list.
+    untagged = await client.get("/v1/items", params={"cursor": encode_cursor([3])})
+    assert untagged.status_code == 422
+
+
+def test_cursor_tags() -> None:
+    tag = list_tag("/v1/items")
+    assert tag == list_tag("/v1/items") != list_tag("/v1/orgs") and len(tag) == 8
+    cursor = encode_cursor([7, "a"], tag=tag)
+    assert decode_cursor(cursor, tag=tag) == [7, "a"]
+    for other in (list_tag("/v1/orgs"), list_tag("/v1/items/")):
+        with pytest.raises(InvalidInput):
+            decode_cursor(cursor, tag=other)
+    with pytest.raises(InvalidInput):
+        decode_cursor(encode_cursor([7, "a"]), tag=tag)
+    # Shaped like a tagged cursor but not one.
+    for payload in ({"l": tag}, {"l": tag, "k": []}, {"l": tag, "k": [1], "x": 1}, {"l": tag, "k": [True]}):
+        with pytest.raises(InvalidInput):
+            decode_cursor(b64(json.dumps(payload).encode()), tag=tag)
+
+
+def test_paginate_binds_the_cursor_to_the_request_list() -> None:
+    page = PageParams(limit=2, tag=list_tag("/v1/items"))
+    rows, cursor = paginate([1, 2, 3], page, key=lambda n: (n,))
+    assert rows == [1, 2] and cursor is not None
+    assert decode_cursor(cursor, tag=page.tag) == [2]
 
 
 def test_openapi_documents_the_list_parameters() -> None:

@@ -57,6 +57,11 @@ def _compact(raw: str) -> str:
 def normalize_resident_id(raw: str, *, today: date | None = None) -> str:
     """The 18-character resident ID in canonical form (separators removed, `x` as `X`), or raise.
 
+    What an input method types differently is normalised, not refused (docs/walkthrough.md):
+    full-width digits and letters become ASCII, `x` becomes `X`, whitespace (ideographic and
+    no-break spaces included) and hyphens go. Only full-width forms are folded, not all of NFKC,
+    which would also turn superscripts and circled digits into digits.
+
     The birth date must exist, be no earlier than 1900 and not after `today` (default: today in Shanghai).
     """
     number = _compact(raw)

@@ -12,9 +12,11 @@ row is therefore typed `StoredText` (bodies, query filters, path ids):
 It is a string with the pattern `^[^\\u0000]*$`, so the JSON Schema says NUL is refused (clients and
 schema-driven fuzzers see it) and pydantic checks it in Rust. A pattern also makes pydantic refuse
 lone surrogates (`string_unicode`): the text must become a Rust string to be matched. A field
-with a stricter pattern of its own (digits only, an id format) replaces this one and keeps both
-properties. `errors.validation_message` words both refusals as `UNSTORABLE_MESSAGE`, naming the
-field. Free-form JSON (a merge patch) and raw text (CSV) are checked whole with `ensure_storable`.
+with a stricter pattern of its own (digits only, an id format) keeps both properties; write it as
+`Annotated[StoredText, Field(pattern=...)]` or as a plain `str` with that pattern, never as
+`StoredText = Field(pattern=...)`, where StoredText's own pattern would win.
+`errors.validation_message` words both refusals as `UNSTORABLE_MESSAGE`, naming the field.
+Free-form JSON (a merge patch) is checked whole with `ensure_storable`.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from daiban_common.auth import Principal, Role, ensure_within, require_roles
 from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.errors import InvalidInput
-from daiban_common.integers import PositiveBigInt
+from daiban_common.integers import PositiveSafeInt
 from daiban_common.openapi import problem_responses
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
@@ -104,8 +104,8 @@ async def verify(
     principal: Reader,
     runtime: RuntimeDep,
     uow: UowDep,
-    from_seq: Annotated[PositiveBigInt, Query()] = 1,
-    to_seq: Annotated[PositiveBigInt | None, Query()] = None,
+    from_seq: Annotated[PositiveSafeInt, Query()] = 1,
+    to_seq: Annotated[PositiveSafeInt | None, Query()] = None,
 ) -> VerifyOut:
     ensure_within(principal, runtime.settings.org)
     _seq_range(from_seq, to_seq)

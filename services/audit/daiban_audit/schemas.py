@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from daiban_audit.domain.chain import Failure, Verdict
 from daiban_audit.domain.stats import ReportPeriod
 from daiban_audit.queries import UnsignedTail
-from daiban_common.integers import PositiveBigInt
+from daiban_common.integers import PositiveSafeInt
 from daiban_common.text import StoredText
 
 
@@ -109,7 +109,7 @@ class CheckpointIn(BaseModel):
     node_org: StoredText
     node: StoredText
     chain: StoredText = "main"
-    size: PositiveBigInt
+    size: PositiveSafeInt
     head_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     signed_at: datetime
     algorithm: StoredText = "Ed25519"
@@ -120,8 +120,8 @@ class CheckpointIn(BaseModel):
 class VerifyAgainst(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    from_seq: PositiveBigInt = 1
-    to_seq: PositiveBigInt | None = None
+    from_seq: PositiveSafeInt = 1
+    to_seq: PositiveSafeInt | None = None
     checkpoints: list[CheckpointIn] = Field(
         max_length=10_000, description="Checkpoints of this node held elsewhere, e.g. by the parent node"
     )

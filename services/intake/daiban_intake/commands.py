@@ -21,6 +21,11 @@ from daiban_common.text import StoredText
 Text = StoredText
 Code = Annotated[StoredText, Field(min_length=1, max_length=40)]
 
+_ID_NUMBER = (
+    "Resident ID number (18 characters). Normalised, not refused: full-width digits and Ｘ become ASCII, "
+    "a lower-case x becomes X, spaces and hyphens are removed; only that form is stored and emitted."
+)
+
 
 class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -31,11 +36,11 @@ class ApplicantIn(_Command):
 
     kind: ApplicantKind
     name: Annotated[Text, Field(min_length=1, max_length=100)]
-    id_number: Annotated[Text, Field(max_length=30)] | None = Field(
-        default=None, description="Resident ID number (person)"
-    )
+    id_number: Annotated[Text, Field(max_length=30)] | None = Field(default=None, description=_ID_NUMBER)
     credit_code: Annotated[Text, Field(max_length=30)] | None = Field(
-        default=None, description="Unified social credit code (organisation)"
+        default=None,
+        description="Unified social credit code (organisation); full-width characters and lower case "
+        "are folded, spaces and hyphens removed",
     )
     legal_representative: Annotated[Text, Field(max_length=50)] | None = None
     phone: Annotated[Text, Field(max_length=30)] | None = None
@@ -46,7 +51,7 @@ class RepresentativeIn(_Command):
     """The person acting for the applicant (代理人/经办人)."""
 
     name: Annotated[Text, Field(min_length=1, max_length=50)]
-    id_number: Annotated[Text, Field(min_length=1, max_length=30)]
+    id_number: Annotated[Text, Field(min_length=1, max_length=30)] = Field(description=_ID_NUMBER)
     phone: Annotated[Text, Field(max_length=30)] | None = None
     relation: Annotated[Text, Field(max_length=50)] = ""
 
@@ -120,7 +125,9 @@ class HandOver(_Command):
 
     method: HandoverMethod
     recipient_name: Annotated[Text, Field(max_length=50)] | None = None
-    recipient_id_number: Annotated[Text, Field(max_length=30)] | None = None
+    recipient_id_number: Annotated[Text, Field(max_length=30)] | None = Field(
+        default=None, description=_ID_NUMBER
+    )
     carrier: Annotated[Text, Field(max_length=50)] | None = None
     tracking_number: Annotated[Text, Field(max_length=50)] | None = None
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from daiban_common.pagination import encode_cursor, list_tag
 from tests.integration.catalogue.drafts import NEW_CODE, new_item
 from tests.servers import RunningService
 
@@ -219,3 +220,21 @@ async def test_updated_since_is_an_instant_with_its_offset(catalogue: RunningSer
     response = await catalogue.client.get("/v1/items", params={"updated_since": since})
     assert response.status_code == 422, response.text
     assert fields(response) == {"updated_since"}
+
+
+async def test_a_cursor_only_works_on_the_list_that_issued_it(catalogue: RunningService) -> None:
+    first = (await catalogue.client.get("/v1/items", params={"limit": 2})).json()
+    own = first["next_cursor"]
+    second = await catalogue.client.get("/v1/items", params={"limit": 2, "cursor": own})
+    assert second.status_code == 200 and second.json()["items"][0] != first["items"][0]
+    # Another list's cursor of the same shape (one string: /v1/orgs sorts by code), and one made
+    # before cursors named their list, were both taken silently and paged from a meaningless place.
+    foreign = encode_cursor([MARRIAGE], tag=list_tag("/v1/orgs"))
+    for cursor in (foreign, encode_cursor([MARRIAGE])):
+        response = await catalogue.client.get("/v1/items", params={"cursor": cursor})
+        assert response.status_code == 422, response.text
+        assert fields(response) == {"cursor"}
+    versions = (await catalogue.client.get(f"/v1/items/{MARRIAGE}/versions", params={"limit": 1})).json()
+    if versions["next_cursor"] is not None:
+        response = await catalogue.client.get("/v1/items", params={"cursor": versions["next_cursor"]})
+        assert response.status_code == 422 and fields(response) == {"cursor"}

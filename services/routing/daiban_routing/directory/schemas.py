@@ -48,8 +48,8 @@ class DepartmentIn(_In):
         }
     )
 
-    org: StoredText = Field(pattern=ORG_PATTERN)
-    code: StoredText = Field(pattern=DEPARTMENT_CODE_PATTERN, max_length=64)
+    org: str = Field(pattern=ORG_PATTERN)
+    code: str = Field(pattern=DEPARTMENT_CODE_PATTERN, max_length=64)
     name: StoredText = Field(min_length=1, max_length=100)
 
 
@@ -80,8 +80,8 @@ class WindowIn(_In):
         }
     )
 
-    org: StoredText = Field(pattern=ORG_PATTERN)
-    number: StoredText = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9-]+$")
+    org: str = Field(pattern=ORG_PATTERN)
+    number: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9-]+$")
     name: StoredText = Field(min_length=1, max_length=100)
     departments: list[StoredText] = Field(min_length=1, max_length=20)
     a_post: StoredText | None = Field(default=None, max_length=64)
@@ -107,10 +107,10 @@ class StaffIn(_In):
         }
     )
 
-    id: StoredText = Field(pattern=STAFF_ID_PATTERN, description="The person's token subject")
+    id: str = Field(pattern=STAFF_ID_PATTERN, description="The person's token subject")
     name: StoredText = Field(min_length=1, max_length=50)
     role: Role
-    org: StoredText = Field(pattern=ORG_PATTERN)
+    org: str = Field(pattern=ORG_PATTERN)
     windows: list[StoredText] = Field(default_factory=list, max_length=20)
 
 

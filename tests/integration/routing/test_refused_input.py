@@ -1,7 +1,8 @@
-"""NUL (and lone surrogates) in routing's filters, path ids and bodies: a 422 naming the field.
+"""Input routing must refuse with a 422 naming the field, never take silently or answer 500.
 
-Each request here was a 500: the text reached PostgreSQL, which can neither store nor compare it.
-The requests only read or are refused, so one seeded routing service serves the whole module.
+NUL (and lone surrogates) in filters, path ids and bodies were 500s: the text reached PostgreSQL,
+which can neither store nor compare it. A cursor from another list was taken silently. The
+requests only read or are refused, so one seeded routing service serves the whole module.
 """
 
 from __future__ import annotations
@@ -163,3 +164,25 @@ async def test_bad_csv_bytes_are_422(routing: Routing, kind: str, content: bytes
         headers={**supervisor, "Content-Type": "text/csv"},
     )
     refused(response, field)
+
+
+@pytest.mark.parametrize(
+    ("issuer", "taker"),
+    [
+        ("/v1/orgs", "/v1/supervision/flags"),
+        ("/v1/staff", "/v1/orgs"),
+        ("/v1/orgs", "/v1/departments"),
+        ("/v1/departments", "/v1/windows"),
+    ],
+)
+async def test_a_cursor_from_another_list_is_422(routing: Routing, issuer: str, taker: str) -> None:
+    service, tokens = routing
+    supervisor = tokens["supervisor"]
+    issued = (await service.client.get(issuer, params={"limit": 1}, headers=supervisor)).json()
+    cursor = issued["next_cursor"]
+    assert cursor is not None
+    # The issuing list takes it: the next page starts after the first.
+    own = await service.client.get(issuer, params={"limit": 1, "cursor": cursor}, headers=supervisor)
+    assert own.status_code == 200 and own.json()["items"] != issued["items"]
+    response = await service.client.get(taker, params={"cursor": cursor}, headers=supervisor)
+    refused(response, "cursor")
