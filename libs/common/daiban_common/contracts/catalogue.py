@@ -34,7 +34,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from daiban_common.events import EventData, event_type
+from daiban_common.integers import SafeInt
 from daiban_common.orgcodes import Tier
+from daiban_common.text import StoredText
 
 __all__ = [
     "BASE_CODE_PATTERN",
@@ -218,41 +220,41 @@ class _Wire(BaseModel):
 
 
 class LegalBasis(_Wire):
-    law: str = Field(description="Title of the law or regulation, e.g. 《婚姻登记条例》")
-    article: str = Field(description="Article(s), e.g. 第四条")
+    law: StoredText = Field(description="Title of the law or regulation, e.g. 《婚姻登记条例》")
+    article: StoredText = Field(description="Article(s), e.g. 第四条")
 
 
 class Material(_Wire):
-    code: str = Field(description="Short id, stable across versions of the item, e.g. M01")
-    name: str
+    code: StoredText = Field(description="Short id, stable across versions of the item, e.g. M01")
+    name: StoredText
     form: MaterialForm
-    copies: int
+    copies: SafeInt
     required: bool = True
-    condition: str | None = Field(default=None, description="When a non-required material is needed")
+    condition: StoredText | None = Field(default=None, description="When a non-required material is needed")
     core: bool = Field(default=False, description="Core materials are never waived (不可容缺)")
     deficiency_allowed: bool = Field(default=False, description="May be supplied later (容缺受理)")
     source: MaterialSource = MaterialSource.applicant
-    notes: str | None = None
-    template_url: str | None = None
+    notes: StoredText | None = None
+    template_url: StoredText | None = None
 
 
 class Fee(_Wire):
     free: bool = True
-    amount_fen: int = 0
-    currency: str = CURRENCY
-    basis: str | None = Field(default=None, description="The document that authorises the charge")
+    amount_fen: SafeInt = 0
+    currency: StoredText = CURRENCY
+    basis: StoredText | None = Field(default=None, description="The document that authorises the charge")
 
 
 class SpecialProcedureLimit(_Wire):
     procedure: SpecialProcedure
-    max_working_days: int
+    max_working_days: SafeInt
 
 
 class Departments(_Wire):
     """Implementing departments: one lead; joint items (联办件) add the others."""
 
-    lead: str = Field(description="Department id <tier>.<slug>, e.g. county.civil_affairs")
-    others: tuple[str, ...] = ()
+    lead: StoredText = Field(description="Department id <tier>.<slug>, e.g. county.civil_affairs")
+    others: tuple[StoredText, ...] = ()
 
 
 class Delegation(_Wire):
@@ -260,7 +262,7 @@ class Delegation(_Wire):
 
     from_level: HandlingLevel
     to_level: HandlingLevel
-    from_lead_department: str
+    from_lead_department: StoredText
     reason: str
     delegated_at_version: int = Field(ge=1, description="The version the move created")
 
@@ -272,29 +274,33 @@ class Delegation(_Wire):
 class ItemContent(_Wire):
     """What an administrator edits; a version adds the derived and publishing fields."""
 
-    base_code: str = Field(description="Type letters + main item + sub item, e.g. XK-00105-001")
-    implementation_code: str = Field(description="<base_code>-<implementing_org>-<NN>; the item's identity")
-    name: str
+    base_code: StoredText = Field(description="Type letters + main item + sub item, e.g. XK-00105-001")
+    implementation_code: StoredText = Field(
+        description="<base_code>-<implementing_org>-<NN>; the item's identity"
+    )
+    name: StoredText
     type: ItemType
     kind: ItemKind
     handling_level: HandlingLevel
     acceptable_tiers: tuple[Tier, ...] = Field(description="Tiers whose points may accept applications")
-    implementing_org: str = Field(description="12-digit code of the org unit whose catalogue holds the item")
+    implementing_org: StoredText = Field(
+        description="12-digit code of the org unit whose catalogue holds the item"
+    )
     departments: Departments
-    deciding_authority: str | None = Field(
+    deciding_authority: StoredText | None = Field(
         default=None, description="For escalated items: the authority above the county that decides"
     )
     legal_basis: tuple[LegalBasis, ...]
-    conditions: tuple[str, ...] = ()
+    conditions: tuple[StoredText, ...] = ()
     materials: tuple[Material, ...]
-    statutory_working_days: int
-    promised_working_days: int
+    statutory_working_days: SafeInt
+    promised_working_days: SafeInt
     special_procedures: tuple[SpecialProcedureLimit, ...] = ()
-    hall_visits_required: int = 0
+    hall_visits_required: SafeInt = 0
     online_available: bool = False
     fee: Fee = Fee()
     green_channel_eligible: bool = False
-    keywords: tuple[str, ...] = ()
+    keywords: tuple[StoredText, ...] = ()
 
 
 class ItemVersionData(ItemContent):

@@ -169,7 +169,6 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         uow: UowDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        ensure_storable(draft.model_dump(mode="json"))
         command = CreateDraft(draft=draft, actor=admin.sub, once=once(request, admin, idempotency_key, draft))
         return await _written(uow, await handlers.create_draft(command, uow, catalogue))
 
@@ -213,7 +212,6 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
         body = body or PublishIn()
-        ensure_storable(body.model_dump(mode="json"))
         command = PublishDraft(
             code=code,
             effective_date=body.effective_date,
@@ -238,7 +236,6 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         uow: UowDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        ensure_storable(body.model_dump(mode="json"))
         command = DelegateItem(
             code=code,
             to_level=body.to_level,
@@ -267,7 +264,6 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         uow: UowDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        ensure_storable(body.model_dump(mode="json"))
         command = RetireItem(
             code=code,
             reason=body.reason,
