@@ -29,6 +29,7 @@ from fastapi.routing import APIRoute
 
 from daiban_common.auth import Role, get_principal, optional_principal
 from daiban_common.errors import PROBLEM_MEDIA_TYPE
+from daiban_common.idempotency import HEADER, KEY_REUSED, REPLAYED_HEADER
 from daiban_common.openapi import (
     INSTANCE_PLACEHOLDER,
     ORG_NOT_SERVED,
@@ -45,7 +46,11 @@ __all__ = ["complete_document", "install_openapi"]
 
 _FASTAPI_VALIDATION_SCHEMAS: Final = ("HTTPValidationError", "ValidationError")
 _METHODS: Final = ("get", "put", "post", "delete", "patch", "head", "options")
-_IDEMPOTENCY_HEADER: Final = "idempotency-key"
+_IDEMPOTENCY_HEADER: Final = HEADER.lower()
+_REPLAYED_DOC: Final = {
+    "description": "`true` when this answer replays the one stored for the same Idempotency-Key and body",
+    "schema": {"type": "string", "enum": ["true"]},
+}
 
 # Examples of what every service shares: probes and metrics.
 _COMMON_SCHEMAS: Final[Mapping[str, Any]] = {
@@ -167,6 +172,8 @@ def _complete_operation(
             _problem_response(code, response, operation, route, instance, schemas)
         elif 200 <= code < 300:
             _success_example(response, overrides.get(status, {}), known, schemas, path)
+            if _idempotent(operation):
+                response.setdefault("headers", {})[REPLAYED_HEADER] = _REPLAYED_DOC
     # Keep the statuses in order: a reader scans them top to bottom.
     operation["responses"] = dict(sorted(responses.items()))
 
@@ -280,6 +287,11 @@ def _token_optional(route: APIRoute | None) -> bool:
     return optional_principal in calls and get_principal not in calls
 
 
+def _idempotent(operation: Mapping[str, Any]) -> bool:
+    parameters: list[dict[str, Any]] = operation.get("parameters", [])
+    return any(p.get("in") == "header" and p["name"].lower() == _IDEMPOTENCY_HEADER for p in parameters)
+
+
 def _implied_statuses(operation: Mapping[str, Any], route: APIRoute | None) -> list[int]:
     parameters: list[dict[str, Any]] = operation.get("parameters", [])
     statuses: list[int] = []
@@ -290,7 +302,7 @@ def _implied_statuses(operation: Mapping[str, Any], route: APIRoute | None) -> l
         statuses.append(403)
     if any(p.get("in") == "path" for p in parameters):
         statuses.append(404)
-    if any(p.get("in") == "header" and p["name"].lower() == _IDEMPOTENCY_HEADER for p in parameters):
+    if _idempotent(operation):
         statuses.append(409)
     if "requestBody" in operation:
         statuses.append(413)
@@ -375,15 +387,8 @@ def _default_doc(
             return ORG_NOT_SERVED
     if status == 401:
         return ProblemDoc(401, detail="缺少身份令牌，请先登录")
-    if status == 409 and any(
-        p["name"].lower() == _IDEMPOTENCY_HEADER for p in operation.get("parameters", [])
-    ):
-        return ProblemDoc(
-            409,
-            detail="该幂等键已用于另一个请求，请换一个新的幂等键",
-            type="/problems/idempotency-key-reused",
-            title="Idempotency-Key reused",
-        )
+    if status == 409 and _idempotent(operation):
+        return KEY_REUSED
     if status == 422:
         field, message = _a_field_at_fault(operation, schemas)
         return ProblemDoc(422, errors=[(field, message)])

@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, Index
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from daiban_common.idempotency import idempotency_table
 from daiban_common.messaging import messaging_tables
 from daiban_common.orgunits import org_units_replica
 
@@ -24,6 +25,8 @@ metadata = SQLModel.metadata
 messaging = messaging_tables(SCHEMA)
 # The county's org units as routing publishes them: whose tokens this service accepts.
 org_units = org_units_replica(SCHEMA)
+# Answers of creating POSTs, for Idempotency-Key replays (daiban_common.idempotency).
+idempotency = idempotency_table(SCHEMA)
 
 _TZ = DateTime(timezone=True)
 
@@ -216,18 +219,3 @@ class Complaint(SQLModel, table=True):
     contact_phone: str | None = Field(default=None, max_length=30)
     filed_by: str = Field(max_length=200, description="The staff member's sub, or `public`")
     filed_at: datetime = Field(sa_type=_TZ)
-
-
-class IdempotencyRecord(SQLModel, table=True):
-    """A creating POST already answered: the same key and body replay it, another body is a 409."""
-
-    __tablename__ = "idempotency_keys"
-    __table_args__ = {"schema": SCHEMA}
-
-    actor: str = Field(primary_key=True, max_length=200)
-    key: str = Field(primary_key=True, max_length=200)
-    fingerprint: str = Field(max_length=64)
-    status_code: int
-    media_type: str = Field(max_length=64)
-    body: dict[str, Any] = _json()
-    created_at: datetime | None = _recorded_at()

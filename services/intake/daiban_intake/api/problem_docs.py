@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from daiban_common import idempotency
 from daiban_common.openapi import ProblemDoc
 
 _NOTICE_ISSUES = [
@@ -64,13 +65,7 @@ ORG_OUTSIDE = ProblemDoc(
     detail="受理单位不存在或不在您的管辖范围内",
     errors=[("org", "不在您的管辖范围内")],
 )
-KEY_REUSED = ProblemDoc(
-    409,
-    "The Idempotency-Key was used before with another body (a retry with the same body replays)",
-    detail="该幂等键（Idempotency-Key）已用于另一个请求，请为新请求使用新的键",
-    type="/problems/idempotency-key-reused",
-    title="Idempotency key reused",
-)
+KEY_REUSED = idempotency.KEY_REUSED
 CASE_NOT_FOUND = ProblemDoc(404, "No such case in the caller's subtree", detail="办件不存在")
 NOTICE_NOT_FOUND = ProblemDoc(404, "No such notice in the caller's subtree", detail="一次性告知书不存在")
 PUBLIC_NOT_FOUND = ProblemDoc(

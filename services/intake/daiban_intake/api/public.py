@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common.auth import OptionalPrincipal
 from daiban_common.deps import RuntimeDep, UowDep
+from daiban_common.idempotency import OptionalIdempotencyKey, once
 from daiban_common.ratelimit import PublicAttempts, rate_limited_responses
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.text import StoredText
 from daiban_intake import queries
 from daiban_intake.api import problem_docs as docs
-from daiban_intake.api.http import OptionalIdempotencyKey, once, problems, respond
+from daiban_intake.api.http import problems, respond
 from daiban_intake.commands import Evaluate, FileComplaint
 from daiban_intake.handlers.feedback import PUBLIC_ACTOR, evaluate, file_complaint
 from daiban_intake.schemas import ComplaintOut, EvaluationOut, ProgressOut
@@ -44,14 +45,20 @@ def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
         response_model=EvaluationOut,
         responses={
             **problems(
-                docs.PUBLIC_NOT_FOUND, docs.ALREADY_EVALUATED, docs.NOT_HANDED_OVER, docs.UNKNOWN_SCORE
+                docs.PUBLIC_NOT_FOUND,
+                docs.ALREADY_EVALUATED,
+                docs.KEY_REUSED,
+                docs.NOT_HANDED_OVER,
+                docs.UNKNOWN_SCORE,
             ),
             **rate_limited_responses(),
         },
         dependencies=[PublicAttempts],
     )
-    async def evaluations(body: Evaluate, uow: UowDep) -> Response:
-        return respond(await evaluate(body, uow=uow))
+    async def evaluations(
+        body: Evaluate, request: Request, uow: UowDep, key: OptionalIdempotencyKey = None
+    ) -> Response:
+        return respond(await evaluate(body, once=once(request, PUBLIC_ACTOR, key, body), uow=uow))
 
     @router.post(
         "/complaints",
@@ -75,7 +82,7 @@ def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
             body,
             principal=principal,
             node=rt.node_org,
-            once=once(request, actor, key, body) if key is not None else None,
+            once=once(request, actor, key, body),
             uow=uow,
         )
         return respond(answer)

@@ -22,6 +22,7 @@ from daiban_common.contracts.case import (
 )
 from daiban_common.contracts.catalogue import ItemVersionData
 from daiban_common.errors import FieldError, InvalidInput, NotFound
+from daiban_common.idempotency import PROBLEM_JSON, Answer, Once, remember, replay
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.uow import UnitOfWork
 from daiban_intake.commands import AcceptApplication
@@ -29,7 +30,6 @@ from daiban_intake.domain import acceptance, applicants, numbers
 from daiban_intake.domain.materials import MaterialCheck, Presented, Promised, check_materials, validate_codes
 from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.common import add_stage, next_sequence, staff_record, staff_ref
-from daiban_intake.idempotency import PROBLEM_JSON, Answer, Once, remember, replay
 from daiban_intake.models import Case, OneTimeNotice
 from daiban_intake.replica import item_in_force
 from daiban_intake.schemas import AcceptanceOut
@@ -100,7 +100,7 @@ async def accept_application(
     presented = [Presented(m.code, m.form, m.copies) for m in command.materials]
     promised = [Promised(d.code, d.due_date) for d in command.deficiencies]
     async with uow:
-        stored = await replay(uow.session, once)
+        stored = await replay(uow, once)
         if stored is not None:
             return stored
         item = acceptance.ensure_acceptable(
@@ -124,7 +124,7 @@ async def accept_application(
             answer = await _open_case(
                 command, item, check, applicant, representative, org, acceptor, now, uow
             )
-        remember(uow.session, once, answer)
+        await remember(uow, once, answer)
         await uow.commit()
     return answer
 

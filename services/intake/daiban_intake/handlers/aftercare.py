@@ -18,6 +18,7 @@ from daiban_common.contracts.case import (
 )
 from daiban_common.contracts.catalogue import ItemVersionData
 from daiban_common.errors import Conflict, FieldError, InvalidInput
+from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.identity import InvalidIdentity, mask_resident_id, normalize_resident_id
 from daiban_common.uow import UnitOfWork
 from daiban_intake.commands import HandOver, SupplyMaterials
@@ -25,7 +26,6 @@ from daiban_intake.domain.applicants import Applicant, may_collect
 from daiban_intake.domain.materials import Presented, check_supplied, validate_codes
 from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.common import add_stage, staff_record, staff_ref, visible_case
-from daiban_intake.idempotency import Answer, Once, remember, replay
 from daiban_intake.models import Case, Supplement
 from daiban_intake.schemas import HandoverOut, SupplementOut
 
@@ -55,7 +55,7 @@ async def supply_materials(
     presented = [Presented(m.code, m.form, m.copies) for m in command.materials]
     codes = {p.code for p in presented}
     async with uow:
-        stored = await replay(uow.session, once)
+        stored = await replay(uow, once)
         if stored is not None:
             return stored
         case = await visible_case(uow.session, number, principal, lock=True)
@@ -134,7 +134,7 @@ async def supply_materials(
                 recorded_at=now,
             ).model_dump(mode="json"),
         )
-        remember(uow.session, once, answer)
+        await remember(uow, once, answer)
         await uow.commit()
     return answer
 
@@ -190,7 +190,7 @@ async def hand_over(
     """The result handed to the applicant where they applied, or mailed; needs a decision first."""
     now = clock.now()
     async with uow:
-        stored = await replay(uow.session, once)
+        stored = await replay(uow, once)
         if stored is not None:
             return stored
         case = await visible_case(uow.session, number, principal, lock=True)
@@ -245,6 +245,6 @@ async def hand_over(
                 handed_over_at=now,
             ).model_dump(mode="json"),
         )
-        remember(uow.session, once, answer)
+        await remember(uow, once, answer)
         await uow.commit()
     return answer

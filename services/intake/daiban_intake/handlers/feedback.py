@@ -11,6 +11,7 @@ from daiban_common.auth import Principal
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.contracts.case import CaseEvaluated, ComplaintFiled, RectificationOpened
 from daiban_common.errors import Conflict, FieldError, InvalidInput, NotFound
+from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.uow import UnitOfWork
 from daiban_intake.commands import ComplaintTarget, Evaluate, FileComplaint
@@ -24,7 +25,6 @@ from daiban_intake.domain.feedback import (
 )
 from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.common import add_stage, public_case, visible_case
-from daiban_intake.idempotency import Answer, Once, remember, replay
 from daiban_intake.models import Case, Complaint, Evaluation, Rectification
 from daiban_intake.schemas import ComplaintOut, EvaluationOut
 
@@ -46,11 +46,19 @@ def _check_scores(scores: dict[str, int]) -> None:
         raise InvalidInput(errors=errors)
 
 
-async def evaluate(command: Evaluate, *, uow: UnitOfWork, calendar: WorkCalendar | None = None) -> Answer:
-    """Once per case, after handover; a dissatisfied rating opens a rectification (15 working days)."""
+async def evaluate(
+    command: Evaluate, *, once: Once | None, uow: UnitOfWork, calendar: WorkCalendar | None = None
+) -> Answer:
+    """Once per case, after handover; a dissatisfied rating opens a rectification (15 working days).
+
+    A retry with the same Idempotency-Key replays the first answer rather than the 409 of a second rating.
+    """
     now = clock.now()
     _check_scores(command.scores)
     async with uow:
+        stored = await replay(uow, once)
+        if stored is not None:
+            return stored
         case = await public_case(uow.session, command.case_number, command.query_code, lock=True)
         earlier = await uow.session.get(Evaluation, case.number)
         if case.status == CaseStatus.evaluated.value or earlier is not None:
@@ -102,6 +110,7 @@ async def evaluate(command: Evaluate, *, uow: UnitOfWork, calendar: WorkCalendar
                 rectification_opened=rectify,
             ).model_dump(mode="json"),
         )
+        await remember(uow, once, answer)
         await uow.commit()
     return answer
 
@@ -177,7 +186,7 @@ async def file_complaint(
     phone = normalise_phone(command.contact_phone, "contact_phone") if command.contact_phone else None
     actor = principal.sub if principal is not None else PUBLIC_ACTOR
     async with uow:
-        stored = await replay(uow.session, once)
+        stored = await replay(uow, once)
         if stored is not None:
             return stored
         org = await _target_org(command, principal, node, uow)
@@ -217,6 +226,6 @@ async def file_complaint(
                 message="投诉已登记，监察人员将及时核实处理并答复",
             ).model_dump(mode="json"),
         )
-        remember(uow.session, once, answer)
+        await remember(uow, once, answer)
         await uow.commit()
     return answer

@@ -1,0 +1,273 @@
+"""Idempotency-Key on the POSTs that create something: a retry replays, a reused key is a 409.
+
+Village links drop mid-request and the phone retries with the same key. One table per service
+schema (defined here, like the messaging tables, and created by each service's migrations) holds
+the answer given to each (scope, operation, key):
+
+- `replay(uow, once)` first takes a transaction-scoped advisory lock on that triple, so a second,
+  concurrent retry waits for the first to commit and then replays its answer instead of racing it;
+  a key already used with another body (or another target) is a 409 naming `Idempotency-Key`.
+- `remember(uow, once, answer)` writes the answer in the same unit of work as the change and its
+  outbox events: a request either happened and can be replayed, or did not happen at all.
+- A replay answers the stored status, body and headers (e.g. Location) plus `Idempotent-Replayed: true`.
+
+Rows live `RETENTION` (30 days, long enough for a phone that queued its requests offline); each
+`remember` deletes a bounded batch of older ones, skipping rows another transaction holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Annotated, Any, Final, overload
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Select,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import SQLModel
+
+from daiban_common.errors import Conflict, FieldError
+from daiban_common.openapi import ProblemDoc
+from daiban_common.uow import UnitOfWork
+
+HEADER: Final = "Idempotency-Key"
+REPLAYED_HEADER: Final = "Idempotent-Replayed"
+KEY_PATTERN: Final = r"^[\x21-\x7e]+$"
+KEY_MAX_LENGTH: Final = 200
+RETENTION: Final = timedelta(days=30)
+# Old rows deleted per `remember`: enough to keep up with any plausible rate of creating POSTs.
+PURGE_BATCH: Final = 100
+JSON: Final = "application/json"
+PROBLEM_JSON: Final = "application/problem+json"
+# Response headers worth replaying; the rest (Date, Content-Length, ...) are per response.
+KEPT_HEADERS: Final = ("location", "etag", "content-location")
+
+KEY_DOC: Final = (
+    "Chosen by the client, one per request it means (printable ASCII, at most 200 characters). "
+    "Retrying with the same key and body replays the first answer (same status and body, plus "
+    "`Idempotent-Replayed: true`); the same key with another body is a 409."
+)
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias=HEADER,
+        min_length=1,
+        max_length=KEY_MAX_LENGTH,
+        pattern=KEY_PATTERN,
+        description="Required. " + KEY_DOC,
+    ),
+]
+# Only where a citizen without an app files (a public web form may not send it): then no replay.
+OptionalIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        min_length=1,
+        max_length=KEY_MAX_LENGTH,
+        pattern=KEY_PATTERN,
+        description="Recommended. " + KEY_DOC,
+    ),
+]
+
+_CACHE: dict[tuple[int, str], Table] = {}
+
+
+def idempotency_table(schema: str, metadata: MetaData | None = None) -> Table:
+    """The `idempotency` table of `schema` (defined once per metadata; a service's models declare it)."""
+    metadata = metadata if metadata is not None else SQLModel.metadata
+    cache_key = (id(metadata), schema)
+    if cache_key in _CACHE:
+        return _CACHE[cache_key]
+    table = Table(
+        "idempotency",
+        metadata,
+        # Whose key: the caller's `sub`, or `public` for citizens without a token.
+        Column("scope", String(200), nullable=False),
+        # The route template, e.g. `POST /v1/items/{code}/publish`.
+        Column("operation", String(200), nullable=False),
+        Column("key", String(KEY_MAX_LENGTH), nullable=False),
+        Column("fingerprint", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("media_type", String(64), nullable=False),
+        Column("body", JSONB, nullable=False),
+        Column("headers", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("scope", "operation", "key"),
+        # What the purge walks.
+        Index(f"ix_{schema}_idempotency_created_at", "created_at"),
+        schema=schema,
+    )
+    _CACHE[cache_key] = table
+    return table
+
+
+@dataclass(frozen=True)
+class Once:
+    """A request that must take effect at most once: whose key, on which operation, asking what."""
+
+    scope: str
+    operation: str
+    key: str
+    fingerprint: str
+
+    @property
+    def lock_id(self) -> str:
+        return f"{self.scope}\n{self.operation}\n{self.key}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a creating POST answered, as sent (and as replayed)."""
+
+    status_code: int
+    body: Any
+    media_type: str = JSON
+    headers: Mapping[str, str] = field(default_factory=dict)
+    replayed: bool = False
+
+    def response(self) -> JSONResponse:
+        headers = dict(self.headers)
+        if self.replayed:
+            headers[REPLAYED_HEADER] = "true"
+        return JSONResponse(
+            self.body, status_code=self.status_code, media_type=self.media_type, headers=headers
+        )
+
+
+def canonical_body(body: Any) -> bytes:
+    """The bytes a fingerprint covers: JSON with sorted keys (so key order does not matter), or raw text."""
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json")
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode()
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """A digest of the request: the same key with another body or target is another request."""
+    return hashlib.sha256(f"{method.upper()} {path}\n".encode() + canonical_body(body)).hexdigest()
+
+
+def operation_of(request: Request) -> str:
+    """`METHOD /route/{template}` of the request (the concrete path when no route matched)."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None) or request.url.path
+    return f"{request.method} {path}"
+
+
+@overload
+def once(request: Request, scope: str, key: str, body: Any) -> Once: ...
+@overload
+def once(request: Request, scope: str, key: str | None, body: Any) -> Once | None: ...
+def once(request: Request, scope: str, key: str | None, body: Any) -> Once | None:
+    """The request as an at-most-once one; None when an optional key was not sent."""
+    if key is None:
+        return None
+    return Once(scope, operation_of(request), key, fingerprint(request.method, request.url.path, body))
+
+
+_REUSED_DETAIL: Final = "该幂等键（Idempotency-Key）已用于另一个请求，请为新请求使用新的键"
+_REUSED_FIELD: Final = "同一幂等键只能用于同一请求（相同的地址与内容）"
+_REUSED_TYPE: Final = "/problems/idempotency-key-reused"
+KEY_REUSED: Final = ProblemDoc(
+    409,
+    "The Idempotency-Key was used before with another body (a retry with the same body replays)",
+    detail=_REUSED_DETAIL,
+    type=_REUSED_TYPE,
+    title="Idempotency key reused",
+    errors=[(HEADER, _REUSED_FIELD)],
+)
+
+
+def key_reused() -> Conflict:
+    return Conflict(
+        _REUSED_DETAIL,
+        type=_REUSED_TYPE,
+        title="Idempotency key reused",
+        errors=[FieldError(HEADER, _REUSED_FIELD)],
+    )
+
+
+async def replay(uow: UnitOfWork, once: Once | None) -> Answer | None:
+    """The stored answer if this request was made before; 409 if the key was used for another.
+
+    Call it first inside the unit of work: the advisory lock it takes is held until that unit
+    commits or rolls back, which is what serialises two concurrent retries of one request.
+    """
+    if once is None:
+        return None
+    table = idempotency_table(uow.tables.schema)
+    # The session's own connection: the same transaction as the change to come.
+    conn = await uow.session.connection()
+    await conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(once.lock_id, 0))))
+    stmt = select(table).where(
+        table.c.scope == once.scope, table.c.operation == once.operation, table.c.key == once.key
+    )
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    if row.fingerprint != once.fingerprint:
+        raise key_reused()
+    return Answer(row.status_code, row.body, row.media_type, dict(row.headers), replayed=True)
+
+
+async def remember(uow: UnitOfWork, once: Once | None, answer: Answer) -> None:
+    """Record the answer in the unit of work (committed with the change), and forget old ones."""
+    if once is None:
+        return
+    table = idempotency_table(uow.tables.schema)
+    kept = {name: value for name, value in answer.headers.items() if name.lower() in KEPT_HEADERS}
+    conn = await uow.session.connection()
+    await conn.execute(
+        insert(table).values(
+            scope=once.scope,
+            operation=once.operation,
+            key=once.key,
+            fingerprint=once.fingerprint,
+            status_code=answer.status_code,
+            media_type=answer.media_type,
+            body=answer.body,
+            headers=kept,
+        )
+    )
+    await purge(uow, RETENTION, limit=PURGE_BATCH)
+
+
+async def purge(uow: UnitOfWork, older_than: timedelta, *, limit: int | None = None) -> int:
+    """Delete records older than `older_than` (at most `limit`), skipping rows others hold locked."""
+    table = idempotency_table(uow.tables.schema)
+    cutoff = func.now() - text(f"interval '{int(older_than.total_seconds())} seconds'")
+    old: Select[Any] = (
+        select(literal_column("ctid"))
+        .select_from(table)
+        .where(table.c.created_at < cutoff)
+        .with_for_update(skip_locked=True)
+        .limit(limit)
+    )
+    conn = await uow.session.connection()
+    result = await conn.execute(delete(table).where(literal_column("ctid").in_(old.scalar_subquery())))
+    return int(result.rowcount or 0)
