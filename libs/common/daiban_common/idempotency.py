@@ -37,6 +37,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     delete,
     func,
     insert,
@@ -111,7 +112,8 @@ def idempotency_table(schema: str, metadata: MetaData | None = None) -> Table:
         Column("fingerprint", String(64), nullable=False),
         Column("status_code", Integer, nullable=False),
         Column("media_type", String(64), nullable=False),
-        Column("body", JSONB, nullable=False),
+        # The JSON as sent, as text: JSONB would reorder its keys, and a replay is byte for byte.
+        Column("body", Text, nullable=False),
         Column("headers", JSONB, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         PrimaryKeyConstraint("scope", "operation", "key"),
@@ -154,6 +156,11 @@ class Answer:
         return JSONResponse(
             self.body, status_code=self.status_code, media_type=self.media_type, headers=headers
         )
+
+
+def _rendered(body: Any) -> str:
+    # As Starlette's JSONResponse renders it, so the replayed bytes are the ones first sent.
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
 
 
 def canonical_body(body: Any) -> bytes:
@@ -232,7 +239,7 @@ async def replay(uow: UnitOfWork, once: Once | None) -> Answer | None:
         return None
     if row.fingerprint != once.fingerprint:
         raise key_reused()
-    return Answer(row.status_code, row.body, row.media_type, dict(row.headers), replayed=True)
+    return Answer(row.status_code, json.loads(row.body), row.media_type, dict(row.headers), replayed=True)
 
 
 async def remember(uow: UnitOfWork, once: Once | None, answer: Answer) -> None:
@@ -250,7 +257,7 @@ async def remember(uow: UnitOfWork, once: Once | None, answer: Answer) -> None:
             fingerprint=once.fingerprint,
             status_code=answer.status_code,
             media_type=answer.media_type,
-            body=answer.body,
+            body=_rendered(answer.body),
             headers=kept,
         )
     )

@@ -7,15 +7,15 @@ from datetime import date
 from typing import Any
 
 from daiban_catalogue.domain import ItemDraft
-from daiban_catalogue.idempotency import Once
 from daiban_common.contracts.catalogue import Departments, HandlingLevel, ItemKind
+from daiban_common.idempotency import Once
 
 
 @dataclass(frozen=True)
 class CreateDraft:
     draft: ItemDraft
     actor: str
-    once: Once | None = None
+    once: Once
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class PublishDraft:
     effective_date: date | None
     note: str | None
     actor: str
-    once: Once | None = None
+    once: Once
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class DelegateItem:
     kind: ItemKind | None
     deciding_authority: str | None
     actor: str
-    once: Once | None = None
+    once: Once
 
 
 @dataclass(frozen=True)
@@ -54,4 +54,4 @@ class RetireItem:
     reason: str
     effective_date: date | None
     actor: str
-    once: Once | None = None
+    once: Once

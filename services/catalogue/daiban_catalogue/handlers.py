@@ -31,12 +31,12 @@ from daiban_catalogue.domain import (
     retire,
     same_content,
 )
-from daiban_catalogue.idempotency import Once, Stored, remember, replay
 from daiban_catalogue.models import Item
-from daiban_catalogue.schemas import DRAFT_STATUS_LABELS, DraftOut
+from daiban_catalogue.schemas import DRAFT_STATUS_LABELS, DraftOut, item_out
 from daiban_common.calendar import today_in_shanghai
 from daiban_common.contracts.catalogue import ItemPublished, ItemVersionData
 from daiban_common.errors import Conflict, NotFound, field_path, validation_message
+from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.orgcodes import OrgCode, Tier
 from daiban_common.uow import UnitOfWork
 
@@ -70,10 +70,10 @@ class UnknownItem(NotFound):
     default_detail = "事项不存在"
 
 
-async def create_draft(cmd: CreateDraft, uow: UnitOfWork, catalogue: Catalogue) -> Stored:
+async def create_draft(cmd: CreateDraft, uow: UnitOfWork, catalogue: Catalogue) -> Answer:
     """A new item, as a draft nobody but administrators sees until it is published."""
     async with uow:
-        if (stored := await replay(uow.session, cmd.once)) is not None:
+        if (stored := await replay(uow, cmd.once)) is not None:
             return stored
         names = await repo.department_names(uow.session)
         ensure_valid(cmd.draft, known_departments=names.keys(), known_orgs=catalogue.known_orgs)
@@ -81,8 +81,10 @@ async def create_draft(cmd: CreateDraft, uow: UnitOfWork, catalogue: Catalogue) 
             message = f"实施编码{cmd.draft.implementation_code}已存在"
             raise VersionConflict([Violation("implementation_code", message)])
         item = repo.add_item(uow.session, cmd.draft)
-        stored = Stored(201, "draft", _draft_state(item, cmd.draft, None).model_dump(mode="json"))
-        return await _commit(uow, cmd.once, stored)
+        state = _draft_state(item, cmd.draft, None)
+        location = f"/v1/items/{item.implementation_code}/draft"
+        answer = Answer(201, state.model_dump(mode="json"), headers={"Location": location})
+        return await _commit(uow, cmd.once, answer)
 
 
 async def edit_draft(cmd: EditDraft, uow: UnitOfWork, catalogue: Catalogue) -> DraftOut:
@@ -108,10 +110,10 @@ async def get_draft(code: str, uow: UnitOfWork) -> DraftOut:
         return _draft_state(item, repo.draft_of(item), await repo.current_version(uow.session, item))
 
 
-async def publish_draft(cmd: PublishDraft, uow: UnitOfWork, catalogue: Catalogue) -> Stored:
+async def publish_draft(cmd: PublishDraft, uow: UnitOfWork, catalogue: Catalogue) -> Answer:
     """The draft becomes the next version, immutable from now on."""
     async with uow:
-        if (stored := await replay(uow.session, cmd.once)) is not None:
+        if (stored := await replay(uow, cmd.once)) is not None:
             return stored
         item = await _item(uow, cmd.code, for_update=True)
         effective = _effective_date(cmd.effective_date, catalogue)
@@ -128,10 +130,10 @@ async def publish_draft(cmd: PublishDraft, uow: UnitOfWork, catalogue: Catalogue
         return await _record(uow, item, version, cmd.actor, cmd.once)
 
 
-async def delegate_item(cmd: DelegateItem, uow: UnitOfWork, catalogue: Catalogue) -> Stored:
+async def delegate_item(cmd: DelegateItem, uow: UnitOfWork, catalogue: Catalogue) -> Answer:
     """Move the handling level down (下放) or back up (收回) as a new version recording the move."""
     async with uow:
-        if (stored := await replay(uow.session, cmd.once)) is not None:
+        if (stored := await replay(uow, cmd.once)) is not None:
             return stored
         item = await _item(uow, cmd.code, for_update=True)
         current = await _published(uow, item)
@@ -152,10 +154,10 @@ async def delegate_item(cmd: DelegateItem, uow: UnitOfWork, catalogue: Catalogue
         return await _record(uow, item, version, cmd.actor, cmd.once)
 
 
-async def retire_item(cmd: RetireItem, uow: UnitOfWork, catalogue: Catalogue) -> Stored:
+async def retire_item(cmd: RetireItem, uow: UnitOfWork, catalogue: Catalogue) -> Answer:
     """Withdraw the item; cases accepted under earlier versions keep theirs."""
     async with uow:
-        if (stored := await replay(uow.session, cmd.once)) is not None:
+        if (stored := await replay(uow, cmd.once)) is not None:
             return stored
         item = await _item(uow, cmd.code, for_update=True)
         current = await _published(uow, item)
@@ -193,9 +195,7 @@ def _effective_date(requested: date | None, catalogue: Catalogue) -> date:
     return effective
 
 
-async def _record(
-    uow: UnitOfWork, item: Item, version: ItemVersionData, actor: str, once: Once | None
-) -> Stored:
+async def _record(uow: UnitOfWork, item: Item, version: ItemVersionData, actor: str, once: Once) -> Answer:
     repo.add_version(uow.session, item, version)
     uow.emit(
         ItemPublished(item=version),
@@ -203,17 +203,21 @@ async def _record(
         org=version.implementing_org,
         actor=actor,
     )
-    return await _commit(uow, once, Stored(201, "version", version.model_dump(mode="json")))
+    # Presented here, in the unit of work, so a replay answers exactly what was sent.
+    out = item_out(version, await repo.department_names(uow.session))
+    location = f"/v1/items/{version.implementation_code}/versions/{version.version}"
+    answer = Answer(201, out.model_dump(mode="json"), headers={"Location": location})
+    return await _commit(uow, once, answer)
 
 
-async def _commit(uow: UnitOfWork, once: Once | None, stored: Stored) -> Stored:
-    remember(uow.session, once, stored)
+async def _commit(uow: UnitOfWork, once: Once, answer: Answer) -> Answer:
+    await remember(uow, once, answer)
     try:
         await uow.commit()
     except IntegrityError:
-        # Two requests raced (same key, same new item or same version number): the other one won.
+        # Two requests raced (the same new item or version number under different keys): one won.
         raise Conflict("该事项刚被其他请求修改，请刷新后重试") from None
-    return stored
+    return answer
 
 
 def _draft_state(item: Item, draft: ItemDraft, current: ItemVersionData | None) -> DraftOut:

@@ -16,12 +16,15 @@ from sqlalchemy import Column, DateTime, ForeignKey, Index, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
+from daiban_common.idempotency import idempotency_table
 from daiban_common.messaging import messaging_tables
 from daiban_common.orgunits import org_units_replica
 
 SCHEMA = "catalogue"
 metadata = SQLModel.metadata
 messaging = messaging_tables(SCHEMA)
+# Answers of creating POSTs, for Idempotency-Key replays (daiban_common.idempotency).
+idempotency = idempotency_table(SCHEMA)
 # The county's org units as routing publishes them: whose tokens this service accepts.
 org_units = org_units_replica(SCHEMA)
 
@@ -108,19 +111,3 @@ class ItemVersion(SQLModel, table=True):
     published_at: datetime = Field(sa_type=DateTime(timezone=True))
     # When this node recorded the version: what `updated_since` compares, for replicas catching up.
     recorded_at: datetime | None = _timestamp()
-
-
-class IdempotencyRecord(SQLModel, table=True):
-    """A creating POST already answered: same key and body replays it, another body is a 409."""
-
-    __tablename__ = "idempotency_keys"
-    __table_args__ = {"schema": SCHEMA}
-
-    actor: str = Field(primary_key=True, max_length=200)
-    key: str = Field(primary_key=True, max_length=200)
-    fingerprint: str = Field(max_length=64)
-    status_code: int
-    # What the request produced, as the domain object's JSON (`draft` or `version`).
-    result_kind: str = Field(max_length=16)
-    result: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    created_at: datetime | None = _timestamp()

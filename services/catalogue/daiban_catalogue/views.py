@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel
-
 from daiban_catalogue import queries
 from daiban_catalogue import repository as repo
 from daiban_catalogue.domain import describe_reform, diff, reform_stats
 from daiban_catalogue.domain.handbook import handbook_order
 from daiban_catalogue.handlers import UnknownItem
-from daiban_catalogue.idempotency import Stored
 from daiban_catalogue.schemas import (
     DelegationOut,
     DiffOut,
-    DraftOut,
     HandbookOut,
     ItemOut,
     ReformStatsOut,
@@ -119,18 +115,6 @@ async def reform(uow: UnitOfWork, start: date | None, end: date, today: date) ->
         summary=describe_reform(stats),
         delegations=[DelegationOut.of(v) for v in moves],
     )
-
-
-async def presented(uow: UnitOfWork, stored: Stored) -> tuple[BaseModel, str]:
-    """A write's answer and where the resource it made lives (for Location)."""
-    if stored.kind == "draft":
-        draft = DraftOut.model_validate(stored.result)
-        return draft, f"/v1/items/{draft.implementation_code}/draft"
-    version = ItemVersionData.model_validate(stored.result)
-    async with uow:
-        names = await repo.department_names(uow.session)
-    location = f"/v1/items/{version.implementation_code}/versions/{version.version}"
-    return item_out(version, names), location
 
 
 async def _history(uow: UnitOfWork, code: str) -> list[ItemVersionData]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import nats
@@ -72,3 +73,8 @@ class Replica:
             known = self.items.get(payload.item.implementation_code)
             if known is None or known.version < payload.item.version:
                 self.items[payload.item.implementation_code] = payload.item
+
+
+def keyed(headers: dict[str, str], key: str | None = None) -> dict[str, str]:
+    """`headers` with an Idempotency-Key (a fresh one unless given): every creating POST needs one."""
+    return {**headers, "Idempotency-Key": key or str(uuid.uuid4())}

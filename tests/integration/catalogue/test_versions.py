@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from daiban_common.auth import Role
 from daiban_common.settings import Settings
 from tests.integration.catalogue.conftest import TOWNSHIP, bearer
-from tests.integration.catalogue.drafts import NEW_CODE, Replica, new_item
+from tests.integration.catalogue.drafts import NEW_CODE, Replica, keyed, new_item
 from tests.servers import RunningService
 
 pytestmark = pytest.mark.integration
@@ -18,11 +20,15 @@ pytestmark = pytest.mark.integration
 ALLOWANCE = "JF-00405-001-370285000000-01"  # 80周岁以上老年人高龄津贴发放, county, 2 versions
 
 
+def fields(response: Any) -> set[str]:
+    return {e["field"] for e in response.json()["errors"]}
+
+
 async def test_publish_emits_the_version_and_a_replica_sees_it(
     catalogue: RunningService, settings: Settings, admin: dict[str, str]
 ) -> None:
     client = catalogue.client
-    created = await client.post("/v1/items", json=new_item(), headers=admin)
+    created = await client.post("/v1/items", json=new_item(), headers=keyed(admin))
     assert created.status_code == 201, created.text
     assert created.headers["location"] == f"/v1/items/{NEW_CODE}/draft"
     assert created.json()["status_label"] == "草稿（未发布）"
@@ -36,7 +42,7 @@ async def test_publish_emits_the_version_and_a_replica_sees_it(
         assert NEW_CODE not in replica.items
 
         published = await client.post(
-            f"/v1/items/{NEW_CODE}/publish", json={"note": "新增事项"}, headers=admin
+            f"/v1/items/{NEW_CODE}/publish", json={"note": "新增事项"}, headers=keyed(admin)
         )
         assert published.status_code == 201, published.text
         assert published.json()["version"] == 1
@@ -52,7 +58,7 @@ async def test_publish_emits_the_version_and_a_replica_sees_it(
             {"field": "promised_working_days", "before": 10, "after": 5}
         ]
         before_second = datetime.now(UTC)
-        second = await client.post(f"/v1/items/{NEW_CODE}/publish", headers=admin)
+        second = await client.post(f"/v1/items/{NEW_CODE}/publish", headers=keyed(admin))
         assert second.status_code == 201, second.text
         assert second.headers["location"] == f"/v1/items/{NEW_CODE}/versions/2"
 
@@ -75,27 +81,63 @@ async def test_idempotency_key_replays_and_refuses_another_body(
     catalogue: RunningService, admin: dict[str, str]
 ) -> None:
     client = catalogue.client
-    keyed = {**admin, "Idempotency-Key": "create-1"}
-    first = await client.post("/v1/items", json=new_item(), headers=keyed)
-    again = await client.post("/v1/items", json=new_item(), headers=keyed)
+    key = keyed(admin, "create-1")
+    first = await client.post("/v1/items", json=new_item(), headers=key)
+    again = await client.post("/v1/items", json=new_item(), headers=key)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"] == f"/v1/items/{NEW_CODE}/draft"
     assert again.headers["idempotent-replayed"] == "true"
-    other = await client.post("/v1/items", json=new_item(name="另一个事项"), headers=keyed)
+    assert "idempotent-replayed" not in first.headers
+    other = await client.post("/v1/items", json=new_item(name="另一个事项"), headers=key)
     assert other.status_code == 409
     assert other.json()["type"] == "/problems/idempotency-key-reused"
-    # Without the key, a second create of the same code is a plain conflict on the code.
-    duplicate = await client.post("/v1/items", json=new_item(), headers=admin)
+    assert fields(other) == {"Idempotency-Key"}
+    # With another key, a second create of the same code is a plain conflict on the code.
+    duplicate = await client.post("/v1/items", json=new_item(), headers=keyed(admin))
     assert duplicate.status_code == 409
     assert duplicate.json()["errors"][0]["field"] == "implementation_code"
 
-    publish_key = {**admin, "Idempotency-Key": "publish-1"}
+    publish_key = keyed(admin, "publish-1")
     one = await client.post(f"/v1/items/{NEW_CODE}/publish", json={}, headers=publish_key)
     two = await client.post(f"/v1/items/{NEW_CODE}/publish", json={}, headers=publish_key)
     assert one.status_code == two.status_code == 201
-    assert one.json()["version"] == two.json()["version"] == 1
+    assert one.json() == two.json()
+    assert one.json()["version"] == 1
     versions = (await client.get(f"/v1/items/{NEW_CODE}/versions")).json()
     assert [v["version"] for v in versions["items"]] == [1]
+
+
+async def test_a_concurrent_retry_waits_and_replays(catalogue: RunningService, admin: dict[str, str]) -> None:
+    """Two sends of one request at once: one item, two identical 201s (it was a 409 for one of them)."""
+    client = catalogue.client
+    key = keyed(admin, "create-twice")
+    first, second = await asyncio.gather(
+        client.post("/v1/items", json=new_item(), headers=key),
+        client.post("/v1/items", json=new_item(), headers=key),
+    )
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    assert first.json() == second.json()
+    assert {first.headers.get("idempotent-replayed"), second.headers.get("idempotent-replayed")} == {
+        None,
+        "true",
+    }
+    published = await asyncio.gather(
+        *(client.post(f"/v1/items/{NEW_CODE}/publish", json={}, headers=keyed(admin, "p")) for _ in range(3))
+    )
+    assert [p.status_code for p in published] == [201, 201, 201], [p.text for p in published]
+    assert len({p.text for p in published}) == 1
+    versions = (await client.get(f"/v1/items/{NEW_CODE}/versions")).json()
+    assert [v["version"] for v in versions["items"]] == [1]
+
+
+async def test_a_creating_post_without_a_key_is_refused(
+    catalogue: RunningService, admin: dict[str, str]
+) -> None:
+    response = await catalogue.client.post("/v1/items", json=new_item(), headers=admin)
+    assert response.status_code == 422
+    assert fields(response) == {"Idempotency-Key"}
+    assert (await catalogue.client.get(f"/v1/items/{NEW_CODE}/draft", headers=admin)).status_code == 404
 
 
 async def test_delegation_and_its_reversal_are_versions_with_a_diff(
@@ -109,7 +151,7 @@ async def test_delegation_and_its_reversal_are_versions_with_a_diff(
             "departments": {"lead": "township.civil_affairs"},
             "reason": "依据赋权目录下放至镇（街道）",
         },
-        headers=admin,
+        headers=keyed(admin),
     )
     assert down.status_code == 201, down.text
     moved = down.json()
@@ -137,7 +179,7 @@ async def test_delegation_and_its_reversal_are_versions_with_a_diff(
             "departments": {"lead": "county.civil_affairs"},
             "reason": "收回县级办理",
         },
-        headers=admin,
+        headers=keyed(admin),
     )
     assert up.status_code == 201, up.text
     assert (up.json()["version"], up.json()["handling_level"]) == (4, "county")
@@ -157,14 +199,18 @@ async def test_retired_items_leave_search_but_keep_their_versions(
     catalogue: RunningService, admin: dict[str, str]
 ) -> None:
     client = catalogue.client
-    retired = await client.post(f"/v1/items/{ALLOWANCE}/retire", json={"reason": "并入新事项"}, headers=admin)
+    retired = await client.post(
+        f"/v1/items/{ALLOWANCE}/retire", json={"reason": "并入新事项"}, headers=keyed(admin)
+    )
     assert retired.status_code == 201, retired.text
     assert (retired.json()["status"], retired.json()["status_label"]) == ("retired", "已废止")
     assert (await client.get("/v1/items", params={"q": "高龄津贴"})).json()["items"] == []
     listed = (await client.get("/v1/items", params={"q": "高龄津贴", "status": "retired"})).json()["items"]
     assert [i["version"] for i in listed] == [3]
     assert (await client.get(f"/v1/items/{ALLOWANCE}/versions/2")).json()["status"] == "published"
-    again = await client.post(f"/v1/items/{ALLOWANCE}/retire", json={"reason": "再次废止"}, headers=admin)
+    again = await client.post(
+        f"/v1/items/{ALLOWANCE}/retire", json={"reason": "再次废止"}, headers=keyed(admin)
+    )
     assert again.status_code == 409
     assert again.json()["errors"][0]["field"] == "status"
 

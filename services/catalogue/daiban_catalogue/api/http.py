@@ -6,15 +6,15 @@ import hashlib
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from daiban_catalogue.domain import InvalidDraft, VersionConflict
-from daiban_catalogue.idempotency import Once, fingerprint
 from daiban_common.auth import Principal, Role, require_roles
 from daiban_common.deps import RuntimeDep
 from daiban_common.errors import Conflict, FieldError, Forbidden, InvalidInput
+from daiban_common.idempotency import KEY_REUSED
 from daiban_common.openapi import ProblemDoc, default_problem, problem_responses
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode, Tier
 
@@ -55,22 +55,6 @@ async def county_admin(
 
 
 CountyAdmin = Annotated[Principal, Depends(county_admin)]
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        max_length=200,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Retrying with the same key and body replays the first answer; another body is a 409.",
-    ),
-]
-
-
-def once(request: Request, principal: Principal, key: str | None, body: BaseModel | None) -> Once | None:
-    if key is None:
-        return None
-    payload = body.model_dump(mode="json") if body is not None else None
-    return Once(principal.sub, key, fingerprint(request.method, request.url.path, payload))
 
 
 def parse_org(raw: str, field: str) -> OrgCode:
@@ -113,13 +97,6 @@ def wants_html(request: Request) -> bool:
     return "text/html" in accept and "application/json" not in accept.split(",")[0]
 
 
-_KEY_REUSED = ProblemDoc(
-    409,
-    "The Idempotency-Key was used before with another body (a retry with the same body replays)",
-    detail="该幂等键（Idempotency-Key）已用于另一个请求，请为新请求使用新的键",
-    type="/problems/idempotency-key-reused",
-    title="Idempotency key reused",
-)
 _DOCS: dict[int, tuple[ProblemDoc, ...]] = {
     401: (ProblemDoc(401, "No valid bearer token", detail="缺少身份令牌，请先登录"),),
     403: (
@@ -138,7 +115,7 @@ _DOCS: dict[int, tuple[ProblemDoc, ...]] = {
             type="/problems/catalogue-conflict",
             errors=[("version", "第1版已发布，不能修改；请基于该版本创建草稿并发布新版本")],
         ),
-        _KEY_REUSED,
+        KEY_REUSED,
     ),
     413: (default_problem(413),),
     422: (

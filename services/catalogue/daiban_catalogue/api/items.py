@@ -11,17 +11,14 @@ from daiban_catalogue import handlers, views
 from daiban_catalogue.api.http import (
     CatalogueRoute,
     CountyAdmin,
-    IdempotencyKey,
     conditional,
     json_body,
-    once,
     parse_org,
     problems,
 )
 from daiban_catalogue.commands import CreateDraft, DelegateItem, EditDraft, PublishDraft, RetireItem
 from daiban_catalogue.domain import ItemDraft, refuse_version_edit
 from daiban_catalogue.handlers import Catalogue
-from daiban_catalogue.idempotency import Stored
 from daiban_catalogue.queries import ItemFilter
 from daiban_catalogue.schemas import (
     DelegateIn,
@@ -42,6 +39,7 @@ from daiban_common.contracts.catalogue import (
 )
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
+from daiban_common.idempotency import IdempotencyKey, once
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.strict import Instant
 from daiban_common.text import StoredText, ensure_storable
@@ -167,10 +165,12 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         draft: ItemDraft,
         admin: CountyAdmin,
         uow: UowDep,
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Response:
-        command = CreateDraft(draft=draft, actor=admin.sub, once=once(request, admin, idempotency_key, draft))
-        return await _written(uow, await handlers.create_draft(command, uow, catalogue))
+        command = CreateDraft(
+            draft=draft, actor=admin.sub, once=once(request, admin.sub, idempotency_key, draft)
+        )
+        return (await handlers.create_draft(command, uow, catalogue)).response()
 
     @router.get(
         "/{code}/draft",
@@ -208,8 +208,8 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         code: Code,
         admin: CountyAdmin,
         uow: UowDep,
+        idempotency_key: IdempotencyKey,
         body: PublishIn | None = None,
-        idempotency_key: IdempotencyKey = None,
     ) -> Response:
         body = body or PublishIn()
         command = PublishDraft(
@@ -217,9 +217,9 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
             effective_date=body.effective_date,
             note=body.note,
             actor=admin.sub,
-            once=once(request, admin, idempotency_key, body),
+            once=once(request, admin.sub, idempotency_key, body),
         )
-        return await _written(uow, await handlers.publish_draft(command, uow, catalogue))
+        return (await handlers.publish_draft(command, uow, catalogue)).response()
 
     @router.post(
         "/{code}/delegate",
@@ -234,7 +234,7 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         body: DelegateIn,
         admin: CountyAdmin,
         uow: UowDep,
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Response:
         command = DelegateItem(
             code=code,
@@ -245,9 +245,9 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
             kind=body.kind,
             deciding_authority=body.deciding_authority,
             actor=admin.sub,
-            once=once(request, admin, idempotency_key, body),
+            once=once(request, admin.sub, idempotency_key, body),
         )
-        return await _written(uow, await handlers.delegate_item(command, uow, catalogue))
+        return (await handlers.delegate_item(command, uow, catalogue)).response()
 
     @router.post(
         "/{code}/retire",
@@ -262,25 +262,15 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         body: RetireIn,
         admin: CountyAdmin,
         uow: UowDep,
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Response:
         command = RetireItem(
             code=code,
             reason=body.reason,
             effective_date=body.effective_date,
             actor=admin.sub,
-            once=once(request, admin, idempotency_key, body),
+            once=once(request, admin.sub, idempotency_key, body),
         )
-        return await _written(uow, await handlers.retire_item(command, uow, catalogue))
+        return (await handlers.retire_item(command, uow, catalogue)).response()
 
     return router
-
-
-async def _written(uow: UowDep, stored: Stored) -> Response:
-    model, location = await views.presented(uow, stored)
-    headers = {"Location": location}
-    if stored.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return Response(
-        json_body(model), status_code=stored.status_code, media_type="application/json", headers=headers
-    )
