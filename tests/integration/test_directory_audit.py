@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.routing.helpers import COUNTY, JIANGSHAN, bearer, seeded_routing
+from tests.integration.routing.helpers import COUNTY, JIANGSHAN, bearer, keyed, seeded_routing
 from tests.servers import Network, eventually, running
 
 pytestmark = pytest.mark.integration
@@ -84,7 +84,7 @@ async def test_directory_changes_are_logged_by_audit(network: Network) -> None:
 
         # Departments and service points, and deleting.
         department = {"org": JIANGSHAN, "code": "township.forestry", "name": "姜山镇林业站"}
-        made = await client.post("/v1/departments", json=department, headers=supervisor)
+        made = await client.post("/v1/departments", json=department, headers=keyed(supervisor))
         assert made.status_code == 201, made.text
         gone = await client.delete(f"/v1/departments/{made.json()['id']}", headers=supervisor)
         assert gone.status_code == 204, gone.text

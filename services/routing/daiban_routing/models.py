@@ -12,11 +12,14 @@ from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, Un
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
+from daiban_common.idempotency import idempotency_table
 from daiban_common.messaging import messaging_tables
 
 SCHEMA = "routing"
 metadata = SQLModel.metadata
 messaging = messaging_tables(SCHEMA)
+# Answers of creating POSTs, for Idempotency-Key replays (daiban_common.idempotency).
+idempotency = idempotency_table(SCHEMA)
 
 _TZ = DateTime(timezone=True)
 _JSON = JSONB()

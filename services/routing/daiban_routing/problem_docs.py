@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from daiban_common.idempotency import KEY_REUSED
 from daiban_common.openapi import ProblemDoc, problem_responses
 
 TASK_NOT_FOUND = ProblemDoc(404, "No such task in the caller's subtree", detail="任务不存在")
@@ -58,5 +59,6 @@ PAUSE = problem_responses(
     TASK_NOT_FOUND, NOT_YOUR_WINDOW, ALREADY_PAUSED, ALREADY_DECIDED, PROCEDURE_NOT_ALLOWED
 )
 RESUME = problem_responses(TASK_NOT_FOUND, NOT_YOUR_WINDOW, NOT_PAUSED)
-EXTENSION = problem_responses(CASE_NOT_FOUND, SECOND_EXTENSION)
+EXTENSION = problem_responses(CASE_NOT_FOUND, SECOND_EXTENSION, KEY_REUSED)
 CASE = problem_responses(CASE_NOT_FOUND)
+HOME_VISIT = problem_responses(CASE_NOT_FOUND, KEY_REUSED)

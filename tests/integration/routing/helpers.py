@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -180,3 +181,8 @@ async def published(settings: Settings, number: str, type_suffix: str, count: in
     found = await eventually(enough)
     assert isinstance(found, list)
     return found
+
+
+def keyed(headers: dict[str, str], key: str | None = None) -> dict[str, str]:
+    """`headers` with an Idempotency-Key (a fresh one unless given): every creating POST needs one."""
+    return {**headers, "Idempotency-Key": key or str(uuid.uuid4())}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.routing.helpers import COUNTY, JIANGSHAN, bearer, is_problem, seeded_routing
+from tests.integration.routing.helpers import COUNTY, JIANGSHAN, bearer, is_problem, keyed, seeded_routing
 from tests.servers import Network
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ async def test_a_body_that_is_not_utf8_is_a_422_naming_the_body(network: Network
         response = await routing.client.post(
             "/v1/departments",
             content=b"\xff\xfe{",
-            headers={**supervisor, "content-type": "application/json"},
+            headers={**keyed(supervisor), "content-type": "application/json"},
         )
         body = is_problem(response, 422)
         assert [e["field"] for e in body["errors"]] == ["body"]

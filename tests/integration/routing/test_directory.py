@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from daiban_routing.models import OrgUnit, Staff, Window
 from daiban_routing.service import SERVICE
-from tests.integration.routing.helpers import COUNTY, XIAGEZHUANG, bearer, is_problem, seeded_routing
+from tests.integration.routing.helpers import COUNTY, XIAGEZHUANG, bearer, is_problem, keyed, seeded_routing
 from tests.servers import Network
 
 pytestmark = pytest.mark.integration
@@ -46,12 +46,21 @@ async def test_crud_and_csv_import(network: Network) -> None:
         client = routing.client
         admin = bearer(settings, "county-admin", "admin", COUNTY)
         body = {"org": XIAGEZHUANG, "code": "township.agriculture", "name": "夏格庄镇农业农村办公室"}
-        created = await client.post("/v1/departments", json=body, headers=admin)
+        key = keyed(admin)
+        created = await client.post("/v1/departments", json=body, headers=key)
         assert created.status_code == 201, created.text
-        retried = await client.post("/v1/departments", json=body, headers=admin)
-        assert retried.status_code == 200 and retried.json()["id"] == created.json()["id"]
+        # A retry (same key) replays the answer; the same record under another key is found, 200.
+        retried = await client.post("/v1/departments", json=body, headers=key)
+        assert retried.status_code == 201 and retried.json() == created.json()
+        assert retried.headers["idempotent-replayed"] == "true"
+        again = await client.post("/v1/departments", json=body, headers=keyed(admin))
+        assert again.status_code == 200 and again.json()["id"] == created.json()["id"]
+        reused = await client.post("/v1/departments", json={**body, "name": "别的名字"}, headers=key)
+        assert is_problem(reused, 409)["errors"] == [
+            {"field": "Idempotency-Key", "message": "同一幂等键只能用于同一请求（相同的地址与内容）"}
+        ]
         is_problem(
-            await client.post("/v1/departments", json={**body, "name": "别的名字"}, headers=admin), 409
+            await client.post("/v1/departments", json={**body, "name": "别的名字"}, headers=keyed(admin)), 409
         )
         renamed = await client.put(
             f"/v1/departments/{created.json()['id']}", json={"name": "农业办"}, headers=admin
@@ -147,7 +156,7 @@ async def test_an_import_does_not_say_which_unit_another_townships_staff_id_belo
         single = await routing.client.post(
             "/v1/staff",
             json={"id": "xgz-mz-a", "name": "林一", "role": "clerk", "org": "370285101000"},
-            headers={"Authorization": supervisor["Authorization"]},
+            headers=keyed({"Authorization": supervisor["Authorization"]}),
         )
         assert single.status_code == 409 and "工作人员编号xgz-mz-a已被使用" in single.json()["detail"]
         assert XIAGEZHUANG not in single.text

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.routing.helpers import COUNTY, JIANGSHAN, bearer, seeded_routing
+from tests.integration.routing.helpers import COUNTY, JIANGSHAN, bearer, keyed, seeded_routing
 from tests.servers import RunningService, Servers, new_network
 
 pytestmark = pytest.mark.integration
@@ -106,7 +106,7 @@ async def test_unstorable_text_in_bodies(
         method,
         url,
         content=json.dumps(body),
-        headers={**_token(tokens, url), "Content-Type": "application/json"},
+        headers={**keyed(_token(tokens, url)), "Content-Type": "application/json"},
     )
     refused(response, field)
 

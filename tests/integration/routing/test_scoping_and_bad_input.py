@@ -14,6 +14,7 @@ from tests.integration.routing.helpers import (
     bearer,
     is_problem,
     item,
+    keyed,
     route_when,
     seeded_routing,
 )
@@ -62,6 +63,14 @@ async def test_bad_input_is_a_clear_4xx(network: Network) -> None:
         clerk = bearer(settings, "county-clerk", "clerk", COUNTY)
         other_window = bearer(settings, "lx-ga-a", "clerk", COUNTY)
         supervisor = bearer(settings, "county-supervisor", "supervisor", COUNTY)
+
+        def sk() -> dict[str, str]:
+            # The supervisor's token with a fresh Idempotency-Key, for a creating POST.
+            return keyed(supervisor)
+
+        def ck() -> dict[str, str]:
+            return keyed(clerk)
+
         ref = item(Tier.county, "county.civil_affairs", procedures=(SpecialProcedure.public_notice,))
         number, payload = accepted(ref, at=COUNTY)
         await accept(settings, payload)
@@ -107,14 +116,12 @@ async def test_bad_input_is_a_clear_4xx(network: Network) -> None:
         is_problem(await client.post(f"{task}/resume", headers=clerk), 409)
         # One extension, by a supervisor only.
         extension = {"extra_working_days": 3, "reason": "需会商"}
-        is_problem(await client.post(f"/v1/cases/{number}/extension", json=extension, headers=clerk), 403)
-        first = await client.post(f"/v1/cases/{number}/extension", json=extension, headers=supervisor)
+        is_problem(await client.post(f"/v1/cases/{number}/extension", json=extension, headers=ck()), 403)
+        first = await client.post(f"/v1/cases/{number}/extension", json=extension, headers=sk())
         assert first.status_code == 200, first.text
         assert first.json()["extension_working_days"] == 3
-        is_problem(
-            await client.post(f"/v1/cases/{number}/extension", json=extension, headers=supervisor), 409
-        )
-        is_problem(await client.post("/v1/cases/NOPE/extension", json=extension, headers=supervisor), 404)
+        is_problem(await client.post(f"/v1/cases/{number}/extension", json=extension, headers=sk()), 409)
+        is_problem(await client.post("/v1/cases/NOPE/extension", json=extension, headers=sk()), 404)
         # Deciding twice.
         ok = await client.post(
             f"{task}/decide", json={"decision": "approve", "result": "证书1"}, headers=clerk
@@ -144,9 +151,9 @@ async def test_bad_input_is_a_clear_4xx(network: Network) -> None:
         # Directory: an unknown org, an unknown staff member, a staff member as their own B post.
         unknown_org = {"org": "370285101201", "code": "village.committee", "name": "不存在的村"}
         assert (
-            is_problem(await client.post("/v1/departments", json=unknown_org, headers=supervisor), 422)[
-                "errors"
-            ][0]["field"]
+            is_problem(await client.post("/v1/departments", json=unknown_org, headers=sk()), 422)["errors"][
+                0
+            ]["field"]
             == "org"
         )
         is_problem(await client.get("/v1/orgs/370285101201", headers=supervisor), 404)
@@ -159,13 +166,13 @@ async def test_bad_input_is_a_clear_4xx(network: Network) -> None:
             "a_post": "nobody",
             "b_post": "county-clerk",
         }
-        errors = is_problem(await client.post("/v1/windows", json=window, headers=supervisor), 422)["errors"]
+        errors = is_problem(await client.post("/v1/windows", json=window, headers=sk()), 422)["errors"]
         assert [e["field"] for e in errors] == ["a_post"]
         own_b = {**window, "a_post": "county-clerk"}
-        errors = is_problem(await client.post("/v1/windows", json=own_b, headers=supervisor), 422)["errors"]
+        errors = is_problem(await client.post("/v1/windows", json=own_b, headers=sk()), 422)["errors"]
         assert [e["field"] for e in errors] == ["b_post"] and "本人" in errors[0]["message"]
         unknown_dept = {**window, "a_post": None, "b_post": None, "departments": ["county.no_such"]}
-        is_problem(await client.post("/v1/windows", json=unknown_dept, headers=supervisor), 422)
+        is_problem(await client.post("/v1/windows", json=unknown_dept, headers=sk()), 422)
         is_problem(
             await client.put("/v1/staff/nobody/duty", json={"on_duty": False}, headers=supervisor), 404
         )
@@ -176,9 +183,10 @@ async def test_bad_input_is_a_clear_4xx(network: Network) -> None:
         }
         is_problem(await client.put("/v1/staff/county-clerk/duty", json=backwards, headers=supervisor), 422)
         wrong_tier = {"org": COUNTY, "code": "township.civil_affairs", "name": "错层级"}
-        is_problem(await client.post("/v1/departments", json=wrong_tier, headers=supervisor), 422)
+        is_problem(await client.post("/v1/departments", json=wrong_tier, headers=sk()), 422)
         is_problem(
-            await client.post("/v1/departments", json={**wrong_tier, "code": "county.x"}, headers=clerk), 403
+            await client.post("/v1/departments", json={**wrong_tier, "code": "county.x"}, headers=ck()),
+            403,
         )
         # Lists: a malformed org filter, a limit over 100, a garbled cursor.
         is_problem(await client.get("/v1/tasks?org=12345", headers=clerk), 422)

@@ -210,7 +210,7 @@ class Actor:
         if self.supervisor is None:
             raise DemoError("no supervisor at the county")
         body = {"extra_working_days": step.args["days"], "reason": "涉及多方核实，经批准延长办理时限"}
-        headers = bearer(self.settings, self.supervisor)
+        headers = {**bearer(self.settings, self.supervisor), **self._key(step)}
         await self._call("routing", "POST", f"/v1/cases/{filed.number}/extension", 200, headers, body)
 
     async def _decide(self, case: CasePlan, step: Step, filed: Filed) -> None:

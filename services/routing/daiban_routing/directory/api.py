@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
+from daiban_common.idempotency import KEY_REUSED, IdempotencyKey, once
 from daiban_common.openapi import problem_responses
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
@@ -56,14 +57,15 @@ async def _csv_text(request: Request) -> str:
         raise InvalidInput.field("body", "CSV须为UTF-8编码") from None
 
 
-def _replayed(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
-    """The 200 of a POST sent again with the same content (documented beside its 201)."""
-    return {200: {"model": model, "description": "The same record already exists: it is returned"}}
-
-
-def _created(response: Response, created: bool) -> None:
-    # The same POST again returns the existing record with 200, so retries are safe.
-    response.status_code = 201 if created else 200
+def _existing(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a POST whose record already exists as sent (under another Idempotency-Key; a
+    retry under the same key replays the first answer, 201 included)."""
+    return {
+        200: {
+            "model": model,
+            "description": "The same record already exists (made under another key): it is returned",
+        }
+    }
 
 
 def router() -> APIRouter:
@@ -109,14 +111,14 @@ def router() -> APIRouter:
         "/departments",
         status_code=201,
         summary="新增部门",
-        responses={**problem_responses(docs.SAME_KEY), **_replayed(DepartmentOut)},
+        response_model=DepartmentOut,
+        responses={**problem_responses(docs.SAME_KEY, KEY_REUSED), **_existing(DepartmentOut)},
     )
     async def create_department(
-        body: DepartmentIn, principal: Editor, uow: UowDep, response: Response
-    ) -> DepartmentOut:
-        out, created = await commands.create_department(uow, principal, body)
-        _created(response, created)
-        return out
+        body: DepartmentIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
+    ) -> Response:
+        keyed = once(request, principal.sub, key, body)
+        return (await commands.create_department(uow, principal, body, keyed)).response()
 
     @api.post("/departments/import", summary="CSV导入部门（org,code,name）", openapi_extra=_CSV_BODY)
     async def import_departments(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
@@ -154,11 +156,18 @@ def router() -> APIRouter:
         async with uow:
             return await queries.list_windows(uow.session, principal, page, org=org, department=department)
 
-    @api.post("/windows", status_code=201, summary="新增窗口（含A岗、B岗）", responses=_replayed(WindowOut))
-    async def create_window(body: WindowIn, principal: Editor, uow: UowDep, response: Response) -> WindowOut:
-        out, created = await commands.create_window(uow, principal, body)
-        _created(response, created)
-        return out
+    @api.post(
+        "/windows",
+        status_code=201,
+        summary="新增窗口（含A岗、B岗）",
+        response_model=WindowOut,
+        responses={**problem_responses(KEY_REUSED), **_existing(WindowOut)},
+    )
+    async def create_window(
+        body: WindowIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
+    ) -> Response:
+        keyed = once(request, principal.sub, key, body)
+        return (await commands.create_window(uow, principal, body, keyed)).response()
 
     @api.post(
         "/windows/import",
@@ -201,11 +210,18 @@ def router() -> APIRouter:
                 uow.session, principal, page, org=org, window=window, role=role.value if role else None
             )
 
-    @api.post("/staff", status_code=201, summary="新增工作人员", responses=_replayed(StaffOut))
-    async def create_staff(body: StaffIn, principal: Editor, uow: UowDep, response: Response) -> StaffOut:
-        out, created = await commands.create_staff(uow, principal, body)
-        _created(response, created)
-        return out
+    @api.post(
+        "/staff",
+        status_code=201,
+        summary="新增工作人员",
+        response_model=StaffOut,
+        responses={**problem_responses(KEY_REUSED), **_existing(StaffOut)},
+    )
+    async def create_staff(
+        body: StaffIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
+    ) -> Response:
+        keyed = once(request, principal.sub, key, body)
+        return (await commands.create_staff(uow, principal, body, keyed)).response()
 
     @api.post("/staff/import", summary="CSV导入工作人员（id,name,role,org,windows）", openapi_extra=_CSV_BODY)
     async def import_staff(request: Request, principal: Editor, uow: UowDep) -> ImportResult:

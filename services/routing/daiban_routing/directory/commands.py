@@ -6,11 +6,13 @@ entry before and after and the editor as actor, so the audit log records it.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
 from sqlmodel import col, select
 
 from daiban_common.auth import Principal
 from daiban_common.contracts.directory import ChangeSource
 from daiban_common.errors import Conflict, InvalidInput
+from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.uow import UnitOfWork
 from daiban_routing.directory import events, queries
 from daiban_routing.directory.rules import (
@@ -43,11 +45,11 @@ _OPEN = ("queued", "assigned", "in_review", "paused")
 _SAME_KEY = "已存在内容不同的同编号记录；修改请用 PUT"
 
 
-async def create_department(
-    uow: UnitOfWork, principal: Principal, body: DepartmentIn
-) -> tuple[DepartmentOut, bool]:
-    """Creating the same department again returns it unchanged (safe retries); a different one is 409."""
+async def create_department(uow: UnitOfWork, principal: Principal, body: DepartmentIn, once: Once) -> Answer:
+    """Creating the same department again returns it unchanged (200); a different one is 409."""
     async with uow:
+        if (stored := await replay(uow, once)) is not None:
+            return stored
         await org_for_edit(uow.session, principal, body.org)
         department, change = await upsert_department(uow.session, body)
         if change is Change.updated:
@@ -56,8 +58,15 @@ async def create_department(
             events.emit_department(
                 uow, principal.sub, _API, department.id, None, events.department_entry(department)
             )
-        await uow.commit()
-    return queries.department_out(department), change is Change.created
+        return await _created(uow, once, queries.department_out(department), change)
+
+
+async def _created(uow: UnitOfWork, once: Once, out: BaseModel, change: Change) -> Answer:
+    # 201 for a new record; 200 for the same record sent again under another key (already there).
+    answer = Answer(201 if change is Change.created else 200, out.model_dump(mode="json"))
+    await remember(uow, once, answer)
+    await uow.commit()
+    return answer
 
 
 async def update_department(
@@ -89,16 +98,17 @@ async def delete_department(uow: UnitOfWork, principal: Principal, id: str) -> N
         await uow.commit()
 
 
-async def create_window(uow: UnitOfWork, principal: Principal, body: WindowIn) -> tuple[WindowOut, bool]:
+async def create_window(uow: UnitOfWork, principal: Principal, body: WindowIn, once: Once) -> Answer:
     async with uow:
+        if (stored := await replay(uow, once)) is not None:
+            return stored
         await org_for_edit(uow.session, principal, body.org)
         window, change = await upsert_window(uow.session, body)
         if change is Change.updated:
             raise Conflict(f"{body.org}的{body.number}号窗口{_SAME_KEY}")
         if change is Change.created:
             events.emit_window(uow, principal.sub, _API, window.id, None, events.window_entry(window))
-        await uow.commit()
-    return queries.window_out(window), change is Change.created
+        return await _created(uow, once, queries.window_out(window), change)
 
 
 async def update_window(uow: UnitOfWork, principal: Principal, id: str, body: WindowIn) -> WindowOut:
@@ -131,8 +141,10 @@ async def delete_window(uow: UnitOfWork, principal: Principal, id: str) -> None:
         await uow.commit()
 
 
-async def create_staff(uow: UnitOfWork, principal: Principal, body: StaffIn) -> tuple[StaffOut, bool]:
+async def create_staff(uow: UnitOfWork, principal: Principal, body: StaffIn, once: Once) -> Answer:
     async with uow:
+        if (stored := await replay(uow, once)) is not None:
+            return stored
         await org_for_edit(uow.session, principal, body.org)
         existing = await uow.session.get(Staff, body.id)
         if existing is not None and existing.org != body.org:
@@ -142,8 +154,7 @@ async def create_staff(uow: UnitOfWork, principal: Principal, body: StaffIn) -> 
             raise Conflict(f"工作人员{body.id}{_SAME_KEY}")
         if change is Change.created:
             events.emit_staff(uow, principal.sub, _API, None, events.staff_entry(staff))
-        await uow.commit()
-    return queries.staff_out(staff), change is Change.created
+        return await _created(uow, once, queries.staff_out(staff), change)
 
 
 async def update_staff(uow: UnitOfWork, principal: Principal, id: str, body: StaffUpdate) -> StaffOut:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from daiban_common import clock
 from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from daiban_common.deps import UowDep
+from daiban_common.idempotency import IdempotencyKey, once
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.text import StoredText
@@ -84,17 +85,39 @@ def router() -> APIRouter:
         case = await pausing.resume(uow, principal, task_id, _now())
         return await _route(uow, principal, case.case_number)
 
-    @api.post("/cases/{number}/extension", summary="批准延期（每件一次）", responses=docs.EXTENSION)
+    @api.post(
+        "/cases/{number}/extension",
+        summary="批准延期（每件一次）",
+        response_model=RouteOut,
+        responses=docs.EXTENSION,
+    )
     async def extension(
-        number: StoredText, body: ExtensionIn, principal: Supervisor, uow: UowDep
-    ) -> RouteOut:
-        await pausing.extend(uow, principal, number, body, _now())
-        return await _route(uow, principal, number)
+        number: StoredText,
+        body: ExtensionIn,
+        request: Request,
+        principal: Supervisor,
+        key: IdempotencyKey,
+        uow: UowDep,
+    ) -> Response:
+        keyed = once(request, principal.sub, key, body)
+        return (await pausing.extend(uow, principal, number, body, _now(), keyed)).response()
 
-    @api.post("/cases/{number}/home-visit", summary="预约上门服务", responses=docs.CASE)
-    async def home_visit(number: StoredText, body: HomeVisitIn, principal: Agent, uow: UowDep) -> RouteOut:
-        await visits.book_home_visit(uow, principal, number, body, _now())
-        return await _route(uow, principal, number)
+    @api.post(
+        "/cases/{number}/home-visit",
+        summary="预约上门服务",
+        response_model=RouteOut,
+        responses=docs.HOME_VISIT,
+    )
+    async def home_visit(
+        number: StoredText,
+        body: HomeVisitIn,
+        request: Request,
+        principal: Agent,
+        key: IdempotencyKey,
+        uow: UowDep,
+    ) -> Response:
+        keyed = once(request, principal.sub, key, body)
+        return (await visits.book_home_visit(uow, principal, number, body, _now(), keyed)).response()
 
     @api.get(
         "/cases/{number}/route",

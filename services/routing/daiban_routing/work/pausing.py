@@ -13,10 +13,12 @@ from daiban_common.contracts.case import CaseSupplemented
 from daiban_common.contracts.routing import CaseExtended, CasePaused, CaseResumed
 from daiban_common.errors import Conflict, InvalidInput, NotFound
 from daiban_common.events import Envelope
+from daiban_common.idempotency import Answer, Once, replay
 from daiban_common.uow import UnitOfWork
 from daiban_routing.domain.supervision import SUPPLEMENT
 from daiban_routing.models import Case, PauseRecord, Task
 from daiban_routing.work.access import can_see_case, ensure_window_staff, staff_ref, task_for
+from daiban_routing.work.answers import answered_route
 from daiban_routing.work.cases import CaseStatus, TaskStatus, load_case, note, refresh_due, summary_of
 from daiban_routing.work.schemas import ExtensionIn, PauseIn
 
@@ -152,10 +154,15 @@ async def on_case_supplemented(envelope: Envelope, payload: CaseSupplemented, uo
 
 
 async def extend(
-    uow: UnitOfWork, principal: Principal, number: str, body: ExtensionIn, now: datetime
-) -> Case:
-    """The one extension a case may have, approved by a supervisor, with its reason."""
+    uow: UnitOfWork, principal: Principal, number: str, body: ExtensionIn, now: datetime, once: Once
+) -> Answer:
+    """The one extension a case may have, approved by a supervisor, with its reason.
+
+    A retry (same Idempotency-Key) replays the answer, not the 409 of a second extension.
+    """
     async with uow:
+        if (stored := await replay(uow, once)) is not None:
+            return stored
         case = await load_case(uow.session, number, lock=True)
         if case is None or not can_see_case(principal, case):
             raise NotFound("办件不存在")
@@ -190,5 +197,6 @@ async def extend(
             kind="extended",
             text=f"经{principal.name}批准延期{body.extra_working_days}个工作日（{body.reason}），期限至{case.due_date.isoformat()}",
         )
+        answer = await answered_route(uow, principal, number, once)
         await uow.commit()
-    return case
+    return answer

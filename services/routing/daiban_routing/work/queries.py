@@ -103,6 +103,12 @@ async def route_of(session: AsyncSession, principal: Principal, number: str) -> 
     # Several queries make one view: read them from one snapshot, or a hop committed between two
     # of them would show a task without the hop that brought it.
     await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return await route_after_change(session, principal, number)
+
+
+async def route_after_change(session: AsyncSession, principal: Principal, number: str) -> RouteOut:
+    """The route as a write sees it, in its own transaction (holding the case's row lock): what a
+    creating POST answers, and stores for its Idempotency-Key replay."""
     case = await load_case(session, number)
     if case is None or not can_see_case(principal, case):
         raise NotFound("办件不存在")

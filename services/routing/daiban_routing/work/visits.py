@@ -8,18 +8,23 @@ from daiban_common.auth import Principal
 from daiban_common.calendar import to_shanghai_date
 from daiban_common.contracts.routing import HomeVisitBooked
 from daiban_common.errors import InvalidInput, NotFound
+from daiban_common.idempotency import Answer, Once, replay
 from daiban_common.uow import UnitOfWork
 from daiban_routing.work.access import can_see_case, staff_ref
+from daiban_routing.work.answers import answered_route
 from daiban_routing.work.cases import load_case, note
 from daiban_routing.work.schemas import HomeVisitIn
 
 
 async def book_home_visit(
-    uow: UnitOfWork, principal: Principal, number: str, body: HomeVisitIn, now: datetime
-) -> None:
+    uow: UnitOfWork, principal: Principal, number: str, body: HomeVisitIn, now: datetime, once: Once
+) -> Answer:
+    """A booking is a new visit each time: a retry of one (same Idempotency-Key) replays, books nothing."""
     if body.visit_date < to_shanghai_date(now):
         raise InvalidInput.field("visit_date", "上门日期不能早于今天")
     async with uow:
+        if (stored := await replay(uow, once)) is not None:
+            return stored
         case = await load_case(uow.session, number, lock=True)
         if case is None or not can_see_case(principal, case):
             raise NotFound("办件不存在")
@@ -47,4 +52,6 @@ async def book_home_visit(
             text=f"{principal.name}预约{body.visit_date.isoformat()}上门服务"
             + (f"：{body.note}" if body.note else ""),
         )
+        answer = await answered_route(uow, principal, number, once)
         await uow.commit()
+    return answer
