@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -200,6 +201,29 @@ async def test_retries_with_the_same_key_replay_and_another_body_is_a_conflict(i
     assert malformed.status_code == 422
     assert malformed.json()["errors"][0]["field"] == "Idempotency-Key"
     assert await _count(intake, Case) == 1
+
+
+async def test_concurrent_retries_accept_once_and_answer_alike(intake: Intake) -> None:
+    """Three sends of one application at once: one case, three identical answers (the advisory
+    lock makes the later ones wait for the first and replay it), and one notice likewise."""
+    agent = bearer(intake.settings)
+    key = keyed(agent, "concurrent-0001")
+    answers = await asyncio.gather(
+        *(intake.client.post("/v1/applications", json=application(), headers=key) for _ in range(3))
+    )
+    assert [a.status_code for a in answers] == [201, 201, 201], [a.text for a in answers]
+    assert len({a.content for a in answers}) == 1
+    assert [a.headers.get("idempotent-replayed") for a in answers].count(None) == 1
+    assert await _count(intake, Case) == 1
+
+    incomplete = application(materials=[])
+    notice_key = keyed(agent, "concurrent-0002")
+    notices = await asyncio.gather(
+        *(intake.client.post("/v1/applications", json=incomplete, headers=notice_key) for _ in range(2))
+    )
+    assert [n.status_code for n in notices] == [422, 422]
+    assert notices[0].content == notices[1].content
+    assert await _count(intake, OneTimeNotice) == 1
 
 
 async def test_acceptance_uses_the_replica_and_cases_keep_their_version(intake: Intake) -> None:

@@ -149,9 +149,14 @@ async def test_decision_handover_and_a_dissatisfied_rating_open_a_rectification(
         "scores": {"attitude": 2, "efficiency": 1},
         "comment": "等了很久，电话13812345678没人接",
     }
-    evaluated = await intake.client.post("/v1/public/evaluations", json=rating)
+    rated = {"Idempotency-Key": "rating-0001"}
+    evaluated = await intake.client.post("/v1/public/evaluations", json=rating, headers=rated)
     assert evaluated.status_code == 201, evaluated.text
     assert evaluated.json()["rectification_opened"] is True
+    # The citizen's page retried: its answer again, not "already evaluated" (the key is optional).
+    retried = await intake.client.post("/v1/public/evaluations", json=rating, headers=rated)
+    assert (retried.status_code, retried.content) == (201, evaluated.content)
+    assert retried.headers["idempotent-replayed"] == "true"
     second = await intake.client.post("/v1/public/evaluations", json={**rating, "level": "satisfied"})
     assert second.status_code == 409
     assert second.json()["type"] == "/problems/already-evaluated"
