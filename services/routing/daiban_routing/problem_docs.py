@@ -47,7 +47,7 @@ DEPARTMENT_IN_USE = ProblemDoc(
 WINDOW_IN_USE = ProblemDoc(409, "The window still has open tasks", detail="该窗口仍有未办结的任务，不能删除")
 SAME_KEY = ProblemDoc(
     409,
-    "A record with the same key and other content exists (the same POST again answers 200)",
+    "A record with the same code and other content exists (the same content again answers 200)",
     detail="370285101000的部门township.civil_affairs已存在内容不同的同编号记录；修改请用 PUT",
 )
 
