@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from daiban_common.auth import Role
+from daiban_common.idempotency import RETENTION
 from daiban_common.settings import Settings
 from tests.integration.catalogue.conftest import TOWNSHIP, bearer
 from tests.integration.catalogue.drafts import NEW_CODE, Replica, keyed, new_item
@@ -228,3 +230,21 @@ async def test_writes_need_a_county_admin(catalogue: RunningService, settings: S
     assert (
         await client.get(f"/v1/items/{ALLOWANCE}/draft", headers=bearer(settings, Role.clerk))
     ).status_code == 403
+
+
+async def test_records_older_than_the_retention_are_forgotten(
+    catalogue: RunningService, admin: dict[str, str]
+) -> None:
+    client = catalogue.client
+    assert (await client.post("/v1/items", json=new_item(), headers=keyed(admin, "old"))).status_code == 201
+    async with catalogue.runtime.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE catalogue.idempotency SET created_at = now() - CAST(:age AS interval)"),
+            {"age": RETENTION + timedelta(minutes=1)},
+        )
+    # The next creating POST deletes what has outlived the retention, and records itself.
+    published = await client.post(f"/v1/items/{NEW_CODE}/publish", json={}, headers=keyed(admin, "new"))
+    assert published.status_code == 201, published.text
+    async with catalogue.runtime.engine.connect() as conn:
+        keys = (await conn.execute(text("SELECT key FROM catalogue.idempotency"))).scalars().all()
+    assert keys == ["new"]
