@@ -112,6 +112,7 @@ class EventConsumer:
         self._ack_wait = ack_wait
         self._stall_after = stall_after
         self._task: asyncio.Task[None] | None = None
+        self._psub: Any = None
         self._stopping = False
         self._dead_letters = tables.dead_letters
         self._inbox = tables.inbox
@@ -162,6 +163,7 @@ class EventConsumer:
         psub = await self._js.pull_subscribe(
             self._sub.filter_subjects[0], durable=self._sub.name, stream=self._stream, config=config
         )
+        self._psub = psub
         self._last_progress = time.monotonic()
         self._task = asyncio.create_task(self._run(psub), name=f"consumer-{self._sub.name}")
         self._task.add_done_callback(self._ended)
@@ -204,6 +206,20 @@ class EventConsumer:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
         self._task = None
+        await self._unsubscribe()
+
+    async def _unsubscribe(self) -> None:
+        """Close the fetch inbox (the durable consumer stays on the server).
+
+        nats-py takes late status messages (a fetch's 408 arriving after its timeout) off the inbox
+        queue without marking them done, so a connection drain would wait its whole drain_timeout
+        for an inbox nobody reads any more; closing it once the loop has ended spares every stop
+        that wait.
+        """
+        psub, self._psub = self._psub, None
+        if psub is not None:
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
 
     async def _run(self, psub: Any) -> None:
         while not self._stopping:
