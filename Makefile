@@ -28,19 +28,27 @@ run-tiers: setup
 demo: setup
 	$(UV) run daiban demo
 
-test: setup lint
-	$(UV) run pytest tests/unit -q
-	$(UV) run pytest tests/integration -q
-	$(UV) run pytest tests/e2e -q
+# The integration and end-to-end tests mostly wait (on PostgreSQL, NATS, services starting), so
+# they run on pytest-xdist workers, each with its own embedded servers; --dist loadgroup keeps the
+# tests sharing a costly fixture on one worker (tests/conftest.py marks them). They share one
+# session so that the slow end-to-end tests start at once instead of after the integration tests.
+TEST_WORKERS ?= 4
+XDIST := -n $(TEST_WORKERS) --dist loadgroup
+
+# Lint and the unit tests first, side by side (their output kept apart); the unit tests stay a
+# session of their own because the integration tests register probe events in the process.
+test: setup
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint test-unit
+	$(UV) run pytest tests/e2e tests/integration -q $(XDIST)
 
 test-unit: setup
 	$(UV) run pytest tests/unit -q
 
 test-integration: setup
-	$(UV) run pytest tests/integration -q
+	$(UV) run pytest tests/integration -q $(XDIST)
 
 test-e2e: setup
-	$(UV) run pytest tests/e2e -q
+	$(UV) run pytest tests/e2e -q $(XDIST)
 
 lint: setup
 	$(UV) run ruff check .
