@@ -29,11 +29,12 @@ demo: setup
 	$(UV) run daiban demo
 
 # The integration and end-to-end tests mostly wait (on PostgreSQL, NATS, services starting), so
-# they run on pytest-xdist workers, each with its own embedded servers; --dist loadgroup keeps the
-# tests sharing a costly fixture on one worker (tests/conftest.py marks them). They share one
-# session so that the slow end-to-end tests start at once instead of after the integration tests.
+# they run on pytest-xdist workers, each with its own embedded servers; --dist loadfile keeps a
+# file's tests on one worker, and the e2e journeys, which share one county node, together
+# (tests/conftest.py). They share one session so that the slow end-to-end tests start at once
+# instead of after the integration tests.
 TEST_WORKERS ?= 4
-XDIST := -n $(TEST_WORKERS) --dist loadgroup
+XDIST := -n $(TEST_WORKERS) --dist loadfile
 
 # Lint and the unit tests first, side by side (their output kept apart); the unit tests stay a
 # session of their own because the integration tests register probe events in the process.

@@ -2,40 +2,35 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.servers import Network, Servers, create_template, new_network, start_servers
 
-# Session fixtures too costly to build once per pytest-xdist worker: every test using one runs on
-# the same worker (`make test` distributes with --dist loadgroup). The e2e county node is a whole
-# `daiban run`, the better part of a minute to start.
-SHARED_SESSION_FIXTURES = frozenset({"county_node"})
+# The e2e journeys share one county node (tests/e2e/conftest.py), a whole `daiban run` that takes the
+# better part of a minute to start: under pytest-xdist they all run on the same worker.
+SHARED_COUNTY_NODE = "tests/e2e/test_journey_"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep the tests sharing a costly fixture on one xdist worker, the rest spread freely.
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` (what `make test` uses), except that the journeys count as one file.
 
-    A module-scoped fixture is built once per worker that runs a test of its module, so a module
-    with one stays whole; without pytest-xdist the marks change nothing.
+    A file's tests stay on one worker, so module-scoped fixtures are built once and tests that
+    build on the ones before them in their module (tests/e2e/test_two_nodes.py) keep their order.
+    xdist's own `--dist loadgroup` cannot be used for the journeys: with pytest 9 it no longer
+    groups (it renames `item._nodeid`, which pytest no longer reads).
     """
-    for item in items:
-        group = _shared_fixture_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-def _shared_fixture_group(item: pytest.Item) -> str | None:
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
+    if config.getoption("dist") != "loadfile":
         return None
-    shared = sorted(SHARED_SESSION_FIXTURES.intersection(info.names_closure))
-    if shared:
-        return shared[0]
-    for defs in info.name2fixturedefs.values():
-        if any(d.scope == "module" for d in defs):
-            return item.nodeid.split("::", 1)[0]
-    return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class JourneysTogether(LoadFileScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return SHARED_COUNTY_NODE if path.startswith(SHARED_COUNTY_NODE) else path
+
+    return JourneysTogether(config, log)
 
 
 @pytest.fixture(scope="session")
