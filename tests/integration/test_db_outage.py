@@ -11,7 +11,6 @@ nothing parked.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -21,7 +20,7 @@ from sqlalchemy import func, select
 
 from daiban_common.consumer import EventConsumer
 from daiban_common.db import asyncpg_dsn
-from daiban_common.embedded import EmbeddedPostgres, free_port
+from daiban_common.embedded import EmbeddedPostgres
 from daiban_common.runtime import ServiceRuntime
 from daiban_intake.models import Case as IntakeCase
 from daiban_routing.models import Case as RoutingCase
@@ -36,16 +35,6 @@ VILLAGE = "370285101294"  # 姜山社区, in routing's demo directory
 CASES = 6
 # Two attempts: the retry budget (0.5 s) is far shorter than the outage below.
 MAX_DELIVER = 2
-
-
-@pytest.fixture
-def own_pg(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
-    pg = EmbeddedPostgres(tmp_path / "own-pg", free_port(), fast_unsafe=True)
-    pg.start()
-    try:
-        yield pg
-    finally:
-        pg.destroy()
 
 
 def consumer(runtime: ServiceRuntime, suffix: str) -> EventConsumer:

@@ -8,7 +8,6 @@ other test.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -16,7 +15,7 @@ import pytest
 
 from daiban_common.auth import Role, issue_token
 from daiban_common.db import asyncpg_dsn
-from daiban_common.embedded import EmbeddedPostgres, free_port
+from daiban_common.embedded import EmbeddedPostgres
 from daiban_common.settings import Settings
 from tests.integration.probe import READER_SPEC, WRITER_SPEC, applied, count, create_probe_tables, notes
 from tests.servers import TEMPLATE_DB, Network, Servers, eventually, running
@@ -24,16 +23,6 @@ from tests.servers import TEMPLATE_DB, Network, Servers, eventually, running
 pytestmark = pytest.mark.integration
 
 TOWNSHIP = "370285101000"
-
-
-@pytest.fixture
-def own_pg(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
-    pg = EmbeddedPostgres(tmp_path / "own-pg", free_port(), fast_unsafe=True)
-    pg.start()
-    try:
-        yield pg
-    finally:
-        pg.destroy()
 
 
 def bearer(settings: Settings) -> dict[str, str]:

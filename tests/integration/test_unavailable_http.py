@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -30,16 +30,6 @@ from tests.servers import TEMPLATE_DB, Network, Servers
 pytestmark = pytest.mark.integration
 
 TOWNSHIP = "370285101000"
-
-
-@pytest.fixture
-def own_pg(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
-    pg = EmbeddedPostgres(tmp_path / "own-pg", free_port(), fast_unsafe=True)
-    pg.start()
-    try:
-        yield pg
-    finally:
-        pg.destroy()
 
 
 @asynccontextmanager
