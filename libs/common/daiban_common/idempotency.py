@@ -46,9 +46,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import SQLModel
 
 from daiban_common.errors import Conflict, FieldError
+from daiban_common.messaging import defined_once
 from daiban_common.openapi import ProblemDoc
 from daiban_common.uow import UnitOfWork
 
@@ -92,16 +92,14 @@ OptionalIdempotencyKey = Annotated[
     ),
 ]
 
-_CACHE: dict[tuple[int, str], Table] = {}
-
 
 def idempotency_table(schema: str, metadata: MetaData | None = None) -> Table:
     """The `idempotency` table of `schema` (defined once per metadata; a service's models declare it)."""
-    metadata = metadata if metadata is not None else SQLModel.metadata
-    cache_key = (id(metadata), schema)
-    if cache_key in _CACHE:
-        return _CACHE[cache_key]
-    table = Table(
+    return defined_once("idempotency", schema, metadata, lambda md: _define(schema, md))
+
+
+def _define(schema: str, metadata: MetaData) -> Table:
+    return Table(
         "idempotency",
         metadata,
         # Whose key: the caller's `sub`, or `public` for citizens without a token.
@@ -121,8 +119,6 @@ def idempotency_table(schema: str, metadata: MetaData | None = None) -> Table:
         Index(f"ix_{schema}_idempotency_created_at", "created_at"),
         schema=schema,
     )
-    _CACHE[cache_key] = table
-    return table
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ dead_letters: events a consumer could not apply, kept with the reason, never dro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -36,15 +38,28 @@ class MessagingTables:
     dead_letters: Table
 
 
-_CACHE: dict[tuple[int, str], MessagingTables] = {}
+T = TypeVar("T")
+
+# The platform's tables of each service schema, by (what, metadata, schema): SQLAlchemy refuses a
+# table defined twice in one MetaData, and every service, test and migration asks for them.
+_DEFINED: dict[tuple[str, int, str], Any] = {}
+
+
+def defined_once(what: str, schema: str, metadata: MetaData | None, define: Callable[[MetaData], T]) -> T:
+    """`define(metadata)` the first time `what` is asked for in `schema` of `metadata`, then the same."""
+    metadata = metadata if metadata is not None else SQLModel.metadata
+    key = (what, id(metadata), schema)
+    if key not in _DEFINED:
+        _DEFINED[key] = define(metadata)
+    return cast(T, _DEFINED[key])
 
 
 def messaging_tables(schema: str, metadata: MetaData | None = None) -> MessagingTables:
     """The outbox, inbox and dead-letter tables of `schema` (defined once per metadata)."""
-    metadata = metadata if metadata is not None else SQLModel.metadata
-    key = (id(metadata), schema)
-    if key in _CACHE:
-        return _CACHE[key]
+    return defined_once("messaging", schema, metadata, lambda md: _define(schema, md))
+
+
+def _define(schema: str, metadata: MetaData) -> MessagingTables:
     outbox = Table(
         "outbox",
         metadata,
@@ -84,6 +99,4 @@ def messaging_tables(schema: str, metadata: MetaData | None = None) -> Messaging
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         schema=schema,
     )
-    tables = MessagingTables(schema=schema, outbox=outbox, inbox=inbox, dead_letters=dead_letters)
-    _CACHE[key] = tables
-    return tables
+    return MessagingTables(schema=schema, outbox=outbox, inbox=inbox, dead_letters=dead_letters)

@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, MetaData, String, Table, delete, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlmodel import SQLModel
 
 from daiban_common.consumer import Subscription
 from daiban_common.contracts.directory import OrgUnitsPublished
 from daiban_common.errors import ServiceUnavailable
 from daiban_common.events import Envelope
-from daiban_common.messaging import messaging_tables
+from daiban_common.messaging import defined_once, messaging_tables
 from daiban_common.orgcodes import OrgCode
 from daiban_common.uow import UnitOfWork
 
@@ -50,24 +49,22 @@ log = logging.getLogger(__name__)
 # by an event another process applied is known soon after.
 DEFAULT_TTL_SECONDS = 30.0
 
-_TABLES: dict[tuple[int, str], Table] = {}
-
 
 def org_units_replica(schema: str, metadata: MetaData | None = None) -> Table:
     """The replica table `<schema>.org_units` (defined once per metadata)."""
-    metadata = metadata if metadata is not None else SQLModel.metadata
-    key = (id(metadata), schema)
-    if key not in _TABLES:
-        _TABLES[key] = Table(
+
+    def define(md: MetaData) -> Table:
+        return Table(
             "org_units",
-            metadata,
+            md,
             Column("code", String(12), primary_key=True),
             Column("name", String, nullable=False),
             Column("tier", String(16), nullable=False),
             Column("parent_code", String(12)),
             schema=schema,
         )
-    return _TABLES[key]
+
+    return defined_once("org_units", schema, metadata, define)
 
 
 Loader = Callable[[AsyncConnection], Awaitable[set[str]]]
