@@ -26,6 +26,7 @@ from daiban_audit.domain.chain import Entry, canonical_entry
 from daiban_common.auth import Role
 from daiban_common.contracts.case import MaterialIssue, OneTimeNoticeIssued, StaffRef
 from daiban_common.events import make_envelope
+from daiban_common.subjects import Subjects
 
 CEILING_ENTRIES = 200_000
 
@@ -68,7 +69,7 @@ async def append_rate(suite: Suite, count: int, within: float) -> dict[str, Any]
         for offset in range(0, count, 256):
             window = envelopes[offset : offset + 256]
             acks = [
-                await js.publish_async(env.nats_subject, env.to_bytes(), headers={"Nats-Msg-Id": env.id})
+                await js.publish_async(Subjects().of(env), env.to_bytes(), headers={"Nats-Msg-Id": env.id})
                 for env in window
             ]
             await asyncio.gather(*acks)

@@ -17,6 +17,7 @@ from daiban_common.contracts.case import OneTimeNoticeIssued, StaffRef
 from daiban_common.events import make_envelope
 from daiban_common.messaging import messaging_tables
 from daiban_common.relay import OutboxRelay
+from daiban_common.subjects import Subjects
 from daiban_common.telemetry import tracer_for
 from daiban_common.uow import UnitOfWork
 
@@ -100,7 +101,7 @@ async def run(
     rate = 1_000.0
 
     def uow() -> UnitOfWork:
-        return UnitOfWork(sessions, tables, source="/bench", subject_root="bench", on_commit=relay.wake)
+        return UnitOfWork(sessions, tables, source="/bench", subjects=Subjects("bench"), on_commit=relay.wake)
 
     async def produce(i: int) -> None:
         async with uow() as unit:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Column, MetaData, String, Table, Text, func, insert, select
 
 from daiban_common.auth import Principal, Role, ensure_within, require_roles, subtree_clause
-from daiban_common.consumer import PermanentFailure, Subscription
+from daiban_common.consumer import PermanentFailure, Subscription, on
 from daiban_common.deps import UowDep
 from daiban_common.errors import NotFound
 from daiban_common.events import Envelope, EventData, event_type
@@ -115,23 +115,30 @@ async def apply_note(envelope: Envelope, payload: NoteWritten, uow: UnitOfWork) 
 def reader_subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
     return [
         Subscription(
-            name=runtime.durable_name("notes"),
-            filter_subjects=[runtime.subject_filter(runtime.settings.org, "note", "written")],
-            handlers={NoteWritten.event_type: apply_note},
+            name="notes",
+            handlers=dict([on(NoteWritten, apply_note)]),
         )
     ]
 
 
 _HERE = Path(__file__).parent
 WRITER_SPEC = ServiceSpec(
-    name=WRITER, title="probe writer", description="test", migrations=_HERE, routers=writer_routes
+    name=WRITER,
+    title="probe writer",
+    description="test",
+    migrations=_HERE,
+    default_port=8901,
+    order=90,
+    routers=writer_routes,
 )
 READER_SPEC = ServiceSpec(
     name=READER,
     title="probe reader",
     description="test",
     migrations=_HERE,
-    routers=lambda runtime: [],
+    default_port=8902,
+    order=91,
+    routers=[],
     subscriptions=reader_subscriptions,
 )
 

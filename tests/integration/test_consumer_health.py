@@ -7,20 +7,20 @@ healthy while its cases were never routed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import nats
 import nats.errors
 import pytest
 
-from daiban_common.consumer import EventConsumer, Subscription
+from daiban_common.consumer import EventConsumer, Subscription, on
 from daiban_common.events import Envelope, make_envelope
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
 from tests.integration.probe import (
-    READER,
     READER_SPEC,
     NoteWritten,
     applied,
@@ -47,20 +47,12 @@ def hanging_reader(release: asyncio.Event) -> ServiceSpec:
     def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
         return [
             Subscription(
-                name=runtime.durable_name("notes"),
-                filter_subjects=[runtime.subject_filter(runtime.settings.org, "note", "written")],
-                handlers={NoteWritten.event_type: apply},
+                name="notes",
+                handlers=dict([on(NoteWritten, apply)]),
             )
         ]
 
-    return ServiceSpec(
-        name=READER,
-        title=READER_SPEC.title,
-        description=READER_SPEC.description,
-        migrations=READER_SPEC.migrations,
-        routers=READER_SPEC.routers,
-        subscriptions=subscriptions,
-    )
+    return dataclasses.replace(READER_SPEC, subscriptions=subscriptions)
 
 
 async def publish_note(settings: Settings, text: str) -> None:

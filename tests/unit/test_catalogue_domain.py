@@ -42,6 +42,7 @@ from daiban_common.contracts.catalogue import (
     Tier,
 )
 from daiban_common.events import Envelope, make_envelope
+from daiban_common.subjects import Subjects
 
 COUNTY = "370285000000"
 KNOWN_DEPARTMENTS = frozenset(
@@ -716,7 +717,7 @@ def test_a_version_survives_the_wire_as_an_event() -> None:
         actor="system:catalogue",
     )
     assert envelope.type == "daiban.catalogue.item_published.v1"
-    assert envelope.nats_subject == "daiban.370285.000.000.catalogue.item_published"
+    assert Subjects().of(envelope) == "daiban.370285.000.000.catalogue.item_published"
     received = Envelope.from_bytes(envelope.to_bytes()).payload()
     assert isinstance(received, ItemPublished)
     assert received.item == version

@@ -19,7 +19,7 @@ from opentelemetry import trace as trace_api
 from sqlalchemy import MetaData
 from sqlalchemy import exc as sa_exc
 
-from daiban_common.consumer import EventConsumer, PermanentFailure, Subscription
+from daiban_common.consumer import EventConsumer, PermanentFailure, Subscription, on
 from daiban_common.contracts.case import CaseSupplemented, StaffRef
 from daiban_common.errors import ServiceUnavailableMiddleware, install_error_handlers
 from daiban_common.events import MalformedEvent, make_envelope
@@ -127,10 +127,12 @@ class FakePull:
 
 
 def consumer(metrics: ServiceMetrics | None = None) -> EventConsumer:
-    subscription = Subscription(name="n-test-things", filter_subjects=["x.>"], handlers={})
+    subscription = Subscription(name="things", subjects=["x.>"])
     tables = type("Tables", (), {"dead_letters": None, "inbox": None})()
     return EventConsumer(
         subscription=subscription,
+        name="n-test-things",
+        filter_subjects=["x.>"],
         js=cast(Any, None),
         stream="S",
         engine=cast(Any, None),
@@ -317,12 +319,12 @@ def delivering(
         recorded_by=StaffRef(staff_id="s", name="测试", org="370285101201"),
     )
     envelope = make_envelope(supplemented, source="/t", subject="C1", org="370285101201", actor="t")
-    subscription = Subscription(
-        name="n-test-notes", filter_subjects=["x.>"], handlers={CaseSupplemented.event_type: never_called}
-    )
+    subscription = Subscription(name="notes", handlers=dict([on(CaseSupplemented, never_called)]))
     tables = type("Tables", (), {"dead_letters": sa_table(), "inbox": None})()
     events = EventConsumer(
         subscription=subscription,
+        name="n-test-notes",
+        filter_subjects=["x.>"],
         js=cast(Any, None),
         stream="S",
         engine=cast(Any, engine),

@@ -1,4 +1,4 @@
-"""Division codes: validation, tiers, the hierarchy and the NATS subjects derived from it."""
+"""Division codes: validation, tiers and the hierarchy."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from daiban_common.orgcodes import (
     Tier,
     hops_up,
     is_valid_org_code,
-    subject_for,
-    subtree_subject_filter,
 )
 
 PROVINCE = OrgCode("370000000000")
@@ -133,34 +131,6 @@ def test_county_and_township() -> None:
 def test_subject_tokens() -> None:
     assert VILLAGE.subject_tokens == "370285.101.201"
     assert COUNTY.subject_tokens == "370285.000.000"
-
-
-def test_subject_for() -> None:
-    assert subject_for("370285101201", "case", "accepted") == "daiban.370285.101.201.case.accepted"
-    assert (
-        subject_for(COUNTY, "catalogue", "item_published") == "daiban.370285.000.000.catalogue.item_published"
-    )
-
-
-@pytest.mark.parametrize(
-    ("aggregate", "event"), [("Case", "accepted"), ("case", "accepted.v1"), ("case", ""), ("case", "a>")]
-)
-def test_subject_for_rejects_bad_tokens(aggregate: str, event: str) -> None:
-    with pytest.raises(ValueError):
-        subject_for(VILLAGE, aggregate, event)
-
-
-def test_subject_for_rejects_bad_org() -> None:
-    with pytest.raises(InvalidOrgCode):
-        subject_for("370285", "case", "accepted")
-
-
-def test_subtree_subject_filter() -> None:
-    assert subtree_subject_filter(COUNTY) == "daiban.370285.>"
-    assert subtree_subject_filter("370285101000") == "daiban.370285.101.>"
-    assert subtree_subject_filter(VILLAGE) == "daiban.370285.101.201.>"
-    with pytest.raises(InvalidOrgCode):
-        subtree_subject_filter(PREFECTURE)
 
 
 def test_hops_up() -> None:

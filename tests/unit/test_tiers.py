@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from daiban_common.service import discover_services
 from daiban_common.settings import Settings
-from daiban_common.tiers import plan_tiers, tiers_home
+from daiban_common.tiers import PORT_OFFSET, plan_tiers, tiers_home
 
-SERVICES = ["catalogue", "intake", "routing", "audit"]
+SERVICES = list(discover_services().values())
 
 
 def county_settings() -> Settings:
@@ -24,13 +25,16 @@ def county_settings() -> Settings:
 def test_county_and_township_nodes_apart_on_shared_servers() -> None:
     county, township = plan_tiers(county_settings(), "370285101000", SERVICES)
     assert county.settings.child_nodes == ["370285101000"]
-    assert county.services == tuple(SERVICES)
-    assert township.services == ("intake", "routing", "audit")  # the catalogue stays at the county
+    assert county.services == tuple(spec.name for spec in SERVICES)
+    assert township.services == tuple(spec.name for spec in SERVICES if spec.township)
+    assert "catalogue" not in township.services  # the catalogue stays at the county
     assert township.settings.org == "370285101000" and township.settings.child_nodes == []
     assert township.settings.database_url == "postgresql://postgres@127.0.0.1:55432/daiban_370285101000"
     assert township.create_database == "daiban_370285101000"
     assert township.settings.nats_url == county.settings.nats_url
-    assert [township.settings.service_port(n) for n in SERVICES] == [8012, 8011, 8013, 8014]
+    ports = [township.settings.service_port(spec) for spec in SERVICES]
+    assert ports == [county.settings.service_port(spec) + PORT_OFFSET for spec in SERVICES]
+    assert len(set(ports)) == len(SERVICES)
     assert county.settings.node_name != township.settings.node_name  # durable consumers of their own
     assert county.env["DAIBAN_CHILD_NODES"] == "370285101000"
     assert township.env["DAIBAN_ORG"] == "370285101000" and township.env["DAIBAN_INTAKE_PORT"] == "8011"

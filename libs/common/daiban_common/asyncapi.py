@@ -124,8 +124,8 @@ def participants(services: Mapping[str, ServiceSpec] | None = None) -> Participa
             runtime = ServiceRuntime(spec, settings)
             try:
                 for subscription in spec.subscriptions(runtime):
-                    for type_name in subscription.handlers:
-                        found.receivers.setdefault(type_name, set()).add(service)
+                    for event in subscription.handlers:
+                        found.receivers.setdefault(event.event_type, set()).add(service)
                     if subscription.default_handler is not None:
                         found.receive_all.add(service)
             finally:

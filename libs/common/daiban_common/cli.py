@@ -131,7 +131,7 @@ def add_audit_commands(sub: Any) -> None:
 
 def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     """`daiban audit verify`: exit 0 if the log is intact, 1 if tampering was found, 2 on errors."""
-    url = args.url or f"http://{settings.host}:{settings.audit_port}"
+    url = args.url or f"http://{settings.host}:{settings.service_port(discover_services()['audit'])}"
     token = args.token or issue_token(
         settings,
         sub="cli:audit-verify",
@@ -266,7 +266,7 @@ def serve_one(settings: Settings, name: str, port: int | None) -> int:
     uvicorn.run(
         app,
         host=settings.host,
-        port=port or settings.service_port(name),
+        port=port or settings.service_port(spec),
         **uvicorn_options(settings),
     )
     return 0
@@ -310,7 +310,7 @@ def run_suite(
         )
         services = discover_services()
         if tiers:
-            nodes = plan_tiers(resolved, township, list(services))
+            nodes = plan_tiers(resolved, township, list(services.values()))
         else:
             nodes = [Node("node", resolved, tuple(only or services), stack.env())]
         for node in nodes:
@@ -327,7 +327,7 @@ def run_suite(
                     subprocess.Popen([sys.executable, "-m", "daiban_common.cli", "serve", name], env=env)
                 )
             host, port = node.settings.host, node.settings.service_port
-            node_urls.append({name: f"http://{host}:{port(name)}" for name in node.services})
+            node_urls.append({name: f"http://{host}:{port(services[name])}" for name in node.services})
         all_urls = {
             f"{node.label} {name}": url
             for node, urls in zip(nodes, node_urls, strict=True)

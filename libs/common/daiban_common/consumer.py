@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -32,10 +32,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from daiban_common import db
-from daiban_common.events import Envelope, EventData, MalformedEvent, UnknownEventType
+from daiban_common.events import Envelope, EventData, MalformedEvent, UnknownEventType, payload_class
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
+from daiban_common.orgcodes import OrgCode
+from daiban_common.subjects import Subjects
 from daiban_common.telemetry import consumer_span
 from daiban_common.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -59,7 +61,11 @@ _DB_CHECK_TIMEOUT = 2.0
 # while failing cannot grow it without limit.
 _MAX_TRACKED_FAULTS = 10_000
 
-Handler = Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]
+P = TypeVar("P", bound=EventData)
+# A handler applies one event of its payload class inside the consumer's unit of work (which
+# commits it with the inbox row). A catch-all (`default_handler`) may get None for a type this
+# process does not know.
+Handler = Callable[[Envelope, P, UnitOfWork], Awaitable[None]]
 
 
 class PermanentFailure(Exception):
@@ -70,17 +76,55 @@ class ConsumerNotHealthy(RuntimeError):
     """A consumer whose loop is not running or has made no progress for too long."""
 
 
+def on(event: type[P], handler: Handler[P]) -> tuple[type[EventData], Handler[Any]]:
+    """One entry of a handler table, checked by the type checker: `dict([on(CaseAccepted, f)])`
+    with `async def f(envelope: Envelope, payload: CaseAccepted, uow: UnitOfWork)`."""
+    return event, handler
+
+
 @dataclass(frozen=True)
 class Subscription:
-    """What one durable consumer listens to and how it applies each event type."""
+    """What one durable consumer of a service listens to and how it applies each event class.
 
+    The filters come from the table: one per handled class within the `within` org's subtree
+    (the node's org when None), the whole subtree with a catch-all, or `subjects` when given.
+    """
+
+    # Short and per service ("progress"); the runtime names the durable per node and service.
     name: str
-    filter_subjects: list[str]
-    handlers: Mapping[str, Handler]
-    # Types not in `handlers` are acknowledged and skipped, unless a catch-all is given.
-    default_handler: Handler | None = None
+    handlers: Mapping[type[EventData], Handler[Any]] = field(default_factory=dict)
+    within: str | OrgCode | None = None
+    # Every event of the subtree that `handlers` does not take, unknown types included; without
+    # one, events of other classes on the filters are acknowledged and skipped.
+    default_handler: Handler[Any] | None = None
+    # Explicit filters, replacing the derived ones (e.g. events addressed to a parent org).
+    subjects: Sequence[str] = ()
     deliver_policy: DeliverPolicy = DeliverPolicy.ALL
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    def filter_subjects(self, subjects: Subjects, node_org: str | OrgCode) -> list[str]:
+        if self.subjects:
+            return list(self.subjects)
+        within = self.within if self.within is not None else node_org
+        if self.default_handler is not None or not self.handlers:
+            return [subjects.within(within)]
+        return sorted({subjects.within(within, event) for event in self.handlers})
+
+    def route(self, envelope: Envelope) -> tuple[Handler[Any], EventData | None] | None:
+        """The handler and typed payload of `envelope`, or None when this subscription skips it.
+
+        The payload is None for a type this process does not know (only a catch-all takes those).
+        Raises MalformedEvent when the data does not fit its registered class.
+        """
+        try:
+            event_class: type[EventData] | None = payload_class(envelope.type)
+        except UnknownEventType:
+            event_class = None
+        handler = self.handlers.get(event_class) if event_class is not None else None
+        if handler is None:
+            handler = self.default_handler
+        if handler is None:
+            return None
+        return handler, envelope.payload() if event_class is not None else None
 
 
 class EventConsumer:
@@ -88,6 +132,8 @@ class EventConsumer:
         self,
         *,
         subscription: Subscription,
+        name: str,
+        filter_subjects: Sequence[str],
         js: JetStreamContext,
         stream: str,
         engine: AsyncEngine,
@@ -101,6 +147,8 @@ class EventConsumer:
         stall_after: float = DEFAULT_STALL_AFTER,
     ) -> None:
         self._sub = subscription
+        self._name = name
+        self._filters = list(filter_subjects)
         self._js = js
         self._stream = stream
         self._engine = engine
@@ -128,7 +176,7 @@ class EventConsumer:
 
     @property
     def name(self) -> str:
-        return self._sub.name
+        return self._name
 
     @property
     def running(self) -> bool:
@@ -149,9 +197,9 @@ class EventConsumer:
     async def start(self) -> None:
         self._stopping = False
         config = ConsumerConfig(
-            name=self._sub.name,
-            durable_name=self._sub.name,
-            filter_subjects=self._sub.filter_subjects,
+            name=self._name,
+            durable_name=self._name,
+            filter_subjects=self._filters,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=self._sub.deliver_policy,
             ack_wait=self._ack_wait,
@@ -161,17 +209,17 @@ class EventConsumer:
         )
         await self._update_ack_wait(config)
         psub = await self._js.pull_subscribe(
-            self._sub.filter_subjects[0], durable=self._sub.name, stream=self._stream, config=config
+            self._filters[0], durable=self._name, stream=self._stream, config=config
         )
         self._psub = psub
         self._last_progress = time.monotonic()
-        self._task = asyncio.create_task(self._run(psub), name=f"consumer-{self._sub.name}")
+        self._task = asyncio.create_task(self._run(psub), name=f"consumer-{self._name}")
         self._task.add_done_callback(self._ended)
 
     async def _update_ack_wait(self, config: ConsumerConfig) -> None:
         """A durable created before ack_wait changed keeps its old one unless it is updated."""
         try:
-            info = await self._js.consumer_info(self._stream, self._sub.name)
+            info = await self._js.consumer_info(self._stream, self._name)
         except Exception:  # NotFoundError: pull_subscribe creates it with `config`
             return
         if info.config.ack_wait is not None and abs(info.config.ack_wait - self._ack_wait) < 0.001:
@@ -295,22 +343,20 @@ class EventConsumer:
             envelope = Envelope.from_bytes(msg.data)
         except MalformedEvent as exc:
             return await self._park(msg, None, str(exc), 1)
-        handler = self._sub.handlers.get(envelope.type, self._sub.default_handler)
-        if handler is None:
+        try:
+            routed = self._sub.route(envelope)
+        except MalformedEvent as exc:
+            return await self._park(msg, envelope, str(exc), 1)
+        if routed is None:
             await msg.ack()
             return self._done(msg, envelope.type, "skipped")
-        try:
-            payload: EventData | None = envelope.payload()
-        except (MalformedEvent, UnknownEventType) as exc:
-            if self._sub.default_handler is None or not isinstance(exc, UnknownEventType):
-                return await self._park(msg, envelope, str(exc), 1)
-            payload = None
+        handler, payload = routed
         try:
             with consumer_span(
                 self._tracer,
                 f"apply {envelope.type}",
                 envelope.traceparent,
-                {"messaging.consumer": self._sub.name, "messaging.message.id": envelope.id},
+                {"messaging.consumer": self._name, "messaging.message.id": envelope.id},
             ):
                 applied = await self._apply(envelope, payload, handler)
         except PermanentFailure as exc:
@@ -332,12 +378,12 @@ class EventConsumer:
         await msg.ack()
         return self._done(msg, envelope.type, "applied" if applied else "duplicate")
 
-    async def _apply(self, envelope: Envelope, payload: EventData | None, handler: Handler) -> bool:
+    async def _apply(self, envelope: Envelope, payload: EventData | None, handler: Handler[Any]) -> bool:
         async with self._uow_factory() as uow:
             inbox = self._inbox
             result = await uow.session.exec(
                 pg_insert(inbox)
-                .values(consumer=self._sub.name, event_id=envelope.id, type=envelope.type)
+                .values(consumer=self._name, event_id=envelope.id, type=envelope.type)
                 .on_conflict_do_nothing()
                 .returning(inbox.c.event_id)
             )
@@ -352,7 +398,7 @@ class EventConsumer:
             async with self._engine.begin() as conn:
                 await conn.execute(
                     insert(self._dead_letters).values(
-                        consumer=self._sub.name,
+                        consumer=self._name,
                         event_id=envelope.id if envelope else (msg.headers or {}).get("Nats-Msg-Id"),
                         subject=msg.subject,
                         type=envelope.type if envelope else None,
@@ -372,7 +418,7 @@ class EventConsumer:
         # (`$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED`) shows it.
         await msg.term()
         if self._metrics is not None:
-            self._metrics.dead_letters_total.labels(consumer=self._sub.name).inc()
+            self._metrics.dead_letters_total.labels(consumer=self._name).inc()
         return self._done(msg, envelope.type if envelope else "malformed", "dead_lettered")
 
     async def _unavailable(self, msg: Msg, envelope: Envelope | None, exc: BaseException) -> str:
@@ -434,7 +480,7 @@ class EventConsumer:
     def _count(self, type_name: str, outcome: str) -> str:
         if self._metrics is not None:
             self._metrics.events_consumed_total.labels(
-                consumer=self._sub.name, type=type_name, outcome=outcome
+                consumer=self._name, type=type_name, outcome=outcome
             ).inc()
         return outcome
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from uuid6 import uuid7
 
 from daiban_common import clock
-from daiban_common.orgcodes import OrgCode, subject_for
+from daiban_common.orgcodes import OrgCode
 
 _TYPE_RE = re.compile(r"^daiban\.(?P<aggregate>[a-z_]+)\.(?P<event>[a-z_]+)\.v(?P<version>[0-9]+)$")
 
@@ -108,11 +108,6 @@ class Envelope(BaseModel):
         if value.tzinfo is None:
             raise ValueError("time must carry a UTC offset")
         return value
-
-    @property
-    def nats_subject(self) -> str:
-        aggregate, event, _ = type_parts(self.type)
-        return subject_for(self.org, aggregate, event)
 
     def payload(self) -> EventData:
         """The typed payload; raises MalformedEvent if data does not fit the registered type."""

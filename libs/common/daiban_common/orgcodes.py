@@ -1,4 +1,4 @@
-"""Org units as China's 12-digit statistical division codes (统计用区划代码), and the subjects they own.
+"""Org units as China's 12-digit statistical division codes (统计用区划代码).
 
 A code reads `PPCCDD TTT VVV`: province, prefecture and county digits (the "county6"), then
 township and village. Zeros on the right mark a higher unit: `370285000000` is a county,
@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
-
-SUBJECT_ROOT = "daiban"
 
 # GB/T 2260 province-level codes. The set has been stable since Chongqing (50) in 1997, so a code
 # outside it is a typo rather than a new province.
@@ -28,7 +26,6 @@ _PROVINCES = frozenset(
     }
 )  # fmt: skip
 _TWELVE_DIGITS = re.compile(r"[0-9]{12}")
-_SUBJECT_TOKEN = re.compile(r"[a-z_]+")
 
 
 class InvalidOrgCode(ValueError):
@@ -181,29 +178,6 @@ def is_valid_org_code(raw: str) -> bool:
     except InvalidOrgCode:
         return False
     return True
-
-
-def subject_for(org: str | OrgCode, aggregate: str, event: str) -> str:
-    """The NATS subject of an event about `org`, e.g. `daiban.370285.101.201.case.accepted`."""
-    for name, token in (("aggregate", aggregate), ("event", event)):
-        if not _SUBJECT_TOKEN.fullmatch(token):
-            raise ValueError(f"{name} must match [a-z_]+, got {token!r}")
-    return f"{SUBJECT_ROOT}.{_as_org(org).subject_tokens}.{aggregate}.{event}"
-
-
-def subtree_subject_filter(org: str | OrgCode) -> str:
-    """A subject filter matching every event of `org` and the units below it."""
-    code = _as_org(org)
-    match code.tier:
-        case Tier.village:
-            return f"{SUBJECT_ROOT}.{code.subject_tokens}.>"
-        case Tier.township:
-            return f"{SUBJECT_ROOT}.{code.county6}.{code.township3}.>"
-        case Tier.county:
-            return f"{SUBJECT_ROOT}.{code.county6}.>"
-        case Tier.above_county:
-            # NATS wildcards match whole tokens only, and "3702" is part of the county6 token.
-            raise InvalidOrgCode(f"区划代码{code.value}是县级以上单位，无法用一个主题过滤其下级")
 
 
 def hops_up(from_org: str | OrgCode, to_tier: Tier) -> list[OrgCode]:

@@ -20,7 +20,7 @@ from sqlalchemy import Column, MetaData, String, Table, delete, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from daiban_common.consumer import Subscription
+from daiban_common.consumer import Subscription, on
 from daiban_common.contracts.directory import OrgUnitsPublished
 from daiban_common.errors import ServiceUnavailable
 from daiban_common.events import Envelope
@@ -166,18 +166,14 @@ def invalidate_on_commit(uow: UnitOfWork, known: CachedOrgSet | None) -> None:
     event.listen(uow.session.sync_session, "after_commit", lambda _session: known.invalidate(), once=True)
 
 
-def org_units_subscription(
-    name: str, filter_subject: str, table: Table, known: CachedOrgSet | None
-) -> Subscription:
+def org_units_subscription(county: str, table: Table, known: CachedOrgSet | None) -> Subscription:
     """The consumer of `OrgUnitsPublished` that keeps `table` (and `known`) up to date."""
 
     async def apply(envelope: Envelope, payload: OrgUnitsPublished, uow: UnitOfWork) -> None:
         await apply_org_units(uow, table, payload)
         invalidate_on_commit(uow, known)
 
-    return Subscription(
-        name=name, filter_subjects=[filter_subject], handlers={OrgUnitsPublished.event_type: apply}
-    )
+    return Subscription(name="org-units", handlers=dict([on(OrgUnitsPublished, apply)]), within=county)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,8 +190,7 @@ def replica_subscription(runtime: ServiceRuntime) -> Subscription:
     """The consumer feeding `<schema>.org_units` with the org units of the node's county."""
     known = runtime.known_orgs
     return org_units_subscription(
-        runtime.durable_name("org-units"),
-        runtime.subject_filter(runtime.node_org.county.value, "directory", "org_units_published"),
+        runtime.node_org.county.value,
         org_units_replica(runtime.spec.schema),
         known if isinstance(known, CachedOrgSet) else None,
     )

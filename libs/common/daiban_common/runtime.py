@@ -16,13 +16,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common import bus, db
 from daiban_common.auth import KnownOrgs
-from daiban_common.consumer import ConsumerNotHealthy, EventConsumer
+from daiban_common.consumer import ConsumerNotHealthy, EventConsumer, Subscription
+from daiban_common.jobs import JobRunner
 from daiban_common.messaging import MessagingTables, messaging_tables
 from daiban_common.metrics import ServiceMetrics
 from daiban_common.orgcodes import OrgCode
 from daiban_common.relay import OutboxRelay
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Settings
+from daiban_common.subjects import Subjects
 from daiban_common.telemetry import instrument_engine, setup_tracing, tracer_for
 from daiban_common.uow import UnitOfWork
 
@@ -65,6 +67,10 @@ class ServiceRuntime:
             instrument_engine(self.engine, self.tracer_provider)
         self.sessions: async_sessionmaker[AsyncSession] = db.session_factory(self.engine)
         self.known_orgs: KnownOrgs | None = spec.known_orgs(self) if spec.known_orgs else None
+        self.subjects = Subjects(settings.subject_root)
+        # Built once per process, after everything above that it may use.
+        self.context: object = spec.context(self)
+        self.jobs = JobRunner(spec.name, spec.jobs(self))
         self.nc: NATS | None = None
         self.js: JetStreamContext | None = None
         self.relay: OutboxRelay | None = None
@@ -77,24 +83,13 @@ class ServiceRuntime:
             self.sessions,
             self.tables,
             source=self.source,
-            subject_root=self.settings.subject_root,
+            subjects=self.subjects,
             on_commit=self._wake_relay,
         )
 
-    def subject_filter(self, org: str, aggregate: str = "*", event: str = "*") -> str:
-        """A filter for events of `org`'s subtree, e.g. `daiban.370285.>` or `...case.accepted`."""
-        code = OrgCode.parse(org)
-        tokens = code.subject_tokens.split(".")
-        depth = {"county": 1, "township": 2, "village": 3}.get(code.tier.value, 0)
-        head = ".".join([self.settings.subject_root, *tokens[:depth]])
-        wildcards = ["*"] * (3 - depth)
-        if aggregate == "*" and event == "*":
-            return ".".join([head, ">"])
-        return ".".join([head, *wildcards, aggregate, event])
-
-    def durable_name(self, consumer: str) -> str:
-        """Durable consumer names are per node, so two nodes on one server never share one."""
-        return f"{self.settings.node_name}-{self.spec.name}-{consumer}"
+    def durable_name(self, subscription: Subscription) -> str:
+        """Durable consumer names are per node and service, so two nodes on one server never share one."""
+        return f"{self.settings.node_name}-{self.spec.name}-{subscription.name}"
 
     def _wake_relay(self) -> None:
         if self.relay is not None:
@@ -102,6 +97,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await db.ping(self.engine)
+        self.jobs.start()
         self._bus_task = asyncio.create_task(self._connect_bus(), name=f"{self.spec.name}-bus")
 
     async def _connect_bus(self) -> None:
@@ -118,7 +114,7 @@ class ServiceRuntime:
                 delay = min(delay * 2, 5.0)
         self.nc = nc
         self.js = nc.jetstream()
-        await bus.ensure_stream(self.js, self.settings.stream_name, [f"{self.settings.subject_root}.>"])
+        await bus.ensure_stream(self.js, self.settings.stream_name, self.subjects.stream)
         self.relay = OutboxRelay(
             engine=self.engine,
             tables=self.tables,
@@ -131,6 +127,8 @@ class ServiceRuntime:
         for subscription in self.spec.subscriptions(self):
             consumer = EventConsumer(
                 subscription=subscription,
+                name=self.durable_name(subscription),
+                filter_subjects=subscription.filter_subjects(self.subjects, self.node_org),
                 js=self.js,
                 stream=self.settings.stream_name,
                 engine=self.engine,
@@ -162,6 +160,7 @@ class ServiceRuntime:
             raise ConsumerNotHealthy("; ".join(problems))
 
     async def stop(self) -> None:
+        await self.jobs.stop()
         if self._bus_task is not None:
             self._bus_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -1,14 +1,17 @@
-"""What a service declares about itself, so the platform can wire, migrate and seed it.
+"""What a service declares about itself: the whole of it, so the platform can wire, migrate,
+seed, start and place it.
 
 Each service package exposes one `SERVICE = ServiceSpec(...)` (entry point group
-`daiban.services`). The CLI and the tests find services through it, so libs/common never imports a
-service and no service imports another.
+`daiban.services`). The CLI, the tier planner, the tests and the benchmarks find services through
+it and nothing else, so libs/common never imports a service, no service imports another, and no
+list of service names exists anywhere: a new service is its folder, its pyproject and one line in
+the workspace.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +24,28 @@ if TYPE_CHECKING:
     from daiban_common.openapi import OpenApiExamples
     from daiban_common.runtime import ServiceRuntime
 
-SERVICE_ORDER = ("catalogue", "intake", "routing", "audit")
+
+@dataclass(frozen=True)
+class Job:
+    """Periodic work of a service (a sweep, a checkpoint timer), run by the runtime: `run()` every
+    `every` seconds, the first time `every` seconds after start; a failed run is logged and the
+    next one comes on time; stopping the service cancels it."""
+
+    name: str
+    every: float
+    run: Callable[[], Awaitable[None]]
+
+
+def _none(runtime: ServiceRuntime) -> None:
+    return None
+
+
+def _no_subscriptions(runtime: ServiceRuntime) -> Sequence[Subscription]:
+    return ()
+
+
+def _no_jobs(runtime: ServiceRuntime) -> Sequence[Job]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -31,8 +55,20 @@ class ServiceSpec:
     description: str
     # Folder holding alembic's env.py and versions/.
     migrations: Path
-    routers: Callable[[ServiceRuntime], Sequence[APIRouter]]
-    subscriptions: Callable[[ServiceRuntime], Sequence[Subscription]] = field(default=lambda runtime: ())
+    # Port of `daiban serve <name>` unless DAIBAN_<NAME>_PORT says otherwise; unique per service.
+    default_port: int
+    # Services are migrated, seeded and started in ascending order (a seed may read what an
+    # earlier service's seed wrote, e.g. intake's replica of the catalogue).
+    order: int
+    # TRANSITION(issue 13): the callable form goes once every service declares module routers.
+    routers: Sequence[APIRouter] | Callable[[ServiceRuntime], Sequence[APIRouter]]
+    # Whether a township node runs the service (the catalogue is the county's alone).
+    township: bool = True
+    # What the service's routes, consumers and jobs share, built once per process from the
+    # runtime (settings, policies, caches): `runtime.context`.
+    context: Callable[[ServiceRuntime], object] = _none
+    subscriptions: Callable[[ServiceRuntime], Sequence[Subscription]] = _no_subscriptions
+    jobs: Callable[[ServiceRuntime], Sequence[Job]] = _no_jobs
     seed: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     # How the service knows its county's org units (tokens of other units are refused); None:
     # only the static checks (the county's subtree) apply.
@@ -55,8 +91,4 @@ def discover_services() -> dict[str, ServiceSpec]:
         if not isinstance(spec, ServiceSpec):
             raise TypeError(f"entry point {ep.name} does not point at a ServiceSpec")
         found[spec.name] = spec
-    return {name: found[name] for name in sorted(found, key=_order)}
-
-
-def _order(name: str) -> tuple[int, str]:
-    return (SERVICE_ORDER.index(name) if name in SERVICE_ORDER else len(SERVICE_ORDER), name)
+    return {spec.name: spec for spec in sorted(found.values(), key=lambda spec: (spec.order, spec.name))}

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
+
+if TYPE_CHECKING:
+    from daiban_common.service import ServiceSpec
+
+_PORT_VARIABLE = re.compile(r"DAIBAN_(?P<name>[A-Z][A-Z0-9_]*)_PORT")
+# Ports of the settings' own fields, not of services.
+_NOT_SERVICES = frozenset({"EMBEDDED_PG", "EMBEDDED_NATS"})
 
 DEV_SECRET_MARKER = "dev-"
 
@@ -51,10 +60,10 @@ class Settings(BaseSettings):
     jwt_issuer: str = "daiban"
     token_ttl_seconds: int = 12 * 3600
     host: str = "127.0.0.1"
-    intake_port: int = 8001
-    catalogue_port: int = 8002
-    routing_port: int = 8003
-    audit_port: int = 8004
+    # Ports by service name; a service not named here listens on its `ServiceSpec.default_port`
+    # plus `port_offset`. `DAIBAN_<NAME>_PORT` (e.g. DAIBAN_INTAKE_PORT=9001) fills this in.
+    ports: dict[str, int] = Field(default_factory=dict)
+    port_offset: int = Field(default=0, ge=0, le=60_000)
     # A connection must send each request head whole within this many seconds, and an idle
     # kept-alive connection is closed after the second (see daiban_common.httpserver).
     http_header_timeout: float = Field(default=5.0, gt=0, le=300)
@@ -100,6 +109,22 @@ class Settings(BaseSettings):
                     ) from None
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _ports_from_environment(cls, data: Any) -> Any:
+        """`DAIBAN_<NAME>_PORT` for any service name (services are discovered, not listed here);
+        ports given explicitly win."""
+        if not isinstance(data, dict):
+            return data
+        found = {
+            match["name"].lower(): value
+            for variable, value in os.environ.items()
+            if (match := _PORT_VARIABLE.fullmatch(variable)) and match["name"] not in _NOT_SERVICES
+        }
+        if not found:
+            return data
+        return {**data, "ports": {**found, **dict(data.get("ports") or {})}}
+
     @model_validator(mode="after")
     def _child_nodes_lie_below_this_node(self) -> Settings:
         if not self.child_nodes:
@@ -136,10 +161,8 @@ class Settings(BaseSettings):
             return False
         return not any(code.is_within(OrgCode.parse(child)) for child in self.child_nodes)
 
-    def service_port(self, service: str) -> int:
-        port = getattr(self, f"{service}_port")
-        assert isinstance(port, int)
-        return port
+    def service_port(self, service: ServiceSpec) -> int:
+        return self.ports.get(service.name, service.default_port + self.port_offset)
 
     def resolved_jwt_secret(self) -> str:
         """The HS256 secret; in development a generated one kept under var_dir."""

@@ -5,7 +5,8 @@ A township node hosts its township and the villages below it; the county node ho
 every other township, and leaves the township's cases to it (`DAIBAN_CHILD_NODES`). Each node has a
 database of its own and its own durable consumers (named after `DAIBAN_NODE`). The catalogue is
 authoritative at the county, so a township node runs intake, routing and audit only: its intake
-keeps its replica of the catalogue from the county's `catalogue.item_published` events.
+keeps its replica of the catalogue from the county's `catalogue.item_published` events. Which
+services a township node runs is each service's own `ServiceSpec.township`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from dataclasses import dataclass, field
 
 from daiban_common.db import with_database
 from daiban_common.orgcodes import OrgCode, Tier
+from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
 
 DEFAULT_TOWNSHIP = "370285101000"  # 姜山镇, whose staff the demo directory holds
-TOWNSHIP_SERVICES = ("intake", "routing", "audit")
 # A township node's ports are the county node's plus this (8011-8014 beside 8001-8004).
 PORT_OFFSET = 10
-PORTS = ("intake", "catalogue", "routing", "audit")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Node:
 
 def node_env(settings: Settings) -> dict[str, str]:
     """The `DAIBAN_*` variables that make a `daiban serve` process a service of this node."""
+    services = discover_services().values()
     return {
         "DAIBAN_ORG": settings.org,
         "DAIBAN_NODE": settings.node_name,
@@ -44,7 +45,7 @@ def node_env(settings: Settings) -> dict[str, str]:
         "DAIBAN_DATABASE_URL": settings.database_url,
         "DAIBAN_NATS_URL": settings.nats_url,
         "DAIBAN_VAR_DIR": str(settings.var_dir),
-        **{f"DAIBAN_{name.upper()}_PORT": str(settings.service_port(name)) for name in PORTS},
+        **{f"DAIBAN_{spec.name.upper()}_PORT": str(settings.service_port(spec)) for spec in services},
     }
 
 
@@ -54,7 +55,7 @@ def tiers_home(settings: Settings) -> Settings:
     return settings.model_copy(update={"var_dir": settings.var_dir / "tiers"})
 
 
-def plan_tiers(settings: Settings, township: str, services: Sequence[str]) -> list[Node]:
+def plan_tiers(settings: Settings, township: str, services: Sequence[ServiceSpec]) -> list[Node]:
     """The county node (every service) and the township node, from resolved county settings."""
     county_org = OrgCode.parse(settings.org)
     town = OrgCode.parse(township)
@@ -65,7 +66,7 @@ def plan_tiers(settings: Settings, township: str, services: Sequence[str]) -> li
     values = settings.model_dump()
     county = Settings(**{**values, "node": "", "child_nodes": [town.value]})
     database = f"daiban_{town.value}"
-    ports = {f"{name}_port": settings.service_port(name) + PORT_OFFSET for name in PORTS}
+    ports = {spec.name: settings.service_port(spec) + PORT_OFFSET for spec in discover_services().values()}
     township_settings = Settings(
         **{
             **values,
@@ -73,15 +74,15 @@ def plan_tiers(settings: Settings, township: str, services: Sequence[str]) -> li
             "node": "",
             "child_nodes": [],
             "database_url": with_database(settings.database_url, database),
-            **ports,
+            "ports": ports,
         }
     )
     return [
-        Node("county", county, tuple(services), node_env(county)),
+        Node("county", county, tuple(spec.name for spec in services), node_env(county)),
         Node(
             "township",
             township_settings,
-            tuple(name for name in services if name in TOWNSHIP_SERVICES),
+            tuple(spec.name for spec in services if spec.township),
             node_env(township_settings),
             create_database=database,
         ),

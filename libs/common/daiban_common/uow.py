@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.events import Envelope, EventData, make_envelope
 from daiban_common.messaging import MessagingTables
+from daiban_common.subjects import Subjects
 from daiban_common.telemetry import current_traceparent
 
 
@@ -31,13 +32,13 @@ class UnitOfWork:
         tables: MessagingTables,
         *,
         source: str,
-        subject_root: str = "daiban",
+        subjects: Subjects,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._tables = tables
         self._source = source
-        self._subject_root = subject_root
+        self._subjects = subjects
         self._on_commit = on_commit
         self._pending: list[Envelope] = []
         self._committed = False
@@ -100,7 +101,7 @@ class UnitOfWork:
                 params=[
                     {
                         "event_id": env.id,
-                        "subject": self._subject_root + env.nats_subject.removeprefix("daiban"),
+                        "subject": self._subjects.of(env),
                         "type": env.type,
                         "envelope": env.model_dump_json(),
                         "traceparent": env.traceparent,

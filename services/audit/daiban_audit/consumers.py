@@ -7,7 +7,7 @@ from typing import Any
 from daiban_audit.context import audit_context
 from daiban_audit.ledger import append_entry, keep_checkpoint
 from daiban_audit.projections import stats_handlers
-from daiban_common.consumer import Subscription
+from daiban_common.consumer import Subscription, on
 from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.events import Envelope
 from daiban_common.orgunits import replica_subscription
@@ -17,12 +17,11 @@ from daiban_common.uow import UnitOfWork
 
 def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
     ctx = audit_context(runtime)
-    node_events = runtime.subject_filter(runtime.settings.org)
 
     async def log_event(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
         await append_entry(ctx, envelope, payload, uow)
 
-    async def keep(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+    async def keep(envelope: Envelope, payload: CheckpointSigned, uow: UnitOfWork) -> None:
         await keep_checkpoint(ctx, envelope, payload, uow)
 
     # Children address their checkpoints to this node's own subject; standing in for the parent,
@@ -32,21 +31,10 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
         checkpoint_subjects.append(ctx.checkpoint_subject(ctx.parent_org))
     return [
         # Every event of the node, of every type: the catch-all sees unknown types too.
+        Subscription(name="log", default_handler=log_event),
+        Subscription(name="stats", handlers=stats_handlers(ctx)),
         Subscription(
-            name=runtime.durable_name("log"),
-            filter_subjects=[node_events],
-            handlers={},
-            default_handler=log_event,
-        ),
-        Subscription(
-            name=runtime.durable_name("stats"),
-            filter_subjects=[node_events],
-            handlers=stats_handlers(ctx),
-        ),
-        Subscription(
-            name=runtime.durable_name("checkpoints"),
-            filter_subjects=checkpoint_subjects,
-            handlers={CheckpointSigned.event_type: keep},
+            name="checkpoints", handlers=dict([on(CheckpointSigned, keep)]), subjects=checkpoint_subjects
         ),
         replica_subscription(runtime),
     ]

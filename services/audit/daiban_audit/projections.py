@@ -35,7 +35,7 @@ from daiban_common.contracts.case import (
     RectificationOpened,
 )
 from daiban_common.contracts.routing import CaseAssigned, CaseDecided, CaseForwarded, SupplementRequested
-from daiban_common.events import Envelope
+from daiban_common.events import Envelope, EventData
 from daiban_common.uow import UnitOfWork
 
 
@@ -226,20 +226,20 @@ async def on_rectification(
     await bump(uow, Attribution(_day(payload.opened_at), payload.org), {Metric.rectifications: 1})
 
 
-def stats_handlers(ctx: AuditContext) -> dict[str, Handler]:
-    table: dict[str, Any] = {
-        CaseAccepted.event_type: on_accepted,
-        CaseForwarded.event_type: on_forwarded,
-        CaseAssigned.event_type: on_assigned,
-        OneTimeNoticeIssued.event_type: on_notice,
-        SupplementRequested.event_type: on_supplement_requested,
-        CaseDecided.event_type: on_decided,
-        CaseEvaluated.event_type: on_evaluated,
-        ComplaintFiled.event_type: on_complaint,
-        RectificationOpened.event_type: on_rectification,
+def stats_handlers(ctx: AuditContext) -> dict[type[EventData], Handler[Any]]:
+    table: dict[type[EventData], Any] = {
+        CaseAccepted: on_accepted,
+        CaseForwarded: on_forwarded,
+        CaseAssigned: on_assigned,
+        OneTimeNoticeIssued: on_notice,
+        SupplementRequested: on_supplement_requested,
+        CaseDecided: on_decided,
+        CaseEvaluated: on_evaluated,
+        ComplaintFiled: on_complaint,
+        RectificationOpened: on_rectification,
     }
 
-    def bind(handler: Any) -> Handler:
+    def bind(handler: Any) -> Handler[Any]:
         async def apply(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
             await handler(ctx, envelope, payload, uow)
 

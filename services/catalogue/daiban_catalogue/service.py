@@ -16,6 +16,9 @@ SERVICE = ServiceSpec(
         "The item catalogue: materials, legal basis, time limits, fees, handling level, versions, delegation."
     ),
     migrations=migrations_dir(__file__),
+    default_port=8002,
+    order=10,
+    township=False,
     openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
     routers=routers,
     seed=seed_demo_catalogue,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from daiban_common.consumer import Subscription
+from daiban_common.consumer import Subscription, on
 from daiban_common.contracts.catalogue import ItemPublished
 from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
@@ -18,18 +18,7 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
     county = runtime.node_org.county.value
     apply_progress = progress_handler(runtime.settings.hosts)
     return [
-        Subscription(
-            name=runtime.durable_name("catalogue"),
-            filter_subjects=[runtime.subject_filter(county, "catalogue", "item_published")],
-            handlers={ItemPublished.event_type: record_version},
-        ),
-        Subscription(
-            name=runtime.durable_name("progress"),
-            filter_subjects=[
-                runtime.subject_filter(county, "case", "*"),
-                runtime.subject_filter(county, "supervision", "*"),
-            ],
-            handlers={event.event_type: apply_progress for event in ROUTING_EVENTS},
-        ),
+        Subscription(name="catalogue", handlers=dict([on(ItemPublished, record_version)]), within=county),
+        Subscription(name="progress", handlers=dict.fromkeys(ROUTING_EVENTS, apply_progress), within=county),
         replica_subscription(runtime),
     ]

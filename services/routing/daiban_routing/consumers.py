@@ -6,13 +6,12 @@ One consumer rather than one per type keeps a case's events in the order they we
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from daiban_common.consumer import Handler, Subscription
+from daiban_common.consumer import Handler, Subscription, on
 from daiban_common.contracts.case import CaseAccepted, CaseSupplemented
 from daiban_common.contracts.routing import CaseForwarded, CaseReceived, CaseReturnedDown
-from daiban_common.events import Envelope
+from daiban_common.events import Envelope, EventData
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
@@ -24,19 +23,21 @@ from daiban_routing.work.moving import (
 )
 from daiban_routing.work.pausing import on_case_supplemented
 
-_HANDLERS: dict[str, Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]] = {
-    CaseAccepted.event_type: on_case_accepted,
-    CaseForwarded.event_type: on_case_forwarded,
-    CaseReceived.event_type: on_case_received,
-    CaseReturnedDown.event_type: on_case_returned_down,
-    CaseSupplemented.event_type: on_case_supplemented,
-}
+_HANDLERS = dict(
+    [
+        on(CaseAccepted, on_case_accepted),
+        on(CaseForwarded, on_case_forwarded),
+        on(CaseReceived, on_case_received),
+        on(CaseReturnedDown, on_case_returned_down),
+        on(CaseSupplemented, on_case_supplemented),
+    ]
+)
 
 
-def _only_hosted(settings: Settings, handler: Handler) -> Handler:
+def _only_hosted(settings: Settings, handler: Handler[Any]) -> Handler[Any]:
     """Events about org units that run their own node (DAIBAN_CHILD_NODES) are theirs to apply."""
 
-    async def apply(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+    async def apply(envelope: Envelope, payload: EventData, uow: UnitOfWork) -> None:
         if settings.hosts(envelope.org):
             await handler(envelope, payload, uow)
 
@@ -44,12 +45,9 @@ def _only_hosted(settings: Settings, handler: Handler) -> Handler:
 
 
 def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
-    org = runtime.settings.org
-    events = ("accepted", "forwarded", "received", "returned_down", "supplemented")
     return [
         Subscription(
-            name=runtime.durable_name("cases"),
-            filter_subjects=[runtime.subject_filter(org, "case", event) for event in events],
-            handlers={name: _only_hosted(runtime.settings, handler) for name, handler in _HANDLERS.items()},
+            name="cases",
+            handlers={event: _only_hosted(runtime.settings, handler) for event, handler in _HANDLERS.items()},
         )
     ]

@@ -42,6 +42,8 @@ SERVICE = ServiceSpec(
         "decisions, deadlines and supervision."
     ),
     migrations=migrations_dir(__file__),
+    default_port=8003,
+    order=30,
     openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
     routers=routers,
     subscriptions=subscriptions,

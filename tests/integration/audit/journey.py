@@ -23,6 +23,7 @@ from daiban_common.contracts.catalogue import ItemKind
 from daiban_common.events import Envelope, EventData, make_envelope
 from daiban_common.orgcodes import Tier
 from daiban_common.settings import Settings
+from daiban_common.subjects import Subjects
 from tests.servers import RunningService, eventually
 
 CST = timezone(timedelta(hours=8))
@@ -85,7 +86,7 @@ def envelope(
 
 
 def subject_of(settings: Settings, env: Envelope) -> str:
-    return settings.subject_root + env.nats_subject.removeprefix("daiban")
+    return Subjects(settings.subject_root).of(env)
 
 
 async def publish(settings: Settings, items: Sequence[Envelope | tuple[str, bytes]]) -> None:

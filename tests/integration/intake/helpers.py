@@ -16,6 +16,7 @@ from daiban_common.contracts.catalogue import (
 from daiban_common.events import Envelope, EventData, make_envelope
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
+from daiban_common.subjects import Subjects
 from daiban_intake.models import ItemReplica
 from tests.servers import eventually
 from tests.unit.intake.items import (
@@ -98,7 +99,7 @@ def application(
 
 
 def subject_of(settings: Settings, envelope: Envelope) -> str:
-    return settings.subject_root + envelope.nats_subject.removeprefix("daiban")
+    return Subjects(settings.subject_root).of(envelope)
 
 
 async def publish(

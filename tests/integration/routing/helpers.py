@@ -26,6 +26,7 @@ from daiban_common.contracts.case import (
 from daiban_common.contracts.catalogue import ItemKind, SpecialProcedure, Tier
 from daiban_common.events import Envelope, EventData, make_envelope
 from daiban_common.settings import Settings
+from daiban_common.subjects import Subjects
 from daiban_routing.service import SERVICE
 from tests.servers import Network, RunningService, eventually, running
 
@@ -100,7 +101,7 @@ async def publish(settings: Settings, payload: EventData, *, subject: str, org: 
     nc = await nats.connect(settings.nats_url)
     try:
         js = nc.jetstream()
-        wire = settings.subject_root + envelope.nats_subject.removeprefix("daiban")
+        wire = Subjects(settings.subject_root).of(envelope)
         await js.publish(wire, envelope.to_bytes(), headers={"Nats-Msg-Id": envelope.id})
     finally:
         await nc.close()

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from daiban_common import clock
 from daiban_common.app import create_app
 from daiban_common.consumer import Handler, PermanentFailure, Subscription
-from daiban_common.events import Envelope, EventData, MalformedEvent, UnknownEventType
+from daiban_common.events import Envelope, EventData, MalformedEvent
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Settings
@@ -52,6 +52,9 @@ def subject_matches(pattern: str, subject: str) -> bool:
 class _Route:
     runtime: ServiceRuntime
     subscription: Subscription
+    # The durable consumer's name and filters, so its inbox rows are the ones the consumer keeps.
+    name: str
+    filters: list[str]
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class _Work:
     subject: str
     raw: str
     payload: EventData | None
-    handler: Handler
+    handler: Handler[Any]
 
 
 @dataclass
@@ -75,7 +78,11 @@ class InProcessBus:
 
     def __init__(self, runtimes: Sequence[ServiceRuntime], *, delay: timedelta = timedelta(seconds=2)):
         self._runtimes = list(runtimes)
-        self._routes = [_Route(rt, sub) for rt in self._runtimes for sub in rt.spec.subscriptions(rt)]
+        self._routes = [
+            _Route(rt, sub, rt.durable_name(sub), sub.filter_subjects(rt.subjects, rt.node_org))
+            for rt in self._runtimes
+            for sub in rt.spec.subscriptions(rt)
+        ]
         self._cursors = {rt.spec.name: 0 for rt in self._runtimes}
         self._delay = delay
         self._lock = asyncio.Lock()
@@ -98,7 +105,7 @@ class InProcessBus:
                     self._cursors[name] = seq
                     envelope = Envelope.from_bytes(raw.encode())
                     for index, route in enumerate(self._routes):
-                        if any(subject_matches(f, subject) for f in route.subscription.filter_subjects):
+                        if any(subject_matches(f, subject) for f in route.filters):
                             queues.setdefault(index, []).append((envelope, subject, raw))
                 await asyncio.gather(
                     *(self._consume(self._routes[index], queue) for index, queue in queues.items())
@@ -146,21 +153,14 @@ class InProcessBus:
 
     async def _prepare(self, route: _Route, envelope: Envelope, subject: str, raw: str) -> _Work | None:
         """The handler and typed payload of an event, or None (skipped, or parked as malformed)."""
-        sub = route.subscription
-        handler = sub.handlers.get(envelope.type, sub.default_handler)
-        if handler is None:
-            return None  # the durable consumer acknowledges and skips these too
-        payload: EventData | None
         try:
-            payload = envelope.payload()
-        except UnknownEventType as exc:
-            if sub.default_handler is None:
-                await self._park(route, envelope, subject, raw, str(exc))
-                return None
-            payload = None
+            routed = route.subscription.route(envelope)
         except MalformedEvent as exc:
             await self._park(route, envelope, subject, raw, str(exc))
             return None
+        if routed is None:
+            return None  # the durable consumer acknowledges and skips these too
+        handler, payload = routed
         return _Work(envelope, subject, raw, payload, handler)
 
     async def _apply(self, route: _Route, uow: UnitOfWork, item: _Work) -> bool:
@@ -169,7 +169,7 @@ class InProcessBus:
         with clock.at(item.envelope.time + self._delay):
             fresh = await uow.session.exec(
                 pg_insert(inbox)
-                .values(consumer=route.subscription.name, event_id=item.envelope.id, type=item.envelope.type)
+                .values(consumer=route.name, event_id=item.envelope.id, type=item.envelope.type)
                 .on_conflict_do_nothing()
                 .returning(inbox.c.event_id)
             )
@@ -195,7 +195,7 @@ class InProcessBus:
         async with route.runtime.engine.begin() as conn:
             await conn.execute(
                 insert(route.runtime.tables.dead_letters).values(
-                    consumer=route.subscription.name,
+                    consumer=route.name,
                     event_id=envelope.id,
                     subject=subject,
                     type=envelope.type,

@@ -20,10 +20,10 @@ import httpx
 from daiban_common.demo.people import Applicant, applicant
 from daiban_common.demo.world import DemoError, Person, bearer
 from daiban_common.orgcodes import OrgCode
+from daiban_common.service import discover_services
 from daiban_common.settings import Settings
 
 T = TypeVar("T")
-SERVICES = ("intake", "catalogue", "routing", "audit")
 
 
 class LiveDemo:
@@ -255,7 +255,10 @@ class LiveDemo:
 
 
 async def run_demo(settings: Settings, *, village: str = "370285101294", wait: float = 60.0) -> int:
-    urls = {name: f"http://{settings.host}:{settings.service_port(name)}" for name in SERVICES}
+    urls = {
+        spec.name: f"http://{settings.host}:{settings.service_port(spec)}"
+        for spec in discover_services().values()
+    }
     clients = {name: httpx.AsyncClient(base_url=url, timeout=30) for name, url in urls.items()}
     print(f"daiban 演示：一件镇级事项从村代办点上报到镇、办结后送回村（{urls['intake']} 等）")
     demo: LiveDemo | None = None
