@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import asyncpg
 import nats
 
-SCHEMAS = ("intake", "catalogue", "routing", "audit")
+from daiban_common.service import discover_services
+
+SCHEMAS = tuple(spec.schema for spec in discover_services().values())
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from daiban_common.app import create_app
 from daiban_common.db import asyncpg_dsn, with_database
 from daiban_common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from daiban_common.migrations import upgrade
+from daiban_common.orgunits import replica_of
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
@@ -32,7 +33,8 @@ from daiban_common.settings import Settings
 TEMPLATE_DB = "daiban_test_template"
 DIVISIONS = Path(__file__).resolve().parents[1] / "data" / "divisions" / "seed-counties.csv"
 # The services that keep a replica of routing's org units (daiban_common.orgunits).
-REPLICA_SCHEMAS = ("intake", "catalogue", "audit")
+# The services that keep a replica of the directory's org units (not its owner, routing).
+REPLICA_SCHEMAS = tuple(spec.schema for spec in discover_services().values() if spec.known_orgs is replica_of)
 
 
 @dataclass

@@ -42,9 +42,10 @@ import httpx
 from daiban_common.auth import Role, issue_token
 from daiban_common.contracts.catalogue import Material, MaterialSource
 from daiban_common.embedded import free_port
+from daiban_common.service import discover_services
 from daiban_common.settings import Settings
 
-SERVICES = ("intake", "catalogue", "routing", "audit")
+SERVICES = tuple(discover_services())
 COUNTY = "370285000000"
 READY_MARKER = "More:"  # the last line of `daiban run`'s banner
 START_TIMEOUT = 300.0

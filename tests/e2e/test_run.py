@@ -15,10 +15,11 @@ import httpx
 import pytest
 
 from daiban_common.embedded import free_port
+from daiban_common.service import discover_services
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("intake", "catalogue", "routing", "audit")
+SERVICES = tuple(discover_services())
 
 
 def start_suite(var_dir: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[str], list[str]]:

@@ -23,13 +23,14 @@ from nats.js.errors import NotFoundError
 
 from daiban_common.db import ensure_database, with_database
 from daiban_common.events import Envelope
+from daiban_common.service import discover_services
 from tests.e2e.harness import COUNTY, Suite, free_ports
 from tests.servers import Servers, start_servers
 
 TOWNSHIP = "370285101000"  # 姜山镇, whose windows and staff the demo directory holds
-TOWNSHIP_SERVICES = ("intake", "routing", "audit")
+TOWNSHIP_SERVICES = tuple(name for name, spec in discover_services().items() if spec.township)
 STREAM = "DAIBAN"
-SCHEMAS = {"county": ("catalogue", "intake", "routing", "audit"), "township": TOWNSHIP_SERVICES}
+SCHEMAS = {"county": tuple(discover_services()), "township": TOWNSHIP_SERVICES}
 
 
 @dataclass(frozen=True)

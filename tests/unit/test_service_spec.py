@@ -10,7 +10,7 @@ import pytest
 
 from daiban_common.consumer import Subscription, on
 from daiban_common.contracts.case import CaseAccepted, CaseSupplemented
-from daiban_common.events import Envelope, make_envelope
+from daiban_common.events import Envelope
 from daiban_common.jobs import JobRunner
 from daiban_common.service import Job, discover_services
 from daiban_common.settings import Settings
@@ -42,9 +42,17 @@ def test_filters_are_derived_from_the_handler_table() -> None:
 
 def test_events_are_routed_by_payload_class() -> None:
     table = Subscription(name="cases", handlers=dict([on(CaseAccepted, accepted)]))
-    other = make_envelope(
-        CaseSupplemented.model_construct(), source="/t", subject="C", org=TOWNSHIP, actor="t"
-    ).model_copy(update={"data": {}})
+    other = Envelope.model_validate(
+        {
+            "id": "e",
+            "type": CaseSupplemented.event_type,
+            "source": "/t",
+            "subject": "C1",
+            "time": "2026-12-06T08:00:00+08:00",
+            "org": TOWNSHIP,
+            "data": {},
+        }
+    )
     assert table.route(other) is None  # not ours: acknowledged and skipped
     unknown = other.model_copy(update={"type": "daiban.case.unheard_of.v9"})
     assert Subscription(name="log", default_handler=anything).route(unknown) == (anything, None)
