@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from daiban_common import migration_steps
+
 revision: str = "a4b7c9d1e2f3"
 down_revision: str | None = "130ff54788ea"
 branch_labels: str | Sequence[str] | None = None
@@ -23,28 +25,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.drop_table("idempotency_keys", schema="catalogue")
-    op.create_table(
-        "idempotency",
-        sa.Column("scope", sa.String(length=200), nullable=False),
-        sa.Column("operation", sa.String(length=200), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=False),
-        sa.Column("media_type", sa.String(length=64), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("scope", "operation", "key"),
-        schema="catalogue",
-    )
-    op.create_index(
-        "ix_catalogue_idempotency_created_at", "idempotency", ["created_at"], unique=False, schema="catalogue"
-    )
+    migration_steps.create_idempotency_table("catalogue")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_catalogue_idempotency_created_at", table_name="idempotency", schema="catalogue")
-    op.drop_table("idempotency", schema="catalogue")
+    migration_steps.drop_idempotency_table("catalogue")
     op.create_table(
         "idempotency_keys",
         sa.Column("actor", sa.String(length=200), nullable=False),

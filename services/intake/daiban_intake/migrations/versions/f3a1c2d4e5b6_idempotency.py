@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from daiban_common import migration_steps
+
 revision: str = "f3a1c2d4e5b6"
 down_revision: str | None = "ebdd91248be0"
 branch_labels: str | Sequence[str] | None = None
@@ -23,28 +25,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.drop_table("idempotency_keys", schema="intake")
-    op.create_table(
-        "idempotency",
-        sa.Column("scope", sa.String(length=200), nullable=False),
-        sa.Column("operation", sa.String(length=200), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=False),
-        sa.Column("media_type", sa.String(length=64), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("scope", "operation", "key"),
-        schema="intake",
-    )
-    op.create_index(
-        "ix_intake_idempotency_created_at", "idempotency", ["created_at"], unique=False, schema="intake"
-    )
+    migration_steps.create_idempotency_table("intake")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_intake_idempotency_created_at", table_name="idempotency", schema="intake")
-    op.drop_table("idempotency", schema="intake")
+    migration_steps.drop_idempotency_table("intake")
     op.create_table(
         "idempotency_keys",
         sa.Column("actor", sa.String(length=200), nullable=False),

@@ -1,0 +1,122 @@
+"""Migration steps for the platform's tables, which every service keeps in its own schema (the
+outbox, inbox and dead letters; the idempotency record; the replica of the county's org units).
+
+A service's revision calls these instead of spelling the tables out again. Each function is a
+step of history: once released it never changes, or databases migrated before would differ from
+new ones; a change to a platform table is a new function that each service's next revision calls.
+`tests/integration/test_migrations.py` holds the result against the models (`alembic check`).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+
+def _created_at() -> sa.Column[object]:
+    return sa.Column(
+        "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    )
+
+
+def create_messaging_tables(schema: str) -> None:
+    op.create_table(
+        "dead_letters",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("consumer", sa.String(length=120), nullable=False),
+        sa.Column("event_id", sa.String(length=64), nullable=True),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("type", sa.Text(), nullable=True),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        _created_at(),
+        sa.PrimaryKeyConstraint("id"),
+        schema=schema,
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(length=120), nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "event_id"),
+        schema=schema,
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("seq", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("envelope", sa.Text(), nullable=False),
+        sa.Column("traceparent", sa.Text(), nullable=True),
+        _created_at(),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("seq"),
+        sa.UniqueConstraint("event_id"),
+        schema=schema,
+    )
+    op.create_index(
+        f"ix_{schema}_outbox_pending",
+        "outbox",
+        ["seq"],
+        unique=False,
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+
+
+def drop_messaging_tables(schema: str) -> None:
+    op.drop_index(
+        f"ix_{schema}_outbox_pending",
+        table_name="outbox",
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.drop_table("outbox", schema=schema)
+    op.drop_table("inbox", schema=schema)
+    op.drop_table("dead_letters", schema=schema)
+
+
+def create_org_units_replica(schema: str) -> None:
+    op.create_table(
+        "org_units",
+        sa.Column("code", sa.String(length=12), nullable=False),
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("tier", sa.String(length=16), nullable=False),
+        sa.Column("parent_code", sa.String(length=12), nullable=True),
+        sa.PrimaryKeyConstraint("code"),
+        schema=schema,
+    )
+
+
+def drop_org_units_replica(schema: str) -> None:
+    op.drop_table("org_units", schema=schema)
+
+
+def create_idempotency_table(schema: str) -> None:
+    op.create_table(
+        "idempotency",
+        sa.Column("scope", sa.String(length=200), nullable=False),
+        sa.Column("operation", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("media_type", sa.String(length=64), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        _created_at(),
+        sa.PrimaryKeyConstraint("scope", "operation", "key"),
+        schema=schema,
+    )
+    op.create_index(
+        f"ix_{schema}_idempotency_created_at", "idempotency", ["created_at"], unique=False, schema=schema
+    )
+
+
+def drop_idempotency_table(schema: str) -> None:
+    op.drop_index(f"ix_{schema}_idempotency_created_at", table_name="idempotency", schema=schema)
+    op.drop_table("idempotency", schema=schema)
