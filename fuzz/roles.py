@@ -47,6 +47,8 @@ AUTH: dict[str, ServiceAuth] = {
     ),
     "audit": ServiceAuth(callers={"auditor": Caller(Role.auditor, COUNTY)}, default="auditor"),
 }
+# A service not named above (a new one) is tried as the county's administrator.
+DEFAULT_AUTH = ServiceAuth(callers={"admin": Caller(Role.admin, COUNTY)}, default="admin")
 
 
 # Operations whose 422 answers a rule no JSON Schema can state: a cursor is valid only if this
