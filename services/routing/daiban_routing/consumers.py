@@ -15,13 +15,13 @@ from daiban_common.events import Envelope, EventData
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
-from daiban_routing.work.moving import (
+from daiban_routing.handlers.moving import (
     on_case_accepted,
     on_case_forwarded,
     on_case_received,
     on_case_returned_down,
 )
-from daiban_routing.work.pausing import on_case_supplemented
+from daiban_routing.handlers.pausing import on_case_supplemented
 
 _HANDLERS = dict(
     [

@@ -12,14 +12,14 @@ from daiban_common.openapi import OpenApiExamples
 from daiban_common.orgunits import CachedOrgSet, codes_of
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
-from daiban_routing.config import RoutingConfig
+from daiban_routing.settings import RoutingSettings
 from daiban_routing.consumers import subscriptions
-from daiban_routing.directory import api as directory_api
-from daiban_routing.directory.seed import seed
+from daiban_routing.api import directory as directory_api
+from daiban_routing.seed import seed
 from daiban_routing.models import OrgUnit
-from daiban_routing.supervision import api as supervision_api
-from daiban_routing.supervision.sweep import sweep_lifespan
-from daiban_routing.work import api as work_api
+from daiban_routing.api import supervision as supervision_api
+from daiban_routing.handlers.supervision import sweep_lifespan
+from daiban_routing.api import work as work_api
 
 
 def known_orgs(runtime: ServiceRuntime) -> CachedOrgSet:
@@ -28,7 +28,7 @@ def known_orgs(runtime: ServiceRuntime) -> CachedOrgSet:
 
 
 def routers(runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    config = RoutingConfig()
+    config = RoutingSettings()
     # The sweep rides on a router's lifespan, which FastAPI runs inside the service's own.
     sweeper = APIRouter(lifespan=sweep_lifespan(runtime, config.policy, config.sweep_interval_seconds))
     return [directory_api.router(), work_api.router(), supervision_api.router(config.policy), sweeper]

@@ -22,7 +22,7 @@ from daiban_common.calendar import SHANGHAI, WorkCalendar, default_calendar
 from daiban_common.contracts.case import FlagLevel
 from daiban_routing.domain.supervision import Policy, latest_deadline_start, latest_idle_activity
 from daiban_routing.models import Case, PauseRecord
-from daiban_routing.work.cases import CaseStatus
+from daiban_routing.queries.cases import CaseStatus
 
 # The working-day limits (extension included) of open cases, refreshed now and then: a case whose
 # limit is not in the set is always a candidate, so a stale set costs time, never a flag.

@@ -10,10 +10,10 @@ from daiban_common.contracts.routing import HomeVisitBooked
 from daiban_common.errors import InvalidInput, NotFound
 from daiban_common.idempotency import Answer, Once, replay
 from daiban_common.uow import UnitOfWork
-from daiban_routing.work.access import can_see_case, staff_ref
-from daiban_routing.work.answers import answered_route
-from daiban_routing.work.cases import load_case, note
-from daiban_routing.work.schemas import HomeVisitIn
+from daiban_routing.handlers.access import can_see_case, staff_ref
+from daiban_routing.handlers.answers import answered_route
+from daiban_routing.queries.cases import load_case, note
+from daiban_routing.schemas.work import HomeVisitIn
 
 
 async def book_home_visit(

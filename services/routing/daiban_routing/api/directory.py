@@ -15,10 +15,11 @@ from daiban_common.openapi import problem_responses
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.text import StoredText
-from daiban_routing import problem_docs as docs
-from daiban_routing.directory import commands, queries
-from daiban_routing.directory.csv_import import ImportKind, import_rows
-from daiban_routing.directory.schemas import (
+from daiban_routing.api import problem_docs as docs
+from daiban_routing.handlers import directory as commands
+from daiban_routing.queries import directory as queries
+from daiban_routing.handlers.csv_import import ImportKind, import_rows
+from daiban_routing.schemas.directory import (
     DepartmentIn,
     DepartmentOut,
     DepartmentUpdate,

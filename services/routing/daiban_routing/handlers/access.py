@@ -8,7 +8,7 @@ from daiban_common.auth import Principal, can_see
 from daiban_common.contracts.case import StaffRef
 from daiban_common.errors import Forbidden, NotFound
 from daiban_routing.models import Case, Staff, Task, Window
-from daiban_routing.work.cases import load_case
+from daiban_routing.queries.cases import load_case
 
 
 async def task_for(session: AsyncSession, principal: Principal, task_id: str) -> tuple[Task, Case]:

@@ -14,10 +14,10 @@ from daiban_common.contracts.case import FlagLevel
 from daiban_common.pagination import Page, PageParams, paginate
 from daiban_routing.domain.supervision import Policy, evaluate
 from daiban_routing.models import Case
-from daiban_routing.supervision.candidates import flaggable
-from daiban_routing.supervision.watch import open_cases
-from daiban_routing.work.cases import summary_of
-from daiban_routing.work.queries import parse_org_filter
+from daiban_routing.queries.supervision_candidates import flaggable
+from daiban_routing.queries.supervision_watch import open_cases
+from daiban_routing.queries.cases import summary_of
+from daiban_routing.queries.work import parse_org_filter
 
 _LEVEL_LABELS = {FlagLevel.yellow: "黄牌", FlagLevel.red: "红牌"}
 

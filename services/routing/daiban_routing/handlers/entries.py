@@ -14,8 +14,8 @@ from daiban_common.auth import Principal, ensure_within
 from daiban_common.contracts.catalogue import department_tier
 from daiban_common.errors import FieldError, InvalidInput, NotFound
 from daiban_common.orgcodes import OrgCode, Tier
-from daiban_routing.directory import lookup
-from daiban_routing.directory.schemas import DepartmentIn, StaffIn, WindowIn
+from daiban_routing.queries import lookup
+from daiban_routing.schemas.directory import DepartmentIn, StaffIn, WindowIn
 from daiban_routing.models import Department, OrgUnit, Staff, Window
 
 

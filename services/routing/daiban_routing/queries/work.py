@@ -13,9 +13,9 @@ from daiban_common.errors import InvalidInput, NotFound
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.pagination import Page, PageParams, after_clause, paginate
 from daiban_routing.models import Hop, Task, TimelineEntry
-from daiban_routing.work.access import can_see_case
-from daiban_routing.work.cases import load_case, pauses_of, summary_of, tasks_of
-from daiban_routing.work.schemas import (
+from daiban_routing.handlers.access import can_see_case
+from daiban_routing.queries.cases import load_case, pauses_of, summary_of, tasks_of
+from daiban_routing.schemas.work import (
     DecisionOut,
     HopOut,
     NotificationOut,

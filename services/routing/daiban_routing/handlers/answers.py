@@ -6,7 +6,7 @@ from __future__ import annotations
 from daiban_common.auth import Principal
 from daiban_common.idempotency import Answer, Once, remember
 from daiban_common.uow import UnitOfWork
-from daiban_routing.work.queries import route_after_change
+from daiban_routing.queries.work import route_after_change
 
 
 async def answered_route(uow: UnitOfWork, principal: Principal, number: str, once: Once) -> Answer:

@@ -17,10 +17,10 @@ from daiban_common.idempotency import Answer, Once, replay
 from daiban_common.uow import UnitOfWork
 from daiban_routing.domain.supervision import SUPPLEMENT
 from daiban_routing.models import Case, PauseRecord, Task
-from daiban_routing.work.access import can_see_case, ensure_window_staff, staff_ref, task_for
-from daiban_routing.work.answers import answered_route
-from daiban_routing.work.cases import CaseStatus, TaskStatus, load_case, note, refresh_due, summary_of
-from daiban_routing.work.schemas import ExtensionIn, PauseIn
+from daiban_routing.handlers.access import can_see_case, ensure_window_staff, staff_ref, task_for
+from daiban_routing.handlers.answers import answered_route
+from daiban_routing.queries.cases import CaseStatus, TaskStatus, load_case, note, refresh_due, summary_of
+from daiban_routing.schemas.work import ExtensionIn, PauseIn
 
 
 async def _open_pause(uow: UnitOfWork, number: str) -> PauseRecord | None:

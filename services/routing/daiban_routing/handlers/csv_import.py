@@ -24,9 +24,10 @@ from daiban_common.auth import Principal, can_see
 from daiban_common.contracts.directory import ChangeSource
 from daiban_common.errors import FieldError, InvalidInput, field_path, validation_message
 from daiban_common.uow import UnitOfWork
-from daiban_routing.directory import events, lookup
-from daiban_routing.directory.rules import Change, upsert_department, upsert_staff, upsert_window
-from daiban_routing.directory.schemas import DepartmentIn, ImportResult, StaffIn, WindowIn
+from daiban_routing.handlers import directory_events as events
+from daiban_routing.queries import lookup
+from daiban_routing.handlers.entries import Change, upsert_department, upsert_staff, upsert_window
+from daiban_routing.schemas.directory import DepartmentIn, ImportResult, StaffIn, WindowIn
 from daiban_routing.models import Department, Staff, Window
 
 MAX_ROWS = 5000

@@ -15,7 +15,7 @@ from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.strict import Instant
 from daiban_routing.domain.supervision import Policy
-from daiban_routing.supervision.flags import FlagOut, flags_as_of
+from daiban_routing.queries.supervision import FlagOut, flags_as_of
 
 Watcher = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin, Role.auditor))]
 

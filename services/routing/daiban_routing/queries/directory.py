@@ -10,9 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from daiban_common.auth import Principal, Role, can_see, subtree_clause
 from daiban_common.errors import NotFound
 from daiban_common.pagination import Page, PageParams, after_clause, paginate
-from daiban_routing.directory.lookup import duty_of
-from daiban_routing.directory.rules import now, tier_label
-from daiban_routing.directory.schemas import (
+from daiban_routing.queries.lookup import duty_of
+from daiban_routing.handlers.entries import now, tier_label
+from daiban_routing.schemas.directory import (
     DepartmentOut,
     OrgDetailOut,
     OrgOut,
@@ -21,7 +21,7 @@ from daiban_routing.directory.schemas import (
     WindowOut,
 )
 from daiban_routing.models import Department, OrgUnit, Staff, Window
-from daiban_routing.work.queries import parse_org_filter
+from daiban_routing.queries.work import parse_org_filter
 
 
 def org_out(org: OrgUnit) -> OrgOut:

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from daiban_routing.domain.supervision import Policy
 
 
-class RoutingConfig(BaseSettings):
+class RoutingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DAIBAN_ROUTING_", extra="ignore")
 
     # How often the running service re-evaluates supervision flags; 0 switches the sweep off.

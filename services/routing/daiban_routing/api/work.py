@@ -14,9 +14,10 @@ from daiban_common.idempotency import IdempotencyKey, once
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.text import StoredText
-from daiban_routing import problem_docs as docs
-from daiban_routing.work import deciding, pausing, queries, visits
-from daiban_routing.work.schemas import (
+from daiban_routing.api import problem_docs as docs
+from daiban_routing.handlers import deciding, pausing, visits
+from daiban_routing.queries import work as queries
+from daiban_routing.schemas.work import (
     DecideIn,
     ExtensionIn,
     HomeVisitIn,

@@ -14,8 +14,9 @@ from daiban_common.contracts.directory import ChangeSource
 from daiban_common.errors import Conflict, InvalidInput
 from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.uow import UnitOfWork
-from daiban_routing.directory import events, queries
-from daiban_routing.directory.rules import (
+from daiban_routing.handlers import directory_events as events
+from daiban_routing.queries import directory as queries
+from daiban_routing.handlers.entries import (
     Change,
     check_staff_windows,
     check_window,
@@ -25,7 +26,7 @@ from daiban_routing.directory.rules import (
     upsert_staff,
     upsert_window,
 )
-from daiban_routing.directory.schemas import (
+from daiban_routing.schemas.directory import (
     DepartmentIn,
     DepartmentOut,
     DepartmentUpdate,

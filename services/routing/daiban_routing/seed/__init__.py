@@ -16,20 +16,20 @@ from typing import Any
 from daiban_common.orgunits import CachedOrgSet
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
-from daiban_routing.config import RoutingConfig
-from daiban_routing.directory.divisions import import_divisions, read_seed_csv
-from daiban_routing.directory.events import org_units_published, publish_org_units
-from daiban_routing.directory.rules import upsert_department, upsert_staff, upsert_window
-from daiban_routing.directory.schemas import DepartmentIn, StaffIn, WindowIn
-from daiban_routing.directory.templates import fill_from_templates
+from daiban_routing.settings import RoutingSettings
+from daiban_routing.seed.divisions import import_divisions, read_seed_csv
+from daiban_routing.handlers.directory_events import org_units_published, publish_org_units
+from daiban_routing.handlers.entries import upsert_department, upsert_staff, upsert_window
+from daiban_routing.schemas.directory import DepartmentIn, StaffIn, WindowIn
+from daiban_routing.seed.templates import fill_from_templates
 from daiban_routing.models import OrgUnit
 
-DEMO = Path(__file__).parent / "demo" / "directory.json"
-# services/routing/daiban_routing/directory/seed.py -> the project root's data/divisions/
+DEMO = Path(__file__).with_name("directory.json")
+# services/routing/daiban_routing/seed/__init__.py -> the project root's data/divisions/
 PROJECT_DIVISIONS = Path(__file__).resolve().parents[4] / "data" / "divisions" / "seed-counties.csv"
 
 
-def divisions_csv(config: RoutingConfig) -> Path:
+def divisions_csv(config: RoutingSettings) -> Path:
     return config.divisions_csv or PROJECT_DIVISIONS
 
 
@@ -74,7 +74,7 @@ async def seed_directory(uow: UnitOfWork, csv_path: Path) -> None:
 
 async def seed(runtime: ServiceRuntime) -> None:
     """`ServiceSpec.seed`: needs only the database (the CLI seeds before the bus is up)."""
-    await seed_directory(runtime.uow(), divisions_csv(RoutingConfig()))
+    await seed_directory(runtime.uow(), divisions_csv(RoutingSettings()))
     known = runtime.known_orgs
     if isinstance(known, CachedOrgSet):
         known.invalidate()

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from daiban_common.calendar import to_shanghai_date
 from daiban_routing.domain.supervision import CaseWatch
 from daiban_routing.models import Case, PauseRecord, Task
-from daiban_routing.work.cases import CaseStatus, TaskStatus, clock_of
+from daiban_routing.queries.cases import CaseStatus, TaskStatus, clock_of
 
 
 async def open_cases(

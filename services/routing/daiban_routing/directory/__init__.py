@@ -1,1 +1,0 @@
-"""The directory: org units and service points, departments, windows, staff and AB posts."""

@@ -1,1 +1,0 @@
-"""Cases at work: moving between tiers, tasks at windows, decisions, pauses."""
