@@ -12,14 +12,14 @@ from daiban_common.openapi import OpenApiExamples
 from daiban_common.orgunits import CachedOrgSet, codes_of
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
-from daiban_routing.settings import RoutingSettings
-from daiban_routing.consumers import subscriptions
 from daiban_routing.api import directory as directory_api
-from daiban_routing.seed import seed
-from daiban_routing.models import OrgUnit
 from daiban_routing.api import supervision as supervision_api
-from daiban_routing.handlers.supervision import sweep_lifespan
 from daiban_routing.api import work as work_api
+from daiban_routing.consumers import subscriptions
+from daiban_routing.handlers.supervision import sweep_lifespan
+from daiban_routing.models import OrgUnit
+from daiban_routing.seed import seed
+from daiban_routing.settings import RoutingSettings
 
 
 def known_orgs(runtime: ServiceRuntime) -> CachedOrgSet:

@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from daiban_common.calendar import default_calendar, to_shanghai_date
 from daiban_common.contracts.catalogue import Tier
-from daiban_routing.config import RoutingConfig
+from daiban_routing.handlers.supervision import sweep
 from daiban_routing.models import RaisedFlag
-from daiban_routing.supervision.sweep import sweep
+from daiban_routing.settings import RoutingSettings
 from tests.integration.routing.helpers import (
     COUNTY,
     JIANGSHAN,
@@ -76,7 +76,7 @@ async def test_flags_as_of_a_future_moment_and_the_sweep(network: Network) -> No
         is_problem(await client.get("/v1/supervision/flags", headers=clerk), 403)
 
         # The sweep announces the red flag once, then stays quiet until something changes.
-        policy = RoutingConfig().policy
+        policy = RoutingSettings().policy
         late = datetime.combine(due + timedelta(days=7), datetime.min.time(), tzinfo=UTC)
         first = await sweep(routing.runtime.uow(), policy, late)
         second = await sweep(routing.runtime.uow(), policy, late)

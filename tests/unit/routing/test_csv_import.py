@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from daiban_common.errors import InvalidInput
-from daiban_routing.directory.csv_import import ImportKind, parse
+from daiban_routing.domain.csv_rows import ImportKind, parse
 
 HEADER = "org,code,name"
 ROWS = ["370285000000,county.civil_affairs,民政局", "370285000000,county.public_security,公安局"]

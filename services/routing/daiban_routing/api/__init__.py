@@ -1,0 +1,1 @@
+"""Routes only: HTTP <-> handlers and queries, one module per resource."""

@@ -15,10 +15,13 @@ from daiban_common.openapi import problem_responses
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.text import StoredText
+from daiban_routing import presenters
 from daiban_routing.api import problem_docs as docs
+from daiban_routing.domain.csv_rows import ImportKind
 from daiban_routing.handlers import directory as commands
+from daiban_routing.handlers.csv_import import import_rows
+from daiban_routing.models import Department, Staff, Window
 from daiban_routing.queries import directory as queries
-from daiban_routing.handlers.csv_import import ImportKind, import_rows
 from daiban_routing.schemas.directory import (
     DepartmentIn,
     DepartmentOut,
@@ -34,7 +37,6 @@ from daiban_routing.schemas.directory import (
     WindowIn,
     WindowOut,
 )
-from daiban_routing.models import Department, Staff, Window
 
 Editor = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin))]
 OrgQuery = Annotated[str | None, Query(description="12位区划代码，含其下级", pattern=ORG_CODE_PATTERN)]
@@ -94,7 +96,7 @@ def router() -> APIRouter:
 
     @api.put("/orgs/{code}/service-point", summary="修改服务场所（地址、电话、办公时间）")
     async def service_point(code: StoredText, body: ServicePoint, principal: Editor, uow: UowDep) -> OrgOut:
-        return await commands.set_service_point(uow, principal, code, body)
+        return presenters.org_out(await commands.set_service_point(uow, principal, code, body))
 
     # ---- departments
     @api.get("/departments", summary="部门列表")
@@ -128,13 +130,13 @@ def router() -> APIRouter:
     @api.get("/departments/{id}", summary="部门详情")
     async def get_department(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> DepartmentOut:
         async with uow:
-            return queries.department_out(await queries.visible(uow.session, principal, Department, id))
+            return presenters.department_out(await queries.visible(uow.session, principal, Department, id))
 
     @api.put("/departments/{id}", summary="修改部门名称")
     async def update_department(
         id: StoredText, body: DepartmentUpdate, principal: Editor, uow: UowDep
     ) -> DepartmentOut:
-        return await commands.update_department(uow, principal, id, body)
+        return presenters.department_out(await commands.update_department(uow, principal, id, body))
 
     @api.delete(
         "/departments/{id}",
@@ -181,11 +183,11 @@ def router() -> APIRouter:
     @api.get("/windows/{id}", summary="窗口详情")
     async def get_window(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> WindowOut:
         async with uow:
-            return queries.window_out(await queries.visible(uow.session, principal, Window, id))
+            return presenters.window_out(await queries.visible(uow.session, principal, Window, id))
 
     @api.put("/windows/{id}", summary="修改窗口（办理部门、A岗、B岗）")
     async def update_window(id: StoredText, body: WindowIn, principal: Editor, uow: UowDep) -> WindowOut:
-        return await commands.update_window(uow, principal, id, body)
+        return presenters.window_out(await commands.update_window(uow, principal, id, body))
 
     @api.delete(
         "/windows/{id}",
@@ -231,11 +233,11 @@ def router() -> APIRouter:
     @api.get("/staff/{id}", summary="工作人员详情")
     async def get_staff(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> StaffOut:
         async with uow:
-            return queries.staff_out(await queries.visible(uow.session, principal, Staff, id))
+            return presenters.staff_out(await queries.visible(uow.session, principal, Staff, id))
 
     @api.put("/staff/{id}", summary="修改工作人员")
     async def update_staff(id: StoredText, body: StaffUpdate, principal: Editor, uow: UowDep) -> StaffOut:
-        return await commands.update_staff(uow, principal, id, body)
+        return presenters.staff_out(await commands.update_staff(uow, principal, id, body))
 
     @api.delete("/staff/{id}", status_code=204, summary="删除工作人员")
     async def delete_staff(id: StoredText, principal: Editor, uow: UowDep) -> None:
@@ -243,6 +245,6 @@ def router() -> APIRouter:
 
     @api.put("/staff/{id}/duty", summary="设置在岗状态与请假时段")
     async def set_duty(id: StoredText, body: DutyIn, principal: Editor, uow: UowDep) -> StaffOut:
-        return await commands.set_duty(uow, principal, id, body)
+        return presenters.staff_out(await commands.set_duty(uow, principal, id, body))
 
     return api

@@ -14,6 +14,7 @@ from daiban_common.idempotency import IdempotencyKey, once
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.text import StoredText
+from daiban_routing import presenters
 from daiban_routing.api import problem_docs as docs
 from daiban_routing.handlers import deciding, pausing, visits
 from daiban_routing.queries import work as queries
@@ -70,11 +71,11 @@ def router() -> APIRouter:
 
     @api.post("/tasks/{task_id}/claim", summary="领取任务", responses=docs.CLAIM)
     async def claim(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> TaskOut:
-        return queries.task_out(await deciding.claim(uow, principal, task_id, _now()))
+        return presenters.task_out(await deciding.claim(uow, principal, task_id, _now()))
 
     @api.post("/tasks/{task_id}/decide", summary="作出决定：准予、不予办理或要求补正", responses=docs.DECIDE)
     async def decide(task_id: StoredText, body: DecideIn, principal: WindowStaff, uow: UowDep) -> TaskOut:
-        return queries.task_out(await deciding.decide(uow, principal, task_id, body, _now()))
+        return presenters.task_out(await deciding.decide(uow, principal, task_id, body, _now()))
 
     @api.post("/tasks/{task_id}/pause", summary="启动特别程序，暂停计时", responses=docs.PAUSE)
     async def pause(task_id: StoredText, body: PauseIn, principal: WindowStaff, uow: UowDep) -> RouteOut:

@@ -1,0 +1,1 @@
+"""Write side: command handlers and event handlers; each commits its own unit of work."""

@@ -35,9 +35,3 @@ async def ensure_window_staff(session: AsyncSession, principal: Principal, task:
 
 def staff_ref(principal: Principal) -> StaffRef:
     return StaffRef(staff_id=principal.sub, name=principal.name, org=principal.org)
-
-
-def can_see_case(principal: Principal, case: Case) -> bool:
-    """A case is visible where it was accepted, where it is and where it was decided."""
-    orgs = (case.accepting_org, case.current_org, case.deciding_org)
-    return any(org is not None and can_see(principal, org) for org in orgs)

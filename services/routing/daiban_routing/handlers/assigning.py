@@ -11,11 +11,12 @@ from daiban_common.contracts.catalogue import ItemKind
 from daiban_common.contracts.routing import CaseAssigned, CaseEscalated, SupervisorAlerted
 from daiban_common.orgcodes import OrgCode
 from daiban_common.uow import UnitOfWork
-from daiban_routing.queries import lookup
 from daiban_routing.domain.assignment import Assignment, Post, choose
 from daiban_routing.domain.decisions import task_limits
+from daiban_routing.handlers.cases import note
 from daiban_routing.models import Case, Task
-from daiban_routing.queries.cases import CaseStatus, TaskStatus, clock_of, note, summary_of
+from daiban_routing.queries import lookup
+from daiban_routing.queries.cases import CaseStatus, TaskStatus, clock_of, summary_of
 
 ACTOR = "system:routing"
 

@@ -12,12 +12,13 @@ from daiban_common.contracts.case import Outcome
 from daiban_common.contracts.routing import CaseDecided, CasePaused, SupplementRequested
 from daiban_common.errors import Conflict, InvalidInput
 from daiban_common.uow import UnitOfWork
-from daiban_routing.queries.lookup import duty_of
 from daiban_routing.domain.decisions import TaskVerdict, combine
-from daiban_routing.models import Case, PauseRecord, Staff, Task
 from daiban_routing.handlers.access import ensure_window_staff, staff_ref, task_for
-from daiban_routing.queries.cases import CaseStatus, TaskStatus, note, tasks_of
+from daiban_routing.handlers.cases import note
 from daiban_routing.handlers.moving import send_down
+from daiban_routing.models import Case, PauseRecord, Staff, Task
+from daiban_routing.queries.cases import CaseStatus, TaskStatus, tasks_of
+from daiban_routing.queries.lookup import duty_of
 from daiban_routing.schemas.work import DecideIn, DecisionKind
 
 

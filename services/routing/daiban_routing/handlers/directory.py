@@ -14,8 +14,8 @@ from daiban_common.contracts.directory import ChangeSource
 from daiban_common.errors import Conflict, InvalidInput
 from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.uow import UnitOfWork
+from daiban_routing import presenters
 from daiban_routing.handlers import directory_events as events
-from daiban_routing.queries import directory as queries
 from daiban_routing.handlers.entries import (
     Change,
     check_staff_windows,
@@ -26,20 +26,17 @@ from daiban_routing.handlers.entries import (
     upsert_staff,
     upsert_window,
 )
+from daiban_routing.models import Department, OrgUnit, Staff, Task, Window
+from daiban_routing.queries import directory as queries
 from daiban_routing.schemas.directory import (
     DepartmentIn,
-    DepartmentOut,
     DepartmentUpdate,
     DutyIn,
-    OrgOut,
     ServicePoint,
     StaffIn,
-    StaffOut,
     StaffUpdate,
     WindowIn,
-    WindowOut,
 )
-from daiban_routing.models import Department, Staff, Task, Window
 
 _API = ChangeSource.api
 _OPEN = ("queued", "assigned", "in_review", "paused")
@@ -59,7 +56,7 @@ async def create_department(uow: UnitOfWork, principal: Principal, body: Departm
             events.emit_department(
                 uow, principal.sub, _API, department.id, None, events.department_entry(department)
             )
-        return await _created(uow, once, queries.department_out(department), change)
+        return await _created(uow, once, presenters.department_out(department), change)
 
 
 async def _created(uow: UnitOfWork, once: Once, out: BaseModel, change: Change) -> Answer:
@@ -72,7 +69,7 @@ async def _created(uow: UnitOfWork, once: Once, out: BaseModel, change: Change) 
 
 async def update_department(
     uow: UnitOfWork, principal: Principal, id: str, body: DepartmentUpdate
-) -> DepartmentOut:
+) -> Department:
     async with uow:
         department: Department = await queries.visible(uow.session, principal, Department, id)
         before = events.department_entry(department)
@@ -80,7 +77,7 @@ async def update_department(
         uow.session.add(department)
         events.emit_department(uow, principal.sub, _API, id, before, events.department_entry(department))
         await uow.commit()
-    return queries.department_out(department)
+    return department
 
 
 async def delete_department(uow: UnitOfWork, principal: Principal, id: str) -> None:
@@ -109,10 +106,10 @@ async def create_window(uow: UnitOfWork, principal: Principal, body: WindowIn, o
             raise Conflict(f"{body.org}的{body.number}号窗口{_SAME_KEY}")
         if change is Change.created:
             events.emit_window(uow, principal.sub, _API, window.id, None, events.window_entry(window))
-        return await _created(uow, once, queries.window_out(window), change)
+        return await _created(uow, once, presenters.window_out(window), change)
 
 
-async def update_window(uow: UnitOfWork, principal: Principal, id: str, body: WindowIn) -> WindowOut:
+async def update_window(uow: UnitOfWork, principal: Principal, id: str, body: WindowIn) -> Window:
     async with uow:
         window: Window = await queries.visible(uow.session, principal, Window, id)
         if (body.org, body.number) != (window.org, window.number):
@@ -124,7 +121,7 @@ async def update_window(uow: UnitOfWork, principal: Principal, id: str, body: Wi
         uow.session.add(window)
         events.emit_window(uow, principal.sub, _API, id, before, events.window_entry(window))
         await uow.commit()
-    return queries.window_out(window)
+    return window
 
 
 async def delete_window(uow: UnitOfWork, principal: Principal, id: str) -> None:
@@ -155,10 +152,10 @@ async def create_staff(uow: UnitOfWork, principal: Principal, body: StaffIn, onc
             raise Conflict(f"工作人员{body.id}{_SAME_KEY}")
         if change is Change.created:
             events.emit_staff(uow, principal.sub, _API, None, events.staff_entry(staff))
-        return await _created(uow, once, queries.staff_out(staff), change)
+        return await _created(uow, once, presenters.staff_out(staff), change)
 
 
-async def update_staff(uow: UnitOfWork, principal: Principal, id: str, body: StaffUpdate) -> StaffOut:
+async def update_staff(uow: UnitOfWork, principal: Principal, id: str, body: StaffUpdate) -> Staff:
     async with uow:
         staff: Staff = await queries.visible(uow.session, principal, Staff, id)
         await check_staff_windows(uow.session, staff.org, body.windows)
@@ -167,7 +164,7 @@ async def update_staff(uow: UnitOfWork, principal: Principal, id: str, body: Sta
         uow.session.add(staff)
         events.emit_staff(uow, principal.sub, _API, before, events.staff_entry(staff))
         await uow.commit()
-    return queries.staff_out(staff)
+    return staff
 
 
 async def delete_staff(uow: UnitOfWork, principal: Principal, id: str) -> None:
@@ -192,7 +189,7 @@ async def delete_staff(uow: UnitOfWork, principal: Principal, id: str) -> None:
         await uow.commit()
 
 
-async def set_duty(uow: UnitOfWork, principal: Principal, id: str, body: DutyIn) -> StaffOut:
+async def set_duty(uow: UnitOfWork, principal: Principal, id: str, body: DutyIn) -> Staff:
     if body.absent_until is not None and body.absent_from is None:
         raise InvalidInput.field("absent_from", "请假须填写开始时间")
     for field in ("absent_from", "absent_until"):
@@ -215,10 +212,10 @@ async def set_duty(uow: UnitOfWork, principal: Principal, id: str, body: DutyIn)
         if before != (staff.on_duty, staff.absent_from, staff.absent_until, staff.absence_reason):
             events.emit_duty(uow, principal.sub, staff, before_entry)
         await uow.commit()
-    return queries.staff_out(staff)
+    return staff
 
 
-async def set_service_point(uow: UnitOfWork, principal: Principal, code: str, body: ServicePoint) -> OrgOut:
+async def set_service_point(uow: UnitOfWork, principal: Principal, code: str, body: ServicePoint) -> OrgUnit:
     async with uow:
         org = await org_exists_or_404(uow.session, principal, code)
         before = events.service_point_entry(org)
@@ -231,4 +228,4 @@ async def set_service_point(uow: UnitOfWork, principal: Principal, code: str, bo
         uow.session.add(org)
         events.emit_service_point(uow, principal.sub, org, before)
         await uow.commit()
-    return queries.org_out(org)
+    return org

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from uuid6 import uuid7
 
-from daiban_common import clock
 from daiban_common.auth import Principal, ensure_within
 from daiban_common.contracts.catalogue import department_tier
 from daiban_common.errors import FieldError, InvalidInput, NotFound
-from daiban_common.orgcodes import OrgCode, Tier
+from daiban_common.orgcodes import OrgCode
+from daiban_routing.models import Department, OrgUnit, Staff, Window
 from daiban_routing.queries import lookup
 from daiban_routing.schemas.directory import DepartmentIn, StaffIn, WindowIn
-from daiban_routing.models import Department, OrgUnit, Staff, Window
 
 
 class Change(StrEnum):
@@ -114,14 +112,6 @@ async def upsert_staff(session: AsyncSession, body: StaffIn, prefix: str = "") -
     existing.name, existing.role, existing.windows = body.name, body.role.value, body.windows
     session.add(existing)
     return existing, Change.updated
-
-
-def tier_label(tier: str) -> str:
-    return Tier(tier).label
-
-
-def now() -> datetime:
-    return clock.now()
 
 
 async def org_exists_or_404(session: AsyncSession, principal: Principal, code: str) -> OrgUnit:

@@ -26,11 +26,12 @@ from daiban_common.contracts.routing import (
 from daiban_common.events import Envelope
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.uow import UnitOfWork
-from daiban_routing.queries import lookup
 from daiban_routing.domain.hops import RouteError, StepKind, next_hop_down, next_step_up
-from daiban_routing.models import Case, Hop
 from daiban_routing.handlers.assigning import ACTOR, assign_at
-from daiban_routing.queries.cases import CaseStatus, load_case, note
+from daiban_routing.handlers.cases import note
+from daiban_routing.models import Case, Hop
+from daiban_routing.queries import lookup
+from daiban_routing.queries.cases import CaseStatus, load_case
 
 
 async def _known_org(uow: UnitOfWork, code: str) -> OrgCode:

@@ -16,10 +16,11 @@ from daiban_common.events import Envelope
 from daiban_common.idempotency import Answer, Once, replay
 from daiban_common.uow import UnitOfWork
 from daiban_routing.domain.supervision import SUPPLEMENT
-from daiban_routing.models import Case, PauseRecord, Task
-from daiban_routing.handlers.access import can_see_case, ensure_window_staff, staff_ref, task_for
+from daiban_routing.handlers.access import ensure_window_staff, staff_ref, task_for
 from daiban_routing.handlers.answers import answered_route
-from daiban_routing.queries.cases import CaseStatus, TaskStatus, load_case, note, refresh_due, summary_of
+from daiban_routing.handlers.cases import note, refresh_due
+from daiban_routing.models import Case, PauseRecord, Task
+from daiban_routing.queries.cases import CaseStatus, TaskStatus, can_see_case, load_case, summary_of
 from daiban_routing.schemas.work import ExtensionIn, PauseIn
 
 

@@ -25,7 +25,7 @@ from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
 from daiban_routing.domain.supervision import Policy, evaluate
 from daiban_routing.models import Case, RaisedFlag
-from daiban_routing.queries.supervision_watch import open_cases
+from daiban_routing.queries.supervision import open_cases
 
 log = logging.getLogger(__name__)
 ACTOR = "system:routing"

@@ -10,9 +10,10 @@ from daiban_common.contracts.routing import HomeVisitBooked
 from daiban_common.errors import InvalidInput, NotFound
 from daiban_common.idempotency import Answer, Once, replay
 from daiban_common.uow import UnitOfWork
-from daiban_routing.handlers.access import can_see_case, staff_ref
+from daiban_routing.handlers.access import staff_ref
 from daiban_routing.handlers.answers import answered_route
-from daiban_routing.queries.cases import load_case, note
+from daiban_routing.handlers.cases import note
+from daiban_routing.queries.cases import can_see_case, load_case
 from daiban_routing.schemas.work import HomeVisitIn
 
 

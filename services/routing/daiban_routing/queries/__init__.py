@@ -1,0 +1,1 @@
+"""Read side: SELECTs returning rows or read models, one module per resource."""

@@ -1,16 +1,16 @@
-"""Loading and keeping a case's record: its clock, its timeline, its summary for events."""
+"""Reading a case's record: its states, its clock, its tasks and pauses, its summary for events,
+who may see it."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_common.calendar import default_calendar, to_shanghai_date
+from daiban_common.auth import Principal, can_see
+from daiban_common.calendar import to_shanghai_date
 from daiban_common.contracts.case import CaseSummary, StaffRef
 from daiban_routing.domain.clock import Clock, Pause
-from daiban_routing.models import Case, PauseRecord, Task, TimelineEntry
+from daiban_routing.models import Case, PauseRecord, Task
 
 
 class CaseStatus:
@@ -76,42 +76,15 @@ def clock_of(case: Case, pauses: list[PauseRecord]) -> Clock:
     )
 
 
-async def refresh_due(session: AsyncSession, case: Case, now: datetime) -> None:
-    """Recompute the case's deadline and its tasks' sub-deadlines after a pause or extension."""
-    calendar = default_calendar()
-    clock = clock_of(case, await pauses_of(session, case.case_number))
-    today = to_shanghai_date(now)
-    due = clock.due(today, calendar)
-    case.due_date, case.due_provisional = due.date, due.provisional
-    for task in await tasks_of(session, case.case_number):
-        if task.status != TaskStatus.decided:
-            task.due_date = clock.due(today, calendar, limit=task.limit_working_days).date
-            session.add(task)
-    session.add(case)
-
-
 def summary_of(case: Case) -> CaseSummary:
     return CaseSummary.model_validate(case.summary)
 
 
-def note(
-    session: AsyncSession, case: Case, *, at: datetime, org: str, actor: str, kind: str, text: str
-) -> None:
-    """Add a line to the case's timeline; the first responder reads it as a notification (首问负责)."""
-    case.last_activity_at = max(case.last_activity_at, at)
-    session.add(case)
-    session.add(
-        TimelineEntry(
-            case_number=case.case_number,
-            first_responder_id=case.first_responder_id,
-            at=at,
-            org=org,
-            actor=actor,
-            kind=kind,
-            text=text,
-        )
-    )
-
-
 def staff_ref_of(data: dict[str, object] | None) -> StaffRef | None:
     return StaffRef.model_validate(data) if data else None
+
+
+def can_see_case(principal: Principal, case: Case) -> bool:
+    """A case is visible where it was accepted, where it is and where it was decided."""
+    orgs = (case.accepting_org, case.current_org, case.deciding_org)
+    return any(org is not None and can_see(principal, org) for org in orgs)

@@ -7,66 +7,19 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_common.auth import Principal, Role, can_see, subtree_clause
+from daiban_common.auth import Principal, can_see, subtree_clause
 from daiban_common.errors import NotFound
 from daiban_common.pagination import Page, PageParams, after_clause, paginate
-from daiban_routing.queries.lookup import duty_of
-from daiban_routing.handlers.entries import now, tier_label
+from daiban_routing.models import Department, OrgUnit, Staff, Window
+from daiban_routing.presenters import department_out, org_out, staff_out, window_out
+from daiban_routing.queries.work import parse_org_filter
 from daiban_routing.schemas.directory import (
     DepartmentOut,
     OrgDetailOut,
     OrgOut,
-    ServicePoint,
     StaffOut,
     WindowOut,
 )
-from daiban_routing.models import Department, OrgUnit, Staff, Window
-from daiban_routing.queries.work import parse_org_filter
-
-
-def org_out(org: OrgUnit) -> OrgOut:
-    return OrgOut(
-        code=org.code,
-        name=org.name,
-        tier=org.tier,
-        tier_label=tier_label(org.tier),
-        parent_code=org.parent_code,
-        service_point=ServicePoint(
-            name=org.point_name, address=org.address, phone=org.phone, opening_hours=org.opening_hours
-        ),
-    )
-
-
-def department_out(d: Department) -> DepartmentOut:
-    return DepartmentOut(id=d.id, org=d.org, code=d.code, name=d.name)
-
-
-def window_out(w: Window) -> WindowOut:
-    return WindowOut(
-        id=w.id,
-        org=w.org,
-        number=w.number,
-        name=w.name,
-        departments=w.departments,
-        a_post=w.a_post,
-        b_post=w.b_post,
-    )
-
-
-def staff_out(s: Staff) -> StaffOut:
-    return StaffOut(
-        id=s.id,
-        name=s.name,
-        role=s.role,
-        role_label=Role(s.role).label,
-        org=s.org,
-        windows=s.windows,
-        on_duty=s.on_duty,
-        on_duty_now=duty_of(s).at(now()),
-        absent_from=s.absent_from,
-        absent_until=s.absent_until,
-        absence_reason=s.absence_reason,
-    )
 
 
 async def _page(

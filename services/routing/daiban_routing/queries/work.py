@@ -13,8 +13,8 @@ from daiban_common.errors import InvalidInput, NotFound
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.pagination import Page, PageParams, after_clause, paginate
 from daiban_routing.models import Hop, Task, TimelineEntry
-from daiban_routing.handlers.access import can_see_case
-from daiban_routing.queries.cases import load_case, pauses_of, summary_of, tasks_of
+from daiban_routing.presenters import status_label, task_out
+from daiban_routing.queries.cases import can_see_case, load_case, pauses_of, summary_of, tasks_of
 from daiban_routing.schemas.work import (
     DecisionOut,
     HopOut,
@@ -23,7 +23,6 @@ from daiban_routing.schemas.work import (
     RouteOut,
     TaskOut,
     TimelineOut,
-    status_label,
 )
 
 
@@ -37,34 +36,6 @@ def parse_org_filter(principal: Principal, org: str | None) -> OrgCode:
         raise InvalidInput.field("org", str(exc)) from None
     ensure_within(principal, code)
     return code
-
-
-def task_out(task: Task) -> TaskOut:
-    return TaskOut(
-        id=task.id,
-        case_number=task.case_number,
-        org=task.org,
-        department=task.department,
-        department_name=task.department_name,
-        lead=task.lead,
-        kind=task.kind,
-        window=task.window_number,
-        staff_id=task.staff_id,
-        post=task.post,
-        status=task.status,
-        status_label=status_label(task.status),
-        green_channel=task.priority == 0,
-        limit_working_days=task.limit_working_days,
-        due_date=task.due_date,
-        created_at=task.created_at,
-        claimed_at=task.claimed_at,
-        decided_at=task.decided_at,
-        decided_by=task.decided_by,
-        outcome=task.outcome,
-        result=task.result,
-        reasons=task.reasons,
-        legal_basis=task.legal_basis,
-    )
 
 
 async def list_tasks(

@@ -13,22 +13,6 @@ from daiban_common.contracts.catalogue import SpecialProcedure
 from daiban_common.strict import Day
 from daiban_common.text import StoredText
 
-_STATUS_LABELS = {
-    "queued": "排队待领",
-    "assigned": "已分派",
-    "in_review": "审查中",
-    "paused": "暂停计时",
-    "decided": "已决定",
-    "forwarded": "上报中",
-    "escalated": "上报上级机关",
-    "returned_down": "结果回传中",
-    "ready_for_handover": "待送达",
-}
-
-
-def status_label(status: str) -> str:
-    return _STATUS_LABELS.get(status, status)
-
 
 class DecisionKind(StrEnum):
     approve = "approve"

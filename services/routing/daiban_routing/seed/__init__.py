@@ -16,13 +16,13 @@ from typing import Any
 from daiban_common.orgunits import CachedOrgSet
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
-from daiban_routing.settings import RoutingSettings
-from daiban_routing.seed.divisions import import_divisions, read_seed_csv
 from daiban_routing.handlers.directory_events import org_units_published, publish_org_units
 from daiban_routing.handlers.entries import upsert_department, upsert_staff, upsert_window
-from daiban_routing.schemas.directory import DepartmentIn, StaffIn, WindowIn
-from daiban_routing.seed.templates import fill_from_templates
 from daiban_routing.models import OrgUnit
+from daiban_routing.schemas.directory import DepartmentIn, StaffIn, WindowIn
+from daiban_routing.seed.divisions import import_divisions, read_seed_csv
+from daiban_routing.seed.templates import fill_from_templates
+from daiban_routing.settings import RoutingSettings
 
 DEMO = Path(__file__).with_name("directory.json")
 # services/routing/daiban_routing/seed/__init__.py -> the project root's data/divisions/

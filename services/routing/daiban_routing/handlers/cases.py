@@ -1,0 +1,45 @@
+"""Keeping a case's record as it changes: its timeline (the first responder's notifications) and
+its deadlines after the clock moves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from daiban_common.calendar import default_calendar, to_shanghai_date
+from daiban_routing.models import Case, TimelineEntry
+from daiban_routing.queries.cases import TaskStatus, clock_of, pauses_of, tasks_of
+
+
+def note(
+    session: AsyncSession, case: Case, *, at: datetime, org: str, actor: str, kind: str, text: str
+) -> None:
+    """Add a line to the case's timeline; the first responder reads it as a notification (首问负责)."""
+    case.last_activity_at = max(case.last_activity_at, at)
+    session.add(case)
+    session.add(
+        TimelineEntry(
+            case_number=case.case_number,
+            first_responder_id=case.first_responder_id,
+            at=at,
+            org=org,
+            actor=actor,
+            kind=kind,
+            text=text,
+        )
+    )
+
+
+async def refresh_due(session: AsyncSession, case: Case, now: datetime) -> None:
+    """Recompute the case's deadline and its tasks' sub-deadlines after a pause or extension."""
+    calendar = default_calendar()
+    clock = clock_of(case, await pauses_of(session, case.case_number))
+    today = to_shanghai_date(now)
+    due = clock.due(today, calendar)
+    case.due_date, case.due_provisional = due.date, due.provisional
+    for task in await tasks_of(session, case.case_number):
+        if task.status != TaskStatus.decided:
+            task.due_date = clock.due(today, calendar, limit=task.limit_working_days).date
+            session.add(task)
+    session.add(case)

@@ -1,0 +1,100 @@
+"""Rows and results -> response bodies: what the directory and work APIs show of their records."""
+
+from __future__ import annotations
+
+from daiban_common import clock
+from daiban_common.auth import Role
+from daiban_common.orgcodes import Tier
+from daiban_routing.models import Department, OrgUnit, Staff, Task, Window
+from daiban_routing.queries.lookup import duty_of
+from daiban_routing.schemas.directory import DepartmentOut, OrgOut, ServicePoint, StaffOut, WindowOut
+from daiban_routing.schemas.work import TaskOut
+
+_STATUS_LABELS = {
+    "queued": "排队待领",
+    "assigned": "已分派",
+    "in_review": "审查中",
+    "paused": "暂停计时",
+    "decided": "已决定",
+    "forwarded": "上报中",
+    "escalated": "上报上级机关",
+    "returned_down": "结果回传中",
+    "ready_for_handover": "待送达",
+}
+
+
+def status_label(status: str) -> str:
+    return _STATUS_LABELS.get(status, status)
+
+
+def org_out(org: OrgUnit) -> OrgOut:
+    return OrgOut(
+        code=org.code,
+        name=org.name,
+        tier=org.tier,
+        tier_label=Tier(org.tier).label,
+        parent_code=org.parent_code,
+        service_point=ServicePoint(
+            name=org.point_name, address=org.address, phone=org.phone, opening_hours=org.opening_hours
+        ),
+    )
+
+
+def department_out(d: Department) -> DepartmentOut:
+    return DepartmentOut(id=d.id, org=d.org, code=d.code, name=d.name)
+
+
+def window_out(w: Window) -> WindowOut:
+    return WindowOut(
+        id=w.id,
+        org=w.org,
+        number=w.number,
+        name=w.name,
+        departments=w.departments,
+        a_post=w.a_post,
+        b_post=w.b_post,
+    )
+
+
+def staff_out(s: Staff) -> StaffOut:
+    return StaffOut(
+        id=s.id,
+        name=s.name,
+        role=s.role,
+        role_label=Role(s.role).label,
+        org=s.org,
+        windows=s.windows,
+        on_duty=s.on_duty,
+        on_duty_now=duty_of(s).at(clock.now()),
+        absent_from=s.absent_from,
+        absent_until=s.absent_until,
+        absence_reason=s.absence_reason,
+    )
+
+
+def task_out(task: Task) -> TaskOut:
+    return TaskOut(
+        id=task.id,
+        case_number=task.case_number,
+        org=task.org,
+        department=task.department,
+        department_name=task.department_name,
+        lead=task.lead,
+        kind=task.kind,
+        window=task.window_number,
+        staff_id=task.staff_id,
+        post=task.post,
+        status=task.status,
+        status_label=status_label(task.status),
+        green_channel=task.priority == 0,
+        limit_working_days=task.limit_working_days,
+        due_date=task.due_date,
+        created_at=task.created_at,
+        claimed_at=task.claimed_at,
+        decided_at=task.decided_at,
+        decided_by=task.decided_by,
+        outcome=task.outcome,
+        result=task.result,
+        reasons=task.reasons,
+        legal_basis=task.legal_basis,
+    )
