@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-
-from fastapi import APIRouter
 
 from daiban_common.migrations import migrations_dir
 from daiban_common.openapi import OpenApiExamples
 from daiban_common.orgunits import CachedOrgSet, codes_of
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
-from daiban_routing.api import directory as directory_api
-from daiban_routing.api import supervision as supervision_api
-from daiban_routing.api import work as work_api
+from daiban_routing.api import routers
 from daiban_routing.consumers import subscriptions
-from daiban_routing.handlers.supervision import sweep_lifespan
+from daiban_routing.context import build_context
+from daiban_routing.jobs import jobs
 from daiban_routing.models import OrgUnit
 from daiban_routing.seed import seed
-from daiban_routing.settings import RoutingSettings
 
 
 def known_orgs(runtime: ServiceRuntime) -> CachedOrgSet:
     """Routing owns the directory: it reads its own org units (never a replica)."""
     return CachedOrgSet(runtime.engine, codes_of(OrgUnit.__table__))  # type: ignore[attr-defined]
-
-
-def routers(runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    config = RoutingSettings()
-    # The sweep rides on a router's lifespan, which FastAPI runs inside the service's own.
-    sweeper = APIRouter(lifespan=sweep_lifespan(runtime, config.policy, config.sweep_interval_seconds))
-    return [directory_api.router(), work_api.router(), supervision_api.router(config.policy), sweeper]
 
 
 SERVICE = ServiceSpec(
@@ -45,8 +33,10 @@ SERVICE = ServiceSpec(
     default_port=8003,
     order=30,
     openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
+    context=build_context,
     routers=routers,
     subscriptions=subscriptions,
+    jobs=jobs,
     seed=seed,
     known_orgs=known_orgs,
     openapi_tags=[

@@ -1,1 +1,7 @@
 """Routes only: HTTP <-> handlers and queries, one module per resource."""
+
+from __future__ import annotations
+
+from daiban_routing.api import directory, supervision, work
+
+routers = (directory.router, work.router, supervision.router)

@@ -71,180 +71,199 @@ def _existing(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def router() -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["directory"], responses=_ERRORS)
+router = APIRouter(prefix="/v1", tags=["directory"], responses=_ERRORS)
 
-    @api.get("/orgs", summary="区划单位列表")
-    async def list_orgs(
-        principal: CurrentPrincipal,
-        uow: UowDep,
-        page: PageParamsDep,
-        parent: OrgQuery = None,
-        tier: Annotated[str | None, Query(pattern="^(county|township|village)$")] = None,
-    ) -> Page[OrgOut]:
-        async with uow:
-            return await queries.list_orgs(uow.session, principal, page, parent=parent, tier=tier)
 
-    @api.get(
-        "/orgs/{code}",
-        summary="区划单位详情（含服务场所与下级单位）",
-        responses=problem_responses(docs.ORG_NOT_FOUND),
-    )
-    async def org_detail(code: StoredText, principal: CurrentPrincipal, uow: UowDep) -> OrgDetailOut:
-        async with uow:
-            return await queries.org_detail(uow.session, principal, code)
+@router.get("/orgs", summary="区划单位列表")
+async def list_orgs(
+    principal: CurrentPrincipal,
+    uow: UowDep,
+    page: PageParamsDep,
+    parent: OrgQuery = None,
+    tier: Annotated[str | None, Query(pattern="^(county|township|village)$")] = None,
+) -> Page[OrgOut]:
+    async with uow:
+        return await queries.list_orgs(uow.session, principal, page, parent=parent, tier=tier)
 
-    @api.put("/orgs/{code}/service-point", summary="修改服务场所（地址、电话、办公时间）")
-    async def service_point(code: StoredText, body: ServicePoint, principal: Editor, uow: UowDep) -> OrgOut:
-        return presenters.org_out(await commands.set_service_point(uow, principal, code, body))
 
-    # ---- departments
-    @api.get("/departments", summary="部门列表")
-    async def list_departments(
-        principal: CurrentPrincipal,
-        uow: UowDep,
-        page: PageParamsDep,
-        org: OrgQuery = None,
-        code: StoredText | None = None,
-    ) -> Page[DepartmentOut]:
-        async with uow:
-            return await queries.list_departments(uow.session, principal, page, org=org, code=code)
+@router.get(
+    "/orgs/{code}",
+    summary="区划单位详情（含服务场所与下级单位）",
+    responses=problem_responses(docs.ORG_NOT_FOUND),
+)
+async def org_detail(code: StoredText, principal: CurrentPrincipal, uow: UowDep) -> OrgDetailOut:
+    async with uow:
+        return await queries.org_detail(uow.session, principal, code)
 
-    @api.post(
-        "/departments",
-        status_code=201,
-        summary="新增部门",
-        response_model=DepartmentOut,
-        responses={**problem_responses(docs.SAME_KEY, KEY_REUSED), **_existing(DepartmentOut)},
-    )
-    async def create_department(
-        body: DepartmentIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
-    ) -> Response:
-        keyed = once(request, principal.sub, key, body)
-        return (await commands.create_department(uow, principal, body, keyed)).response()
 
-    @api.post("/departments/import", summary="CSV导入部门（org,code,name）", openapi_extra=_CSV_BODY)
-    async def import_departments(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
-        return await import_rows(uow, principal, ImportKind.departments, await _csv_text(request))
+@router.put("/orgs/{code}/service-point", summary="修改服务场所（地址、电话、办公时间）")
+async def service_point(code: StoredText, body: ServicePoint, principal: Editor, uow: UowDep) -> OrgOut:
+    return presenters.org_out(await commands.set_service_point(uow, principal, code, body))
 
-    @api.get("/departments/{id}", summary="部门详情")
-    async def get_department(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> DepartmentOut:
-        async with uow:
-            return presenters.department_out(await queries.visible(uow.session, principal, Department, id))
 
-    @api.put("/departments/{id}", summary="修改部门名称")
-    async def update_department(
-        id: StoredText, body: DepartmentUpdate, principal: Editor, uow: UowDep
-    ) -> DepartmentOut:
-        return presenters.department_out(await commands.update_department(uow, principal, id, body))
+# ---- departments
+@router.get("/departments", summary="部门列表")
+async def list_departments(
+    principal: CurrentPrincipal,
+    uow: UowDep,
+    page: PageParamsDep,
+    org: OrgQuery = None,
+    code: StoredText | None = None,
+) -> Page[DepartmentOut]:
+    async with uow:
+        return await queries.list_departments(uow.session, principal, page, org=org, code=code)
 
-    @api.delete(
-        "/departments/{id}",
-        status_code=204,
-        summary="删除部门",
-        responses=problem_responses(docs.RECORD_NOT_FOUND, docs.DEPARTMENT_IN_USE),
-    )
-    async def delete_department(id: StoredText, principal: Editor, uow: UowDep) -> None:
-        await commands.delete_department(uow, principal, id)
 
-    # ---- windows
-    @api.get("/windows", summary="窗口列表")
-    async def list_windows(
-        principal: CurrentPrincipal,
-        uow: UowDep,
-        page: PageParamsDep,
-        org: OrgQuery = None,
-        department: StoredText | None = None,
-    ) -> Page[WindowOut]:
-        async with uow:
-            return await queries.list_windows(uow.session, principal, page, org=org, department=department)
+@router.post(
+    "/departments",
+    status_code=201,
+    summary="新增部门",
+    response_model=DepartmentOut,
+    responses={**problem_responses(docs.SAME_KEY, KEY_REUSED), **_existing(DepartmentOut)},
+)
+async def create_department(
+    body: DepartmentIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
+) -> Response:
+    keyed = once(request, principal.sub, key, body)
+    return (await commands.create_department(uow, principal, body, keyed)).response()
 
-    @api.post(
-        "/windows",
-        status_code=201,
-        summary="新增窗口（含A岗、B岗）",
-        response_model=WindowOut,
-        responses={**problem_responses(KEY_REUSED), **_existing(WindowOut)},
-    )
-    async def create_window(
-        body: WindowIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
-    ) -> Response:
-        keyed = once(request, principal.sub, key, body)
-        return (await commands.create_window(uow, principal, body, keyed)).response()
 
-    @api.post(
-        "/windows/import",
-        summary="CSV导入窗口（org,number,name,departments,a_post,b_post）",
-        openapi_extra=_CSV_BODY,
-    )
-    async def import_windows(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
-        return await import_rows(uow, principal, ImportKind.windows, await _csv_text(request))
+@router.post("/departments/import", summary="CSV导入部门（org,code,name）", openapi_extra=_CSV_BODY)
+async def import_departments(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
+    return await import_rows(uow, principal, ImportKind.departments, await _csv_text(request))
 
-    @api.get("/windows/{id}", summary="窗口详情")
-    async def get_window(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> WindowOut:
-        async with uow:
-            return presenters.window_out(await queries.visible(uow.session, principal, Window, id))
 
-    @api.put("/windows/{id}", summary="修改窗口（办理部门、A岗、B岗）")
-    async def update_window(id: StoredText, body: WindowIn, principal: Editor, uow: UowDep) -> WindowOut:
-        return presenters.window_out(await commands.update_window(uow, principal, id, body))
+@router.get("/departments/{id}", summary="部门详情")
+async def get_department(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> DepartmentOut:
+    async with uow:
+        return presenters.department_out(await queries.visible(uow.session, principal, Department, id))
 
-    @api.delete(
-        "/windows/{id}",
-        status_code=204,
-        summary="删除窗口",
-        responses=problem_responses(docs.RECORD_NOT_FOUND, docs.WINDOW_IN_USE),
-    )
-    async def delete_window(id: StoredText, principal: Editor, uow: UowDep) -> None:
-        await commands.delete_window(uow, principal, id)
 
-    # ---- staff
-    @api.get("/staff", summary="工作人员列表")
-    async def list_staff(
-        principal: CurrentPrincipal,
-        uow: UowDep,
-        page: PageParamsDep,
-        org: OrgQuery = None,
-        window: StoredText | None = None,
-        role: Role | None = None,
-    ) -> Page[StaffOut]:
-        async with uow:
-            return await queries.list_staff(
-                uow.session, principal, page, org=org, window=window, role=role.value if role else None
-            )
+@router.put("/departments/{id}", summary="修改部门名称")
+async def update_department(
+    id: StoredText, body: DepartmentUpdate, principal: Editor, uow: UowDep
+) -> DepartmentOut:
+    return presenters.department_out(await commands.update_department(uow, principal, id, body))
 
-    @api.post(
-        "/staff",
-        status_code=201,
-        summary="新增工作人员",
-        response_model=StaffOut,
-        responses={**problem_responses(KEY_REUSED), **_existing(StaffOut)},
-    )
-    async def create_staff(
-        body: StaffIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
-    ) -> Response:
-        keyed = once(request, principal.sub, key, body)
-        return (await commands.create_staff(uow, principal, body, keyed)).response()
 
-    @api.post("/staff/import", summary="CSV导入工作人员（id,name,role,org,windows）", openapi_extra=_CSV_BODY)
-    async def import_staff(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
-        return await import_rows(uow, principal, ImportKind.staff, await _csv_text(request))
+@router.delete(
+    "/departments/{id}",
+    status_code=204,
+    summary="删除部门",
+    responses=problem_responses(docs.RECORD_NOT_FOUND, docs.DEPARTMENT_IN_USE),
+)
+async def delete_department(id: StoredText, principal: Editor, uow: UowDep) -> None:
+    await commands.delete_department(uow, principal, id)
 
-    @api.get("/staff/{id}", summary="工作人员详情")
-    async def get_staff(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> StaffOut:
-        async with uow:
-            return presenters.staff_out(await queries.visible(uow.session, principal, Staff, id))
 
-    @api.put("/staff/{id}", summary="修改工作人员")
-    async def update_staff(id: StoredText, body: StaffUpdate, principal: Editor, uow: UowDep) -> StaffOut:
-        return presenters.staff_out(await commands.update_staff(uow, principal, id, body))
+# ---- windows
+@router.get("/windows", summary="窗口列表")
+async def list_windows(
+    principal: CurrentPrincipal,
+    uow: UowDep,
+    page: PageParamsDep,
+    org: OrgQuery = None,
+    department: StoredText | None = None,
+) -> Page[WindowOut]:
+    async with uow:
+        return await queries.list_windows(uow.session, principal, page, org=org, department=department)
 
-    @api.delete("/staff/{id}", status_code=204, summary="删除工作人员")
-    async def delete_staff(id: StoredText, principal: Editor, uow: UowDep) -> None:
-        await commands.delete_staff(uow, principal, id)
 
-    @api.put("/staff/{id}/duty", summary="设置在岗状态与请假时段")
-    async def set_duty(id: StoredText, body: DutyIn, principal: Editor, uow: UowDep) -> StaffOut:
-        return presenters.staff_out(await commands.set_duty(uow, principal, id, body))
+@router.post(
+    "/windows",
+    status_code=201,
+    summary="新增窗口（含A岗、B岗）",
+    response_model=WindowOut,
+    responses={**problem_responses(KEY_REUSED), **_existing(WindowOut)},
+)
+async def create_window(
+    body: WindowIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
+) -> Response:
+    keyed = once(request, principal.sub, key, body)
+    return (await commands.create_window(uow, principal, body, keyed)).response()
 
-    return api
+
+@router.post(
+    "/windows/import",
+    summary="CSV导入窗口（org,number,name,departments,a_post,b_post）",
+    openapi_extra=_CSV_BODY,
+)
+async def import_windows(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
+    return await import_rows(uow, principal, ImportKind.windows, await _csv_text(request))
+
+
+@router.get("/windows/{id}", summary="窗口详情")
+async def get_window(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> WindowOut:
+    async with uow:
+        return presenters.window_out(await queries.visible(uow.session, principal, Window, id))
+
+
+@router.put("/windows/{id}", summary="修改窗口（办理部门、A岗、B岗）")
+async def update_window(id: StoredText, body: WindowIn, principal: Editor, uow: UowDep) -> WindowOut:
+    return presenters.window_out(await commands.update_window(uow, principal, id, body))
+
+
+@router.delete(
+    "/windows/{id}",
+    status_code=204,
+    summary="删除窗口",
+    responses=problem_responses(docs.RECORD_NOT_FOUND, docs.WINDOW_IN_USE),
+)
+async def delete_window(id: StoredText, principal: Editor, uow: UowDep) -> None:
+    await commands.delete_window(uow, principal, id)
+
+
+# ---- staff
+@router.get("/staff", summary="工作人员列表")
+async def list_staff(
+    principal: CurrentPrincipal,
+    uow: UowDep,
+    page: PageParamsDep,
+    org: OrgQuery = None,
+    window: StoredText | None = None,
+    role: Role | None = None,
+) -> Page[StaffOut]:
+    async with uow:
+        return await queries.list_staff(
+            uow.session, principal, page, org=org, window=window, role=role.value if role else None
+        )
+
+
+@router.post(
+    "/staff",
+    status_code=201,
+    summary="新增工作人员",
+    response_model=StaffOut,
+    responses={**problem_responses(KEY_REUSED), **_existing(StaffOut)},
+)
+async def create_staff(
+    body: StaffIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
+) -> Response:
+    keyed = once(request, principal.sub, key, body)
+    return (await commands.create_staff(uow, principal, body, keyed)).response()
+
+
+@router.post("/staff/import", summary="CSV导入工作人员（id,name,role,org,windows）", openapi_extra=_CSV_BODY)
+async def import_staff(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
+    return await import_rows(uow, principal, ImportKind.staff, await _csv_text(request))
+
+
+@router.get("/staff/{id}", summary="工作人员详情")
+async def get_staff(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> StaffOut:
+    async with uow:
+        return presenters.staff_out(await queries.visible(uow.session, principal, Staff, id))
+
+
+@router.put("/staff/{id}", summary="修改工作人员")
+async def update_staff(id: StoredText, body: StaffUpdate, principal: Editor, uow: UowDep) -> StaffOut:
+    return presenters.staff_out(await commands.update_staff(uow, principal, id, body))
+
+
+@router.delete("/staff/{id}", status_code=204, summary="删除工作人员")
+async def delete_staff(id: StoredText, principal: Editor, uow: UowDep) -> None:
+    await commands.delete_staff(uow, principal, id)
+
+
+@router.put("/staff/{id}/duty", summary="设置在岗状态与请假时段")
+async def set_duty(id: StoredText, body: DutyIn, principal: Editor, uow: UowDep) -> StaffOut:
+    return presenters.staff_out(await commands.set_duty(uow, principal, id, body))

@@ -45,98 +45,104 @@ def _now() -> datetime:
     return clock.now()
 
 
-def router() -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["work"], responses=_ERRORS)  # type: ignore[arg-type]
+router = APIRouter(prefix="/v1", tags=["work"], responses=_ERRORS)  # type: ignore[arg-type]
 
-    @api.get("/tasks", summary="任务列表（本辖区，绿色通道优先）")
-    async def list_tasks(
-        principal: CurrentPrincipal,
-        uow: UowDep,
-        page: PageParamsDep,
-        org: Annotated[
-            str | None,
-            Query(
-                description="12位区划代码，含其下级",
-                pattern=ORG_CODE_PATTERN,
-            ),
-        ] = None,
-        window: Annotated[StoredText | None, Query(description="窗口编号")] = None,
-        staff: Annotated[StoredText | None, Query(description="工作人员编号")] = None,
-        status: Annotated[str | None, Query(pattern="^(queued|assigned|in_review|paused|decided)$")] = None,
-    ) -> Page[TaskOut]:
-        async with uow:
-            return await queries.list_tasks(
-                uow.session, principal, page, org=org, window=window, staff=staff, status=status
-            )
 
-    @api.post("/tasks/{task_id}/claim", summary="领取任务", responses=docs.CLAIM)
-    async def claim(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> TaskOut:
-        return presenters.task_out(await deciding.claim(uow, principal, task_id, _now()))
+@router.get("/tasks", summary="任务列表（本辖区，绿色通道优先）")
+async def list_tasks(
+    principal: CurrentPrincipal,
+    uow: UowDep,
+    page: PageParamsDep,
+    org: Annotated[
+        str | None,
+        Query(
+            description="12位区划代码，含其下级",
+            pattern=ORG_CODE_PATTERN,
+        ),
+    ] = None,
+    window: Annotated[StoredText | None, Query(description="窗口编号")] = None,
+    staff: Annotated[StoredText | None, Query(description="工作人员编号")] = None,
+    status: Annotated[str | None, Query(pattern="^(queued|assigned|in_review|paused|decided)$")] = None,
+) -> Page[TaskOut]:
+    async with uow:
+        return await queries.list_tasks(
+            uow.session, principal, page, org=org, window=window, staff=staff, status=status
+        )
 
-    @api.post("/tasks/{task_id}/decide", summary="作出决定：准予、不予办理或要求补正", responses=docs.DECIDE)
-    async def decide(task_id: StoredText, body: DecideIn, principal: WindowStaff, uow: UowDep) -> TaskOut:
-        return presenters.task_out(await deciding.decide(uow, principal, task_id, body, _now()))
 
-    @api.post("/tasks/{task_id}/pause", summary="启动特别程序，暂停计时", responses=docs.PAUSE)
-    async def pause(task_id: StoredText, body: PauseIn, principal: WindowStaff, uow: UowDep) -> RouteOut:
-        case = await pausing.pause(uow, principal, task_id, body, _now())
-        return await _route(uow, principal, case.case_number)
+@router.post("/tasks/{task_id}/claim", summary="领取任务", responses=docs.CLAIM)
+async def claim(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> TaskOut:
+    return presenters.task_out(await deciding.claim(uow, principal, task_id, _now()))
 
-    @api.post("/tasks/{task_id}/resume", summary="结束特别程序，恢复计时", responses=docs.RESUME)
-    async def resume(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> RouteOut:
-        case = await pausing.resume(uow, principal, task_id, _now())
-        return await _route(uow, principal, case.case_number)
 
-    @api.post(
-        "/cases/{number}/extension",
-        summary="批准延期（每件一次）",
-        response_model=RouteOut,
-        responses=docs.EXTENSION,
-    )
-    async def extension(
-        number: StoredText,
-        body: ExtensionIn,
-        request: Request,
-        principal: Supervisor,
-        key: IdempotencyKey,
-        uow: UowDep,
-    ) -> Response:
-        keyed = once(request, principal.sub, key, body)
-        return (await pausing.extend(uow, principal, number, body, _now(), keyed)).response()
+@router.post("/tasks/{task_id}/decide", summary="作出决定：准予、不予办理或要求补正", responses=docs.DECIDE)
+async def decide(task_id: StoredText, body: DecideIn, principal: WindowStaff, uow: UowDep) -> TaskOut:
+    return presenters.task_out(await deciding.decide(uow, principal, task_id, body, _now()))
 
-    @api.post(
-        "/cases/{number}/home-visit",
-        summary="预约上门服务",
-        response_model=RouteOut,
-        responses=docs.HOME_VISIT,
-    )
-    async def home_visit(
-        number: StoredText,
-        body: HomeVisitIn,
-        request: Request,
-        principal: Agent,
-        key: IdempotencyKey,
-        uow: UowDep,
-    ) -> Response:
-        keyed = once(request, principal.sub, key, body)
-        return (await visits.book_home_visit(uow, principal, number, body, _now(), keyed)).response()
 
-    @api.get(
-        "/cases/{number}/route",
-        summary="办件流转轨迹：各次流转、任务、暂停、决定与时间线",
-        responses=docs.CASE,
-    )
-    async def route(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> RouteOut:
-        return await _route(uow, principal, number)
+@router.post("/tasks/{task_id}/pause", summary="启动特别程序，暂停计时", responses=docs.PAUSE)
+async def pause(task_id: StoredText, body: PauseIn, principal: WindowStaff, uow: UowDep) -> RouteOut:
+    case = await pausing.pause(uow, principal, task_id, body, _now())
+    return await _route(uow, principal, case.case_number)
 
-    @api.get("/notifications", summary="首问责任人的办件动态")
-    async def notifications(
-        principal: CurrentPrincipal, uow: UowDep, page: PageParamsDep
-    ) -> Page[NotificationOut]:
-        async with uow:
-            return await queries.notifications(uow.session, principal, page)
 
-    return api
+@router.post("/tasks/{task_id}/resume", summary="结束特别程序，恢复计时", responses=docs.RESUME)
+async def resume(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> RouteOut:
+    case = await pausing.resume(uow, principal, task_id, _now())
+    return await _route(uow, principal, case.case_number)
+
+
+@router.post(
+    "/cases/{number}/extension",
+    summary="批准延期（每件一次）",
+    response_model=RouteOut,
+    responses=docs.EXTENSION,
+)
+async def extension(
+    number: StoredText,
+    body: ExtensionIn,
+    request: Request,
+    principal: Supervisor,
+    key: IdempotencyKey,
+    uow: UowDep,
+) -> Response:
+    keyed = once(request, principal.sub, key, body)
+    return (await pausing.extend(uow, principal, number, body, _now(), keyed)).response()
+
+
+@router.post(
+    "/cases/{number}/home-visit",
+    summary="预约上门服务",
+    response_model=RouteOut,
+    responses=docs.HOME_VISIT,
+)
+async def home_visit(
+    number: StoredText,
+    body: HomeVisitIn,
+    request: Request,
+    principal: Agent,
+    key: IdempotencyKey,
+    uow: UowDep,
+) -> Response:
+    keyed = once(request, principal.sub, key, body)
+    return (await visits.book_home_visit(uow, principal, number, body, _now(), keyed)).response()
+
+
+@router.get(
+    "/cases/{number}/route",
+    summary="办件流转轨迹：各次流转、任务、暂停、决定与时间线",
+    responses=docs.CASE,
+)
+async def route(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> RouteOut:
+    return await _route(uow, principal, number)
+
+
+@router.get("/notifications", summary="首问责任人的办件动态")
+async def notifications(
+    principal: CurrentPrincipal, uow: UowDep, page: PageParamsDep
+) -> Page[NotificationOut]:
+    async with uow:
+        return await queries.notifications(uow.session, principal, page)
 
 
 async def _route(uow: UowDep, principal: Principal, number: str) -> RouteOut:

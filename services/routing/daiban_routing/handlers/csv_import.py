@@ -90,11 +90,5 @@ async def _entry_before(uow: UnitOfWork, row: BaseModel) -> BaseModel | None:
     raise TypeError(type(row).__name__)
 
 
-def _emit(uow: UnitOfWork, actor: str, entry: Any, before: Any) -> None:
-    source = ChangeSource.csv_import
-    if isinstance(entry, Department):
-        events.emit_department(uow, actor, source, entry.id, before, events.department_entry(entry))
-    elif isinstance(entry, Window):
-        events.emit_window(uow, actor, source, entry.id, before, events.window_entry(entry))
-    elif isinstance(entry, Staff):
-        events.emit_staff(uow, actor, source, before, events.staff_entry(entry))
+def _emit(uow: UnitOfWork, actor: str, entry: Department | Window | Staff, before: Any) -> None:
+    events.emit_change(uow, actor, ChangeSource.csv_import, entry.id, before, events.entry_of(entry))

@@ -1,6 +1,6 @@
 """Directory edits (supervisor/admin): each one unit of work, committed here and only here.
 
-Every edit that changes something emits its event (events.py) in the same unit of work, with the
+Every edit that changes something emits its event (directory_events.py) in the same unit of work, with the
 entry before and after and the editor as actor, so the audit log records it.
 """
 
@@ -53,7 +53,7 @@ async def create_department(uow: UnitOfWork, principal: Principal, body: Departm
         if change is Change.updated:
             raise Conflict(f"{body.org}的部门{body.code}{_SAME_KEY}")
         if change is Change.created:
-            events.emit_department(
+            events.emit_change(
                 uow, principal.sub, _API, department.id, None, events.department_entry(department)
             )
         return await _created(uow, once, presenters.department_out(department), change)
@@ -75,7 +75,7 @@ async def update_department(
         before = events.department_entry(department)
         department.name = body.name
         uow.session.add(department)
-        events.emit_department(uow, principal.sub, _API, id, before, events.department_entry(department))
+        events.emit_change(uow, principal.sub, _API, id, before, events.department_entry(department))
         await uow.commit()
     return department
 
@@ -92,7 +92,7 @@ async def delete_department(uow: UnitOfWork, principal: Principal, id: str) -> N
         if numbers:
             raise Conflict(f"仍有窗口办理该部门业务（{'、'.join(numbers)}号），请先调整窗口")
         await uow.session.delete(department)
-        events.emit_department(uow, principal.sub, _API, id, events.department_entry(department), None)
+        events.emit_change(uow, principal.sub, _API, id, events.department_entry(department), None)
         await uow.commit()
 
 
@@ -105,7 +105,7 @@ async def create_window(uow: UnitOfWork, principal: Principal, body: WindowIn, o
         if change is Change.updated:
             raise Conflict(f"{body.org}的{body.number}号窗口{_SAME_KEY}")
         if change is Change.created:
-            events.emit_window(uow, principal.sub, _API, window.id, None, events.window_entry(window))
+            events.emit_change(uow, principal.sub, _API, window.id, None, events.window_entry(window))
         return await _created(uow, once, presenters.window_out(window), change)
 
 
@@ -119,7 +119,7 @@ async def update_window(uow: UnitOfWork, principal: Principal, id: str, body: Wi
         for key, value in body.model_dump(exclude={"org", "number"}).items():
             setattr(window, key, value)
         uow.session.add(window)
-        events.emit_window(uow, principal.sub, _API, id, before, events.window_entry(window))
+        events.emit_change(uow, principal.sub, _API, id, before, events.window_entry(window))
         await uow.commit()
     return window
 
@@ -135,7 +135,7 @@ async def delete_window(uow: UnitOfWork, principal: Principal, id: str) -> None:
         if busy is not None:
             raise Conflict("该窗口仍有未办结的任务，不能删除")
         await uow.session.delete(window)
-        events.emit_window(uow, principal.sub, _API, id, events.window_entry(window), None)
+        events.emit_change(uow, principal.sub, _API, id, events.window_entry(window), None)
         await uow.commit()
 
 
@@ -151,7 +151,7 @@ async def create_staff(uow: UnitOfWork, principal: Principal, body: StaffIn, onc
         if change is Change.updated:
             raise Conflict(f"工作人员{body.id}{_SAME_KEY}")
         if change is Change.created:
-            events.emit_staff(uow, principal.sub, _API, None, events.staff_entry(staff))
+            events.emit_change(uow, principal.sub, _API, staff.id, None, events.staff_entry(staff))
         return await _created(uow, once, presenters.staff_out(staff), change)
 
 
@@ -162,7 +162,7 @@ async def update_staff(uow: UnitOfWork, principal: Principal, id: str, body: Sta
         before = events.staff_entry(staff)
         staff.name, staff.role, staff.windows = body.name, body.role.value, body.windows
         uow.session.add(staff)
-        events.emit_staff(uow, principal.sub, _API, before, events.staff_entry(staff))
+        events.emit_change(uow, principal.sub, _API, id, before, events.staff_entry(staff))
         await uow.commit()
     return staff
 
@@ -185,7 +185,7 @@ async def delete_staff(uow: UnitOfWork, principal: Principal, id: str) -> None:
         if busy is not None:
             raise Conflict("该工作人员仍有未办结的任务，请先移交")
         await uow.session.delete(staff)
-        events.emit_staff(uow, principal.sub, _API, events.staff_entry(staff), None)
+        events.emit_change(uow, principal.sub, _API, id, events.staff_entry(staff), None)
         await uow.commit()
 
 

@@ -1,13 +1,15 @@
 """The events of directory edits: what an entry was before and after, emitted in the edit's unit of work.
 
 Commands and imports take the entry before they change it (`*_entry`) and hand both states to
-`emit_*`, which emits nothing when nothing changed. The demo seed emits only the org units
-(`publish_org_units`): its thousands of made-up people and windows are not anyone's edit.
+`emit_change` (departments, windows, staff), `emit_duty` or `emit_service_point`, which emit
+nothing when nothing changed. The demo seed emits only the org units (`publish_org_units`): its
+thousands of made-up people and windows are not anyone's edit.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlmodel import col, select
 
@@ -29,6 +31,7 @@ from daiban_common.contracts.directory import (
     WindowEntry,
     directory_subject,
 )
+from daiban_common.events import EventData
 from daiban_common.orgcodes import OrgCode, Tier
 from daiban_common.uow import UnitOfWork
 from daiban_routing.models import Department, OrgUnit, Staff, Window
@@ -36,6 +39,7 @@ from daiban_routing.models import Department, OrgUnit, Staff, Window
 SYSTEM_ACTOR = "system:routing"
 
 E = TypeVar("E")
+Entry = DepartmentEntry | WindowEntry | StaffEntry
 
 
 def department_entry(department: Department) -> DepartmentEntry:
@@ -82,84 +86,50 @@ def _change(before: E | None, after: E | None) -> Change | None:
     return None if before == after else Change.updated
 
 
-def emit_department(
+# Per kind of entry: its event, the event's id field, and the entry's subject key.
+_CHANGED: dict[type[Entry], tuple[type[EventData], str, Callable[[Any], tuple[str, ...]]]] = {
+    DepartmentEntry: (DepartmentChanged, "department_id", lambda e: ("department", e.org, e.code)),
+    WindowEntry: (WindowChanged, "window_id", lambda e: ("window", e.org, e.number)),
+    StaffEntry: (StaffChanged, "staff_id", lambda e: ("staff", e.staff_id)),
+}
+
+
+def entry_of(record: Department | Window | Staff) -> Entry:
+    if isinstance(record, Department):
+        return department_entry(record)
+    if isinstance(record, Window):
+        return window_entry(record)
+    return staff_entry(record)
+
+
+def emit_change(
     uow: UnitOfWork,
     actor: str,
     source: ChangeSource,
-    department_id: str,
-    before: DepartmentEntry | None,
-    after: DepartmentEntry | None,
+    record_id: str,
+    before: Entry | None,
+    after: Entry | None,
 ) -> None:
+    """The event of a department, window or staff entry created, updated or deleted (None for
+    `before` when created, for `after` when deleted); nothing when nothing changed."""
     change = _change(before, after)
     entry = after or before
     if change is None or entry is None:
         return
+    event, id_field, key = _CHANGED[type(entry)]
     uow.emit(
-        DepartmentChanged(
-            department_id=department_id,
-            change=change,
-            source=source,
-            before=before,
-            after=after,
-            changed_by=actor,
-            changed_at=clock.now(),
+        event.model_validate(
+            {
+                id_field: record_id,
+                "change": change,
+                "source": source,
+                "before": before,
+                "after": after,
+                "changed_by": actor,
+                "changed_at": clock.now(),
+            }
         ),
-        subject=directory_subject("department", entry.org, entry.code),
-        org=entry.org,
-        actor=actor,
-    )
-
-
-def emit_window(
-    uow: UnitOfWork,
-    actor: str,
-    source: ChangeSource,
-    window_id: str,
-    before: WindowEntry | None,
-    after: WindowEntry | None,
-) -> None:
-    change = _change(before, after)
-    entry = after or before
-    if change is None or entry is None:
-        return
-    uow.emit(
-        WindowChanged(
-            window_id=window_id,
-            change=change,
-            source=source,
-            before=before,
-            after=after,
-            changed_by=actor,
-            changed_at=clock.now(),
-        ),
-        subject=directory_subject("window", entry.org, entry.number),
-        org=entry.org,
-        actor=actor,
-    )
-
-
-def emit_staff(
-    uow: UnitOfWork,
-    actor: str,
-    source: ChangeSource,
-    before: StaffEntry | None,
-    after: StaffEntry | None,
-) -> None:
-    change = _change(before, after)
-    entry = after or before
-    if change is None or entry is None:
-        return
-    uow.emit(
-        StaffChanged(
-            staff_id=entry.staff_id,
-            change=change,
-            source=source,
-            before=before,
-            after=after,
-            changed_by=actor,
-            changed_at=clock.now(),
-        ),
-        subject=directory_subject("staff", entry.staff_id),
+        subject=directory_subject(*key(entry)),
         org=entry.org,
         actor=actor,
     )

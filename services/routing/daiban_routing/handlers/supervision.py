@@ -1,4 +1,4 @@
-"""The periodic sweep: announce each flag raised or cleared once, as events.
+"""The supervision sweep (run by `jobs.py`): announce each flag raised or cleared once, as events.
 
 The flags a sweep announced are kept in `routing.flags`, so the next sweep compares with them and
 says nothing when nothing changed. A transaction-level advisory lock keeps two instances of the
@@ -7,27 +7,20 @@ service from sweeping at the same time.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from fastapi import FastAPI
 from sqlalchemy import func
 from sqlmodel import select
 
 from daiban_common.calendar import default_calendar, to_shanghai_date
 from daiban_common.contracts.case import FlagLevel
 from daiban_common.contracts.routing import SupervisionFlagCleared, SupervisionFlagRaised
-from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
 from daiban_routing.domain.supervision import Policy, evaluate
 from daiban_routing.models import Case, RaisedFlag
 from daiban_routing.queries.supervision import open_cases
 
-log = logging.getLogger(__name__)
 ACTOR = "system:routing"
 # Any constant unique to this job; advisory locks are per database, and each node has its own.
 _LOCK_KEY = 0x726F7574
@@ -112,32 +105,3 @@ async def _clear(uow: UnitOfWork, flag: RaisedFlag, case: Case | None, now: date
         actor=ACTOR,
     )
     return 1
-
-
-def sweep_lifespan(runtime: ServiceRuntime, policy: Policy, interval: float):  # type: ignore[no-untyped-def]
-    """A router lifespan running the sweep every `interval` seconds while the service runs."""
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                result = await sweep(runtime.uow(), policy, datetime.now(UTC))
-                if result.raised or result.cleared:
-                    log.info("supervision sweep: %d raised, %d cleared", result.raised, result.cleared)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("supervision sweep failed; trying again next round")
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(loop(), name="routing-supervision-sweep") if interval > 0 else None
-        try:
-            yield
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
-    return lifespan

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from daiban_common.orgunits import CachedOrgSet
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
+from daiban_routing.context import RoutingContext
 from daiban_routing.handlers.directory_events import org_units_published, publish_org_units
 from daiban_routing.handlers.entries import upsert_department, upsert_staff, upsert_window
 from daiban_routing.models import OrgUnit
@@ -29,8 +30,8 @@ DEMO = Path(__file__).with_name("directory.json")
 PROJECT_DIVISIONS = Path(__file__).resolve().parents[4] / "data" / "divisions" / "seed-counties.csv"
 
 
-def divisions_csv(config: RoutingSettings) -> Path:
-    return config.divisions_csv or PROJECT_DIVISIONS
+def divisions_csv(settings: RoutingSettings) -> Path:
+    return settings.divisions_csv or PROJECT_DIVISIONS
 
 
 async def seed_directory(uow: UnitOfWork, csv_path: Path) -> None:
@@ -74,7 +75,8 @@ async def seed_directory(uow: UnitOfWork, csv_path: Path) -> None:
 
 async def seed(runtime: ServiceRuntime) -> None:
     """`ServiceSpec.seed`: needs only the database (the CLI seeds before the bus is up)."""
-    await seed_directory(runtime.uow(), divisions_csv(RoutingSettings()))
+    context = cast(RoutingContext, runtime.context)
+    await seed_directory(runtime.uow(), divisions_csv(context.settings))
     known = runtime.known_orgs
     if isinstance(known, CachedOrgSet):
         known.invalidate()
