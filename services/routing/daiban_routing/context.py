@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from daiban_common.deps import get_runtime
 from daiban_common.runtime import ServiceRuntime
 from daiban_routing.domain.supervision import Policy
+from daiban_routing.queries.supervision import OpenLimits
 from daiban_routing.settings import RoutingSettings
 
 
@@ -18,6 +19,7 @@ class RoutingContext:
     settings: RoutingSettings
     # The supervision thresholds, read from the settings once: the flags list and the sweep agree.
     policy: Policy
+    limits: OpenLimits = field(default_factory=OpenLimits)
 
 
 def build_context(runtime: ServiceRuntime) -> RoutingContext:

@@ -15,7 +15,8 @@ from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.strict import Instant
 from daiban_routing.context import ContextDep
-from daiban_routing.queries.supervision import FlagOut, flags_as_of
+from daiban_routing.queries.supervision import flags_as_of
+from daiban_routing.schemas.supervision import FlagOut
 
 Watcher = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin, Role.auditor))]
 
@@ -53,5 +54,5 @@ async def flags(
         raise InvalidInput.field("as_of", "时间须带时区，例如 2026-12-01T09:00:00+08:00")
     async with uow:
         return await flags_as_of(
-            uow.session, principal, page, context.policy, as_of=moment, org=org, level=level
+            uow.session, principal, page, context.policy, context.limits, as_of=moment, org=org, level=level
         )

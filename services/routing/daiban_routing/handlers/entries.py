@@ -1,4 +1,5 @@
-"""Checks on directory entries, shared by single edits and CSV imports (they do not commit)."""
+"""Checks and upserts of directory entries, shared by single edits, CSV imports and the seed (they
+do not commit)."""
 
 from __future__ import annotations
 

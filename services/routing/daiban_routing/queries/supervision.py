@@ -17,7 +17,6 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import and_, exists, func, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
@@ -37,20 +36,9 @@ from daiban_routing.domain.supervision import (
 from daiban_routing.models import Case, PauseRecord, Task
 from daiban_routing.queries.cases import CaseStatus, TaskStatus, clock_of, summary_of
 from daiban_routing.queries.work import parse_org_filter
+from daiban_routing.schemas.supervision import FlagOut
 
 _LEVEL_LABELS = {FlagLevel.yellow: "黄牌", FlagLevel.red: "红牌"}
-
-
-class FlagOut(BaseModel):
-    case_number: str
-    item_name: str
-    org: str
-    accepting_org: str
-    level: FlagLevel
-    level_label: str
-    reason: str
-    due_date: date
-    as_of: date
 
 
 async def flags_as_of(
@@ -58,6 +46,7 @@ async def flags_as_of(
     principal: Principal,
     page: PageParams,
     policy: Policy,
+    limits: OpenLimits,
     *,
     as_of: datetime,
     org: str | None,
@@ -75,7 +64,7 @@ async def flags_as_of(
     found: list[FlagOut] = []
     # Flags are computed, not stored per moment: SQL narrows the open cases to those that can be
     # flagged, Python evaluates them in batches until a page is full.
-    where.append(await flaggable(session, day, policy, level))
+    where.append(await flaggable(session, day, policy, limits, level))
     size = max(50, 2 * (page.limit + 1))
     while len(found) <= page.limit:
         batch = await open_cases(session, where, after=cursor_after, batch=size)
@@ -143,25 +132,28 @@ async def open_cases(
     ]
 
 
-# The working-day limits (extension included) of open cases, refreshed now and then: a case whose
-# limit is not in the set is always a candidate, so a stale set costs time, never a flag.
-_LIMITS_TTL = 300.0
-_limits: tuple[float, frozenset[int]] = (0.0, frozenset())
-
-
 def _limit_expr() -> Any:
     return col(Case.limit_working_days) + col(Case.extension_working_days)
 
 
-async def _known_limits(session: AsyncSession) -> frozenset[int]:
-    global _limits
-    fetched_at, limits = _limits
-    if clock.monotonic() - fetched_at > _LIMITS_TTL:
-        stmt = sa_select(func.distinct(_limit_expr())).where(col(Case.status).in_(CaseStatus.OPEN))
-        rows = (await session.exec(stmt)).all()  # type: ignore[call-overload]
-        limits = frozenset(int(row[0]) for row in rows if row[0] is not None)
-        _limits = (clock.monotonic(), limits)
-    return limits
+class OpenLimits:
+    """The working-day limits (extension included) of open cases, refreshed now and then: a case
+    whose limit is not in the set is always a candidate, so a stale set costs time, never a flag.
+    One per process (in the context), so two nodes in one process never share theirs."""
+
+    TTL = 300.0
+
+    def __init__(self) -> None:
+        self._fetched_at = 0.0
+        self._limits: frozenset[int] = frozenset()
+
+    async def of(self, session: AsyncSession) -> frozenset[int]:
+        if self._fetched_at == 0.0 or clock.monotonic() - self._fetched_at > self.TTL:
+            stmt = sa_select(func.distinct(_limit_expr())).where(col(Case.status).in_(CaseStatus.OPEN))
+            rows = (await session.exec(stmt)).all()  # type: ignore[call-overload]
+            self._limits = frozenset(int(row[0]) for row in rows if row[0] is not None)
+            self._fetched_at = clock.monotonic()
+        return self._limits
 
 
 @lru_cache(maxsize=4096)
@@ -176,14 +168,16 @@ def _idle_bound(as_of: date, policy: Policy, years: tuple[int, ...], calendar: W
     return latest_idle_activity(as_of, policy, calendar)
 
 
-async def flaggable(session: AsyncSession, day: date, policy: Policy, level: FlagLevel | None) -> Any:
+async def flaggable(
+    session: AsyncSession, day: date, policy: Policy, limits: OpenLimits, level: FlagLevel | None
+) -> Any:
     """A condition on `Case` true for every open case that can carry a flag (of `level`) on `day`."""
     calendar = default_calendar()
     years = calendar.known_years
-    limits = await _known_limits(session)
+    known = await limits.of(session)
     length = _limit_expr()
-    parts: list[Any] = [length.notin_(limits)] if limits else [true()]
-    for limit in sorted(limits):
+    parts: list[Any] = [length.notin_(known)] if known else [true()]
+    for limit in sorted(known):
         # Red: overdue, fewer than 0 working days left; yellow: within the threshold.
         left = -1 if level is FlagLevel.red else policy.yellow_threshold(limit)
         bound = _deadline_bound(day, limit, left, years, calendar)
