@@ -86,11 +86,21 @@ def _change(before: E | None, after: E | None) -> Change | None:
     return None if before == after else Change.updated
 
 
-# Per kind of entry: its event, the event's id field, and the entry's subject key.
-_CHANGED: dict[type[Entry], tuple[type[EventData], str, Callable[[Any], tuple[str, ...]]]] = {
-    DepartmentEntry: (DepartmentChanged, "department_id", lambda e: ("department", e.org, e.code)),
-    WindowEntry: (WindowChanged, "window_id", lambda e: ("window", e.org, e.number)),
-    StaffEntry: (StaffChanged, "staff_id", lambda e: ("staff", e.staff_id)),
+# Per kind of entry: its event (built here by name, so the AsyncAPI document sees who sends it) and
+# the entry's subject key.
+_CHANGED: dict[type[Entry], tuple[Callable[..., EventData], Callable[[Any], tuple[str, ...]]]] = {
+    DepartmentEntry: (
+        lambda record_id, **fields: DepartmentChanged(department_id=record_id, **fields),
+        lambda e: ("department", e.org, e.code),
+    ),
+    WindowEntry: (
+        lambda record_id, **fields: WindowChanged(window_id=record_id, **fields),
+        lambda e: ("window", e.org, e.number),
+    ),
+    StaffEntry: (
+        lambda record_id, **fields: StaffChanged(staff_id=record_id, **fields),
+        lambda e: ("staff", e.staff_id),
+    ),
 }
 
 
@@ -116,18 +126,16 @@ def emit_change(
     entry = after or before
     if change is None or entry is None:
         return
-    event, id_field, key = _CHANGED[type(entry)]
+    changed, key = _CHANGED[type(entry)]
     uow.emit(
-        event.model_validate(
-            {
-                id_field: record_id,
-                "change": change,
-                "source": source,
-                "before": before,
-                "after": after,
-                "changed_by": actor,
-                "changed_at": clock.now(),
-            }
+        changed(
+            record_id,
+            change=change,
+            source=source,
+            before=before,
+            after=after,
+            changed_by=actor,
+            changed_at=clock.now(),
         ),
         subject=directory_subject(*key(entry)),
         org=entry.org,
