@@ -13,12 +13,11 @@ from daiban_common.orgcodes import OrgCode
 from daiban_common.uow import UnitOfWork
 from daiban_routing.domain.assignment import Assignment, Post, choose
 from daiban_routing.domain.decisions import task_limits
+from daiban_routing.handlers import SYSTEM_ACTOR
 from daiban_routing.handlers.cases import note
 from daiban_routing.models import Case, Task
 from daiban_routing.queries import lookup
 from daiban_routing.queries.cases import CaseStatus, TaskStatus, clock_of, summary_of
-
-ACTOR = "system:routing"
 
 
 async def assign_at(
@@ -80,7 +79,7 @@ async def assign_at(
             ),
             subject=case.case_number,
             org=org.value,
-            actor=ACTOR,
+            actor=SYSTEM_ACTOR,
         )
         where = f"{task.window_number}号窗口" if task.window_number else "待分配队列"
         who = f"（{assignment.post.label}）" if assignment.post is not Post.queue else ""
@@ -89,7 +88,7 @@ async def assign_at(
             case,
             at=now,
             org=org.value,
-            actor=ACTOR,
+            actor=SYSTEM_ACTOR,
             kind="assigned",
             text=f"已分派至{task.department_name}{where}{who}，办理期限{task.due_date.isoformat()}",
         )
@@ -112,14 +111,14 @@ async def assign_at(
                 ),
                 subject=case.case_number,
                 org=org.value,
-                actor=ACTOR,
+                actor=SYSTEM_ACTOR,
             )
             note(
                 session,
                 case,
                 at=now,
                 org=org.value,
-                actor=ACTOR,
+                actor=SYSTEM_ACTOR,
                 kind="alert",
                 text=f"已提醒监察人员：{reason}",
             )
@@ -138,14 +137,14 @@ async def assign_at(
             ),
             subject=case.case_number,
             org=org.value,
-            actor=ACTOR,
+            actor=SYSTEM_ACTOR,
         )
         note(
             session,
             case,
             at=now,
             org=org.value,
-            actor=ACTOR,
+            actor=SYSTEM_ACTOR,
             kind="escalated",
             text=f"上报件：由中心全程代办，向上级机关报送，{follow_up.isoformat()}跟进",
         )

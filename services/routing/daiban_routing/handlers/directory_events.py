@@ -34,9 +34,8 @@ from daiban_common.contracts.directory import (
 from daiban_common.events import EventData
 from daiban_common.orgcodes import OrgCode, Tier
 from daiban_common.uow import UnitOfWork
+from daiban_routing.handlers import SYSTEM_ACTOR
 from daiban_routing.models import Department, OrgUnit, Staff, Window
-
-SYSTEM_ACTOR = "system:routing"
 
 E = TypeVar("E")
 Entry = DepartmentEntry | WindowEntry | StaffEntry

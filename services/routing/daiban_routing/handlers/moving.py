@@ -27,7 +27,8 @@ from daiban_common.events import Envelope
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.uow import UnitOfWork
 from daiban_routing.domain.hops import RouteError, StepKind, next_hop_down, next_step_up
-from daiban_routing.handlers.assigning import ACTOR, assign_at
+from daiban_routing.handlers import SYSTEM_ACTOR
+from daiban_routing.handlers.assigning import assign_at
 from daiban_routing.handlers.cases import note
 from daiban_routing.models import Case, Hop
 from daiban_routing.queries import lookup
@@ -153,14 +154,14 @@ async def _forward(
         CaseForwarded(case=summary, from_org=at.value, to_org=to.value, hop=hop, forwarded_at=now),
         subject=case.case_number,
         org=to.value,
-        actor=ACTOR,
+        actor=SYSTEM_ACTOR,
     )
     note(
         uow.session,
         case,
         at=now,
         org=at.value,
-        actor=ACTOR,
+        actor=SYSTEM_ACTOR,
         kind="forwarded",
         text=f"第{hop}次上报：转送{to.value}",
     )
@@ -194,7 +195,7 @@ async def _receive(
             to_org=to_org,
             sent_at=sent_at,
         )
-    row.received_at, row.received_by = now, ACTOR
+    row.received_at, row.received_by = now, SYSTEM_ACTOR
     uow.session.add(row)
     uow.emit(
         CaseReceived(
@@ -204,12 +205,12 @@ async def _receive(
             to_org=to_org,
             hop=hop,
             received_at=now,
-            received_by=ACTOR,
+            received_by=SYSTEM_ACTOR,
             direction=direction,
         ),
         subject=case.case_number,
         org=from_org,
-        actor=ACTOR,
+        actor=SYSTEM_ACTOR,
     )
     label = "上报" if direction is HopDirection.up else "回传"
     note(
@@ -217,7 +218,7 @@ async def _receive(
         case,
         at=now,
         org=to_org,
-        actor=ACTOR,
+        actor=SYSTEM_ACTOR,
         kind="received",
         text=f"{to_org}已接收第{hop}次{label}",
     )
@@ -279,14 +280,14 @@ async def send_down(uow: UnitOfWork, case: Case, now: datetime) -> None:
             ),
             subject=case.case_number,
             org=case.accepting_org,
-            actor=ACTOR,
+            actor=SYSTEM_ACTOR,
         )
         note(
             uow.session,
             case,
             at=now,
             org=at.value,
-            actor=ACTOR,
+            actor=SYSTEM_ACTOR,
             kind="ready_for_handover",
             text="办理结果已到达受理点，待送达申请人",
         )
@@ -311,14 +312,14 @@ async def send_down(uow: UnitOfWork, case: Case, now: datetime) -> None:
         ),
         subject=case.case_number,
         org=target.value,
-        actor=ACTOR,
+        actor=SYSTEM_ACTOR,
     )
     note(
         uow.session,
         case,
         at=now,
         org=at.value,
-        actor=ACTOR,
+        actor=SYSTEM_ACTOR,
         kind="returned_down",
         text=f"办理结果回传{target.value}",
     )

@@ -18,10 +18,10 @@ from daiban_common.contracts.case import FlagLevel
 from daiban_common.contracts.routing import SupervisionFlagCleared, SupervisionFlagRaised
 from daiban_common.uow import UnitOfWork
 from daiban_routing.domain.supervision import Policy, evaluate
+from daiban_routing.handlers import SYSTEM_ACTOR
 from daiban_routing.models import Case, RaisedFlag
 from daiban_routing.queries.supervision import open_cases
 
-ACTOR = "system:routing"
 # Any constant unique to this job; advisory locks are per database, and each node has its own.
 _LOCK_KEY = 0x726F7574
 
@@ -77,7 +77,7 @@ async def sweep(uow: UnitOfWork, policy: Policy, now: datetime) -> SweepResult:
                         ),
                         subject=case.case_number,
                         org=case.current_org,
-                        actor=ACTOR,
+                        actor=SYSTEM_ACTOR,
                     )
                     raised += 1
                 elif flag is None and previous is not None:
@@ -102,6 +102,6 @@ async def _clear(uow: UnitOfWork, flag: RaisedFlag, case: Case | None, now: date
         ),
         subject=flag.case_number,
         org=flag.org,
-        actor=ACTOR,
+        actor=SYSTEM_ACTOR,
     )
     return 1
