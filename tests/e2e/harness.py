@@ -293,7 +293,7 @@ def person(name: str, serial: int, *, phone: str = "13912345678", address: str =
 
 def demo_materials(code: str) -> list[Material]:
     """The materials of a demo catalogue item as `daiban run` seeds it."""
-    from daiban_catalogue.demo import load_demo_catalogue
+    from daiban_catalogue.seed.catalogue import load_demo_catalogue
 
     for draft in load_demo_catalogue().drafts:
         if draft.implementation_code == code:

@@ -9,8 +9,6 @@ from typing import Any, TypedDict
 import pytest
 from pydantic import ValidationError
 
-from daiban_catalogue.demo import DemoCatalogue, load_demo_catalogue
-from daiban_catalogue.demo.history import replay_demo_history
 from daiban_catalogue.domain import (
     FieldChange,
     InvalidDraft,
@@ -31,6 +29,8 @@ from daiban_catalogue.domain import (
     retire,
     validate_draft,
 )
+from daiban_catalogue.seed.catalogue import DemoCatalogue, load_demo_catalogue
+from daiban_catalogue.seed.history import replay_demo_history
 from daiban_common.contracts.catalogue import (
     Departments,
     ItemKind,

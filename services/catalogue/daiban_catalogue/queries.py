@@ -1,4 +1,6 @@
-"""Item search in SQL, following the rule of `domain.search`: a normalised substring of the search text.
+"""The read side: items, drafts and versions as stored, and what each public read returns.
+
+Item search in SQL follows the rule of `domain.search`: a normalised substring of the search text.
 
 Only each item's current version is searched, never a draft. `search_text` holds the normalised
 name, pinyin, initials, codes and keywords one per line; a query is normalised the same way and
@@ -9,19 +11,36 @@ has no whitespace left, so it can never match across two lines. The trigram inde
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_catalogue.domain import normalise
-from daiban_catalogue.domain.handbook import implementing_orgs_for
+from daiban_catalogue.domain import ItemDraft, describe_reform, diff, normalise, reform_stats
+from daiban_catalogue.domain.handbook import handbook_order, implementing_orgs_for
+from daiban_catalogue.models import Department as DepartmentRow
 from daiban_catalogue.models import Item, ItemVersion
+from daiban_catalogue.schemas import (
+    DelegationOut,
+    DiffOut,
+    HandbookOut,
+    ItemOut,
+    ReformStatsOut,
+    VersionSummary,
+    item_out,
+)
 from daiban_common.contracts.catalogue import HandlingLevel, ItemKind, ItemStatus, ItemType, ItemVersionData
+from daiban_common.errors import FieldError, InvalidInput, NotFound
 from daiban_common.orgcodes import OrgCode
-from daiban_common.pagination import PageParams, after_clause, paginate
+from daiban_common.pagination import Page, PageParams, after_clause, paginate
+from daiban_common.uow import UnitOfWork
+
+
+class UnknownItem(NotFound):
+    default_detail = "事项不存在"
 
 
 @dataclass(frozen=True)
@@ -112,3 +131,174 @@ async def acceptable_at(session: AsyncSession, org: OrgCode) -> list[ItemVersion
     """Every item in force that a citizen can start at `org` (the handbook's content)."""
     stmt = _current().where(*_conditions(ItemFilter(acceptable_at=org)))
     return [ItemVersionData.model_validate(data) for data in await session.exec(stmt)]
+
+
+async def get_item(session: AsyncSession, code: str, *, for_update: bool = False) -> Item | None:
+    """The item row; `for_update` locks it so that two publishes cannot both make version n+1."""
+    stmt = select(Item).where(Item.implementation_code == code)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.exec(stmt)).first()
+
+
+def draft_of(item: Item) -> ItemDraft:
+    return ItemDraft.model_validate(item.draft)
+
+
+async def get_version(session: AsyncSession, code: str, version: int) -> ItemVersionData | None:
+    stmt = select(ItemVersion.data).where(
+        ItemVersion.implementation_code == code, ItemVersion.version == version
+    )
+    data = (await session.exec(stmt)).first()
+    return ItemVersionData.model_validate(data) if data is not None else None
+
+
+async def current_version(session: AsyncSession, item: Item) -> ItemVersionData | None:
+    if item.current_version is None:
+        return None
+    return await get_version(session, item.implementation_code, item.current_version)
+
+
+async def list_versions(session: AsyncSession, code: str) -> list[ItemVersionData]:
+    stmt = (
+        select(ItemVersion.data)
+        .where(ItemVersion.implementation_code == code)
+        .order_by(col(ItemVersion.version))
+    )
+    return [ItemVersionData.model_validate(data) for data in await session.exec(stmt)]
+
+
+async def department_names(session: AsyncSession) -> dict[str, str]:
+    rows = await session.exec(select(DepartmentRow.code, DepartmentRow.name))
+    return dict(rows.all())
+
+
+async def versions_in_force(session: AsyncSession, on: date) -> list[ItemVersionData]:
+    """Each item's latest version effective on `on` (items not yet in the catalogue then are absent)."""
+    stmt = (
+        select(ItemVersion.data)
+        .where(ItemVersion.effective_date <= on)
+        .order_by(col(ItemVersion.implementation_code), col(ItemVersion.version).desc())
+        .ext(distinct_on(col(ItemVersion.implementation_code)))
+    )
+    return [ItemVersionData.model_validate(data) for data in await session.exec(stmt)]
+
+
+async def first_effective_date(session: AsyncSession) -> date | None:
+    return (await session.exec(select(func.min(ItemVersion.effective_date)))).first()
+
+
+async def level_moves(session: AsyncSession, start: date, end: date) -> list[ItemVersionData]:
+    """Versions that delegated (or took back) an item, effective between `start` and `end`."""
+    stmt = (
+        select(ItemVersion.data)
+        .where(
+            col(ItemVersion.moved_level),
+            ItemVersion.effective_date >= start,
+            ItemVersion.effective_date <= end,
+        )
+        .order_by(col(ItemVersion.effective_date), col(ItemVersion.implementation_code))
+    )
+    return [ItemVersionData.model_validate(data) for data in await session.exec(stmt)]
+
+
+# The public reads (formerly views.py).
+
+
+async def search_items(uow: UnitOfWork, f: ItemFilter, page: PageParams) -> Page[ItemOut]:
+    async with uow:
+        versions, next_cursor, total = await search(uow.session, f, page)
+        names = await department_names(uow.session)
+    return Page[ItemOut](items=[item_out(v, names) for v in versions], next_cursor=next_cursor, total=total)
+
+
+async def current_item(uow: UnitOfWork, code: str) -> ItemOut:
+    """The current version; an item never published does not exist for the public."""
+    async with uow:
+        item = await get_item(uow.session, code)
+        current = await current_version(uow.session, item) if item is not None else None
+        if current is None:
+            raise UnknownItem()
+        return item_out(current, await department_names(uow.session))
+
+
+async def item_version(uow: UnitOfWork, code: str, version: int) -> ItemOut:
+    async with uow:
+        found = await get_version(uow.session, code, version)
+        if found is None:
+            raise UnknownItem("该事项没有这个版本")
+        return item_out(found, await department_names(uow.session))
+
+
+async def item_versions(uow: UnitOfWork, code: str, page: PageParams) -> Page[VersionSummary]:
+    after = page.key(int)
+    async with uow:
+        versions = await _history(uow, code)
+    if after is not None:
+        versions = [v for v in versions if v.version > after[0]]
+    rows, next_cursor = paginate(versions[: page.limit + 1], page, key=lambda v: (v.version,))
+    return Page[VersionSummary](
+        items=[VersionSummary.of(v) for v in rows], next_cursor=next_cursor, total=len(versions)
+    )
+
+
+async def version_diff(uow: UnitOfWork, code: str, start: int | None, end: int | None) -> DiffOut:
+    """Field by field from `start` to `end`; by default the current version against the one before."""
+    async with uow:
+        versions = {v.version: v for v in await _history(uow, code)}
+    to_version = end if end is not None else max(versions)
+    from_version = start if start is not None else max(to_version - 1, 1)
+    missing = [
+        FieldError(name, f"该事项没有第{number}版")
+        for name, number in (("from", from_version), ("to", to_version))
+        if number not in versions
+    ]
+    if missing:
+        raise InvalidInput(errors=missing)
+    return DiffOut(
+        implementation_code=code,
+        from_version=from_version,
+        to_version=to_version,
+        changes=diff(versions[from_version], versions[to_version]),
+    )
+
+
+async def handbook(uow: UnitOfWork, org: OrgCode) -> HandbookOut:
+    async with uow:
+        versions = handbook_order(await acceptable_at(uow.session, org))
+        names = await department_names(uow.session)
+    return HandbookOut(
+        org=org.value,
+        org_tier=org.tier,
+        org_tier_label=org.tier.label,
+        title=f"便民服务手册（{org.tier.label}，区划代码{org.value}）",
+        item_count=len(versions),
+        items=[item_out(v, names) for v in versions],
+    )
+
+
+async def reform(uow: UnitOfWork, start: date | None, end: date, today: date) -> ReformStatsOut:
+    """The catalogue in force on `end` against the one in force on `start` (by default the first)."""
+    async with uow:
+        first = await first_effective_date(uow.session)
+        start = start if start is not None else min(first or today, end)
+        if start > end:
+            raise InvalidInput.field("from", "起始日期不能晚于截止日期")
+        current = await versions_in_force(uow.session, end)
+        baseline = await versions_in_force(uow.session, start)
+        moves = await level_moves(uow.session, start, end)
+    stats = reform_stats(current, baseline)
+    return ReformStatsOut(
+        **stats.model_dump(),
+        from_date=start,
+        to_date=end,
+        summary=describe_reform(stats),
+        delegations=[DelegationOut.of(v) for v in moves],
+    )
+
+
+async def _history(uow: UnitOfWork, code: str) -> list[ItemVersionData]:
+    versions = await list_versions(uow.session, code)
+    if not versions:
+        raise UnknownItem()
+    return versions

@@ -6,8 +6,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from daiban_catalogue.demo import load_demo_catalogue
-from daiban_catalogue.demo.history import replay_demo_history
 from daiban_catalogue.domain import (
     InvalidDraft,
     ItemDraft,
@@ -17,6 +15,8 @@ from daiban_catalogue.domain import (
     validate_draft,
 )
 from daiban_catalogue.domain.handbook import acceptable_at, fee_text, implementing_orgs_for, where_decided
+from daiban_catalogue.seed.catalogue import load_demo_catalogue
+from daiban_catalogue.seed.history import replay_demo_history
 from daiban_common.contracts.catalogue import Fee, ItemVersionData
 from daiban_common.orgcodes import OrgCode
 

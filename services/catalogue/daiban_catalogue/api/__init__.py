@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from daiban_catalogue.api.items import item_routes
 from daiban_catalogue.api.reports import report_routes
-from daiban_catalogue.handlers import Catalogue
+from daiban_catalogue.handlers.items import Catalogue
 from daiban_common.runtime import ServiceRuntime
 
 

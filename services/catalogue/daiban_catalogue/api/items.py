@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
-from daiban_catalogue import handlers, views
+from daiban_catalogue import queries
 from daiban_catalogue.api.http import (
     CatalogueRoute,
     CountyAdmin,
@@ -18,7 +18,8 @@ from daiban_catalogue.api.http import (
 )
 from daiban_catalogue.commands import CreateDraft, DelegateItem, EditDraft, PublishDraft, RetireItem
 from daiban_catalogue.domain import ItemDraft, refuse_version_edit
-from daiban_catalogue.handlers import Catalogue
+from daiban_catalogue.handlers import items as handlers
+from daiban_catalogue.handlers.items import Catalogue
 from daiban_catalogue.queries import ItemFilter
 from daiban_catalogue.schemas import (
     DelegateIn,
@@ -101,7 +102,7 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
             status=status,
             updated_since=updated_since,
         )
-        return conditional(request, json_body(await views.search_items(uow, f, page)))
+        return conditional(request, json_body(await queries.search_items(uow, f, page)))
 
     @router.get(
         "/{code}",
@@ -110,7 +111,7 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         responses=problems(304, 404, 422),
     )
     async def get_item(request: Request, code: Code, uow: UowDep) -> Response:
-        return conditional(request, json_body(await views.current_item(uow, code)))
+        return conditional(request, json_body(await queries.current_item(uow, code)))
 
     @router.get(
         "/{code}/versions",
@@ -119,7 +120,7 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         responses=problems(304, 404, 422),
     )
     async def list_versions(request: Request, code: Code, uow: UowDep, page: PageParamsDep) -> Response:
-        return conditional(request, json_body(await views.item_versions(uow, code, page)))
+        return conditional(request, json_body(await queries.item_versions(uow, code, page)))
 
     @router.get(
         "/{code}/versions/{version}",
@@ -128,7 +129,7 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         responses=problems(304, 404, 422),
     )
     async def get_version(request: Request, code: Code, version: VersionNo, uow: UowDep) -> Response:
-        return conditional(request, json_body(await views.item_version(uow, code, version)))
+        return conditional(request, json_body(await queries.item_version(uow, code, version)))
 
     @router.patch(
         "/{code}/versions/{version}",
@@ -136,7 +137,7 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         responses=problems(401, 403, 404, 409, 422),
     )
     async def edit_version(code: Code, version: VersionNo, admin: CountyAdmin, uow: UowDep) -> None:
-        refuse_version_edit(await views.item_version(uow, code, version))
+        refuse_version_edit(await queries.item_version(uow, code, version))
 
     @router.get(
         "/{code}/diff",
@@ -151,7 +152,7 @@ def item_routes(catalogue: Catalogue) -> APIRouter:
         start: Annotated[int | None, Query(alias="from", ge=1, le=_INT32)] = None,
         end: Annotated[int | None, Query(alias="to", ge=1, le=_INT32)] = None,
     ) -> Response:
-        return conditional(request, json_body(await views.version_diff(uow, code, start, end)))
+        return conditional(request, json_body(await queries.version_diff(uow, code, start, end)))
 
     @router.post(
         "",

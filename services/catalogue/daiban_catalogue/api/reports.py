@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from daiban_catalogue import views
+from daiban_catalogue import queries
 from daiban_catalogue.api.http import (
     HTML,
     CatalogueRoute,
@@ -16,8 +16,8 @@ from daiban_catalogue.api.http import (
     problems,
     wants_html,
 )
-from daiban_catalogue.handbook_html import render_handbook
-from daiban_catalogue.handlers import Catalogue
+from daiban_catalogue.handlers.items import Catalogue
+from daiban_catalogue.presenters import render_handbook
 from daiban_catalogue.schemas import HandbookOut, ReformStatsOut
 from daiban_common.deps import UowDep
 from daiban_common.errors import NotFound
@@ -37,7 +37,7 @@ def report_routes(catalogue: Catalogue) -> APIRouter:
         code = parse_org(org, "org")
         if not any(code.value.startswith(prefix) for prefix in catalogue.prefixes):
             raise NotFound("本目录不包含该区划单位")
-        return await views.handbook(uow, code)
+        return await queries.handbook(uow, code)
 
     @router.get(
         "/handbook",
@@ -73,7 +73,7 @@ def report_routes(catalogue: Catalogue) -> APIRouter:
         end: Annotated[Day | None, Query(alias="to", description="Default: today")] = None,
     ) -> Response:
         today = catalogue.today()
-        stats = await views.reform(uow, start, end or today, today)
+        stats = await queries.reform(uow, start, end or today, today)
         return conditional(request, json_body(stats))
 
     return router

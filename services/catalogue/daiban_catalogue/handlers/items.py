@@ -1,4 +1,4 @@
-"""The service layer: each command loads what it needs, applies the domain's rules and commits.
+"""The write side of items: each command loads what it needs, applies the domain's rules and commits.
 
 A new version, its `ItemPublished` event (via the outbox) and the idempotency record commit in one
 unit of work, so a replica can never see a version the catalogue does not hold, nor miss one.
@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from daiban_catalogue import repository as repo
+from daiban_catalogue import queries
 from daiban_catalogue.commands import CreateDraft, DelegateItem, EditDraft, PublishDraft, RetireItem
 from daiban_catalogue.domain import (
     InvalidDraft,
@@ -31,11 +31,12 @@ from daiban_catalogue.domain import (
     retire,
     same_content,
 )
+from daiban_catalogue.handlers import rows
 from daiban_catalogue.models import Item
 from daiban_catalogue.schemas import DRAFT_STATUS_LABELS, DraftOut, item_out
 from daiban_common.calendar import today_in_shanghai
 from daiban_common.contracts.catalogue import ItemPublished, ItemVersionData
-from daiban_common.errors import Conflict, NotFound, field_path, validation_message
+from daiban_common.errors import Conflict, field_path, validation_message
 from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.orgcodes import OrgCode, Tier
 from daiban_common.uow import UnitOfWork
@@ -66,21 +67,17 @@ class Catalogue:
         return today_in_shanghai(self.clock())
 
 
-class UnknownItem(NotFound):
-    default_detail = "事项不存在"
-
-
 async def create_draft(cmd: CreateDraft, uow: UnitOfWork, catalogue: Catalogue) -> Answer:
     """A new item, as a draft nobody but administrators sees until it is published."""
     async with uow:
         if (stored := await replay(uow, cmd.once)) is not None:
             return stored
-        names = await repo.department_names(uow.session)
+        names = await queries.department_names(uow.session)
         ensure_valid(cmd.draft, known_departments=names.keys(), known_orgs=catalogue.known_orgs)
-        if await repo.get_item(uow.session, cmd.draft.implementation_code) is not None:
+        if await queries.get_item(uow.session, cmd.draft.implementation_code) is not None:
             message = f"实施编码{cmd.draft.implementation_code}已存在"
             raise VersionConflict([Violation("implementation_code", message)])
-        item = repo.add_item(uow.session, cmd.draft)
+        item = rows.add_item(uow.session, cmd.draft)
         state = _draft_state(item, cmd.draft, None)
         location = f"/v1/items/{item.implementation_code}/draft"
         answer = Answer(201, state.model_dump(mode="json"), headers={"Location": location})
@@ -91,14 +88,14 @@ async def edit_draft(cmd: EditDraft, uow: UnitOfWork, catalogue: Catalogue) -> D
     """Apply a merge patch to the draft; the result must satisfy every rule, as a new draft must."""
     async with uow:
         item = await _item(uow, cmd.code, for_update=True)
-        before = repo.draft_of(item)
+        before = queries.draft_of(item)
         draft = _parse_draft(merge_patch(before.model_dump(mode="json"), cmd.patch))
         if problems := identity_changes(before, draft):
             raise InvalidDraft(problems)
-        names = await repo.department_names(uow.session)
+        names = await queries.department_names(uow.session)
         ensure_valid(draft, known_departments=names.keys(), known_orgs=catalogue.known_orgs)
-        repo.save_draft(item, draft)
-        current = await repo.current_version(uow.session, item)
+        rows.save_draft(item, draft)
+        current = await queries.current_version(uow.session, item)
         state = _draft_state(item, draft, current)
         await uow.commit()
         return state
@@ -107,7 +104,7 @@ async def edit_draft(cmd: EditDraft, uow: UnitOfWork, catalogue: Catalogue) -> D
 async def get_draft(code: str, uow: UnitOfWork) -> DraftOut:
     async with uow:
         item = await _item(uow, code)
-        return _draft_state(item, repo.draft_of(item), await repo.current_version(uow.session, item))
+        return _draft_state(item, queries.draft_of(item), await queries.current_version(uow.session, item))
 
 
 async def publish_draft(cmd: PublishDraft, uow: UnitOfWork, catalogue: Catalogue) -> Answer:
@@ -117,10 +114,10 @@ async def publish_draft(cmd: PublishDraft, uow: UnitOfWork, catalogue: Catalogue
             return stored
         item = await _item(uow, cmd.code, for_update=True)
         effective = _effective_date(cmd.effective_date, catalogue)
-        names = await repo.department_names(uow.session)
+        names = await queries.department_names(uow.session)
         version = publish(
-            repo.draft_of(item),
-            await repo.current_version(uow.session, item),
+            queries.draft_of(item),
+            await queries.current_version(uow.session, item),
             effective_date=effective,
             now=catalogue.clock(),
             known_departments=names.keys(),
@@ -138,7 +135,7 @@ async def delegate_item(cmd: DelegateItem, uow: UnitOfWork, catalogue: Catalogue
         item = await _item(uow, cmd.code, for_update=True)
         current = await _published(uow, item)
         effective = _effective_date(cmd.effective_date, catalogue)
-        names = await repo.department_names(uow.session)
+        names = await queries.department_names(uow.session)
         version = delegate(
             current,
             to_level=cmd.to_level,
@@ -170,18 +167,18 @@ async def retire_item(cmd: RetireItem, uow: UnitOfWork, catalogue: Catalogue) ->
 
 
 async def _item(uow: UnitOfWork, code: str, *, for_update: bool = False) -> Item:
-    item = await repo.get_item(uow.session, code, for_update=for_update)
+    item = await queries.get_item(uow.session, code, for_update=for_update)
     if item is None:
-        raise UnknownItem()
+        raise queries.UnknownItem()
     return item
 
 
 async def _published(uow: UnitOfWork, item: Item) -> ItemVersionData:
     """The current version, for a move or retirement; refused while the draft holds other edits."""
-    current = await repo.current_version(uow.session, item)
+    current = await queries.current_version(uow.session, item)
     if current is None:
         raise VersionConflict([Violation("status", "事项尚未发布")])
-    if not same_content(repo.draft_of(item), current):
+    if not same_content(queries.draft_of(item), current):
         # The new version is made from the current one and replaces the draft; edits would be lost.
         message = "草稿有未发布的修改，请先发布草稿或撤销修改，再下放、收回或废止"
         raise VersionConflict([Violation("draft", message)])
@@ -196,7 +193,7 @@ def _effective_date(requested: date | None, catalogue: Catalogue) -> date:
 
 
 async def _record(uow: UnitOfWork, item: Item, version: ItemVersionData, actor: str, once: Once) -> Answer:
-    repo.add_version(uow.session, item, version)
+    rows.add_version(uow.session, item, version)
     uow.emit(
         ItemPublished(item=version),
         subject=version.implementation_code,
@@ -204,7 +201,7 @@ async def _record(uow: UnitOfWork, item: Item, version: ItemVersionData, actor: 
         actor=actor,
     )
     # Presented here, in the unit of work, so a replay answers exactly what was sent.
-    out = item_out(version, await repo.department_names(uow.session))
+    out = item_out(version, await queries.department_names(uow.session))
     location = f"/v1/items/{version.implementation_code}/versions/{version.version}"
     answer = Answer(201, out.model_dump(mode="json"), headers={"Location": location})
     return await _commit(uow, once, answer)

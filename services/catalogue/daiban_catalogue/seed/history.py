@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from daiban_catalogue.demo import BASELINE_EFFECTIVE_DATE, CURRENT_EFFECTIVE_DATE, DemoCatalogue
 from daiban_catalogue.domain import delegate, publish, same_content
+from daiban_catalogue.seed.catalogue import BASELINE_EFFECTIVE_DATE, CURRENT_EFFECTIVE_DATE, DemoCatalogue
 from daiban_common.contracts.catalogue import ItemVersionData
 
 DELEGATION_REASON = "依据莱西市赋予镇（街道）经济社会管理权限目录，下放至镇（街道）实施"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from daiban_catalogue import repository as repo
-from daiban_catalogue.demo import load_demo_catalogue
-from daiban_catalogue.demo.history import replay_demo_history
+from daiban_catalogue import queries
+from daiban_catalogue.handlers import rows
+from daiban_catalogue.seed.catalogue import load_demo_catalogue
+from daiban_catalogue.seed.history import replay_demo_history
 from daiban_common.contracts.catalogue import ItemPublished
 from daiban_common.runtime import ServiceRuntime
 
@@ -22,17 +23,17 @@ async def seed_demo_catalogue(runtime: ServiceRuntime) -> None:
     demo = load_demo_catalogue()
     history = replay_demo_history(demo)
     async with runtime.uow() as uow:
-        await repo.add_departments(uow.session, demo.departments)
+        await rows.add_departments(uow.session, demo.departments)
         added = 0
         for draft in demo.drafts:
             code = draft.implementation_code
-            if await repo.get_item(uow.session, code) is not None:
+            if await queries.get_item(uow.session, code) is not None:
                 continue
-            item = repo.add_item(uow.session, draft)
+            item = rows.add_item(uow.session, draft)
             # The version rows reference the item: it must exist in the database first.
             await uow.flush()
             for version in history[code]:
-                repo.add_version(uow.session, item, version)
+                rows.add_version(uow.session, item, version)
                 uow.emit(
                     ItemPublished(item=version), subject=code, org=version.implementing_org, actor=SEED_ACTOR
                 )

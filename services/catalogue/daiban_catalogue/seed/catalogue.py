@@ -1,9 +1,10 @@
 """The demo catalogue: a county like Laixi (莱西市, 370285) with its townships and villages.
 
-Data, not code: `departments.json`, one file per sector under `items/`, and `baseline.json`
-holding earlier versions of some items (longer promised limits, more materials, decided higher
-up) so that a replay of history shows real reform statistics. Every item is checked against the
-domain rules on loading, so invalid demo data fails loudly instead of reaching a database.
+Data, not code, in this package: `departments.json`, one file per sector under `items/`, and
+`baseline.json` holding earlier versions of some items (longer promised limits, more materials,
+decided higher up) so that a replay of history shows real reform statistics. Every item is
+checked against the domain rules on loading, so invalid demo data fails loudly instead of reaching
+a database.
 
 Time limits follow the cited provisions; where a provision counts in days rather than working
 days (e.g. 60 days for an ID card), the number is kept as written. Article numbers are demo grade:
@@ -41,7 +42,7 @@ class DemoCatalogue(NamedTuple):
 
 def load_demo_catalogue() -> DemoCatalogue:
     """Departments, current drafts and baseline drafts; raises InvalidDraft on any broken rule."""
-    root = files(__name__)
+    root = files("daiban_catalogue.seed")
     departments = tuple(Department.model_validate(d) for d in _read(root / "departments.json"))
     known = frozenset(d.code for d in departments)
     if len(known) != len(departments):
