@@ -1,10 +1,100 @@
-"""The handbook as a printable HTML page (A4, one item per block, Chinese throughout)."""
+"""Results and rows -> response bodies: items with their labels and department names, drafts,
+pages, diffs, reform statistics, and the handbook as a printable HTML page (A4, one item per block,
+Chinese throughout)."""
 
 from __future__ import annotations
 
 from html import escape
 
-from daiban_catalogue.schemas import HandbookOut, ItemOut, MaterialOut
+from daiban_catalogue.domain import DraftState, describe_reform, diff
+from daiban_catalogue.queries import Found, Handbook, Reform
+from daiban_catalogue.schemas import (
+    DRAFT_STATUS_LABELS,
+    DelegationOut,
+    DiffOut,
+    DraftOut,
+    HandbookOut,
+    ItemOut,
+    MaterialOut,
+    ReformStatsOut,
+    VersionSummary,
+)
+from daiban_common.contracts.catalogue import ItemVersionData
+from daiban_common.idempotency import Answer
+from daiban_common.pagination import Page
+
+
+def item_out(version: ItemVersionData, department_names: dict[str, str]) -> ItemOut:
+    codes = (version.departments.lead, *version.departments.others)
+    names = {code: department_names.get(code, code) for code in codes}
+    return ItemOut.model_validate({**version.model_dump(), "department_names": names})
+
+
+def item_page(found: Found) -> Page[ItemOut]:
+    items = [item_out(v, found.department_names) for v in found.versions]
+    return Page[ItemOut](items=items, next_cursor=found.next_cursor, total=found.total)
+
+
+def version_page(found: Found) -> Page[VersionSummary]:
+    items = [VersionSummary.of(v) for v in found.versions]
+    return Page[VersionSummary](items=items, next_cursor=found.next_cursor, total=found.total)
+
+
+def diff_out(start: ItemVersionData, end: ItemVersionData) -> DiffOut:
+    return DiffOut(
+        implementation_code=end.implementation_code,
+        from_version=start.version,
+        to_version=end.version,
+        changes=diff(start, end),
+    )
+
+
+def draft_out(state: DraftState) -> DraftOut:
+    return DraftOut(
+        implementation_code=state.implementation_code,
+        status=state.status,
+        status_label=DRAFT_STATUS_LABELS.get(state.status, state.status),
+        current_version=state.current_version,
+        draft=state.draft,
+        pending_changes=diff(state.current, state.draft) if state.current is not None else [],
+    )
+
+
+def draft_created(state: DraftState) -> Answer:
+    location = f"/v1/items/{state.implementation_code}/draft"
+    return Answer(201, draft_out(state).model_dump(mode="json"), headers={"Location": location})
+
+
+def version_created(version: ItemVersionData, department_names: dict[str, str]) -> Answer:
+    out = item_out(version, department_names)
+    location = f"/v1/items/{version.implementation_code}/versions/{version.version}"
+    return Answer(201, out.model_dump(mode="json"), headers={"Location": location})
+
+
+def handbook_out(book: Handbook) -> HandbookOut:
+    org = book.org
+    return HandbookOut(
+        org=org.value,
+        org_tier=org.tier,
+        org_tier_label=org.tier.label,
+        title=f"便民服务手册（{org.tier.label}，区划代码{org.value}）",
+        item_count=len(book.versions),
+        items=[item_out(v, book.department_names) for v in book.versions],
+    )
+
+
+def reform_out(reform: Reform) -> ReformStatsOut:
+    return ReformStatsOut(
+        **reform.stats.model_dump(),
+        from_date=reform.start,
+        to_date=reform.end,
+        summary=describe_reform(reform.stats),
+        delegations=[DelegationOut.of(v) for v in reform.moves],
+    )
+
+
+# The handbook as a printable HTML page.
+
 
 _STYLE = """
 body { font-family: "Noto Serif CJK SC", "SimSun", serif; margin: 2em; line-height: 1.6; }

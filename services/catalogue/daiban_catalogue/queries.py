@@ -1,4 +1,4 @@
-"""The read side: items, drafts and versions as stored, and what each public read returns.
+"""The read side: items, drafts and versions as stored, and what each read of the API returns.
 
 Item search in SQL follows the rule of `domain.search`: a normalised substring of the search text.
 
@@ -10,7 +10,8 @@ has no whitespace left, so it can never match across two lines. The trigram inde
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -19,28 +20,23 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_catalogue.domain import ItemDraft, describe_reform, diff, normalise, reform_stats
+from daiban_catalogue.domain import (
+    DraftState,
+    InvalidQuery,
+    ItemDraft,
+    NotInCatalogue,
+    ReformStats,
+    Violation,
+    normalise,
+    reform_stats,
+)
 from daiban_catalogue.domain.handbook import handbook_order, implementing_orgs_for
 from daiban_catalogue.models import Department as DepartmentRow
 from daiban_catalogue.models import Item, ItemVersion
-from daiban_catalogue.schemas import (
-    DelegationOut,
-    DiffOut,
-    HandbookOut,
-    ItemOut,
-    ReformStatsOut,
-    VersionSummary,
-    item_out,
-)
 from daiban_common.contracts.catalogue import HandlingLevel, ItemKind, ItemStatus, ItemType, ItemVersionData
-from daiban_common.errors import FieldError, InvalidInput, NotFound
 from daiban_common.orgcodes import OrgCode
-from daiban_common.pagination import Page, PageParams, after_clause, paginate
+from daiban_common.pagination import PageParams, after_clause, paginate
 from daiban_common.uow import UnitOfWork
-
-
-class UnknownItem(NotFound):
-    default_detail = "事项不存在"
 
 
 @dataclass(frozen=True)
@@ -202,103 +198,137 @@ async def level_moves(session: AsyncSession, start: date, end: date) -> list[Ite
     return [ItemVersionData.model_validate(data) for data in await session.exec(stmt)]
 
 
-# The public reads (formerly views.py).
+# The reads behind the routes: each opens the unit of work, reads, and returns what the
+# presenters need; a missing item or version is `NotInCatalogue`.
 
 
-async def search_items(uow: UnitOfWork, f: ItemFilter, page: PageParams) -> Page[ItemOut]:
+@dataclass(frozen=True)
+class Found:
+    """A page of versions, with the names of the departments they name (when shown in full)."""
+
+    versions: list[ItemVersionData]
+    next_cursor: str | None
+    total: int
+    department_names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One version, with the names of the departments it names."""
+
+    version: ItemVersionData
+    department_names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Handbook:
+    """What a citizen can start at `org`, in the handbook's order."""
+
+    org: OrgCode
+    versions: list[ItemVersionData]
+    department_names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Reform:
+    """The catalogue in force on `end` against the one on `start`, and the level moves between."""
+
+    start: date
+    end: date
+    stats: ReformStats
+    moves: list[ItemVersionData]
+
+
+async def search_items(uow: UnitOfWork, f: ItemFilter, page: PageParams) -> Found:
     async with uow:
         versions, next_cursor, total = await search(uow.session, f, page)
         names = await department_names(uow.session)
-    return Page[ItemOut](items=[item_out(v, names) for v in versions], next_cursor=next_cursor, total=total)
+    return Found(versions, next_cursor, total, names)
 
 
-async def current_item(uow: UnitOfWork, code: str) -> ItemOut:
+async def current_item(uow: UnitOfWork, code: str) -> Shown:
     """The current version; an item never published does not exist for the public."""
     async with uow:
         item = await get_item(uow.session, code)
         current = await current_version(uow.session, item) if item is not None else None
         if current is None:
-            raise UnknownItem()
-        return item_out(current, await department_names(uow.session))
+            raise NotInCatalogue()
+        return Shown(current, await department_names(uow.session))
 
 
-async def item_version(uow: UnitOfWork, code: str, version: int) -> ItemOut:
+async def item_version(uow: UnitOfWork, code: str, version: int) -> Shown:
     async with uow:
         found = await get_version(uow.session, code, version)
         if found is None:
-            raise UnknownItem("该事项没有这个版本")
-        return item_out(found, await department_names(uow.session))
+            raise NotInCatalogue("该事项没有这个版本")
+        return Shown(found, await department_names(uow.session))
 
 
-async def item_versions(uow: UnitOfWork, code: str, page: PageParams) -> Page[VersionSummary]:
+async def item_versions(uow: UnitOfWork, code: str, page: PageParams) -> Found:
     after = page.key(int)
     async with uow:
         versions = await _history(uow, code)
     if after is not None:
         versions = [v for v in versions if v.version > after[0]]
     rows, next_cursor = paginate(versions[: page.limit + 1], page, key=lambda v: (v.version,))
-    return Page[VersionSummary](
-        items=[VersionSummary.of(v) for v in rows], next_cursor=next_cursor, total=len(versions)
-    )
+    return Found(rows, next_cursor, len(versions))
 
 
-async def version_diff(uow: UnitOfWork, code: str, start: int | None, end: int | None) -> DiffOut:
-    """Field by field from `start` to `end`; by default the current version against the one before."""
+async def version_pair(
+    uow: UnitOfWork, code: str, start: int | None, end: int | None
+) -> tuple[ItemVersionData, ItemVersionData]:
+    """Versions `start` and `end`; by default the current version and the one before."""
     async with uow:
         versions = {v.version: v for v in await _history(uow, code)}
     to_version = end if end is not None else max(versions)
     from_version = start if start is not None else max(to_version - 1, 1)
     missing = [
-        FieldError(name, f"该事项没有第{number}版")
+        Violation(name, f"该事项没有第{number}版")
         for name, number in (("from", from_version), ("to", to_version))
         if number not in versions
     ]
     if missing:
-        raise InvalidInput(errors=missing)
-    return DiffOut(
-        implementation_code=code,
-        from_version=from_version,
-        to_version=to_version,
-        changes=diff(versions[from_version], versions[to_version]),
-    )
+        raise InvalidQuery(missing)
+    return versions[from_version], versions[to_version]
 
 
-async def handbook(uow: UnitOfWork, org: OrgCode) -> HandbookOut:
+async def get_draft(uow: UnitOfWork, code: str) -> DraftState:
+    """The draft being edited beside the current version (administrators only)."""
+    async with uow:
+        item = await get_item(uow.session, code)
+        if item is None:
+            raise NotInCatalogue()
+        current = await current_version(uow.session, item)
+        return DraftState(
+            item.implementation_code, item.status, item.current_version, draft_of(item), current
+        )
+
+
+async def handbook(uow: UnitOfWork, org: OrgCode, prefixes: Sequence[str]) -> Handbook:
+    """The handbook's items of `org`, an org unit whose code starts with one of `prefixes`."""
+    if not any(org.value.startswith(prefix) for prefix in prefixes):
+        raise NotInCatalogue("本目录不包含该区划单位")
     async with uow:
         versions = handbook_order(await acceptable_at(uow.session, org))
         names = await department_names(uow.session)
-    return HandbookOut(
-        org=org.value,
-        org_tier=org.tier,
-        org_tier_label=org.tier.label,
-        title=f"便民服务手册（{org.tier.label}，区划代码{org.value}）",
-        item_count=len(versions),
-        items=[item_out(v, names) for v in versions],
-    )
+    return Handbook(org, versions, names)
 
 
-async def reform(uow: UnitOfWork, start: date | None, end: date, today: date) -> ReformStatsOut:
+async def reform(uow: UnitOfWork, start: date | None, end: date, today: date) -> Reform:
     """The catalogue in force on `end` against the one in force on `start` (by default the first)."""
     async with uow:
         first = await first_effective_date(uow.session)
         start = start if start is not None else min(first or today, end)
         if start > end:
-            raise InvalidInput.field("from", "起始日期不能晚于截止日期")
+            raise InvalidQuery([Violation("from", "起始日期不能晚于截止日期")])
         current = await versions_in_force(uow.session, end)
         baseline = await versions_in_force(uow.session, start)
         moves = await level_moves(uow.session, start, end)
-    stats = reform_stats(current, baseline)
-    return ReformStatsOut(
-        **stats.model_dump(),
-        from_date=start,
-        to_date=end,
-        summary=describe_reform(stats),
-        delegations=[DelegationOut.of(v) for v in moves],
-    )
+    return Reform(start, end, reform_stats(current, baseline), moves)
 
 
 async def _history(uow: UnitOfWork, code: str) -> list[ItemVersionData]:
     versions = await list_versions(uow.session, code)
     if not versions:
-        raise UnknownItem()
+        raise NotInCatalogue()
     return versions

@@ -7,7 +7,6 @@ label (`kind` / `kind_label`), departments with their names, the fee as text.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -150,12 +149,6 @@ class ItemOut(ItemVersionData):
         return where_decided(self, self.department_names)
 
 
-def item_out(version: ItemVersionData, department_names: dict[str, str]) -> ItemOut:
-    codes = (version.departments.lead, *version.departments.others)
-    names = {code: department_names.get(code, code) for code in codes}
-    return ItemOut.model_validate({**version.model_dump(), "department_names": names})
-
-
 DRAFT_STATUS_LABELS = {"draft": "草稿（未发布）", **{s.value: s.label for s in ItemStatus}}
 
 
@@ -255,7 +248,3 @@ class HandbookOut(BaseModel):
     title: str
     item_count: int
     items: list[ItemOut]
-
-
-def jsonable(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json")

@@ -1,15 +1,7 @@
-"""The catalogue's HTTP API."""
+"""The catalogue's HTTP API: routes only, HTTP <-> commands and queries, one module per resource."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from daiban_catalogue.api import items, reports
 
-from daiban_catalogue.api.items import item_routes
-from daiban_catalogue.api.reports import report_routes
-from daiban_catalogue.handlers.items import Catalogue
-from daiban_common.runtime import ServiceRuntime
-
-
-def routers(runtime: ServiceRuntime) -> list[APIRouter]:
-    catalogue = Catalogue.for_node(runtime.node_org)
-    return [item_routes(catalogue), report_routes(catalogue)]
+routers = (items.router, reports.router)

@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by the catalogue's routes: errors, who may write, ETags, request keys."""
+"""HTTP plumbing shared by the catalogue's routes: errors, who may write, ETags, content negotiation."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from daiban_catalogue.domain import InvalidDraft, VersionConflict
+from daiban_catalogue.domain import (
+    ConcurrentChange,
+    InvalidDraft,
+    InvalidQuery,
+    NotInCatalogue,
+    VersionConflict,
+)
 from daiban_common.auth import Principal, Role, require_roles
 from daiban_common.deps import RuntimeDep
-from daiban_common.errors import Conflict, FieldError, Forbidden, InvalidInput
-from daiban_common.idempotency import KEY_REUSED
-from daiban_common.openapi import ProblemDoc, default_problem, problem_responses
+from daiban_common.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode, Tier
 
 JSON = "application/json"
@@ -23,7 +27,8 @@ HTML = "text/html; charset=utf-8"
 
 
 class CatalogueRoute(APIRoute):
-    """Turns the domain's errors into problem+json: 422 for a broken rule, 409 for a conflict."""
+    """Turns the domain's errors into problem+json: 422 for a broken rule or a read's parameters
+    that do not fit, 404 for what is not in the catalogue, 409 for a conflict."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -38,6 +43,12 @@ class CatalogueRoute(APIRoute):
                 errors = [FieldError(v.field, v.message) for v in exc.violations]
                 detail = "；".join(v.message for v in exc.violations)
                 raise Conflict(detail, errors=errors, type="/problems/catalogue-conflict") from None
+            except InvalidQuery as exc:
+                raise InvalidInput(errors=[FieldError(v.field, v.message) for v in exc.violations]) from None
+            except NotInCatalogue as exc:
+                raise NotFound(exc.message) from None
+            except ConcurrentChange:
+                raise Conflict("该事项刚被其他请求修改，请刷新后重试") from None
 
         return translate
 
@@ -95,43 +106,3 @@ def wants_html(request: Request) -> bool:
     """Browsers ask for text/html first; API clients send application/json or */*."""
     accept = request.headers.get("accept", "")
     return "text/html" in accept and "application/json" not in accept.split(",")[0]
-
-
-_DOCS: dict[int, tuple[ProblemDoc, ...]] = {
-    401: (ProblemDoc(401, "No valid bearer token", detail="缺少身份令牌，请先登录"),),
-    403: (
-        ProblemDoc(
-            403,
-            "Not an administrator of the county (other nodes hold read-only replicas)",
-            detail="事项目录只能由县级管理员维护",
-        ),
-    ),
-    404: (ProblemDoc(404, "No such item or version", detail="事项不存在"),),
-    409: (
-        ProblemDoc(
-            409,
-            "Conflicts with the item's versions (published versions are immutable, retired items stay so)",
-            detail="第1版已发布，不能修改；请基于该版本创建草稿并发布新版本",
-            type="/problems/catalogue-conflict",
-            errors=[("version", "第1版已发布，不能修改；请基于该版本创建草稿并发布新版本")],
-        ),
-        KEY_REUSED,
-    ),
-    413: (default_problem(413),),
-    422: (
-        ProblemDoc(
-            422,
-            "Invalid input, or the draft breaks a catalogue rule; `errors` names each field",
-            detail="事项内容不符合规则，请按错误提示逐项修改",
-            errors=[("promised_working_days", "承诺时限不能超过法定时限")],
-        ),
-    ),
-}
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries, with problem+json examples, for the errors a route can answer."""
-    documented = problem_responses(*(doc for status in statuses for doc in _DOCS.get(status, ())))
-    if 304 in statuses:
-        documented[304] = {"description": "Not modified (If-None-Match matched the ETag)"}
-    return documented

@@ -3,6 +3,7 @@
 from daiban_catalogue.domain.departments import Department
 from daiban_catalogue.domain.diff import FieldChange, diff
 from daiban_catalogue.domain.drafts import (
+    DraftState,
     ItemDraft,
     content_fields,
     draft_from_version,
@@ -11,7 +12,15 @@ from daiban_catalogue.domain.drafts import (
     merge_patch,
     same_content,
 )
-from daiban_catalogue.domain.errors import CatalogueError, InvalidDraft, VersionConflict, Violation
+from daiban_catalogue.domain.errors import (
+    CatalogueError,
+    ConcurrentChange,
+    InvalidDraft,
+    InvalidQuery,
+    NotInCatalogue,
+    VersionConflict,
+    Violation,
+)
 from daiban_catalogue.domain.rules import deciding_tier, ensure_valid, validate_draft
 from daiban_catalogue.domain.search import derive_search_keys, matches_query, normalise, search_texts
 from daiban_catalogue.domain.stats import ReformStats, describe_reform, percent, reform_stats
@@ -25,10 +34,14 @@ from daiban_catalogue.domain.versions import (
 
 __all__ = [
     "CatalogueError",
+    "ConcurrentChange",
     "Department",
+    "DraftState",
     "FieldChange",
     "InvalidDraft",
+    "InvalidQuery",
     "ItemDraft",
+    "NotInCatalogue",
     "ReformStats",
     "VersionConflict",
     "Violation",

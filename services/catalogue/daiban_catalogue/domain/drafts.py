@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from daiban_catalogue.domain.errors import Violation
@@ -16,6 +17,18 @@ class ItemDraft(ItemContent):
     Cross-field rules live in `rules.validate_draft`, not here, so that one submission reports
     every problem at once in Chinese rather than stopping at pydantic's first complaint.
     """
+
+
+@dataclass(frozen=True)
+class DraftState:
+    """An item's draft beside its current version (None until the first publish)."""
+
+    implementation_code: str
+    # draft (never published), published or retired
+    status: str
+    current_version: int | None
+    draft: ItemDraft
+    current: ItemVersionData | None
 
 
 def content_fields() -> tuple[str, ...]:

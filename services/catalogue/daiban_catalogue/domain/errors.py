@@ -1,7 +1,8 @@
 """Domain errors: what was wrong, field by field, in words a clerk can act on.
 
-Not tied to HTTP: the API layer maps `InvalidDraft` to a 422 problem and `VersionConflict` to a
-409, each violation becoming one entry of `errors`.
+Not tied to HTTP: the API layer maps `InvalidDraft` and `InvalidQuery` to a 422 problem and
+`VersionConflict` to a 409, each violation becoming one entry of `errors`; `NotInCatalogue` to a
+404 and `ConcurrentChange` to a 409.
 """
 
 from __future__ import annotations
@@ -37,3 +38,19 @@ class InvalidDraft(CatalogueError):
 
 class VersionConflict(CatalogueError):
     """The request conflicts with the item's current state (unchanged draft, retired item ...)."""
+
+
+class InvalidQuery(CatalogueError):
+    """A read's parameters name what the item does not have, or contradict each other."""
+
+
+class NotInCatalogue(Exception):
+    """What a request names (an item, a version, an org unit) is not in this catalogue."""
+
+    def __init__(self, message: str = "事项不存在") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConcurrentChange(Exception):
+    """Another request changed the item first (the same new item or version number): one won."""

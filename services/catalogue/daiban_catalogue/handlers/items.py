@@ -6,68 +6,42 @@ unit of work, so a replica can never see a version the catalogue does not hold, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from daiban_catalogue import queries
+from daiban_catalogue import presenters, queries
 from daiban_catalogue.commands import CreateDraft, DelegateItem, EditDraft, PublishDraft, RetireItem
+from daiban_catalogue.context import CatalogueContext
 from daiban_catalogue.domain import (
+    ConcurrentChange,
+    DraftState,
     InvalidDraft,
     ItemDraft,
+    NotInCatalogue,
     VersionConflict,
     Violation,
     delegate,
-    diff,
     ensure_not_retroactive,
     ensure_valid,
     identity_changes,
     merge_patch,
     publish,
+    refuse_version_edit,
     retire,
     same_content,
 )
 from daiban_catalogue.handlers import rows
 from daiban_catalogue.models import Item
-from daiban_catalogue.schemas import DRAFT_STATUS_LABELS, DraftOut, item_out
-from daiban_common.calendar import today_in_shanghai
 from daiban_common.contracts.catalogue import ItemPublished, ItemVersionData
-from daiban_common.errors import Conflict, field_path, validation_message
+from daiban_common.errors import field_path, validation_message
 from daiban_common.idempotency import Answer, Once, remember, replay
-from daiban_common.orgcodes import OrgCode, Tier
 from daiban_common.uow import UnitOfWork
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """What the handlers know about this node: the org units whose items it holds, and the time."""
-
-    known_orgs: frozenset[str]
-    clock: Callable[[], datetime] = field(default=_utc_now)
-
-    @classmethod
-    def for_node(cls, node: OrgCode) -> Catalogue:
-        """A node's catalogue holds its county's items (the county node is the authority)."""
-        return cls(known_orgs=frozenset({(node if node.tier is Tier.above_county else node.county).value}))
-
-    @property
-    def prefixes(self) -> list[str]:
-        """Code prefixes of the org units this catalogue serves."""
-        return [OrgCode(org).subtree_prefix for org in sorted(self.known_orgs)]
-
-    def today(self) -> date:
-        return today_in_shanghai(self.clock())
-
-
-async def create_draft(cmd: CreateDraft, uow: UnitOfWork, catalogue: Catalogue) -> Answer:
+async def create_draft(cmd: CreateDraft, uow: UnitOfWork, catalogue: CatalogueContext) -> Answer:
     """A new item, as a draft nobody but administrators sees until it is published."""
     async with uow:
         if (stored := await replay(uow, cmd.once)) is not None:
@@ -78,13 +52,11 @@ async def create_draft(cmd: CreateDraft, uow: UnitOfWork, catalogue: Catalogue) 
             message = f"实施编码{cmd.draft.implementation_code}已存在"
             raise VersionConflict([Violation("implementation_code", message)])
         item = rows.add_item(uow.session, cmd.draft)
-        state = _draft_state(item, cmd.draft, None)
-        location = f"/v1/items/{item.implementation_code}/draft"
-        answer = Answer(201, state.model_dump(mode="json"), headers={"Location": location})
+        answer = presenters.draft_created(_state(item, cmd.draft, None))
         return await _commit(uow, cmd.once, answer)
 
 
-async def edit_draft(cmd: EditDraft, uow: UnitOfWork, catalogue: Catalogue) -> DraftOut:
+async def edit_draft(cmd: EditDraft, uow: UnitOfWork, catalogue: CatalogueContext) -> DraftState:
     """Apply a merge patch to the draft; the result must satisfy every rule, as a new draft must."""
     async with uow:
         item = await _item(uow, cmd.code, for_update=True)
@@ -96,18 +68,20 @@ async def edit_draft(cmd: EditDraft, uow: UnitOfWork, catalogue: Catalogue) -> D
         ensure_valid(draft, known_departments=names.keys(), known_orgs=catalogue.known_orgs)
         rows.save_draft(item, draft)
         current = await queries.current_version(uow.session, item)
-        state = _draft_state(item, draft, current)
         await uow.commit()
-        return state
+        return _state(item, draft, current)
 
 
-async def get_draft(code: str, uow: UnitOfWork) -> DraftOut:
+async def edit_version(code: str, version: int, uow: UnitOfWork) -> NoReturn:
+    """Published versions are immutable: an edit of one is refused (once it is known to exist)."""
     async with uow:
-        item = await _item(uow, code)
-        return _draft_state(item, queries.draft_of(item), await queries.current_version(uow.session, item))
+        found = await queries.get_version(uow.session, code, version)
+    if found is None:
+        raise NotInCatalogue("该事项没有这个版本")
+    refuse_version_edit(found)
 
 
-async def publish_draft(cmd: PublishDraft, uow: UnitOfWork, catalogue: Catalogue) -> Answer:
+async def publish_draft(cmd: PublishDraft, uow: UnitOfWork, catalogue: CatalogueContext) -> Answer:
     """The draft becomes the next version, immutable from now on."""
     async with uow:
         if (stored := await replay(uow, cmd.once)) is not None:
@@ -127,7 +101,7 @@ async def publish_draft(cmd: PublishDraft, uow: UnitOfWork, catalogue: Catalogue
         return await _record(uow, item, version, cmd.actor, cmd.once)
 
 
-async def delegate_item(cmd: DelegateItem, uow: UnitOfWork, catalogue: Catalogue) -> Answer:
+async def delegate_item(cmd: DelegateItem, uow: UnitOfWork, catalogue: CatalogueContext) -> Answer:
     """Move the handling level down (下放) or back up (收回) as a new version recording the move."""
     async with uow:
         if (stored := await replay(uow, cmd.once)) is not None:
@@ -151,7 +125,7 @@ async def delegate_item(cmd: DelegateItem, uow: UnitOfWork, catalogue: Catalogue
         return await _record(uow, item, version, cmd.actor, cmd.once)
 
 
-async def retire_item(cmd: RetireItem, uow: UnitOfWork, catalogue: Catalogue) -> Answer:
+async def retire_item(cmd: RetireItem, uow: UnitOfWork, catalogue: CatalogueContext) -> Answer:
     """Withdraw the item; cases accepted under earlier versions keep theirs."""
     async with uow:
         if (stored := await replay(uow, cmd.once)) is not None:
@@ -169,7 +143,7 @@ async def retire_item(cmd: RetireItem, uow: UnitOfWork, catalogue: Catalogue) ->
 async def _item(uow: UnitOfWork, code: str, *, for_update: bool = False) -> Item:
     item = await queries.get_item(uow.session, code, for_update=for_update)
     if item is None:
-        raise queries.UnknownItem()
+        raise NotInCatalogue()
     return item
 
 
@@ -185,7 +159,7 @@ async def _published(uow: UnitOfWork, item: Item) -> ItemVersionData:
     return current
 
 
-def _effective_date(requested: date | None, catalogue: Catalogue) -> date:
+def _effective_date(requested: date | None, catalogue: CatalogueContext) -> date:
     today = catalogue.today()
     effective = requested or today
     ensure_not_retroactive(effective, today)
@@ -201,9 +175,7 @@ async def _record(uow: UnitOfWork, item: Item, version: ItemVersionData, actor: 
         actor=actor,
     )
     # Presented here, in the unit of work, so a replay answers exactly what was sent.
-    out = item_out(version, await queries.department_names(uow.session))
-    location = f"/v1/items/{version.implementation_code}/versions/{version.version}"
-    answer = Answer(201, out.model_dump(mode="json"), headers={"Location": location})
+    answer = presenters.version_created(version, await queries.department_names(uow.session))
     return await _commit(uow, once, answer)
 
 
@@ -213,19 +185,12 @@ async def _commit(uow: UnitOfWork, once: Once, answer: Answer) -> Answer:
         await uow.commit()
     except IntegrityError:
         # Two requests raced (the same new item or version number under different keys): one won.
-        raise Conflict("该事项刚被其他请求修改，请刷新后重试") from None
+        raise ConcurrentChange() from None
     return answer
 
 
-def _draft_state(item: Item, draft: ItemDraft, current: ItemVersionData | None) -> DraftOut:
-    return DraftOut(
-        implementation_code=item.implementation_code,
-        status=item.status,
-        status_label=DRAFT_STATUS_LABELS.get(item.status, item.status),
-        current_version=item.current_version,
-        draft=draft,
-        pending_changes=diff(current, draft) if current is not None else [],
-    )
+def _state(item: Item, draft: ItemDraft, current: ItemVersionData | None) -> DraftState:
+    return DraftState(item.implementation_code, item.status, item.current_version, draft, current)
 
 
 def _parse_draft(data: Any) -> ItemDraft:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_catalogue.domain import Department, ItemDraft, search_texts
+from daiban_catalogue.domain import Department, ItemDraft, draft_from_version, search_texts
 from daiban_catalogue.models import Department as DepartmentRow
 from daiban_catalogue.models import Item, ItemVersion
 from daiban_catalogue.queries import department_names
@@ -36,9 +36,7 @@ def add_version(session: AsyncSession, item: Item, version: ItemVersionData) -> 
     session.add(version_row(version))
     item.current_version = version.version
     item.status = version.status.value
-    item.draft = ItemDraft.model_validate(
-        {name: getattr(version, name) for name in ItemDraft.model_fields}
-    ).model_dump(mode="json")
+    item.draft = draft_from_version(version).model_dump(mode="json")
 
 
 def version_row(v: ItemVersionData) -> ItemVersion:
