@@ -1,4 +1,4 @@
-"""What an administrator asks the catalogue to do; one handler each in `handlers.py`."""
+"""What an administrator asks the catalogue to do; one handler each in `handlers/items.py`."""
 
 from __future__ import annotations
 
