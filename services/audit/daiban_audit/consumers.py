@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from daiban_audit.context import audit_context
-from daiban_audit.ledger import append_entry, keep_checkpoint
-from daiban_audit.projections import stats_handlers
+from daiban_audit.handlers.ledger import append_entry, keep_checkpoint
+from daiban_audit.handlers.stats import stats_handlers
 from daiban_common.consumer import Subscription, on
 from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.events import Envelope

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
+from daiban_audit.domain.signing import NodeSigner
 from daiban_audit.settings import AuditSettings
-from daiban_audit.signing import NodeSigner
 from daiban_common.calendar import WorkCalendar, default_calendar
 from daiban_common.orgcodes import OrgCode
 from daiban_common.runtime import ServiceRuntime

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from daiban_audit.api import router
+from daiban_audit.api import routers
 from daiban_audit.consumers import subscriptions
-from daiban_audit.timer import timer_router
+from daiban_audit.jobs import timer_router
 from daiban_common.migrations import migrations_dir
 from daiban_common.openapi import OpenApiExamples
 from daiban_common.orgunits import replica_of
@@ -18,7 +18,7 @@ SERVICE = ServiceSpec(
     default_port=8004,
     order=40,
     openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
-    routers=lambda runtime: [router, timer_router(runtime)],
+    routers=lambda runtime: [*routers, timer_router(runtime)],
     subscriptions=subscriptions,
     known_orgs=replica_of,
     openapi_tags=[{"name": "audit", "description": "审计日志、链校验、统计与报表"}],

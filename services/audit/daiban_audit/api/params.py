@@ -1,17 +1,29 @@
-"""Query parameters shared by the audit routes: refusing unknown ones, and date ranges."""
+"""What the audit routes take: who may read, refusing unknown query parameters, org units, date ranges."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 
+from daiban_common.auth import Principal, Role, require_roles
 from daiban_common.calendar import SHANGHAI, today_in_shanghai
 from daiban_common.errors import FieldError, InvalidInput
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
+from daiban_common.orgcodes import ORG_CODE_PATTERN, InvalidOrgCode, OrgCode
 
 MAX_RANGE_DAYS = 366
+
+Reader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor))]
+StatsReader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor, Role.admin))]
+OrgQuery = Annotated[
+    str | None,
+    Query(
+        description="12-digit org unit; defaults to the caller's",
+        pattern=ORG_CODE_PATTERN,
+    ),
+]
 
 
 def only_params(*allowed: str) -> Callable[[Request], Awaitable[None]]:

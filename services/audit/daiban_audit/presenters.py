@@ -1,4 +1,5 @@
-"""Statistics and reports as CSV and printable HTML, labelled in Chinese for the people who read them."""
+"""Results and rows as answers: statistics and reports as CSV and printable HTML, labelled in Chinese
+for the people who read them."""
 
 from __future__ import annotations
 
@@ -38,6 +39,15 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("rectifications", "整改"),
 )
 _RATES = frozenset({"on_the_spot_rate", "early_rate", "on_time_rate", "satisfaction_rate"})
+GROUP_LABELS = {
+    "day": "按日",
+    "department": "按部门",
+    "window": "按窗口",
+    "staff": "按人员",
+    "org": "按区划单位",
+}
+
+Sections = list[tuple[str, list[dict[str, Any]]]]
 
 
 def _value(figures: Mapping[str, Any], path: str) -> Any:
@@ -111,3 +121,13 @@ def wants(accept: str | None) -> str:
     if "text/html" in accept:
         return "html"
     return "json"
+
+
+def document(accept: str | None, title: str, subtitle: str, sections: Sections) -> Response | None:
+    """The CSV or HTML form when the caller asked for one; None for JSON."""
+    form = wants(accept)
+    if form == "csv":
+        return csv_response(sections, "report.csv")
+    if form == "html":
+        return html_response(title, subtitle, sections)
+    return None

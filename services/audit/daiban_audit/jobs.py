@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, FastAPI
 
 from daiban_audit.context import audit_context
-from daiban_audit.ledger import sign_checkpoint_if_due
+from daiban_audit.handlers.ledger import sign_checkpoint_if_due
 from daiban_common.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)

@@ -1,31 +1,19 @@
-"""Routes of the audit service: HTTP in, queries out. No rules here."""
+"""Routes of the audit log: its entries, the verification of its chain, and its checkpoints."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
-from starlette.responses import Response
+from fastapi import APIRouter, Depends, Query
 
-from daiban_audit import problem_docs as docs
 from daiban_audit import queries
+from daiban_audit.api import problem_docs as docs
+from daiban_audit.api.params import OrgQuery, Reader, instant_range, only_params, org_param
 from daiban_audit.context import audit_context
 from daiban_audit.domain.chain import Anchor
 from daiban_audit.domain.checkpoints import supplied_checkpoint_refusal
-from daiban_audit.domain.stats import Dimension, ReportPeriod, period_bounds
-from daiban_audit.params import day_range, instant_range, only_params, org_param
-from daiban_audit.render import csv_response, html_response, wants
-from daiban_audit.schemas import (
-    CheckpointIn,
-    CheckpointOut,
-    EntryOut,
-    GroupBy,
-    ReportOut,
-    StatsOut,
-    VerifyAgainst,
-    VerifyOut,
-)
-from daiban_common.auth import Principal, Role, ensure_within, require_roles
+from daiban_audit.schemas import CheckpointIn, CheckpointOut, EntryOut, VerifyAgainst, VerifyOut
+from daiban_common.auth import ensure_within
 from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.errors import InvalidInput
@@ -33,25 +21,7 @@ from daiban_common.integers import PositiveSafeInt
 from daiban_common.openapi import problem_responses
 from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
-from daiban_common.strict import Day
 from daiban_common.text import StoredText
-
-Reader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor))]
-StatsReader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor, Role.admin))]
-OrgQuery = Annotated[
-    str | None,
-    Query(
-        description="12-digit org unit; defaults to the caller's",
-        pattern=ORG_CODE_PATTERN,
-    ),
-]
-_GROUP_LABELS = {
-    "day": "按日",
-    "department": "按部门",
-    "window": "按窗口",
-    "staff": "按人员",
-    "org": "按区划单位",
-}
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -188,100 +158,3 @@ async def list_checkpoints(
             held, next_cursor = await queries.list_held_checkpoints(uow, child, page)
             items = [CheckpointOut.model_validate(cp) for cp in held]
     return Page(items=items, next_cursor=next_cursor)
-
-
-Sections = list[tuple[str, list[dict[str, Any]]]]
-
-
-def _document(accept: str | None, title: str, subtitle: str, sections: Sections) -> Response | None:
-    """The CSV or HTML form when the caller asked for one; None for JSON."""
-    form = wants(accept)
-    if form == "csv":
-        return csv_response(sections, "report.csv")
-    if form == "html":
-        return html_response(title, subtitle, sections)
-    return None
-
-
-@router.get(
-    "/stats",
-    summary="Statistics of an org unit's subtree over days, optionally grouped",
-    response_model=StatsOut,
-    responses={
-        200: {"content": {"text/csv": {}, "text/html": {}}},
-        **problem_responses(docs.OUTSIDE_SUBTREE, docs.DAY_RANGE),
-    },
-    dependencies=[Depends(only_params("org", "from", "to", "group_by"))],
-)
-async def stats(
-    principal: StatsReader,
-    uow: UowDep,
-    org: OrgQuery = None,
-    since: Annotated[Day | None, Query(alias="from", description="First day, YYYY-MM-DD")] = None,
-    until: Annotated[Day | None, Query(alias="to", description="Last day (inclusive)")] = None,
-    group_by: GroupBy | None = None,
-    accept: Annotated[str | None, Header()] = None,
-) -> Response | StatsOut:
-    unit = org_param(org) or principal.org
-    ensure_within(principal, unit)
-    start, stop = day_range(since, until)
-    by_day = group_by is GroupBy.day
-    dimension = None if group_by is None or by_day else Dimension(group_by.value)
-    async with uow:
-        found = await queries.statistics(
-            uow, org=unit, since=start, until=stop, group_by=dimension, by_day=by_day
-        )
-    result = StatsOut(org=unit, from_=start, to=stop, group_by=group_by, **found)
-    sections: Sections = [("合计", [found["totals"]])]
-    if group_by is not None:
-        sections.append((_GROUP_LABELS[group_by.value], found["groups"]))
-    return _document(accept, f"{unit} 办件统计", f"{start} 至 {stop}", sections) or result
-
-
-@router.get(
-    "/reports/{period}",
-    summary="Daily, weekly or monthly report of an org unit",
-    response_model=ReportOut,
-    responses={
-        200: {"content": {"text/csv": {}, "text/html": {}}},
-        **problem_responses(docs.OUTSIDE_SUBTREE, 422),
-    },
-    dependencies=[Depends(only_params("org", "date"))],
-)
-async def report(
-    period: ReportPeriod,
-    principal: StatsReader,
-    uow: UowDep,
-    org: OrgQuery = None,
-    day: Annotated[
-        Day | None, Query(alias="date", description="Any day of the period; today by default")
-    ] = None,
-    accept: Annotated[str | None, Header()] = None,
-) -> Response | ReportOut:
-    unit = org_param(org) or principal.org
-    ensure_within(principal, unit)
-    start, stop = period_bounds(period, day or day_range(None, None)[0])
-    async with uow:
-        by_org = await queries.statistics(
-            uow, org=unit, since=start, until=stop, group_by=Dimension.org, by_day=False
-        )
-        by_department = await queries.statistics(
-            uow, org=unit, since=start, until=stop, group_by=Dimension.department, by_day=False
-        )
-    result = ReportOut(
-        period=period,
-        period_label=period.label,
-        org=unit,
-        from_=start,
-        to=stop,
-        totals=by_org["totals"],
-        by_org=by_org["groups"],
-        by_department=by_department["groups"],
-    )
-    sections: Sections = [
-        ("合计", [by_org["totals"]]),
-        ("按区划单位", by_org["groups"]),
-        ("按部门", by_department["groups"]),
-    ]
-    title = f"{unit} 政务服务{period.label}"
-    return _document(accept, title, f"{start} 至 {stop}", sections) or result

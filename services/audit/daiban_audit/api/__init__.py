@@ -1,0 +1,7 @@
+"""Routes only: HTTP <-> handlers and queries, one module per resource."""
+
+from __future__ import annotations
+
+from daiban_audit.api import log, reports, stats
+
+routers = (log.router, stats.router, reports.router)
