@@ -2,39 +2,90 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
 
-from daiban_audit.context import audit_context
+from daiban_audit.context import AuditContext
 from daiban_audit.handlers.ledger import append_entry, keep_checkpoint
-from daiban_audit.handlers.stats import stats_handlers
+from daiban_audit.handlers.stats import (
+    on_accepted,
+    on_assigned,
+    on_complaint,
+    on_decided,
+    on_evaluated,
+    on_forwarded,
+    on_notice,
+    on_rectification,
+    on_supplement_requested,
+)
 from daiban_common.consumer import Subscription, on
 from daiban_common.contracts.audit import CheckpointSigned
+from daiban_common.contracts.case import (
+    CaseAccepted,
+    CaseEvaluated,
+    ComplaintFiled,
+    OneTimeNoticeIssued,
+    RectificationOpened,
+)
+from daiban_common.contracts.routing import CaseAssigned, CaseDecided, CaseForwarded, SupplementRequested
 from daiban_common.events import Envelope
 from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
 
+T = TypeVar("T")
+
+
+def _given(
+    ctx: AuditContext,
+) -> Callable[
+    [Callable[[AuditContext, Envelope, T, UnitOfWork], Awaitable[None]]],
+    Callable[[Envelope, T, UnitOfWork], Awaitable[None]],
+]:
+    """Binds the context to the handlers that need it (the settings, the key, the calendar)."""
+
+    def bind(
+        handler: Callable[[AuditContext, Envelope, T, UnitOfWork], Awaitable[None]],
+    ) -> Callable[[Envelope, T, UnitOfWork], Awaitable[None]]:
+        async def apply(envelope: Envelope, payload: T, uow: UnitOfWork) -> None:
+            await handler(ctx, envelope, payload, uow)
+
+        return apply
+
+    return bind
+
 
 def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
-    ctx = audit_context(runtime)
-
-    async def log_event(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
-        await append_entry(ctx, envelope, payload, uow)
-
-    async def keep(envelope: Envelope, payload: CheckpointSigned, uow: UnitOfWork) -> None:
-        await keep_checkpoint(ctx, envelope, payload, uow)
-
-    # Children address their checkpoints to this node's own subject; standing in for the parent,
-    # the node also takes those addressed to its parent (its own, in a single-node network).
-    checkpoint_subjects = [ctx.checkpoint_subject(ctx.node_org)]
+    ctx = cast(AuditContext, runtime.context)
+    given = _given(ctx)
+    # Children address their checkpoints to this node's own org; standing in for the parent, the
+    # node also takes those addressed to its parent (its own, in a single-node network).
+    checkpoint_subjects = [runtime.subjects.at(ctx.node_org, CheckpointSigned)]
     if ctx.settings.stand_in_for_parent and ctx.parent_org is not None:
-        checkpoint_subjects.append(ctx.checkpoint_subject(ctx.parent_org))
+        checkpoint_subjects.append(runtime.subjects.at(ctx.parent_org, CheckpointSigned))
     return [
         # Every event of the node, of every type: the catch-all sees unknown types too.
-        Subscription(name="log", default_handler=log_event),
-        Subscription(name="stats", handlers=stats_handlers(ctx)),
+        Subscription(name="log", default_handler=given(append_entry)),
         Subscription(
-            name="checkpoints", handlers=dict([on(CheckpointSigned, keep)]), subjects=checkpoint_subjects
+            name="stats",
+            handlers=dict(
+                [
+                    on(CaseAccepted, given(on_accepted)),
+                    on(CaseForwarded, on_forwarded),
+                    on(CaseAssigned, on_assigned),
+                    on(OneTimeNoticeIssued, on_notice),
+                    on(SupplementRequested, on_supplement_requested),
+                    on(CaseDecided, given(on_decided)),
+                    on(CaseEvaluated, on_evaluated),
+                    on(ComplaintFiled, on_complaint),
+                    on(RectificationOpened, on_rectification),
+                ]
+            ),
+        ),
+        Subscription(
+            name="checkpoints",
+            handlers=dict([on(CheckpointSigned, given(keep_checkpoint))]),
+            subjects=checkpoint_subjects,
         ),
         replica_subscription(runtime),
     ]

@@ -2,48 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
+from collections.abc import Sequence
+from typing import cast
 
-from fastapi import APIRouter, FastAPI
-
-from daiban_audit.context import audit_context
-from daiban_audit.handlers.ledger import sign_checkpoint_if_due
+from daiban_audit.context import AuditContext
+from daiban_audit.handlers.ledger import sign_overdue_checkpoint
 from daiban_common.runtime import ServiceRuntime
+from daiban_common.service import Job
 
-log = logging.getLogger(__name__)
 
-
-async def run_checkpoint_timer(runtime: ServiceRuntime) -> None:
-    ctx = audit_context(runtime)
+def jobs(runtime: ServiceRuntime) -> Sequence[Job]:
+    context = cast(AuditContext, runtime.context)
     # Ticking at a fraction of the interval keeps a checkpoint at most that fraction late.
-    tick = min(ctx.settings.checkpoint_interval_seconds / 2, 30.0)
-    while True:
-        await asyncio.sleep(tick)
-        try:
-            async with runtime.uow() as uow:
-                if await sign_checkpoint_if_due(ctx, uow, by_time=True) is not None:
-                    await uow.commit()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # The database may be away for a moment; the next tick tries again.
-            log.exception("checkpoint timer failed")
+    tick = min(context.settings.checkpoint_interval_seconds / 2, 30.0)
 
+    async def sign_overdue() -> None:
+        await sign_overdue_checkpoint(context, runtime.uow())
 
-def timer_router(runtime: ServiceRuntime) -> APIRouter:
-    """A router without routes whose lifespan runs the timer while the service runs."""
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(run_checkpoint_timer(runtime), name="audit-checkpoint-timer")
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return APIRouter(lifespan=lifespan)
+    return [Job(name="checkpoint-timer", every=tick, run=sign_overdue)]

@@ -6,12 +6,25 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from datetime import date
 from html import escape
 from typing import Any
 
 from starlette.responses import HTMLResponse, Response
 
-from daiban_audit.domain.stats import HandlingMode
+from daiban_audit.domain.chain import Verdict
+from daiban_audit.domain.stats import HandlingMode, ReportPeriod
+from daiban_audit.models import Checkpoint
+from daiban_audit.queries import UnsignedTail
+from daiban_audit.schemas import (
+    CheckpointOut,
+    FailureOut,
+    GroupBy,
+    ReportOut,
+    StatsOut,
+    UnsignedTailOut,
+    VerifyOut,
+)
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("received", "受理件数"),
@@ -39,7 +52,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("rectifications", "整改"),
 )
 _RATES = frozenset({"on_the_spot_rate", "early_rate", "on_time_rate", "satisfaction_rate"})
-GROUP_LABELS = {
+_GROUP_LABELS = {
     "day": "按日",
     "department": "按部门",
     "window": "按窗口",
@@ -123,7 +136,7 @@ def wants(accept: str | None) -> str:
     return "json"
 
 
-def document(accept: str | None, title: str, subtitle: str, sections: Sections) -> Response | None:
+def _document(accept: str | None, title: str, subtitle: str, sections: Sections) -> Response | None:
     """The CSV or HTML form when the caller asked for one; None for JSON."""
     form = wants(accept)
     if form == "csv":
@@ -131,3 +144,75 @@ def document(accept: str | None, title: str, subtitle: str, sections: Sections) 
     if form == "html":
         return html_response(title, subtitle, sections)
     return None
+
+
+def stats_answer(
+    accept: str | None, *, org: str, since: date, until: date, group_by: GroupBy | None, found: dict[str, Any]
+) -> Response | StatsOut:
+    """Statistics as JSON, or as CSV or HTML when the Accept header asks for them."""
+    result = StatsOut(org=org, from_=since, to=until, group_by=group_by, **found)
+    sections: Sections = [("合计", [found["totals"]])]
+    if group_by is not None:
+        sections.append((_GROUP_LABELS[group_by.value], found["groups"]))
+    return _document(accept, f"{org} 办件统计", f"{since} 至 {until}", sections) or result
+
+
+def report_answer(
+    accept: str | None,
+    *,
+    period: ReportPeriod,
+    org: str,
+    since: date,
+    until: date,
+    by_org: dict[str, Any],
+    by_department: dict[str, Any],
+) -> Response | ReportOut:
+    """A report as JSON, or as CSV or printable HTML when the Accept header asks for them."""
+    result = ReportOut(
+        period=period,
+        period_label=period.label,
+        org=org,
+        from_=since,
+        to=until,
+        totals=by_org["totals"],
+        by_org=by_org["groups"],
+        by_department=by_department["groups"],
+    )
+    sections: Sections = [
+        ("合计", [by_org["totals"]]),
+        ("按区划单位", by_org["groups"]),
+        ("按部门", by_department["groups"]),
+    ]
+    title = f"{org} 政务服务{period.label}"
+    return _document(accept, title, f"{since} 至 {until}", sections) or result
+
+
+def verify_out(verdict: Verdict, tail: UnsignedTail) -> VerifyOut:
+    failure = None
+    if verdict.failure is not None:
+        assert verdict.seq is not None and verdict.suspect_from is not None
+        assert verdict.suspect_to is not None
+        failure = FailureOut(
+            reason=verdict.failure,
+            reason_label=verdict.failure.label,
+            seq=verdict.seq,
+            suspect_from=verdict.suspect_from,
+            suspect_to=verdict.suspect_to,
+        )
+    return VerifyOut(
+        ok=verdict.ok,
+        from_seq=verdict.from_seq,
+        to_seq=verdict.to_seq,
+        checked=verdict.checked,
+        checkpoints_checked=verdict.anchors_checked,
+        failure=failure,
+        detail=verdict.detail,
+        unsigned_tail=UnsignedTailOut(
+            entries=tail.entries, oldest_recorded_at=tail.oldest_recorded_at, age_seconds=tail.age_seconds
+        ),
+    )
+
+
+def own_checkpoint_out(checkpoint: Checkpoint, *, node_org: str, node: str) -> CheckpointOut:
+    """A checkpoint this node signed: its rows leave out the node, which is this one."""
+    return CheckpointOut(node_org=node_org, node=node, **checkpoint.model_dump(exclude={"id"}))

@@ -12,8 +12,15 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from daiban_audit.context import CHAIN
-from daiban_audit.domain.chain import GENESIS_HASH, Anchor, ChainVerifier, Entry, Verdict, stored_entry_hash
+from daiban_audit.domain.chain import (
+    CHAIN,
+    GENESIS_HASH,
+    Anchor,
+    ChainVerifier,
+    Entry,
+    Verdict,
+    stored_entry_hash,
+)
 from daiban_audit.domain.stats import Dimension, figures
 from daiban_audit.models import SCHEMA, ChainHead, Checkpoint, HeldCheckpoint, LogEntry, StatCounter
 from daiban_common.auth import subtree_clause

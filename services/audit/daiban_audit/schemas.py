@@ -8,9 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from daiban_audit.domain.chain import Failure, Verdict
+from daiban_audit.domain.chain import Failure
 from daiban_audit.domain.stats import ReportPeriod
-from daiban_audit.queries import UnsignedTail
 from daiban_common.integers import PositiveSafeInt
 from daiban_common.text import StoredText
 
@@ -57,32 +56,6 @@ class VerifyOut(BaseModel):
     unsigned_tail: UnsignedTailOut = Field(
         description="The chain's tail no signed checkpoint covers yet (kept short in count and time)"
     )
-
-    @classmethod
-    def of(cls, verdict: Verdict, tail: UnsignedTail) -> VerifyOut:
-        failure = None
-        if verdict.failure is not None:
-            assert verdict.seq is not None and verdict.suspect_from is not None
-            assert verdict.suspect_to is not None
-            failure = FailureOut(
-                reason=verdict.failure,
-                reason_label=verdict.failure.label,
-                seq=verdict.seq,
-                suspect_from=verdict.suspect_from,
-                suspect_to=verdict.suspect_to,
-            )
-        return cls(
-            ok=verdict.ok,
-            from_seq=verdict.from_seq,
-            to_seq=verdict.to_seq,
-            checked=verdict.checked,
-            checkpoints_checked=verdict.anchors_checked,
-            failure=failure,
-            detail=verdict.detail,
-            unsigned_tail=UnsignedTailOut(
-                entries=tail.entries, oldest_recorded_at=tail.oldest_recorded_at, age_seconds=tail.age_seconds
-            ),
-        )
 
 
 class CheckpointOut(BaseModel):

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Query
 from daiban_audit import queries
 from daiban_audit.api import problem_docs as docs
 from daiban_audit.api.params import OrgQuery, Reader, instant_range, only_params, org_param
-from daiban_audit.context import audit_context
-from daiban_audit.domain.chain import Anchor
-from daiban_audit.domain.checkpoints import supplied_checkpoint_refusal
-from daiban_audit.schemas import CheckpointIn, CheckpointOut, EntryOut, VerifyAgainst, VerifyOut
+from daiban_audit.context import ContextDep
+from daiban_audit.domain.checkpoints import CheckpointRefused, supplied_anchors
+from daiban_audit.presenters import own_checkpoint_out, verify_out
+from daiban_audit.schemas import CheckpointOut, EntryOut, VerifyAgainst, VerifyOut
 from daiban_common.auth import ensure_within
 from daiban_common.contracts.audit import CheckpointSigned
-from daiban_common.deps import RuntimeDep, UowDep
+from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.integers import PositiveSafeInt
 from daiban_common.openapi import problem_responses
@@ -72,31 +72,16 @@ def _seq_range(from_seq: int, to_seq: int | None) -> None:
 )
 async def verify(
     principal: Reader,
-    runtime: RuntimeDep,
+    ctx: ContextDep,
     uow: UowDep,
     from_seq: Annotated[PositiveSafeInt, Query()] = 1,
     to_seq: Annotated[PositiveSafeInt | None, Query()] = None,
 ) -> VerifyOut:
-    ensure_within(principal, runtime.settings.org)
+    ensure_within(principal, ctx.node_org)
     _seq_range(from_seq, to_seq)
     async with uow:
         verdict, tail = await queries.verify_chain(uow, from_seq=from_seq, to_seq=to_seq)
-    return VerifyOut.of(verdict, tail)
-
-
-def _anchors(checkpoints: list[CheckpointIn], node_org: str, public_key: str) -> list[Anchor]:
-    anchors = []
-    for index, checkpoint in enumerate(checkpoints):
-        signed = CheckpointSigned(**checkpoint.model_dump())
-        reason = supplied_checkpoint_refusal(signed, node_org=node_org, public_key=public_key)
-        if reason is not None:
-            raise InvalidInput.field(f"checkpoints[{index}]", reason)
-        anchors.append(
-            Anchor(
-                signed.size, signed.head_hash, f"{signed.signed_at:%Y-%m-%d %H:%M:%S}签署、由上级保管的检查点"
-            )
-        )
-    return anchors
+    return verify_out(verdict, tail)
 
 
 @router.post(
@@ -105,18 +90,22 @@ def _anchors(checkpoints: list[CheckpointIn], node_org: str, public_key: str) ->
     responses=problem_responses(docs.OUTSIDE_SUBTREE, docs.CHECKPOINT_REFUSED, docs.SEQUENCE_RANGE),
     dependencies=[Depends(only_params())],
 )
-async def verify_against(
-    principal: Reader, runtime: RuntimeDep, uow: UowDep, body: VerifyAgainst
-) -> VerifyOut:
-    ensure_within(principal, runtime.settings.org)
+async def verify_against(principal: Reader, ctx: ContextDep, uow: UowDep, body: VerifyAgainst) -> VerifyOut:
+    ensure_within(principal, ctx.node_org)
     _seq_range(body.from_seq, body.to_seq)
-    ctx = audit_context(runtime)
-    anchors = _anchors(body.checkpoints, ctx.node_org.value, ctx.signer.public_key)
+    try:
+        anchors = supplied_anchors(
+            (CheckpointSigned(**checkpoint.model_dump()) for checkpoint in body.checkpoints),
+            node_org=ctx.node_org.value,
+            public_key=ctx.signer.public_key,
+        )
+    except CheckpointRefused as refused:
+        raise InvalidInput.field(f"checkpoints[{refused.index}]", refused.reason) from None
     async with uow:
         verdict, tail = await queries.verify_chain(
             uow, from_seq=body.from_seq, to_seq=body.to_seq, extra_anchors=anchors
         )
-    return VerifyOut.of(verdict, tail)
+    return verify_out(verdict, tail)
 
 
 @router.get(
@@ -132,7 +121,7 @@ async def verify_against(
 )
 async def list_checkpoints(
     principal: Reader,
-    runtime: RuntimeDep,
+    ctx: ContextDep,
     uow: UowDep,
     page: PageParamsDep,
     node: Annotated[
@@ -143,16 +132,12 @@ async def list_checkpoints(
         ),
     ] = None,
 ) -> Page[CheckpointOut]:
-    ctx = audit_context(runtime)
     child = org_param(node, "node")
     async with uow:
         if child is None:
             ensure_within(principal, ctx.node_org)
             own, next_cursor = await queries.list_own_checkpoints(uow, page)
-            items = [
-                CheckpointOut(node_org=ctx.node_org.value, node=ctx.node, **cp.model_dump(exclude={"id"}))
-                for cp in own
-            ]
+            items = [own_checkpoint_out(cp, node_org=ctx.node_org.value, node=ctx.node) for cp in own]
         else:
             ensure_within(principal, child)
             held, next_cursor = await queries.list_held_checkpoints(uow, child, page)

@@ -11,7 +11,7 @@ from daiban_audit import queries
 from daiban_audit.api import problem_docs as docs
 from daiban_audit.api.params import OrgQuery, StatsReader, day_range, only_params, org_param
 from daiban_audit.domain.stats import Dimension, ReportPeriod, period_bounds
-from daiban_audit.presenters import Sections, document
+from daiban_audit.presenters import report_answer
 from daiban_audit.schemas import ReportOut
 from daiban_common.auth import ensure_within
 from daiban_common.deps import UowDep
@@ -51,20 +51,12 @@ async def report(
         by_department = await queries.statistics(
             uow, org=unit, since=start, until=stop, group_by=Dimension.department, by_day=False
         )
-    result = ReportOut(
+    return report_answer(
+        accept,
         period=period,
-        period_label=period.label,
         org=unit,
-        from_=start,
-        to=stop,
-        totals=by_org["totals"],
-        by_org=by_org["groups"],
-        by_department=by_department["groups"],
+        since=start,
+        until=stop,
+        by_org=by_org,
+        by_department=by_department,
     )
-    sections: Sections = [
-        ("合计", [by_org["totals"]]),
-        ("按区划单位", by_org["groups"]),
-        ("按部门", by_department["groups"]),
-    ]
-    title = f"{unit} 政务服务{period.label}"
-    return document(accept, title, f"{start} 至 {stop}", sections) or result

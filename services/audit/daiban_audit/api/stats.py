@@ -11,7 +11,7 @@ from daiban_audit import queries
 from daiban_audit.api import problem_docs as docs
 from daiban_audit.api.params import OrgQuery, StatsReader, day_range, only_params, org_param
 from daiban_audit.domain.stats import Dimension
-from daiban_audit.presenters import GROUP_LABELS, Sections, document
+from daiban_audit.presenters import stats_answer
 from daiban_audit.schemas import GroupBy, StatsOut
 from daiban_common.auth import ensure_within
 from daiban_common.deps import UowDep
@@ -49,8 +49,4 @@ async def stats(
         found = await queries.statistics(
             uow, org=unit, since=start, until=stop, group_by=dimension, by_day=by_day
         )
-    result = StatsOut(org=unit, from_=start, to=stop, group_by=group_by, **found)
-    sections: Sections = [("合计", [found["totals"]])]
-    if group_by is not None:
-        sections.append((GROUP_LABELS[group_by.value], found["groups"]))
-    return document(accept, f"{unit} 办件统计", f"{start} 至 {stop}", sections) or result
+    return stats_answer(accept, org=unit, since=start, until=stop, group_by=group_by, found=found)

@@ -20,6 +20,8 @@ from daiban_audit.domain.canonical import canonical_json, encode_safe, parse_jso
 from daiban_common.contracts.audit import rfc3339_utc
 
 GENESIS_HASH = "0" * 64
+# A node keeps one chain; the name leaves room for more without changing the tables.
+CHAIN = "main"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import binascii
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from daiban_audit.domain.chain import Anchor
 from daiban_common.contracts.audit import SIGNATURE_ALGORITHM, CheckpointSigned
 from daiban_common.orgcodes import OrgCode
 
@@ -84,3 +86,33 @@ def supplied_checkpoint_refusal(
     if checkpoint.public_key != public_key or not signature_valid(checkpoint):
         return "检查点签名无效，或不是本节点的密钥签署的"
     return None
+
+
+class CheckpointRefused(ValueError):
+    """A checkpoint handed in for verification (the `index`th) cannot serve as an anchor."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+        self.reason = reason
+
+
+def supplied_anchors(
+    checkpoints: Iterable[CheckpointSigned], *, node_org: str, public_key: str
+) -> list[Anchor]:
+    """The anchors of this node's checkpoints held elsewhere (e.g. the parent's copies).
+
+    The first refused one refuses them all: a verification must not quietly leave out a
+    checkpoint the caller handed in.
+    """
+    anchors = []
+    for index, signed in enumerate(checkpoints):
+        reason = supplied_checkpoint_refusal(signed, node_org=node_org, public_key=public_key)
+        if reason is not None:
+            raise CheckpointRefused(index, reason)
+        anchors.append(
+            Anchor(
+                signed.size, signed.head_hash, f"{signed.signed_at:%Y-%m-%d %H:%M:%S}签署、由上级保管的检查点"
+            )
+        )
+    return anchors

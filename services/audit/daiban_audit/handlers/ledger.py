@@ -1,8 +1,8 @@
 """The log's write side: append an entry per event, sign checkpoints, keep children's checkpoints.
 
-Each function runs inside the caller's unit of work (the consumer's, with its inbox row, or the
-checkpoint timer's) and leaves the commit to it, so an entry, the moved chain head, a checkpoint
-and its outgoing event are written together or not at all.
+The event handlers run inside the consumer's unit of work (with its inbox row) and leave the
+commit to it; the checkpoint timer's handler has one of its own. Either way an entry, the moved
+chain head, a checkpoint and its outgoing event are written together or not at all.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 
-from daiban_audit.context import CHAIN, AuditContext
-from daiban_audit.domain.chain import Entry, sealed
+from daiban_audit.context import AuditContext
+from daiban_audit.domain.chain import CHAIN, Entry, sealed
 from daiban_audit.domain.checkpoints import checkpoint_due, refusal
 from daiban_audit.domain.masking import mask_personal_data
 from daiban_audit.models import ChainHead, Checkpoint, HeldCheckpoint, LogEntry, NodeKey
@@ -110,6 +110,15 @@ async def sign_checkpoint_if_due(
     head.checkpointed_size, head.checkpointed_at = head.size, now
     uow.session.add(head)
     return checkpoint
+
+
+async def sign_overdue_checkpoint(ctx: AuditContext, uow: UnitOfWork) -> bool:
+    """On a quiet node, sign a checkpoint of entries left uncovered too long; whether one was signed."""
+    async with uow:
+        if await sign_checkpoint_if_due(ctx, uow, by_time=True) is None:
+            return False
+        await uow.commit()
+    return True
 
 
 async def keep_checkpoint(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
@@ -25,7 +24,6 @@ from daiban_audit.domain.stats import (
 )
 from daiban_audit.models import CaseFact, StatCounter
 from daiban_common.calendar import to_shanghai_date
-from daiban_common.consumer import Handler
 from daiban_common.contracts.case import (
     CaseAccepted,
     CaseEvaluated,
@@ -35,7 +33,7 @@ from daiban_common.contracts.case import (
     RectificationOpened,
 )
 from daiban_common.contracts.routing import CaseAssigned, CaseDecided, CaseForwarded, SupplementRequested
-from daiban_common.events import Envelope, EventData
+from daiban_common.events import Envelope
 from daiban_common.uow import UnitOfWork
 
 
@@ -127,23 +125,19 @@ async def on_accepted(ctx: AuditContext, envelope: Envelope, payload: CaseAccept
         uow.session.add(fact)
 
 
-async def on_forwarded(
-    ctx: AuditContext, envelope: Envelope, payload: CaseForwarded, uow: UnitOfWork
-) -> None:
+async def on_forwarded(envelope: Envelope, payload: CaseForwarded, uow: UnitOfWork) -> None:
     # A case accepted at another node first reaches this one forwarded: learn its facts here.
     await remember_case(uow, payload.case)
 
 
-async def on_assigned(ctx: AuditContext, envelope: Envelope, payload: CaseAssigned, uow: UnitOfWork) -> None:
+async def on_assigned(envelope: Envelope, payload: CaseAssigned, uow: UnitOfWork) -> None:
     fact = await uow.session.get(CaseFact, payload.case_number)
     if fact is not None:
         fact.department, fact.window = payload.department, payload.window
         uow.session.add(fact)
 
 
-async def on_notice(
-    ctx: AuditContext, envelope: Envelope, payload: OneTimeNoticeIssued, uow: UnitOfWork
-) -> None:
+async def on_notice(envelope: Envelope, payload: OneTimeNoticeIssued, uow: UnitOfWork) -> None:
     await bump(
         uow,
         Attribution(_day(payload.issued_at), payload.org, staff=payload.issued_by.staff_id),
@@ -151,9 +145,7 @@ async def on_notice(
     )
 
 
-async def on_supplement_requested(
-    ctx: AuditContext, envelope: Envelope, payload: SupplementRequested, uow: UnitOfWork
-) -> None:
+async def on_supplement_requested(envelope: Envelope, payload: SupplementRequested, uow: UnitOfWork) -> None:
     fact = await uow.session.get(CaseFact, payload.case_number)
     await bump(
         uow,
@@ -197,9 +189,7 @@ async def on_decided(ctx: AuditContext, envelope: Envelope, payload: CaseDecided
         uow.session.add(fact)
 
 
-async def on_evaluated(
-    ctx: AuditContext, envelope: Envelope, payload: CaseEvaluated, uow: UnitOfWork
-) -> None:
+async def on_evaluated(envelope: Envelope, payload: CaseEvaluated, uow: UnitOfWork) -> None:
     fact = await uow.session.get(CaseFact, payload.case_number)
     await bump(
         uow,
@@ -214,35 +204,9 @@ async def on_evaluated(
     )
 
 
-async def on_complaint(
-    ctx: AuditContext, envelope: Envelope, payload: ComplaintFiled, uow: UnitOfWork
-) -> None:
+async def on_complaint(envelope: Envelope, payload: ComplaintFiled, uow: UnitOfWork) -> None:
     await bump(uow, Attribution(_day(payload.filed_at), payload.org), {Metric.complaints: 1})
 
 
-async def on_rectification(
-    ctx: AuditContext, envelope: Envelope, payload: RectificationOpened, uow: UnitOfWork
-) -> None:
+async def on_rectification(envelope: Envelope, payload: RectificationOpened, uow: UnitOfWork) -> None:
     await bump(uow, Attribution(_day(payload.opened_at), payload.org), {Metric.rectifications: 1})
-
-
-def stats_handlers(ctx: AuditContext) -> dict[type[EventData], Handler[Any]]:
-    table: dict[type[EventData], Any] = {
-        CaseAccepted: on_accepted,
-        CaseForwarded: on_forwarded,
-        CaseAssigned: on_assigned,
-        OneTimeNoticeIssued: on_notice,
-        SupplementRequested: on_supplement_requested,
-        CaseDecided: on_decided,
-        CaseEvaluated: on_evaluated,
-        ComplaintFiled: on_complaint,
-        RectificationOpened: on_rectification,
-    }
-
-    def bind(handler: Any) -> Handler[Any]:
-        async def apply(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
-            await handler(ctx, envelope, payload, uow)
-
-        return apply
-
-    return {event: bind(handler) for event, handler in table.items()}
