@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from daiban_audit.api import log, reports, stats
+from daiban_audit.api import log, stats
 
-routers = (log.router, stats.router, reports.router)
+routers = (log.router, stats.router)

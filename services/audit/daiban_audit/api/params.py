@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 
-from daiban_common.auth import Principal, Role, require_roles
+from daiban_common.auth import Principal, Role, ensure_within, require_roles
 from daiban_common.calendar import SHANGHAI, today_in_shanghai
 from daiban_common.errors import FieldError, InvalidInput
 from daiban_common.orgcodes import ORG_CODE_PATTERN, InvalidOrgCode, OrgCode
@@ -24,6 +24,9 @@ OrgQuery = Annotated[
         pattern=ORG_CODE_PATTERN,
     ),
 ]
+AcceptHeader = Annotated[str | None, Header()]
+# Statistics and reports come as JSON, or by the Accept header as CSV (for Excel) or printable HTML.
+AS_DOCUMENTS: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, "text/html": {}}}}
 
 
 def only_params(*allowed: str) -> Callable[[Request], Awaitable[None]]:
@@ -52,6 +55,13 @@ def org_param(raw: str | None, field: str = "org") -> str | None:
         return OrgCode.parse(raw).value
     except InvalidOrgCode as exc:
         raise InvalidInput.field(field, str(exc)) from None
+
+
+def unit_asked(principal: Principal, org: str | None) -> str:
+    """The org unit asked for, or the caller's own; 404 outside the caller's subtree."""
+    unit = org_param(org) or principal.org
+    ensure_within(principal, unit)
+    return unit
 
 
 def _instant(raw: str, field: str, *, end: bool) -> datetime:

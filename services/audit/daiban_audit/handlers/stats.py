@@ -89,6 +89,11 @@ def _day(ts: datetime) -> date:
     return to_shanghai_date(ts)
 
 
+def _at_case(day: date, org: str, fact: CaseFact | None, staff: str | None) -> Attribution:
+    """Counted at the case's department and window, where its earlier facts are known."""
+    return Attribution(day, org, fact.department if fact else None, fact.window if fact else None, staff)
+
+
 async def on_accepted(ctx: AuditContext, envelope: Envelope, payload: CaseAccepted, uow: UnitOfWork) -> None:
     case = payload.case
     fact = await remember_case(uow, case)
@@ -149,13 +154,7 @@ async def on_supplement_requested(envelope: Envelope, payload: SupplementRequest
     fact = await uow.session.get(CaseFact, payload.case_number)
     await bump(
         uow,
-        Attribution(
-            _day(payload.requested_at),
-            payload.org,
-            fact.department if fact else None,
-            fact.window if fact else None,
-            payload.requested_by.staff_id,
-        ),
+        _at_case(_day(payload.requested_at), payload.org, fact, payload.requested_by.staff_id),
         {Metric.supplements_requested: 1},
     )
 
@@ -167,13 +166,7 @@ async def on_decided(ctx: AuditContext, envelope: Envelope, payload: CaseDecided
     day = _day(payload.decided_at)
     await bump(
         uow,
-        Attribution(
-            day,
-            payload.org,
-            fact.department if fact else None,
-            fact.window if fact else None,
-            payload.decided_by.staff_id,
-        ),
+        _at_case(day, payload.org, fact, payload.decided_by.staff_id),
         conclusion_increments(
             outcome=payload.outcome,
             on_time=payload.on_time,
@@ -193,12 +186,8 @@ async def on_evaluated(envelope: Envelope, payload: CaseEvaluated, uow: UnitOfWo
     fact = await uow.session.get(CaseFact, payload.case_number)
     await bump(
         uow,
-        Attribution(
-            _day(payload.evaluated_at),
-            payload.accepting_org,
-            fact.department if fact else None,
-            fact.window if fact else None,
-            fact.first_responder if fact else None,
+        _at_case(
+            _day(payload.evaluated_at), payload.accepting_org, fact, fact.first_responder if fact else None
         ),
         {evaluation_metric(payload.level): 1},
     )
