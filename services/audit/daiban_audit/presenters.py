@@ -1,5 +1,5 @@
-"""Results and rows as answers: statistics and reports as CSV and printable HTML, labelled in Chinese
-for the people who read them."""
+"""Results and rows as answers: a verification's verdict, checkpoints, and statistics and reports as
+JSON, CSV or printable HTML, labelled in Chinese for the people who read them."""
 
 from __future__ import annotations
 
