@@ -29,7 +29,8 @@ from daiban_common.auth import (
     require_roles,
     subtree_clause,
 )
-from daiban_common.errors import NotFound, ServiceUnavailable, Unauthorized, install_error_handlers
+from daiban_common.error_handlers import install_error_handlers
+from daiban_common.errors import NotFound, ServiceUnavailable, Unauthorized
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.settings import Settings
 

@@ -13,8 +13,8 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.types import Message, Receive, Scope, Send
 
+from daiban_common.error_handlers import BodySizeLimitMiddleware, install_error_handlers
 from daiban_common.errors import (
-    BodySizeLimitMiddleware,
     Conflict,
     FieldError,
     InvalidInput,
@@ -22,11 +22,9 @@ from daiban_common.errors import (
     Problem,
     TooManyRequests,
     Unauthorized,
-    field_path,
-    install_error_handlers,
     problem_response,
-    validation_message,
 )
+from daiban_common.validation import field_path, validation_message
 
 PROBLEM = "application/problem+json"
 MIB = 1024 * 1024

@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 
 from daiban_common.consumer import EventConsumer, PermanentFailure, Subscription, on
 from daiban_common.contracts.case import CaseSupplemented, StaffRef
-from daiban_common.errors import ServiceUnavailableMiddleware, install_error_handlers
+from daiban_common.error_handlers import ServiceUnavailableMiddleware, install_error_handlers
 from daiban_common.events import MalformedEvent, make_envelope
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import messaging_tables

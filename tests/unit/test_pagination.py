@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, select
 from sqlalchemy.engine import Engine
 
-from daiban_common.errors import InvalidInput, install_error_handlers
+from daiban_common.error_handlers import install_error_handlers
+from daiban_common.errors import InvalidInput
 from daiban_common.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,

@@ -9,7 +9,11 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from daiban_common.auth import install_auth
-from daiban_common.errors import BodySizeLimitMiddleware, ServiceUnavailableMiddleware, install_error_handlers
+from daiban_common.error_handlers import (
+    BodySizeLimitMiddleware,
+    ServiceUnavailableMiddleware,
+    install_error_handlers,
+)
 from daiban_common.health import health_router
 from daiban_common.metrics import MetricsMiddleware, metrics_router
 from daiban_common.openapi_build import install_openapi

@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from daiban_common.errors import FieldError, InvalidInput, field_path, validation_message
+from daiban_common.errors import FieldError, InvalidInput
+from daiban_common.validation import field_path, validation_message
 from daiban_routing.schemas.directory import DepartmentIn, StaffIn, WindowIn
 
 MAX_ROWS = 5000
