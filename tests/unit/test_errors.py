@@ -310,7 +310,7 @@ async def test_not_modified_stays_bodiless(client: httpx.AsyncClient) -> None:
 async def test_unexpected_exception_is_500_without_leaking(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="daiban_common.errors"):
+    with caplog.at_level(logging.ERROR, logger="daiban_common.error_handlers"):
         response = await client.get("/v1/boom")
 
     body = assert_problem(response, 500, "/problems/internal", "/v1/boom")
