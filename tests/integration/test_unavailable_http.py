@@ -105,7 +105,7 @@ async def test_503_keeps_the_connection_and_logs_one_line(
         records = [r for r in caplog.records if r.levelno >= logging.WARNING]
         assert not [r for r in records if "Exception in ASGI application" in r.getMessage()]
         assert not [r for r in records if r.exc_info], [r.getMessage() for r in records]
-        answered = [r for r in records if r.name == "daiban_common.errors"]
+        answered = [r for r in records if r.name == "daiban_common.error_handlers"]
         assert len(answered) == len(answers), [r.getMessage() for r in answered]
 
         await asyncio.to_thread(own_pg.start)

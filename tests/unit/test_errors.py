@@ -317,7 +317,7 @@ async def test_unexpected_exception_is_500_without_leaking(
     assert body["detail"] == "服务器内部错误，请稍后重试"
     assert "hunter2" not in response.text
     assert "RuntimeError" not in response.text
-    logged = [r for r in caplog.records if r.name == "daiban_common.errors"]
+    logged = [r for r in caplog.records if r.name == "daiban_common.error_handlers"]
     assert logged and logged[0].exc_info is not None
     assert "/v1/boom" in logged[0].getMessage()
 
