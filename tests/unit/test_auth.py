@@ -30,8 +30,8 @@ from daiban_common.auth import (
     subtree_clause,
 )
 from daiban_common.errors import NotFound, ServiceUnavailable, Unauthorized, install_error_handlers
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.settings import Settings
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 
 SECRET = "unit-test-secret-that-is-long-enough-0123456789"
 COUNTY = "370285000000"

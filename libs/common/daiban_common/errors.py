@@ -32,7 +32,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daiban_common.faults import is_unavailable
-from daiban_common.text import STORABLE_PATTERN, UNSTORABLE_MESSAGE
+from daiban_contracts.text import STORABLE_PATTERN, UNSTORABLE_MESSAGE
 
 __all__ = [
     "MAX_BODY_BYTES",

@@ -1,5 +1,9 @@
-"""Wire contracts: every event payload, defined once and shared by all services."""
+"""daiban's wire contracts: what a system outside the suite installs to publish and read our events.
 
-from daiban_common.contracts import audit, case, catalogue, directory, routing
+- `envelope`: the CloudEvents envelope, the registry of payload types, `make_envelope`.
+- `subjects`: the NATS subject an envelope goes to, and the filters that read a subtree.
+- `case`, `routing`, `catalogue`, `directory`, `audit`: the payloads, one class per event type.
+- `orgcodes`: the 12-digit administrative division codes every event is addressed by.
 
-__all__ = ["audit", "case", "catalogue", "directory", "routing"]
+Pydantic is the only dependency: nothing here talks to a database, a broker or the web.
+"""

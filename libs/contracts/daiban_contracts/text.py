@@ -15,14 +15,13 @@ lone surrogates (`string_unicode`): the text must become a Rust string to be mat
 with a stricter pattern of its own (digits only, an id format) keeps both properties; write it as
 `Annotated[StoredText, Field(pattern=...)]` or as a plain `str` with that pattern, never as
 `StoredText = Field(pattern=...)`, where StoredText's own pattern would win.
-`errors.validation_message` words both refusals as `UNSTORABLE_MESSAGE`, naming the field.
-Free-form JSON (a merge patch) is checked whole with `ensure_storable`.
+The platform's `errors.validation_message` words both refusals as `UNSTORABLE_MESSAGE`, naming the
+field; free-form JSON (a merge patch) is checked whole with `daiban_common.text.ensure_storable`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from pydantic import Field
 
@@ -30,7 +29,6 @@ __all__ = [
     "STORABLE_PATTERN",
     "UNSTORABLE_MESSAGE",
     "StoredText",
-    "ensure_storable",
     "is_storable",
 ]
 
@@ -45,21 +43,3 @@ StoredText = Annotated[str, Field(pattern=STORABLE_PATTERN)]
 def is_storable(value: str) -> bool:
     """Whether PostgreSQL can store `value` (no NUL, no lone surrogate)."""
     return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
-
-
-def ensure_storable(value: Any, field: str = "body") -> None:
-    """Refuse free-form JSON (any nesting, keys included) holding unstorable text: 422 at its path."""
-    # Imported here: errors imports this module for the wording of pydantic's refusals.
-    from daiban_common.errors import InvalidInput
-
-    if isinstance(value, str):
-        if not is_storable(value):
-            raise InvalidInput.field(field, UNSTORABLE_MESSAGE)
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            if isinstance(key, str) and not is_storable(key):
-                raise InvalidInput.field(field, UNSTORABLE_MESSAGE)
-            ensure_storable(item, f"{field}.{key}" if field != "body" else str(key))
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            ensure_storable(item, f"{field}[{i}]")

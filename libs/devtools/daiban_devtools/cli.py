@@ -1,30 +1,35 @@
-"""The `daiban` command: run the suite, mint dev tokens, migrate, seed, serve one service."""
+"""The developer's subcommands of `daiban` (entry points `daiban.commands` of daiban-devtools).
+
+`run` starts the embedded servers, migrates, seeds and serves every service (or two nodes with
+`--tiers`); `seed` and `makemigration` work on the embedded servers unless DAIBAN_DATABASE_URL is
+set; `demo` drives a live case; `token` mints a development token; `asyncapi` writes the document
+of every event. A node's own commands (serve, migrate, audit verify) are daiban_common.cli's.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import httpx
 
 from daiban_common.auth import Role, issue_token
+from daiban_common.cli import Command, chosen_services, migrate_all
 from daiban_common.db import ensure_database
-from daiban_common.devstack import DevStack
-from daiban_common.migrations import make_revision, upgrade
+from daiban_common.migrations import make_revision
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
-from daiban_common.tiers import DEFAULT_TOWNSHIP, Node, plan_tiers, tier_tokens, tiers_home
+from daiban_devtools.devstack import DevStack
+from daiban_devtools.tiers import DEFAULT_TOWNSHIP, Node, plan_tiers, tier_tokens, tiers_home
 
 DEMO_TOKENS = [
     ("admin", "370285000000", "county-admin", "县中心管理员"),
@@ -37,207 +42,122 @@ DEMO_TOKENS = [
 ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="daiban", description="daiban: 三级代办服务网络")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start the embedded servers, migrate, seed and run every service")
-    run.add_argument(
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--tiers",
         action="store_true",
         help="run the county node and one township node separately (township ports: county's + 10)",
     )
-    run.add_argument("--township", default=DEFAULT_TOWNSHIP, help="the township node's org (with --tiers)")
-    run.add_argument(
+    parser.add_argument("--township", default=DEFAULT_TOWNSHIP, help="the township node's org (with --tiers)")
+    parser.add_argument(
         "--services",
         type=service_list,
         default=None,
         help="serve only these services, comma-separated (a township node: intake,routing,audit)",
     )
-    token = sub.add_parser("token", help="print a bearer token for development")
-    token.add_argument("--role", required=True, choices=[r.value for r in Role])
-    token.add_argument("--org", required=True, help="12-digit org unit code")
-    token.add_argument("--sub", default=None, help="subject (staff id); defaults to role@org")
-    token.add_argument("--name", default="", help="display name")
-    token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
-    migrate = sub.add_parser("migrate", help="migrate every service's schema (servers must be reachable)")
-    migrate.add_argument("services", nargs="*", help="only these services (a township node: no catalogue)")
-    seed = sub.add_parser("seed", help="load demo data (idempotent)")
-    seed.add_argument("services", nargs="*", help="only these services")
-    serve = sub.add_parser("serve", help="serve one service with uvicorn")
-    serve.add_argument("service")
-    serve.add_argument("--port", type=int, default=None)
-    rev = sub.add_parser("makemigration", help="autogenerate a migration for one service (developers)")
-    rev.add_argument("service")
-    rev.add_argument("-m", "--message", required=True)
-    add_audit_commands(sub)
-    demo = sub.add_parser("demo", help="drive a live scenario against the running suite (after `daiban run`)")
-    demo.add_argument("--village", default="370285101294", help="the village point where the case starts")
-    demo.add_argument("--wait", type=float, default=60.0, help="seconds to wait for each step")
-    spec = sub.add_parser("asyncapi", help="write the AsyncAPI 3.0 document of every event (developers)")
-    spec.add_argument("-o", "--output", default="docs/asyncapi.yaml", help="file to write, - for stdout")
-    args = parser.parse_args(argv)
-    if args.command == "asyncapi":
-        from daiban_common.asyncapi import write
 
-        write(Path(args.output))
-        return 0
-    settings = Settings()
-    if args.command == "audit":
-        return audit_verify(settings, args)
-    if args.command == "token":
-        sub_id = args.sub or f"{args.role}@{args.org}"
-        print(
-            issue_token(
-                settings,
-                sub=sub_id,
-                role=Role(args.role),
-                org=args.org,
-                name=args.name or sub_id,
-                ttl_seconds=args.ttl,
-            )
+
+def _run(args: argparse.Namespace) -> int:
+    if args.tiers and args.services:
+        raise SystemExit("daiban run: --services does not apply with --tiers")
+    return run_suite(Settings(), tiers=args.tiers, township=args.township, only=args.services)
+
+
+def _token_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role", required=True, choices=[r.value for r in Role])
+    parser.add_argument("--org", required=True, help="12-digit org unit code")
+    parser.add_argument("--sub", default=None, help="subject (staff id); defaults to role@org")
+    parser.add_argument("--name", default="", help="display name")
+    parser.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
+
+
+def _token(args: argparse.Namespace) -> int:
+    sub_id = args.sub or f"{args.role}@{args.org}"
+    print(
+        issue_token(
+            Settings(),
+            sub=sub_id,
+            role=Role(args.role),
+            org=args.org,
+            name=args.name or sub_id,
+            ttl_seconds=args.ttl,
         )
-        return 0
-    if args.command == "serve":
-        return serve_one(settings, args.service, args.port)
-    if args.command == "demo":
-        from daiban_common.demo.live import run_demo
-
-        return asyncio.run(run_demo(settings, village=args.village, wait=args.wait))
-    if args.command == "run":
-        if args.tiers and args.services:
-            parser.error("--services does not apply with --tiers")
-        return run_suite(settings, tiers=args.tiers, township=args.township, only=args.services)
-    with_stack(settings, args)
+    )
     return 0
 
 
-def add_audit_commands(sub: Any) -> None:
-    audit = sub.add_parser("audit", help="audit log tools")
-    commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = commands.add_parser(
-        "verify", help="verify this node's audit log: its hash chain, and the checkpoints its parent holds"
-    )
-    verify.add_argument(
-        "--url", default=None, help="this node's audit service (default: host and audit port)"
-    )
-    verify.add_argument("--from-seq", type=int, default=1)
-    verify.add_argument("--to-seq", type=int, default=None)
-    verify.add_argument(
-        "--parent-url", default=None, help="the parent node's audit service, to check against its checkpoints"
-    )
-    verify.add_argument("--token", default=None, help="auditor token (default: minted for this node's org)")
-    verify.add_argument("--parent-token", default=None, help="token for the parent (default: --token)")
+def _seed_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("services", nargs="*", help="only these services")
 
 
-def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
-    """`daiban audit verify`: exit 0 if the log is intact, 1 if tampering was found, 2 on errors."""
-    url = args.url or f"http://{settings.host}:{settings.service_port(discover_services()['audit'])}"
-    token = args.token or issue_token(
-        settings,
-        sub="cli:audit-verify",
-        role=Role.auditor,
-        org=settings.org,
-        name="命令行核验",
-        ttl_seconds=600,
-    )
-
-    async def run() -> tuple[int, dict[str, Any]]:
-        async with contextlib.AsyncExitStack() as stack:
-            node = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=60))
-            parent = None
-            if args.parent_url:
-                parent = await stack.enter_async_context(
-                    httpx.AsyncClient(base_url=args.parent_url, timeout=60)
-                )
-            return await verify_audit_log(
-                node,
-                parent,
-                node_org=settings.org,
-                token=token,
-                parent_token=args.parent_token or token,
-                from_seq=args.from_seq,
-                to_seq=args.to_seq,
-            )
-
-    try:
-        code, result = asyncio.run(run())
-    except httpx.HTTPError as exc:
-        print(f"无法连接审计服务：{exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    return code
+def _seed(args: argparse.Namespace) -> int:
+    chosen = chosen_services(args.services)
+    with servers(Settings()) as settings:
+        migrate_all(settings, chosen)
+        seed_all(settings, chosen)
+    return 0
 
 
-async def verify_audit_log(
-    node: httpx.AsyncClient,
-    parent: httpx.AsyncClient | None,
-    *,
-    node_org: str,
-    token: str,
-    parent_token: str,
-    from_seq: int = 1,
-    to_seq: int | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Ask the node to verify its log; with a parent, against the checkpoints the parent holds.
-
-    The parent's copies are what make the check worth having: whoever controls the node's
-    database can change the node's own checkpoints along with its entries, not the parent's.
-    """
-    headers = {"Authorization": f"Bearer {token}"}
-    span: dict[str, Any] = {"from_seq": from_seq} | ({"to_seq": to_seq} if to_seq is not None else {})
-    if parent is None:
-        response = await node.get("/v1/audit/verify", params=span, headers=headers)
-    else:
-        held: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"node": node_org, "limit": 100}
-        while True:
-            page = await parent.get(
-                "/v1/audit/checkpoints", params=params, headers={"Authorization": f"Bearer {parent_token}"}
-            )
-            if page.status_code != 200:
-                return 2, page.json()
-            body = page.json()
-            held.extend(body["items"])
-            if not body["next_cursor"]:
-                break
-            params["cursor"] = body["next_cursor"]
-        response = await node.post("/v1/audit/verify", json={**span, "checkpoints": held}, headers=headers)
-    result: dict[str, Any] = response.json()
-    if response.status_code != 200:
-        return 2, result
-    return (0 if result["ok"] else 1), result
+def _makemigration_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("service")
+    parser.add_argument("-m", "--message", required=True)
 
 
-def with_stack(settings: Settings, args: argparse.Namespace) -> None:
+def _makemigration(args: argparse.Namespace) -> int:
+    spec = discover_services()[args.service]
+    with servers(Settings()) as settings:
+        make_revision(spec, settings.database_url, args.message)
+    return 0
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--village", default="370285101294", help="the village point where the case starts")
+    parser.add_argument("--wait", type=float, default=60.0, help="seconds to wait for each step")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from daiban_devtools.demo.live import run_demo
+
+    return asyncio.run(run_demo(Settings(), village=args.village, wait=args.wait))
+
+
+def _asyncapi_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", default="docs/asyncapi.yaml", help="file to write, - for stdout")
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    from daiban_devtools.asyncapi import write
+
+    write(Path(args.output))
+    return 0
+
+
+RUN = Command("start the embedded servers, migrate, seed and run every service", _run_arguments, _run)
+SEED = Command("migrate and load demo data (idempotent)", _seed_arguments, _seed)
+TOKEN = Command("print a bearer token for development", _token_arguments, _token)
+DEMO = Command("drive a live scenario against the running suite (after `daiban run`)", _demo_arguments, _demo)
+MAKEMIGRATION = Command(
+    "autogenerate a migration for one service (developers)", _makemigration_arguments, _makemigration
+)
+ASYNCAPI = Command(
+    "write the AsyncAPI 3.0 document of every event (developers)", _asyncapi_arguments, _asyncapi
+)
+
+
+@contextmanager
+def servers(settings: Settings) -> Iterator[Settings]:
+    """`settings` with the database and NATS URLs filled in: the configured servers, or embedded ones."""
     stack = DevStack(settings)
     stack.start()
     try:
-        resolved = settings.model_copy(
-            update={"database_url": stack.database_url, "nats_url": stack.nats_url}
-        )
-        services = discover_services()
-        if args.command in ("migrate", "seed"):
-            unknown = set(args.services) - set(services)
-            if unknown:
-                raise SystemExit(f"unknown services: {', '.join(sorted(unknown))}")
-            chosen = [spec for name, spec in services.items() if name in args.services or not args.services]
-            migrate_all(resolved, chosen)
-            if args.command == "seed":
-                seed_all(resolved, chosen)
-        if args.command == "makemigration":
-            make_revision(services[args.service], resolved.database_url, args.message)
+        yield settings.model_copy(update={"database_url": stack.database_url, "nats_url": stack.nats_url})
     finally:
         stack.stop()
 
 
-def migrate_all(settings: Settings, services: Iterable[ServiceSpec]) -> None:
-    for spec in services:
-        upgrade(spec, settings.database_url)
-
-
 def seed_all(settings: Settings, services: Iterable[ServiceSpec]) -> None:
-    """Every service's own seed, then the demo county's history (daiban_common.demo.history)."""
-    from daiban_common.demo.history import seed_node
+    """Every service's own seed, then the demo county's history (daiban_devtools.demo.history)."""
+    from daiban_devtools.demo.history import seed_node
 
     result = asyncio.run(seed_node(settings, list(services)))
     if result.skipped:
@@ -251,25 +171,6 @@ def seed_all(settings: Settings, services: Iterable[ServiceSpec]) -> None:
     )
     for failure in result.failed:
         print(f"demo history: step failed: {failure}", file=sys.stderr)
-
-
-def serve_one(settings: Settings, name: str, port: int | None) -> int:
-    import uvicorn
-
-    from daiban_common.app import create_app
-    from daiban_common.httpserver import uvicorn_options
-    from daiban_common.jsonlog import configure_logging
-
-    spec = discover_services()[name]
-    configure_logging(name, settings.log_level)
-    app = create_app(spec, settings)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=port or settings.service_port(spec),
-        **uvicorn_options(settings),
-    )
-    return 0
 
 
 def service_list(raw: str) -> tuple[str, ...]:
@@ -434,7 +335,3 @@ def print_tiers_banner(
         "Ctrl-C stops everything.",
         flush=True,
     )
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

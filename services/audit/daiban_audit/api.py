@@ -26,15 +26,15 @@ from daiban_audit.schemas import (
     VerifyOut,
 )
 from daiban_common.auth import Principal, Role, ensure_within, require_roles
-from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.errors import InvalidInput
-from daiban_common.integers import PositiveSafeInt
 from daiban_common.openapi import problem_responses
-from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.strict import Day
-from daiban_common.text import StoredText
+from daiban_contracts.audit import CheckpointSigned
+from daiban_contracts.integers import PositiveSafeInt
+from daiban_contracts.orgcodes import ORG_CODE_PATTERN
+from daiban_contracts.text import StoredText
 
 Reader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor))]
 StatsReader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.supervisor, Role.admin))]

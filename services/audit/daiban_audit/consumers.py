@@ -8,11 +8,11 @@ from daiban_audit.context import audit_context
 from daiban_audit.ledger import append_entry, keep_checkpoint
 from daiban_audit.projections import stats_handlers
 from daiban_common.consumer import Subscription, on
-from daiban_common.contracts.audit import CheckpointSigned
-from daiban_common.events import Envelope
 from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.audit import CheckpointSigned
+from daiban_contracts.envelope import Envelope
 
 
 def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:

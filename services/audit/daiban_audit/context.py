@@ -8,8 +8,8 @@ from weakref import WeakKeyDictionary
 from daiban_audit.settings import AuditSettings
 from daiban_audit.signing import NodeSigner
 from daiban_common.calendar import WorkCalendar, default_calendar
-from daiban_common.orgcodes import OrgCode
 from daiban_common.runtime import ServiceRuntime
+from daiban_contracts.orgcodes import OrgCode
 
 CHAIN = "main"
 

@@ -9,7 +9,7 @@ from fastapi import Request
 
 from daiban_common.calendar import SHANGHAI, today_in_shanghai
 from daiban_common.errors import FieldError, InvalidInput
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 
 MAX_RANGE_DAYS = 366
 
