@@ -224,4 +224,8 @@ COMMANDS: dict[str, Command] = {
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # `python -m daiban_common.cli` runs this file as __main__, a second copy of the module: the
+    # commands other packages add are Commands of daiban_common.cli, so run that module's main.
+    from daiban_common.cli import main as module_main
+
+    raise SystemExit(module_main())
