@@ -13,7 +13,7 @@ $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
-.venv/.synced: pyproject.toml uv.lock libs/common/pyproject.toml $(wildcard services/*/pyproject.toml) | $(UV)
+.venv/.synced: pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) | $(UV)
 	$(UV) sync --frozen --all-packages
 	@touch $@
 
@@ -54,7 +54,7 @@ test-e2e: setup
 lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy libs/common/daiban_common services tests bench fuzz
+	$(UV) run mypy libs/common/daiban_common libs/contracts/daiban_contracts libs/devtools/daiban_devtools services tests bench fuzz docs/examples
 
 format: setup
 	$(UV) run ruff check --fix .

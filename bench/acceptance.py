@@ -28,7 +28,7 @@ from bench.profile import Profiler
 from bench.suite import COUNTY, Suite
 from bench.workload import application_variants
 from daiban_common.db import ensure_database, with_database
-from daiban_common.embedded import free_port, wait_for_port
+from daiban_devtools.embedded import free_port, wait_for_port
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ import nats
 from bench.suite import COUNTY, Suite
 from daiban_audit.domain.chain import Entry, canonical_entry
 from daiban_common.auth import Role
-from daiban_common.contracts.case import MaterialIssue, OneTimeNoticeIssued, StaffRef
-from daiban_common.events import make_envelope
-from daiban_common.subjects import Subjects
+from daiban_contracts.case import MaterialIssue, OneTimeNoticeIssued, StaffRef
+from daiban_contracts.envelope import make_envelope
+from daiban_contracts.subjects import Subjects
 
 CEILING_ENTRIES = 200_000
 

@@ -31,8 +31,8 @@ import asyncpg
 from bench.suite import COUNTY, Suite
 from bench.workload import ITEMS
 from daiban_common.calendar import default_calendar, today_in_shanghai
-from daiban_common.contracts.case import ApplicantRef, CaseSummary, ItemRef, StaffRef
-from daiban_common.contracts.catalogue import ItemVersionData
+from daiban_contracts.case import ApplicantRef, CaseSummary, ItemRef, StaffRef
+from daiban_contracts.catalogue import ItemVersionData
 from daiban_routing.domain.clock import Clock
 from daiban_routing.domain.supervision import CaseWatch, Policy, evaluate
 

@@ -13,13 +13,13 @@ from sqlalchemy import func, insert, select
 from sqlmodel import SQLModel
 
 from daiban_common import bus, db
-from daiban_common.contracts.case import OneTimeNoticeIssued, StaffRef
-from daiban_common.events import make_envelope
 from daiban_common.messaging import messaging_tables
 from daiban_common.relay import OutboxRelay
-from daiban_common.subjects import Subjects
 from daiban_common.telemetry import tracer_for
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import OneTimeNoticeIssued, StaffRef
+from daiban_contracts.envelope import make_envelope
+from daiban_contracts.subjects import Subjects
 
 SCHEMA = "bench_relay"
 

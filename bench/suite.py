@@ -22,9 +22,9 @@ import asyncpg
 import psutil
 
 from daiban_common.auth import Role, issue_token
-from daiban_common.embedded import free_port
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
+from daiban_devtools.embedded import free_port
 
 SERVICES = tuple(discover_services())
 COUNTY = "370285000000"

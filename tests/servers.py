@@ -23,12 +23,12 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from daiban_common.app import create_app
 from daiban_common.db import asyncpg_dsn, with_database
-from daiban_common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from daiban_common.migrations import upgrade
 from daiban_common.orgunits import replica_of
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
+from daiban_devtools.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 TEMPLATE_DB = "daiban_test_template"
 DIVISIONS = Path(__file__).resolve().parents[1] / "data" / "divisions" / "seed-counties.csv"

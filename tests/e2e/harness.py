@@ -40,10 +40,10 @@ from typing import Any, Literal, TypeVar
 import httpx
 
 from daiban_common.auth import Role, issue_token
-from daiban_common.contracts.catalogue import Material, MaterialSource
-from daiban_common.embedded import free_port
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
+from daiban_contracts.catalogue import Material, MaterialSource
+from daiban_devtools.embedded import free_port
 
 SERVICES = tuple(discover_services())
 COUNTY = "370285000000"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from daiban_common.embedded import free_port
+from daiban_devtools.embedded import free_port
 from tests.e2e.harness import SERVICES, Suite, ok
 
 pytestmark = pytest.mark.e2e
-# Enough history for every state (see daiban_common/demo/plan.py RECIPES), small enough to be quick.
+# Enough history for every state (see daiban_devtools/demo/plan.py RECIPES), small enough to be quick.
 HISTORY_CASES = 40
 
 

@@ -14,8 +14,8 @@ import asyncpg
 import httpx
 import pytest
 
-from daiban_common.embedded import free_port
 from daiban_common.service import discover_services
+from daiban_devtools.embedded import free_port
 
 pytestmark = pytest.mark.e2e
 

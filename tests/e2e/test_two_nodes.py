@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from daiban_common.orgcodes import OrgCode
+from daiban_contracts.orgcodes import OrgCode
 from tests.e2e.harness import (
     COUNTY,
     all_pages,

@@ -22,8 +22,8 @@ import nats
 from nats.js.errors import NotFoundError
 
 from daiban_common.db import ensure_database, with_database
-from daiban_common.events import Envelope
 from daiban_common.service import discover_services
+from daiban_contracts.envelope import Envelope
 from tests.e2e.harness import COUNTY, Suite, free_ports
 from tests.servers import Servers, start_servers
 

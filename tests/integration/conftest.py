@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from daiban_common.embedded import EmbeddedPostgres, free_port
+from daiban_devtools.embedded import EmbeddedPostgres, free_port
 
 
 @pytest.fixture

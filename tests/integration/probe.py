@@ -19,11 +19,11 @@ from daiban_common.auth import Principal, Role, ensure_within, require_roles, su
 from daiban_common.consumer import PermanentFailure, Subscription, on
 from daiban_common.deps import UowDep
 from daiban_common.errors import NotFound
-from daiban_common.events import Envelope, EventData, event_type
 from daiban_common.messaging import messaging_tables
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.envelope import Envelope, EventData, event_type
 
 probe_metadata = MetaData()
 WRITER, READER = "probe_writer", "probe_reader"

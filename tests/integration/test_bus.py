@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from daiban_common.auth import Role, issue_token
-from daiban_common.embedded import free_port
-from daiban_common.events import Envelope, make_envelope
 from daiban_common.settings import Settings
+from daiban_contracts.envelope import Envelope, make_envelope
+from daiban_devtools.embedded import free_port
 from tests.integration.probe import (
     READER_SPEC,
     WRITER_SPEC,

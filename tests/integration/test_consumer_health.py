@@ -15,11 +15,11 @@ import nats.errors
 import pytest
 
 from daiban_common.consumer import EventConsumer, Subscription, on
-from daiban_common.events import Envelope, make_envelope
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.envelope import Envelope, make_envelope
 from tests.integration.probe import (
     READER_SPEC,
     NoteWritten,

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from daiban_common.consumer import EventConsumer
 from daiban_common.db import asyncpg_dsn
-from daiban_common.embedded import EmbeddedPostgres
 from daiban_common.runtime import ServiceRuntime
+from daiban_devtools.embedded import EmbeddedPostgres
 from daiban_intake.models import Case as IntakeCase
 from daiban_routing.models import Case as RoutingCase
 from daiban_routing.service import SERVICE as ROUTING

@@ -15,8 +15,8 @@ import pytest
 
 from daiban_common.auth import Role, issue_token
 from daiban_common.db import asyncpg_dsn
-from daiban_common.embedded import EmbeddedPostgres
 from daiban_common.settings import Settings
+from daiban_devtools.embedded import EmbeddedPostgres
 from tests.integration.probe import READER_SPEC, WRITER_SPEC, applied, count, create_probe_tables, notes
 from tests.servers import TEMPLATE_DB, Network, Servers, eventually, running
 

@@ -13,10 +13,10 @@ import pytest
 import uvicorn
 
 from daiban_common.app import create_app
-from daiban_common.embedded import free_port
 from daiban_common.httpserver import uvicorn_options
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
+from daiban_devtools.embedded import free_port
 from tests.servers import Network
 
 pytestmark = pytest.mark.integration

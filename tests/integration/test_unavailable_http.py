@@ -22,8 +22,8 @@ from fastapi import FastAPI
 from daiban_common.app import create_app
 from daiban_common.auth import Role, issue_token
 from daiban_common.db import asyncpg_dsn
-from daiban_common.embedded import EmbeddedPostgres, free_port
 from daiban_common.runtime import ServiceRuntime
+from daiban_devtools.embedded import EmbeddedPostgres, free_port
 from tests.integration.probe import WRITER_SPEC, create_probe_tables
 from tests.servers import TEMPLATE_DB, Network, Servers
 

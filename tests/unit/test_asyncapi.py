@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from daiban_common.asyncapi import asyncapi_document, participants, render_yaml
-from daiban_common.contracts.case import CaseAccepted
-from daiban_common.contracts.routing import CaseForwarded
-from daiban_common.events import registered_types
+from daiban_contracts.case import CaseAccepted
+from daiban_contracts.envelope import registered_types
+from daiban_contracts.routing import CaseForwarded
+from daiban_devtools.asyncapi import asyncapi_document, participants, render_yaml
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.yaml"
 

@@ -31,8 +31,8 @@ from daiban_common.auth import (
 )
 from daiban_common.error_handlers import install_error_handlers
 from daiban_common.errors import NotFound, ServiceUnavailable, Unauthorized
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.settings import Settings
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 
 SECRET = "unit-test-secret-that-is-long-enough-0123456789"
 COUNTY = "370285000000"

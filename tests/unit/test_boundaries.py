@@ -2,13 +2,16 @@
 
 Services talk only through events, so no service imports another; the shared library is below
 the services and names none of them (it finds them through entry points); `domain/` packages
-are pure rules, so they import no database, web, HTTP client or broker library. Imports inside
-functions count too: a lazy import crosses a boundary just the same.
+are pure rules, so they import no database, web, HTTP client or broker library. The contracts are
+installed alone by systems outside the suite, so they import pydantic and the standard library
+only; the developer tools sit above the platform and the services, which never import them.
+Imports inside functions count too: a lazy import crosses a boundary just the same.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +64,30 @@ def test_the_shared_library_imports_no_service() -> None:
         for path in python_files(ROOT / "libs")
         for line, module in imported_modules(path)
         if top_package(module) in SERVICE_PACKAGES
+    ]
+    assert crossings == []
+
+
+def test_the_contracts_import_pydantic_and_the_standard_library_only() -> None:
+    allowed = set(sys.stdlib_module_names) | {"pydantic", "daiban_contracts", "__future__"}
+    files = python_files(ROOT / "libs" / "contracts")
+    assert files
+    crossings = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in files
+        for line, module in imported_modules(path)
+        if top_package(module) not in allowed
+    ]
+    assert crossings == []
+
+
+@pytest.mark.parametrize("folder", ["libs/common", "libs/contracts", "services"])
+def test_nothing_a_node_installs_imports_the_developer_tools(folder: str) -> None:
+    crossings = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in python_files(ROOT / folder)
+        for line, module in imported_modules(path)
+        if top_package(module) == "daiban_devtools"
     ]
     assert crossings == []
 

@@ -31,7 +31,7 @@ from daiban_catalogue.domain import (
 )
 from daiban_catalogue.seed.catalogue import DemoCatalogue, load_demo_catalogue
 from daiban_catalogue.seed.history import replay_demo_history
-from daiban_common.contracts.catalogue import (
+from daiban_contracts.catalogue import (
     Departments,
     ItemKind,
     ItemPublished,
@@ -41,8 +41,8 @@ from daiban_common.contracts.catalogue import (
     SpecialProcedure,
     Tier,
 )
-from daiban_common.events import Envelope, make_envelope
-from daiban_common.subjects import Subjects
+from daiban_contracts.envelope import Envelope, make_envelope
+from daiban_contracts.subjects import Subjects
 
 COUNTY = "370285000000"
 KNOWN_DEPARTMENTS = frozenset(

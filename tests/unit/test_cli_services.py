@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from daiban_common.cli import service_list
+from daiban_devtools.cli import service_list
 
 
 def test_a_subset_is_kept_in_order_once_each() -> None:

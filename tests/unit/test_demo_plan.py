@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime
 
-from daiban_common.demo.history import batches
-from daiban_common.demo.inprocess import subject_matches
-from daiban_common.demo.people import applicant, resident_id
-from daiban_common.demo.plan import RECIPES
-from daiban_common.demo.script import plan_history
-from daiban_common.demo.world import ItemInfo, Person, WindowInfo, World
 from daiban_common.identity import normalize_resident_id
+from daiban_devtools.demo.history import batches
+from daiban_devtools.demo.inprocess import subject_matches
+from daiban_devtools.demo.people import applicant, resident_id
+from daiban_devtools.demo.plan import RECIPES
+from daiban_devtools.demo.script import plan_history
+from daiban_devtools.demo.world import ItemInfo, Person, WindowInfo, World
 
 COUNTY, TOWN, VILLAGE = "370285000000", "370285101000", "370285101294"
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)

@@ -20,12 +20,12 @@ from sqlalchemy import MetaData
 from sqlalchemy import exc as sa_exc
 
 from daiban_common.consumer import EventConsumer, PermanentFailure, Subscription, on
-from daiban_common.contracts.case import CaseSupplemented, StaffRef
 from daiban_common.error_handlers import ServiceUnavailableMiddleware, install_error_handlers
-from daiban_common.events import MalformedEvent, make_envelope
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import messaging_tables
 from daiban_common.metrics import ServiceMetrics
+from daiban_contracts.case import CaseSupplemented, StaffRef
+from daiban_contracts.envelope import MalformedEvent, make_envelope
 from tests.servers import eventually
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from daiban_common.app import create_app
-from daiban_common.integers import SAFE_INT_MAX
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
+from daiban_contracts.integers import SAFE_INT_MAX
 
 METHODS = ("get", "put", "post", "delete", "patch")
 # Parsed by the route itself, which refuses anything but a valid value with a 422 naming it:

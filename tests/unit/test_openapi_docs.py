@@ -160,7 +160,7 @@ def test_an_operation_that_only_may_read_a_token_says_none_is_needed(
 def test_every_org_parameter_carries_the_org_code_pattern(
     documents: dict[str, dict[str, Any]], service: str
 ) -> None:
-    from daiban_common.orgcodes import ORG_CODE_PATTERN
+    from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 
     for name, operation in operations(documents[service]):
         for parameter in operation.get("parameters", []):
@@ -172,7 +172,7 @@ def test_every_org_parameter_carries_the_org_code_pattern(
 
 
 def test_the_org_code_pattern_is_what_org_code_accepts() -> None:
-    from daiban_common.orgcodes import ORG_CODE_PATTERN, InvalidOrgCode, OrgCode
+    from daiban_contracts.orgcodes import ORG_CODE_PATTERN, InvalidOrgCode, OrgCode
 
     for code in ("370285000000", "370285101000", "370285101294", "370200000000", "110000000000"):
         assert re.fullmatch(ORG_CODE_PATTERN, code), code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daiban_common.orgcodes import (
+from daiban_contracts.orgcodes import (
     InvalidOrgCode,
     OrgCode,
     Tier,

@@ -9,13 +9,13 @@ import dataclasses
 import pytest
 
 from daiban_common.consumer import Subscription, on
-from daiban_common.contracts.case import CaseAccepted, CaseSupplemented
-from daiban_common.events import Envelope
 from daiban_common.jobs import JobRunner
 from daiban_common.service import Job, discover_services
 from daiban_common.settings import Settings
-from daiban_common.subjects import Subjects
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import CaseAccepted, CaseSupplemented
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.subjects import Subjects
 
 TOWNSHIP = "370285101000"
 

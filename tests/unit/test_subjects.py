@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from daiban_common.contracts.audit import CheckpointSigned
-from daiban_common.contracts.case import CaseAccepted
-from daiban_common.contracts.catalogue import ItemPublished
-from daiban_common.events import Envelope
-from daiban_common.orgcodes import InvalidOrgCode
-from daiban_common.subjects import Subjects
+from daiban_contracts.audit import CheckpointSigned
+from daiban_contracts.case import CaseAccepted
+from daiban_contracts.catalogue import ItemPublished
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.orgcodes import InvalidOrgCode
+from daiban_contracts.subjects import Subjects
 
 COUNTY = "370285000000"
 TOWNSHIP = "370285101000"

@@ -9,9 +9,10 @@ import pytest
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from daiban_common.errors import InvalidInput
-from daiban_common.integers import SAFE_INT_MAX, PositiveSafeInt, SafeInt
-from daiban_common.text import STORABLE_PATTERN, UNSTORABLE_MESSAGE, StoredText, ensure_storable, is_storable
+from daiban_common.text import ensure_storable
 from daiban_common.validation import validation_message
+from daiban_contracts.integers import SAFE_INT_MAX, PositiveSafeInt, SafeInt
+from daiban_contracts.text import STORABLE_PATTERN, UNSTORABLE_MESSAGE, StoredText, is_storable
 
 
 class Form(BaseModel):

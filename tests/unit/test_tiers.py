@@ -8,7 +8,7 @@ import pytest
 
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
-from daiban_common.tiers import PORT_OFFSET, plan_tiers, tiers_home
+from daiban_devtools.tiers import PORT_OFFSET, plan_tiers, tiers_home
 
 SERVICES = list(discover_services().values())
 

@@ -31,8 +31,8 @@ from sqlalchemy import ColumnElement, SQLColumnExpression
 from starlette.concurrency import run_in_threadpool
 
 from daiban_common.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode, Tier
 from daiban_common.settings import Settings
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode, Tier
 
 __all__ = [
     "CurrentPrincipal",

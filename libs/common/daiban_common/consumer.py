@@ -32,14 +32,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from daiban_common import db
-from daiban_common.events import Envelope, EventData, MalformedEvent, UnknownEventType, payload_class
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
-from daiban_common.orgcodes import OrgCode
-from daiban_common.subjects import Subjects
 from daiban_common.telemetry import consumer_span
 from daiban_common.uow import UnitOfWork, UnitOfWorkFactory
+from daiban_contracts.envelope import Envelope, EventData, MalformedEvent, UnknownEventType, payload_class
+from daiban_contracts.orgcodes import OrgCode
+from daiban_contracts.subjects import Subjects
 
 log = logging.getLogger(__name__)
 

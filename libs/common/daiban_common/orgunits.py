@@ -21,12 +21,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from daiban_common.consumer import Subscription, on
-from daiban_common.contracts.directory import OrgUnitsPublished
 from daiban_common.errors import ServiceUnavailable
-from daiban_common.events import Envelope
 from daiban_common.messaging import defined_once, messaging_tables
-from daiban_common.orgcodes import OrgCode
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.directory import OrgUnitsPublished
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.orgcodes import OrgCode
 
 if TYPE_CHECKING:
     from daiban_common.runtime import ServiceRuntime

@@ -20,13 +20,13 @@ from daiban_common.consumer import ConsumerNotHealthy, EventConsumer, Subscripti
 from daiban_common.jobs import JobRunner
 from daiban_common.messaging import MessagingTables, messaging_tables
 from daiban_common.metrics import ServiceMetrics
-from daiban_common.orgcodes import OrgCode
 from daiban_common.relay import OutboxRelay
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Settings
-from daiban_common.subjects import Subjects
 from daiban_common.telemetry import instrument_engine, setup_tracing, tracer_for
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.orgcodes import OrgCode
+from daiban_contracts.subjects import Subjects
 
 log = logging.getLogger(__name__)
 

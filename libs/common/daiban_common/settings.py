@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 
 if TYPE_CHECKING:
     from daiban_common.service import ServiceSpec

@@ -11,10 +11,11 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_common.events import Envelope, EventData, make_envelope
+from daiban_common import clock
 from daiban_common.messaging import MessagingTables
-from daiban_common.subjects import Subjects
 from daiban_common.telemetry import current_traceparent
+from daiban_contracts.envelope import Envelope, EventData, make_envelope
+from daiban_contracts.subjects import Subjects
 
 
 class UnitOfWork:
@@ -82,7 +83,8 @@ class UnitOfWork:
             org=org,
             actor=actor,
             traceparent=current_traceparent(),
-            time=time,
+            # The platform's clock, not the envelope's default: the demo history sets it.
+            time=time or clock.now(),
         )
         self._pending.append(envelope)
         return envelope

@@ -11,7 +11,7 @@ from typing import Any, Final
 from fastapi.exceptions import RequestValidationError
 
 from daiban_common.errors import FieldError, InvalidInput
-from daiban_common.text import STORABLE_PATTERN, UNSTORABLE_MESSAGE
+from daiban_contracts.text import STORABLE_PATTERN, UNSTORABLE_MESSAGE
 
 logger = logging.getLogger(__name__)
 

@@ -19,19 +19,19 @@ from daiban_audit.handlers.stats import (
     on_supplement_requested,
 )
 from daiban_common.consumer import Subscription, on
-from daiban_common.contracts.audit import CheckpointSigned
-from daiban_common.contracts.case import (
+from daiban_common.orgunits import replica_subscription
+from daiban_common.runtime import ServiceRuntime
+from daiban_common.uow import UnitOfWork
+from daiban_contracts.audit import CheckpointSigned
+from daiban_contracts.case import (
     CaseAccepted,
     CaseEvaluated,
     ComplaintFiled,
     OneTimeNoticeIssued,
     RectificationOpened,
 )
-from daiban_common.contracts.routing import CaseAssigned, CaseDecided, CaseForwarded, SupplementRequested
-from daiban_common.events import Envelope
-from daiban_common.orgunits import replica_subscription
-from daiban_common.runtime import ServiceRuntime
-from daiban_common.uow import UnitOfWork
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.routing import CaseAssigned, CaseDecided, CaseForwarded, SupplementRequested
 
 T = TypeVar("T")
 

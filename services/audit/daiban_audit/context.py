@@ -15,8 +15,8 @@ from daiban_audit.domain.signing import NodeSigner
 from daiban_audit.settings import AuditSettings
 from daiban_common.calendar import WorkCalendar, default_calendar
 from daiban_common.deps import get_runtime
-from daiban_common.orgcodes import OrgCode
 from daiban_common.runtime import ServiceRuntime
+from daiban_contracts.orgcodes import OrgCode
 
 
 @dataclass(frozen=True)

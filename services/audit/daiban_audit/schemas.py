@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from daiban_audit.domain.chain import Failure
 from daiban_audit.domain.stats import ReportPeriod
-from daiban_common.integers import PositiveSafeInt
-from daiban_common.text import StoredText
+from daiban_contracts.integers import PositiveSafeInt
+from daiban_contracts.text import StoredText
 
 
 class EntryOut(BaseModel):

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from daiban_catalogue.domain import ItemDraft
-from daiban_common.contracts.catalogue import Departments, HandlingLevel, ItemKind
 from daiban_common.idempotency import Once
+from daiban_contracts.catalogue import Departments, HandlingLevel, ItemKind
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from fastapi import Depends, Request
 
 from daiban_common.calendar import today_in_shanghai
 from daiban_common.deps import get_runtime
-from daiban_common.orgcodes import OrgCode, Tier
 from daiban_common.runtime import ServiceRuntime
+from daiban_contracts.orgcodes import OrgCode, Tier
 
 
 def _utc_now() -> datetime:

@@ -19,9 +19,9 @@ from daiban_catalogue.schemas import (
     ReformStatsOut,
     VersionSummary,
 )
-from daiban_common.contracts.catalogue import ItemVersionData
 from daiban_common.idempotency import Answer
 from daiban_common.pagination import Page
+from daiban_contracts.catalogue import ItemVersionData
 
 
 def item_out(version: ItemVersionData, department_names: dict[str, str]) -> ItemOut:

@@ -33,10 +33,10 @@ from daiban_catalogue.domain import (
 from daiban_catalogue.domain.handbook import handbook_order, implementing_orgs_for
 from daiban_catalogue.models import Department as DepartmentRow
 from daiban_catalogue.models import Item, ItemVersion
-from daiban_common.contracts.catalogue import HandlingLevel, ItemKind, ItemStatus, ItemType, ItemVersionData
-from daiban_common.orgcodes import OrgCode
 from daiban_common.pagination import PageParams, after_clause, paginate
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.catalogue import HandlingLevel, ItemKind, ItemStatus, ItemType, ItemVersionData
+from daiban_contracts.orgcodes import OrgCode
 
 
 @dataclass(frozen=True)

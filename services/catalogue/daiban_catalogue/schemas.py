@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from daiban_catalogue.domain import FieldChange, ItemDraft, ReformStats
 from daiban_catalogue.domain.handbook import fee_text, where_decided
-from daiban_common.contracts.catalogue import (
+from daiban_common.strict import Day
+from daiban_contracts.catalogue import (
     Delegation,
     Departments,
     HandlingLevel,
@@ -23,8 +24,7 @@ from daiban_common.contracts.catalogue import (
     SpecialProcedureLimit,
     Tier,
 )
-from daiban_common.strict import Day
-from daiban_common.text import StoredText
+from daiban_contracts.text import StoredText
 
 _TEXT = 500
 

@@ -12,10 +12,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from daiban_common.contracts.case import ApplicantKind, Channel, EvaluationLevel, HandoverMethod, Outcome
-from daiban_common.contracts.catalogue import MaterialForm
 from daiban_common.strict import StrictBool
-from daiban_common.text import StoredText
+from daiban_contracts.case import ApplicantKind, Channel, EvaluationLevel, HandoverMethod, Outcome
+from daiban_contracts.catalogue import MaterialForm
+from daiban_contracts.text import StoredText
 
 # Every string here reaches PostgreSQL; StoredText refuses what it cannot store (422).
 Text = StoredText

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from daiban_common.consumer import Subscription, on
-from daiban_common.contracts.catalogue import ItemPublished
 from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
+from daiban_contracts.catalogue import ItemPublished
 from daiban_intake.domain.routing_events import ROUTING_EVENTS
 from daiban_intake.handlers.progress import progress_handler
 from daiban_intake.replica import record_version

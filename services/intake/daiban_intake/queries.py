@@ -11,8 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from daiban_common.auth import Principal, can_see, subtree_clause
 from daiban_common.calendar import SHANGHAI
 from daiban_common.errors import InvalidInput, NotFound
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.pagination import Page, PageParams, after_clause, paginate
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.domain.numbers import is_notice_number
 from daiban_intake.domain.progress import CaseStatus
 from daiban_intake.handlers.common import public_case, stages_of, visible_case

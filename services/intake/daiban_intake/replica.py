@@ -16,11 +16,11 @@ from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_common.contracts.catalogue import BASE_CODE_PATTERN, ItemPublished, ItemVersionData
 from daiban_common.errors import InvalidInput
-from daiban_common.events import Envelope
-from daiban_common.orgcodes import OrgCode
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.catalogue import BASE_CODE_PATTERN, ItemPublished, ItemVersionData
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.orgcodes import OrgCode
 from daiban_intake.domain.acceptance import in_force
 from daiban_intake.models import ItemReplica
 

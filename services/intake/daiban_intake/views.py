@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from daiban_common.calendar import to_shanghai_date
-from daiban_common.contracts.case import Channel, Outcome
-from daiban_common.contracts.catalogue import ItemKind, ItemVersionData, MaterialForm
-from daiban_common.orgcodes import OrgCode
+from daiban_contracts.case import Channel, Outcome
+from daiban_contracts.catalogue import ItemKind, ItemVersionData, MaterialForm
+from daiban_contracts.orgcodes import OrgCode
 from daiban_intake.domain.materials import PROBLEM_LABELS
 from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.models import Case, CaseStage, OneTimeNotice

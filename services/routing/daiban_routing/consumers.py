@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from daiban_common.consumer import Handler, P, Subscription, on
-from daiban_common.contracts.case import CaseAccepted, CaseSupplemented
-from daiban_common.contracts.routing import CaseForwarded, CaseReceived, CaseReturnedDown
-from daiban_common.events import Envelope
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import CaseAccepted, CaseSupplemented
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.routing import CaseForwarded, CaseReceived, CaseReturnedDown
 from daiban_routing.handlers.moving import (
     on_case_accepted,
     on_case_forwarded,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from daiban_common import clock
 from daiban_common.auth import Role
-from daiban_common.orgcodes import Tier
+from daiban_contracts.orgcodes import Tier
 from daiban_routing.models import Department, OrgUnit, Staff, Task, Window
 from daiban_routing.queries.lookup import duty_of
 from daiban_routing.schemas.directory import DepartmentOut, OrgOut, ServicePoint, StaffOut, WindowOut

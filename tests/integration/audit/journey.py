@@ -10,7 +10,8 @@ import nats
 from sqlalchemy import text
 
 from daiban_common.auth import Role, issue_token
-from daiban_common.contracts.case import (
+from daiban_common.settings import Settings
+from daiban_contracts.case import (
     ApplicantKind,
     ApplicantRef,
     CaseSummary,
@@ -19,11 +20,10 @@ from daiban_common.contracts.case import (
     ItemRef,
     StaffRef,
 )
-from daiban_common.contracts.catalogue import ItemKind
-from daiban_common.events import Envelope, EventData, make_envelope
-from daiban_common.orgcodes import Tier
-from daiban_common.settings import Settings
-from daiban_common.subjects import Subjects
+from daiban_contracts.catalogue import ItemKind
+from daiban_contracts.envelope import Envelope, EventData, make_envelope
+from daiban_contracts.orgcodes import Tier
+from daiban_contracts.subjects import Subjects
 from tests.servers import RunningService, eventually
 
 CST = timezone(timedelta(hours=8))

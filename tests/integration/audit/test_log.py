@@ -15,8 +15,9 @@ from daiban_audit import queries
 from daiban_audit.domain.chain import Entry, sealed
 from daiban_audit.models import LogEntry
 from daiban_common.auth import Role
-from daiban_common.contracts.audit import CheckpointSigned
-from daiban_common.contracts.case import (
+from daiban_common.settings import Settings
+from daiban_contracts.audit import CheckpointSigned
+from daiban_contracts.case import (
     CaseAccepted,
     CaseEvaluated,
     CaseHandedOver,
@@ -25,8 +26,9 @@ from daiban_common.contracts.case import (
     HandoverMethod,
     Outcome,
 )
-from daiban_common.contracts.catalogue import ItemKind
-from daiban_common.contracts.routing import (
+from daiban_contracts.catalogue import ItemKind
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.routing import (
     CaseAssigned,
     CaseDecided,
     CaseForwarded,
@@ -34,8 +36,6 @@ from daiban_common.contracts.routing import (
     CaseReceived,
     CaseReturnedDown,
 )
-from daiban_common.events import Envelope
-from daiban_common.settings import Settings
 from tests.integration.audit.journey import (
     COUNTY,
     TOWNSHIP,

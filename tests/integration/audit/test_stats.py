@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from daiban_common.contracts.case import (
+from daiban_common.settings import Settings
+from daiban_contracts.case import (
     CaseAccepted,
     CaseEvaluated,
     Channel,
@@ -34,11 +35,10 @@ from daiban_common.contracts.case import (
     Outcome,
     RectificationOpened,
 )
-from daiban_common.contracts.catalogue import ItemKind
-from daiban_common.contracts.routing import CaseAssigned, CaseDecided, SupplementRequested
-from daiban_common.events import Envelope
-from daiban_common.orgcodes import Tier
-from daiban_common.settings import Settings
+from daiban_contracts.catalogue import ItemKind
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.orgcodes import Tier
+from daiban_contracts.routing import CaseAssigned, CaseDecided, SupplementRequested
 from tests.integration.audit.journey import (
     COUNTY,
     TOWNSHIP,

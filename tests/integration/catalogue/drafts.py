@@ -8,9 +8,9 @@ from typing import Any
 import nats
 from nats.errors import TimeoutError as NatsTimeout
 
-from daiban_common.contracts.catalogue import ItemPublished, ItemVersionData
-from daiban_common.events import Envelope
 from daiban_common.settings import Settings
+from daiban_contracts.catalogue import ItemPublished, ItemVersionData
+from daiban_contracts.envelope import Envelope
 
 NEW_CODE = "JF-09901-001-370285000000-01"
 

@@ -10,11 +10,11 @@ import pytest
 
 from daiban_common.calendar import to_shanghai_date
 from daiban_common.db import asyncpg_dsn
-from daiban_common.demo.history import seed_node
-from daiban_common.demo.inprocess import InProcessSuite
-from daiban_common.demo.world import bearer
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
+from daiban_devtools.demo.history import seed_node
+from daiban_devtools.demo.inprocess import InProcessSuite
+from daiban_devtools.demo.world import bearer
 from tests.servers import Network
 
 pytestmark = pytest.mark.integration

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from daiban_common.contracts.catalogue import ItemKind, Tier
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
+from daiban_contracts.catalogue import ItemKind, Tier
 from tests.integration.intake.helpers import IMMEDIATE_ITEM, TOWNSHIP, item, publish_item
 from tests.servers import Network, running
 

@@ -9,14 +9,14 @@ import nats
 from sqlalchemy import select
 
 from daiban_common.auth import Role, issue_token
-from daiban_common.contracts.catalogue import (
+from daiban_common.runtime import ServiceRuntime
+from daiban_common.settings import Settings
+from daiban_contracts.catalogue import (
     ItemPublished,
     ItemVersionData,
 )
-from daiban_common.events import Envelope, EventData, make_envelope
-from daiban_common.runtime import ServiceRuntime
-from daiban_common.settings import Settings
-from daiban_common.subjects import Subjects
+from daiban_contracts.envelope import Envelope, EventData, make_envelope
+from daiban_contracts.subjects import Subjects
 from daiban_intake.models import ItemReplica
 from tests.servers import eventually
 from tests.unit.intake.items import (

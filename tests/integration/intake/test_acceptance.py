@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from daiban_common.auth import Role
 from daiban_common.calendar import default_calendar, today_in_shanghai
-from daiban_common.contracts.catalogue import ItemStatus
+from daiban_contracts.catalogue import ItemStatus
 from daiban_intake.models import Case, OneTimeNotice
 from tests.integration.intake.conftest import Intake
 from tests.integration.intake.helpers import (

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from daiban_common.calendar import default_calendar, today_in_shanghai
-from daiban_common.contracts.case import CaseSummary, MaterialIssue, Outcome, StaffRef
-from daiban_common.contracts.routing import (
+from daiban_contracts.case import CaseSummary, MaterialIssue, Outcome, StaffRef
+from daiban_contracts.routing import (
     CaseAssigned,
     CaseDecided,
     CaseForwarded,

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from daiban_common.auth import Role
-from daiban_common.contracts.catalogue import Tier
 from daiban_common.identity import salted_hash
+from daiban_contracts.catalogue import Tier
 from tests.integration.intake.conftest import Intake
 from tests.integration.intake.helpers import (
     APPLICANT_ID,

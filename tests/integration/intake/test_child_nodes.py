@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from daiban_common.auth import Role
-from daiban_common.contracts.routing import CaseReceived, HopDirection
+from daiban_contracts.routing import CaseReceived, HopDirection
 from tests.integration.intake.conftest import Intake
 from tests.integration.intake.helpers import (
     COUNTY,

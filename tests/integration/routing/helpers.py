@@ -13,7 +13,8 @@ import httpx
 import nats
 
 from daiban_common.auth import issue_token
-from daiban_common.contracts.case import (
+from daiban_common.settings import Settings
+from daiban_contracts.case import (
     ApplicantKind,
     ApplicantRef,
     CaseAccepted,
@@ -23,10 +24,9 @@ from daiban_common.contracts.case import (
     OnTheSpotResult,
     StaffRef,
 )
-from daiban_common.contracts.catalogue import ItemKind, SpecialProcedure, Tier
-from daiban_common.events import Envelope, EventData, make_envelope
-from daiban_common.settings import Settings
-from daiban_common.subjects import Subjects
+from daiban_contracts.catalogue import ItemKind, SpecialProcedure, Tier
+from daiban_contracts.envelope import Envelope, EventData, make_envelope
+from daiban_contracts.subjects import Subjects
 from daiban_routing.service import SERVICE
 from tests.servers import Network, RunningService, eventually, running
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from daiban_common.calendar import today_in_shanghai
-from daiban_common.contracts.catalogue import Tier
+from daiban_contracts.catalogue import Tier
 from tests.integration.routing.helpers import (
     COUNTY,
     accept,

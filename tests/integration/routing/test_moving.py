@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import select as select_rows
 
-from daiban_common.contracts.case import CaseSupplemented, OnTheSpotResult, StaffRef
-from daiban_common.contracts.catalogue import ItemKind, Tier
+from daiban_contracts.case import CaseSupplemented, OnTheSpotResult, StaffRef
+from daiban_contracts.catalogue import ItemKind, Tier
 from daiban_routing.models import Case
 from tests.integration.routing.helpers import (
     AGENT,

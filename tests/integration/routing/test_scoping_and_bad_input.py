@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daiban_common.contracts.catalogue import SpecialProcedure, Tier
+from daiban_contracts.catalogue import SpecialProcedure, Tier
 from tests.integration.routing.helpers import (
     COUNTY,
     JIANGSHAN,

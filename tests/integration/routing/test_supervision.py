@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from daiban_common.calendar import default_calendar, to_shanghai_date
-from daiban_common.contracts.catalogue import Tier
+from daiban_contracts.catalogue import Tier
 from daiban_routing.handlers.supervision import sweep
 from daiban_routing.models import RaisedFlag
 from daiban_routing.settings import RoutingSettings

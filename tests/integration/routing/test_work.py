@@ -9,8 +9,8 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from daiban_common.calendar import default_calendar, to_shanghai_date
-from daiban_common.contracts.case import CaseSupplemented
-from daiban_common.contracts.catalogue import ItemKind, SpecialProcedure, Tier
+from daiban_contracts.case import CaseSupplemented
+from daiban_contracts.catalogue import ItemKind, SpecialProcedure, Tier
 from daiban_routing.models import PauseRecord
 from tests.integration.routing.helpers import (
     AGENT,

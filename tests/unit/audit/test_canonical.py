@@ -12,7 +12,7 @@ import rfc8785
 
 from daiban_audit.domain.canonical import canonical_json, json_safe, parse_json_checked
 from daiban_audit.domain.chain import Entry, entry_hash, stored_entry_hash
-from daiban_common.contracts.audit import rfc3339_utc
+from daiban_contracts.audit import rfc3339_utc
 
 # Characters chosen for what canonical forms differ on: escapes, control characters, DEL, CJK,
 # full-width punctuation, the private use area and U+FFFF (where UTF-16 and code point order can

@@ -6,7 +6,7 @@ from pathlib import Path
 from daiban_audit.context import load_or_create_signer
 from daiban_audit.domain.checkpoints import checkpoint_due, refusal, supplied_checkpoint_refusal
 from daiban_audit.domain.signing import NodeSigner
-from daiban_common.contracts.audit import CheckpointSigned
+from daiban_contracts.audit import CheckpointSigned
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 

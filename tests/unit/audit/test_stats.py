@@ -17,8 +17,8 @@ from daiban_audit.domain.stats import (
     rollup_path,
 )
 from daiban_common.calendar import default_calendar
-from daiban_common.contracts.case import Channel, Outcome
-from daiban_common.contracts.catalogue import ItemKind
+from daiban_contracts.case import Channel, Outcome
+from daiban_contracts.catalogue import ItemKind
 
 DAY = date(2026, 11, 2)
 

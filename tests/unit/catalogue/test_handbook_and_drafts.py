@@ -17,8 +17,8 @@ from daiban_catalogue.domain import (
 from daiban_catalogue.domain.handbook import acceptable_at, fee_text, implementing_orgs_for, where_decided
 from daiban_catalogue.seed.catalogue import load_demo_catalogue
 from daiban_catalogue.seed.history import replay_demo_history
-from daiban_common.contracts.catalogue import Fee, ItemVersionData
-from daiban_common.orgcodes import OrgCode
+from daiban_contracts.catalogue import Fee, ItemVersionData
+from daiban_contracts.orgcodes import OrgCode
 
 DEMO = load_demo_catalogue()
 HISTORY = replay_demo_history(DEMO)

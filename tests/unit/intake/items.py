@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from stdnum.cn import ric
 
-from daiban_common.contracts.catalogue import (
+from daiban_contracts.catalogue import (
     Departments,
     ItemKind,
     ItemStatus,

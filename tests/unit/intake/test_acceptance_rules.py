@@ -6,10 +6,10 @@ import pytest
 
 from daiban_common.auth import Role
 from daiban_common.calendar import WorkCalendar
-from daiban_common.contracts.case import Channel
-from daiban_common.contracts.catalogue import ItemKind, ItemStatus, Tier
 from daiban_common.errors import InvalidInput
-from daiban_common.orgcodes import OrgCode
+from daiban_contracts.case import Channel
+from daiban_contracts.catalogue import ItemKind, ItemStatus, Tier
+from daiban_contracts.orgcodes import OrgCode
 from daiban_intake.domain.acceptance import (
     ensure_acceptable,
     ensure_on_the_spot_allowed,

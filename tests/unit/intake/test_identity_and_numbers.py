@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from daiban_common.calendar import WorkCalendar
-from daiban_common.contracts.case import EvaluationLevel
 from daiban_common.errors import InvalidInput
+from daiban_contracts.case import EvaluationLevel
 from daiban_intake.domain import applicants, numbers
 from daiban_intake.domain.feedback import mask_free_text, opens_rectification, rectification_due
 from tests.unit.intake.items import APPLICANT_ID

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from daiban_common.contracts.catalogue import MaterialForm
 from daiban_common.errors import InvalidInput
+from daiban_contracts.catalogue import MaterialForm
 from daiban_intake.domain.materials import (
     Presented,
     Promised,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from daiban_common.contracts.case import FlagLevel, MaterialIssue, Outcome, StaffRef
-from daiban_common.contracts.catalogue import SpecialProcedure
-from daiban_common.contracts.routing import (
+from daiban_contracts.case import FlagLevel, MaterialIssue, Outcome, StaffRef
+from daiban_contracts.catalogue import SpecialProcedure
+from daiban_contracts.routing import (
     CaseDecided,
     CaseExtended,
     CasePaused,

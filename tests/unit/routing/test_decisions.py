@@ -1,6 +1,6 @@
 import pytest
 
-from daiban_common.contracts.case import Outcome
+from daiban_contracts.case import Outcome
 from daiban_routing.domain.decisions import TaskVerdict, combine, task_limits
 
 

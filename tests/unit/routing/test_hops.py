@@ -1,6 +1,6 @@
 import pytest
 
-from daiban_common.orgcodes import OrgCode, Tier
+from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_routing.domain.hops import RouteError, StepKind, next_hop_down, next_step_up, route_down, route_up
 
 VILLAGE, TOWNSHIP, COUNTY = OrgCode("370285101294"), OrgCode("370285101000"), OrgCode("370285000000")

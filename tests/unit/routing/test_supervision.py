@@ -1,7 +1,7 @@
 from datetime import date
 
 from daiban_common.calendar import WorkCalendar
-from daiban_common.contracts.case import FlagLevel
+from daiban_contracts.case import FlagLevel
 from daiban_routing.domain.clock import Clock, Pause
 from daiban_routing.domain.supervision import CaseWatch, Policy, evaluate
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from daiban_common.calendar import default_calendar
-from daiban_common.contracts.case import FlagLevel
+from daiban_contracts.case import FlagLevel
 from daiban_routing.domain.clock import Clock, Pause
 from daiban_routing.domain.supervision import (
     CaseWatch,

@@ -14,14 +14,14 @@ from daiban_audit.domain.checkpoints import CheckpointRefused, supplied_anchors
 from daiban_audit.presenters import own_checkpoint_out, verify_out
 from daiban_audit.schemas import CheckpointOut, EntryOut, VerifyAgainst, VerifyOut
 from daiban_common.auth import ensure_within
-from daiban_common.contracts.audit import CheckpointSigned
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
-from daiban_common.integers import PositiveSafeInt
 from daiban_common.openapi import problem_responses
-from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
-from daiban_common.text import StoredText
+from daiban_contracts.audit import CheckpointSigned
+from daiban_contracts.integers import PositiveSafeInt
+from daiban_contracts.orgcodes import ORG_CODE_PATTERN
+from daiban_contracts.text import StoredText
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 

@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Query, Request
 from daiban_common.auth import Principal, Role, ensure_within, require_roles
 from daiban_common.calendar import SHANGHAI, today_in_shanghai
 from daiban_common.errors import FieldError, InvalidInput
-from daiban_common.orgcodes import ORG_CODE_PATTERN, InvalidOrgCode, OrgCode
+from daiban_contracts.orgcodes import ORG_CODE_PATTERN, InvalidOrgCode, OrgCode
 
 MAX_RANGE_DAYS = 366
 

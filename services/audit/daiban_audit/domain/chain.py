@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from daiban_audit.domain.canonical import canonical_json, encode_safe, parse_json_checked
-from daiban_common.contracts.audit import rfc3339_utc
+from daiban_contracts.audit import rfc3339_utc
 
 GENESIS_HASH = "0" * 64
 # A node keeps one chain; the name leaves room for more without changing the tables.

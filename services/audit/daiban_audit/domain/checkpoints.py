@@ -10,8 +10,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from daiban_audit.domain.chain import Anchor
-from daiban_common.contracts.audit import SIGNATURE_ALGORITHM, CheckpointSigned
-from daiban_common.orgcodes import OrgCode
+from daiban_contracts.audit import SIGNATURE_ALGORITHM, CheckpointSigned
+from daiban_contracts.orgcodes import OrgCode
 
 
 def checkpoint_due(

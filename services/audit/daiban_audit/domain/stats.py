@@ -23,9 +23,9 @@ from enum import StrEnum
 from typing import Any
 
 from daiban_common.calendar import WorkCalendar
-from daiban_common.contracts.case import Channel, EvaluationLevel, Outcome
-from daiban_common.contracts.catalogue import ItemKind
-from daiban_common.orgcodes import OrgCode, Tier
+from daiban_contracts.case import Channel, EvaluationLevel, Outcome
+from daiban_contracts.catalogue import ItemKind
+from daiban_contracts.orgcodes import OrgCode, Tier
 
 
 class HandlingMode(StrEnum):

@@ -18,9 +18,9 @@ from daiban_audit.domain.checkpoints import checkpoint_due, refusal
 from daiban_audit.domain.masking import mask_personal_data
 from daiban_audit.models import ChainHead, Checkpoint, HeldCheckpoint, LogEntry, NodeKey
 from daiban_common.consumer import PermanentFailure
-from daiban_common.contracts.audit import CheckpointSigned
-from daiban_common.events import Envelope, EventData
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.audit import CheckpointSigned
+from daiban_contracts.envelope import Envelope, EventData
 
 SYSTEM_ACTOR = "system:audit"
 

@@ -24,7 +24,8 @@ from daiban_audit.domain.stats import (
 )
 from daiban_audit.models import CaseFact, StatCounter
 from daiban_common.calendar import to_shanghai_date
-from daiban_common.contracts.case import (
+from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import (
     CaseAccepted,
     CaseEvaluated,
     CaseSummary,
@@ -32,9 +33,8 @@ from daiban_common.contracts.case import (
     OneTimeNoticeIssued,
     RectificationOpened,
 )
-from daiban_common.contracts.routing import CaseAssigned, CaseDecided, CaseForwarded, SupplementRequested
-from daiban_common.events import Envelope
-from daiban_common.uow import UnitOfWork
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.routing import CaseAssigned, CaseDecided, CaseForwarded, SupplementRequested
 
 
 async def bump(uow: UnitOfWork, attribution: Attribution, increments: Mapping[Metric, int]) -> None:

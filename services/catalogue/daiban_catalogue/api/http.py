@@ -20,7 +20,7 @@ from daiban_catalogue.domain import (
 from daiban_common.auth import Principal, Role, require_roles
 from daiban_common.deps import RuntimeDep
 from daiban_common.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode, Tier
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode, Tier
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"

@@ -24,7 +24,13 @@ from daiban_catalogue.schemas import (
     RetireIn,
     VersionSummary,
 )
-from daiban_common.contracts.catalogue import (
+from daiban_common.deps import UowDep
+from daiban_common.errors import InvalidInput
+from daiban_common.idempotency import IdempotencyKey, once
+from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.strict import Instant
+from daiban_common.text import ensure_storable
+from daiban_contracts.catalogue import (
     DEPARTMENT_CODE_PATTERN,
     IMPLEMENTATION_CODE_PATTERN,
     HandlingLevel,
@@ -32,12 +38,7 @@ from daiban_common.contracts.catalogue import (
     ItemStatus,
     ItemType,
 )
-from daiban_common.deps import UowDep
-from daiban_common.errors import InvalidInput
-from daiban_common.idempotency import IdempotencyKey, once
-from daiban_common.pagination import Page, PageParamsDep
-from daiban_common.strict import Instant
-from daiban_common.text import StoredText, ensure_storable
+from daiban_contracts.text import StoredText
 
 _INT32 = 2**31 - 1
 Code = Annotated[

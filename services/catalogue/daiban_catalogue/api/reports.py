@@ -12,8 +12,8 @@ from daiban_catalogue.api.problem_docs import problems
 from daiban_catalogue.context import ContextDep
 from daiban_catalogue.schemas import HandbookOut, ReformStatsOut
 from daiban_common.deps import UowDep
-from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.strict import Day
+from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 
 OrgQuery = Annotated[
     str,

@@ -1,6 +1,6 @@
 """Departments as the catalogue knows them: the ids items name, with a Chinese name for people.
 
-An id is `<tier>.<slug>` (see `daiban_common.contracts.catalogue`). The directory of concrete
+An id is `<tier>.<slug>` (see `daiban_contracts.catalogue`). The directory of concrete
 departments per org unit (windows, staff, AB posts) belongs to routing; the catalogue only needs
 to know which ids exist so that an item cannot name a department nobody can resolve.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from daiban_common.contracts.catalogue import Tier, department_tier
+from daiban_contracts.catalogue import Tier, department_tier
 
 
 class Department(BaseModel):

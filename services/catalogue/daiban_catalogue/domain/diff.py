@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic_core import to_jsonable_python
 
 from daiban_catalogue.domain.drafts import content_fields
-from daiban_common.contracts.catalogue import ItemContent, ItemVersionData, Material, SpecialProcedureLimit
+from daiban_contracts.catalogue import ItemContent, ItemVersionData, Material, SpecialProcedureLimit
 
 
 class FieldChange(BaseModel):

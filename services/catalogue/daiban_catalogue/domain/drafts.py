@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from daiban_catalogue.domain.errors import Violation
-from daiban_common.contracts.catalogue import ItemContent, ItemVersionData
+from daiban_contracts.catalogue import ItemContent, ItemVersionData
 
 _CONTENT_FIELDS = tuple(ItemContent.model_fields)
 

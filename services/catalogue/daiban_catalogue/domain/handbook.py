@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from daiban_common.contracts.catalogue import Fee, ItemVersionData, Tier
-from daiban_common.orgcodes import OrgCode
+from daiban_contracts.catalogue import Fee, ItemVersionData, Tier
+from daiban_contracts.orgcodes import OrgCode
 
 
 def acceptable_at(version: ItemVersionData, org: OrgCode) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Set
 
 from daiban_catalogue.domain.errors import InvalidDraft, Violation
 from daiban_catalogue.domain.search import normalise
-from daiban_common.contracts.catalogue import (
+from daiban_contracts.catalogue import (
     BASE_CODE_PATTERN,
     CURRENCY,
     DEPARTMENT_CODE_PATTERN,
@@ -22,7 +22,7 @@ from daiban_common.contracts.catalogue import (
     Tier,
     department_tier,
 )
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 
 _BASE_CODE_RE = re.compile(BASE_CODE_PATTERN)
 _IMPLEMENTATION_CODE_RE = re.compile(IMPLEMENTATION_CODE_PATTERN)

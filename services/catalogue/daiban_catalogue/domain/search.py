@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from daiban_common.contracts.catalogue import ItemVersionData
+from daiban_contracts.catalogue import ItemVersionData
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 

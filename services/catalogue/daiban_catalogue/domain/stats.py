@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from daiban_common.contracts.catalogue import ItemKind, ItemStatus, ItemVersionData
+from daiban_contracts.catalogue import ItemKind, ItemStatus, ItemVersionData
 
 
 class ReformStats(BaseModel):

@@ -15,7 +15,7 @@ from daiban_catalogue.domain.drafts import ItemDraft, content_fields, draft_from
 from daiban_catalogue.domain.errors import InvalidDraft, VersionConflict, Violation
 from daiban_catalogue.domain.rules import ACCEPTING_TIERS, ensure_valid
 from daiban_catalogue.domain.search import derive_search_keys
-from daiban_common.contracts.catalogue import (
+from daiban_contracts.catalogue import (
     Delegation,
     Departments,
     HandlingLevel,

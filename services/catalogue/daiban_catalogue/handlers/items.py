@@ -35,10 +35,10 @@ from daiban_catalogue.domain import (
 )
 from daiban_catalogue.handlers import rows
 from daiban_catalogue.models import Item
-from daiban_common.contracts.catalogue import ItemPublished, ItemVersionData
 from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.uow import UnitOfWork
 from daiban_common.validation import field_path, validation_message
+from daiban_contracts.catalogue import ItemPublished, ItemVersionData
 
 
 async def create_draft(cmd: CreateDraft, uow: UnitOfWork, catalogue: CatalogueContext) -> Answer:

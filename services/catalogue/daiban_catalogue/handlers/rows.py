@@ -11,7 +11,7 @@ from daiban_catalogue.domain import Department, ItemDraft, draft_from_version, s
 from daiban_catalogue.models import Department as DepartmentRow
 from daiban_catalogue.models import Item, ItemVersion
 from daiban_catalogue.queries import department_names
-from daiban_common.contracts.catalogue import ItemVersionData
+from daiban_contracts.catalogue import ItemVersionData
 
 
 def add_item(session: AsyncSession, draft: ItemDraft) -> Item:

@@ -12,8 +12,8 @@ from daiban_catalogue import queries
 from daiban_catalogue.handlers import rows
 from daiban_catalogue.seed.catalogue import load_demo_catalogue
 from daiban_catalogue.seed.history import replay_demo_history
-from daiban_common.contracts.catalogue import ItemPublished
 from daiban_common.runtime import ServiceRuntime
+from daiban_contracts.catalogue import ItemPublished
 
 log = logging.getLogger(__name__)
 SEED_ACTOR = "system:catalogue"

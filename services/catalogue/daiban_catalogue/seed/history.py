@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from daiban_catalogue.domain import delegate, publish, same_content
 from daiban_catalogue.seed.catalogue import BASELINE_EFFECTIVE_DATE, CURRENT_EFFECTIVE_DATE, DemoCatalogue
-from daiban_common.contracts.catalogue import ItemVersionData
+from daiban_contracts.catalogue import ItemVersionData
 
 DELEGATION_REASON = "依据莱西市赋予镇（街道）经济社会管理权限目录，下放至镇（街道）实施"
 REFORM_NOTE = "审批制度改革：压缩承诺时限，精简申请材料"

@@ -11,7 +11,7 @@ from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.idempotency import OptionalIdempotencyKey, once
 from daiban_common.ratelimit import PublicAttempts, rate_limited_responses
 from daiban_common.runtime import ServiceRuntime
-from daiban_common.text import StoredText
+from daiban_contracts.text import StoredText
 from daiban_intake import queries
 from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import problems, respond

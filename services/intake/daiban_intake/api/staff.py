@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Request, Response
 from daiban_common.auth import CurrentPrincipal
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.idempotency import IdempotencyKey, once
-from daiban_common.orgcodes import ORG_CODE_PATTERN, OrgCode
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.strict import Day
-from daiban_common.text import StoredText
+from daiban_contracts.orgcodes import ORG_CODE_PATTERN, OrgCode
+from daiban_contracts.text import StoredText
 from daiban_intake import printing, queries
 from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import Acceptor, html, problems, respond, wants_html

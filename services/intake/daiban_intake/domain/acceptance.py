@@ -7,10 +7,10 @@ from datetime import date
 
 from daiban_common.auth import Role
 from daiban_common.calendar import CountedDate, WorkCalendar
-from daiban_common.contracts.case import Channel, ItemRef
-from daiban_common.contracts.catalogue import ItemKind, ItemStatus, ItemVersionData
 from daiban_common.errors import FieldError, InvalidInput
-from daiban_common.orgcodes import OrgCode
+from daiban_contracts.case import Channel, ItemRef
+from daiban_contracts.catalogue import ItemKind, ItemStatus, ItemVersionData
+from daiban_contracts.orgcodes import OrgCode
 
 
 def in_force(versions: Iterable[ItemVersionData], today: date) -> ItemVersionData | None:

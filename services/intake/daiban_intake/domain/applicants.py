@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Final
 
-from daiban_common.contracts.case import ApplicantKind, ApplicantRef
 from daiban_common.errors import FieldError, InvalidInput
 from daiban_common.identity import (
     InvalidIdentity,
@@ -22,6 +21,7 @@ from daiban_common.identity import (
     normalize_resident_id,
     salted_hash,
 )
+from daiban_contracts.case import ApplicantKind, ApplicantRef
 
 # Mobile (11 digits from 1) or a landline with area code; separators and +86 allowed.
 _PHONE: Final = re.compile(r"^(\+86|0086)?(1[3-9][0-9]{9}|0[1-9][0-9]{1,3}[0-9]{7,8})$")

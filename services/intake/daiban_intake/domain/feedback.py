@@ -7,8 +7,8 @@ from datetime import date
 from typing import Final
 
 from daiban_common.calendar import WorkCalendar
-from daiban_common.contracts.case import EvaluationLevel
 from daiban_common.identity import mask_phone, mask_resident_id
+from daiban_contracts.case import EvaluationLevel
 
 RECTIFICATION_WORKING_DAYS: Final = 15
 

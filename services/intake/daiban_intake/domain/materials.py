@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from daiban_common.contracts.case import Deficiency, MaterialIssue
-from daiban_common.contracts.catalogue import Material, MaterialForm, MaterialSource
 from daiban_common.errors import FieldError, InvalidInput
+from daiban_contracts.case import Deficiency, MaterialIssue
+from daiban_contracts.catalogue import Material, MaterialForm, MaterialSource
 
 PROBLEM_LABELS = {
     "missing": "未提交",

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from daiban_common.contracts.case import Outcome
-from daiban_common.contracts.routing import (
+from daiban_contracts.case import Outcome
+from daiban_contracts.envelope import EventData
+from daiban_contracts.routing import (
     CaseAssigned,
     CaseDecided,
     CaseEscalated,
@@ -23,7 +24,6 @@ from daiban_common.contracts.routing import (
     SupervisionFlagRaised,
     SupplementRequested,
 )
-from daiban_common.events import EventData
 from daiban_intake.domain.progress import CaseStatus, Progress, Stage
 
 

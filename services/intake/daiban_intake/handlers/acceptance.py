@@ -13,18 +13,18 @@ from typing import Any
 from daiban_common import clock
 from daiban_common.auth import KnownOrgs, Principal, can_see
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
-from daiban_common.contracts.case import (
+from daiban_common.errors import FieldError, InvalidInput, NotFound
+from daiban_common.idempotency import PROBLEM_JSON, Answer, Once, remember, replay
+from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import (
     CaseAccepted,
     CaseSummary,
     OneTimeNoticeIssued,
     OnTheSpotResult,
     Outcome,
 )
-from daiban_common.contracts.catalogue import ItemVersionData
-from daiban_common.errors import FieldError, InvalidInput, NotFound
-from daiban_common.idempotency import PROBLEM_JSON, Answer, Once, remember, replay
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
-from daiban_common.uow import UnitOfWork
+from daiban_contracts.catalogue import ItemVersionData
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.commands import AcceptApplication
 from daiban_intake.domain import acceptance, applicants, numbers
 from daiban_intake.domain.materials import MaterialCheck, Presented, Promised, check_materials, validate_codes

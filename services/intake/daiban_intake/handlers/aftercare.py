@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from uuid6 import uuid7
-
 from daiban_common import clock
 from daiban_common.auth import Principal
 from daiban_common.calendar import to_shanghai_date
-from daiban_common.contracts.case import (
+from daiban_common.errors import Conflict, FieldError, InvalidInput
+from daiban_common.idempotency import Answer, Once, remember, replay
+from daiban_common.identity import InvalidIdentity, mask_resident_id, normalize_resident_id
+from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import (
     CaseHandedOver,
     CaseSupplemented,
     DeficienciesSupplied,
     HandoverMethod,
     MaterialIssue,
 )
-from daiban_common.contracts.catalogue import ItemVersionData
-from daiban_common.errors import Conflict, FieldError, InvalidInput
-from daiban_common.idempotency import Answer, Once, remember, replay
-from daiban_common.identity import InvalidIdentity, mask_resident_id, normalize_resident_id
-from daiban_common.uow import UnitOfWork
+from daiban_contracts.catalogue import ItemVersionData
+from daiban_contracts.ids import uuid7
 from daiban_intake.commands import HandOver, SupplyMaterials
 from daiban_intake.domain.applicants import Applicant, may_collect
 from daiban_intake.domain.materials import Presented, check_supplied, validate_codes

@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal, can_see
-from daiban_common.contracts.case import StaffRef
 from daiban_common.errors import NotFound
+from daiban_contracts.case import StaffRef
 from daiban_intake.domain.numbers import is_case_number, normalise_query_code
 from daiban_intake.domain.progress import Stage
 from daiban_intake.models import Case, CaseStage, Counter

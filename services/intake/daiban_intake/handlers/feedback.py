@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from uuid6 import uuid7
-
 from daiban_common import clock
 from daiban_common.auth import Principal
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
-from daiban_common.contracts.case import CaseEvaluated, ComplaintFiled, RectificationOpened
 from daiban_common.errors import Conflict, FieldError, InvalidInput, NotFound
 from daiban_common.idempotency import Answer, Once, remember, replay
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import CaseEvaluated, ComplaintFiled, RectificationOpened
+from daiban_contracts.ids import uuid7
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.commands import ComplaintTarget, Evaluate, FileComplaint
 from daiban_intake.domain.applicants import normalise_phone
 from daiban_intake.domain.feedback import (

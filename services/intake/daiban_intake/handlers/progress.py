@@ -8,9 +8,9 @@ from typing import Any
 from sqlmodel import select
 
 from daiban_common.consumer import PermanentFailure
-from daiban_common.events import Envelope, EventData
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.envelope import Envelope, EventData
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.domain.progress import CaseStatus, is_news, next_status
 from daiban_intake.domain.routing_events import case_of, progress_of
 from daiban_intake.handlers.common import add_stage

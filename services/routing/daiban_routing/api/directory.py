@@ -12,9 +12,9 @@ from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.idempotency import KEY_REUSED, IdempotencyKey, once
 from daiban_common.openapi import problem_responses
-from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
-from daiban_common.text import StoredText
+from daiban_contracts.orgcodes import ORG_CODE_PATTERN
+from daiban_contracts.text import StoredText
 from daiban_routing import presenters
 from daiban_routing.api import problem_docs as docs
 from daiban_routing.domain.csv_rows import ImportKind

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from daiban_common.auth import Principal, Role, require_roles
-from daiban_common.contracts.case import FlagLevel
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
-from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.strict import Instant
+from daiban_contracts.case import FlagLevel
+from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 from daiban_routing.context import ContextDep
 from daiban_routing.queries.supervision import flags_as_of
 from daiban_routing.schemas.supervision import FlagOut

@@ -11,9 +11,9 @@ from daiban_common import clock
 from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from daiban_common.deps import UowDep
 from daiban_common.idempotency import IdempotencyKey, once
-from daiban_common.orgcodes import ORG_CODE_PATTERN
 from daiban_common.pagination import Page, PageParamsDep
-from daiban_common.text import StoredText
+from daiban_contracts.orgcodes import ORG_CODE_PATTERN
+from daiban_contracts.text import StoredText
 from daiban_routing import presenters
 from daiban_routing.api import problem_docs as docs
 from daiban_routing.handlers import deciding, pausing, visits

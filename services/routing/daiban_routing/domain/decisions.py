@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from daiban_common.contracts.case import Outcome
+from daiban_contracts.case import Outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from daiban_common.orgcodes import OrgCode, Tier
+from daiban_contracts.orgcodes import OrgCode, Tier
 
 
 class RouteError(ValueError):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from daiban_common.calendar import WorkCalendar
-from daiban_common.contracts.case import FlagLevel
+from daiban_contracts.case import FlagLevel
 from daiban_routing.domain.clock import Clock
 
 SUPPLEMENT = "supplement"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal, can_see
-from daiban_common.contracts.case import StaffRef
 from daiban_common.errors import Forbidden, NotFound
+from daiban_contracts.case import StaffRef
 from daiban_routing.models import Case, Staff, Task, Window
 from daiban_routing.queries.cases import load_case
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from uuid6 import uuid7
-
 from daiban_common.calendar import default_calendar, to_shanghai_date
-from daiban_common.contracts.catalogue import ItemKind
-from daiban_common.contracts.routing import CaseAssigned, CaseEscalated, SupervisorAlerted
-from daiban_common.orgcodes import OrgCode
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.catalogue import ItemKind
+from daiban_contracts.ids import uuid7
+from daiban_contracts.orgcodes import OrgCode
+from daiban_contracts.routing import CaseAssigned, CaseEscalated, SupervisorAlerted
 from daiban_routing.domain.assignment import Assignment, Post, choose
 from daiban_routing.domain.decisions import task_limits
 from daiban_routing.handlers import SYSTEM_ACTOR

@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from daiban_common.auth import Principal, can_see
-from daiban_common.contracts.directory import ChangeSource
 from daiban_common.errors import FieldError, InvalidInput
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.directory import ChangeSource
 from daiban_routing.domain.csv_rows import ImportKind, parse
 from daiban_routing.handlers import directory_events as events
 from daiban_routing.handlers.entries import Change, upsert_department, upsert_staff, upsert_window

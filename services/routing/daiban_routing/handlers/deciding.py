@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from uuid6 import uuid7
-
 from daiban_common.auth import Principal
 from daiban_common.calendar import to_shanghai_date
-from daiban_common.contracts.case import Outcome
-from daiban_common.contracts.routing import CaseDecided, CasePaused, SupplementRequested
 from daiban_common.errors import Conflict, InvalidInput
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import Outcome
+from daiban_contracts.ids import uuid7
+from daiban_contracts.routing import CaseDecided, CasePaused, SupplementRequested
 from daiban_routing.domain.decisions import TaskVerdict, combine
 from daiban_routing.handlers.access import ensure_window_staff, staff_ref, task_for
 from daiban_routing.handlers.cases import note

@@ -10,10 +10,10 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 
 from daiban_common.auth import Principal
-from daiban_common.contracts.directory import ChangeSource
 from daiban_common.errors import Conflict, InvalidInput
 from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.directory import ChangeSource
 from daiban_routing import presenters
 from daiban_routing.handlers import directory_events as events
 from daiban_routing.handlers.entries import (

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 from sqlmodel import col, select
 
 from daiban_common import clock
-from daiban_common.contracts.directory import (
+from daiban_common.uow import UnitOfWork
+from daiban_contracts.directory import (
     Change,
     ChangeSource,
     DepartmentChanged,
@@ -31,9 +32,8 @@ from daiban_common.contracts.directory import (
     WindowEntry,
     directory_subject,
 )
-from daiban_common.events import EventData
-from daiban_common.orgcodes import OrgCode, Tier
-from daiban_common.uow import UnitOfWork
+from daiban_contracts.envelope import EventData
+from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_routing.handlers import SYSTEM_ACTOR
 from daiban_routing.models import Department, OrgUnit, Staff, Window
 

@@ -7,12 +7,12 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from uuid6 import uuid7
 
 from daiban_common.auth import Principal, ensure_within
-from daiban_common.contracts.catalogue import department_tier
 from daiban_common.errors import FieldError, InvalidInput, NotFound
-from daiban_common.orgcodes import OrgCode
+from daiban_contracts.catalogue import department_tier
+from daiban_contracts.ids import uuid7
+from daiban_contracts.orgcodes import OrgCode
 from daiban_routing.models import Department, OrgUnit, Staff, Window
 from daiban_routing.queries import lookup
 from daiban_routing.schemas.directory import DepartmentIn, StaffIn, WindowIn

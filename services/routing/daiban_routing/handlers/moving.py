@@ -10,22 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel import select
-from uuid6 import uuid7
 
 from daiban_common import clock
 from daiban_common.calendar import default_calendar, to_shanghai_date
 from daiban_common.consumer import PermanentFailure
-from daiban_common.contracts.case import CaseAccepted, CaseSummary, Outcome
-from daiban_common.contracts.routing import (
+from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import CaseAccepted, CaseSummary, Outcome
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.ids import uuid7
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
+from daiban_contracts.routing import (
     CaseForwarded,
     CaseReadyForHandover,
     CaseReceived,
     CaseReturnedDown,
     HopDirection,
 )
-from daiban_common.events import Envelope
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
-from daiban_common.uow import UnitOfWork
 from daiban_routing.domain.hops import RouteError, StepKind, next_hop_down, next_step_up
 from daiban_routing.handlers import SYSTEM_ACTOR
 from daiban_routing.handlers.assigning import assign_at

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel import col, select
-from uuid6 import uuid7
 
 from daiban_common.auth import Principal
 from daiban_common.consumer import PermanentFailure
-from daiban_common.contracts.case import CaseSupplemented
-from daiban_common.contracts.routing import CaseExtended, CasePaused, CaseResumed
 from daiban_common.errors import Conflict, InvalidInput, NotFound
-from daiban_common.events import Envelope
 from daiban_common.idempotency import Answer, Once, replay
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import CaseSupplemented
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.ids import uuid7
+from daiban_contracts.routing import CaseExtended, CasePaused, CaseResumed
 from daiban_routing.domain.supervision import SUPPLEMENT
 from daiban_routing.handlers.access import ensure_window_staff, staff_ref, task_for
 from daiban_routing.handlers.answers import answered_route

@@ -14,9 +14,9 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from daiban_common.calendar import default_calendar, to_shanghai_date
-from daiban_common.contracts.case import FlagLevel
-from daiban_common.contracts.routing import SupervisionFlagCleared, SupervisionFlagRaised
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import FlagLevel
+from daiban_contracts.routing import SupervisionFlagCleared, SupervisionFlagRaised
 from daiban_routing.domain.supervision import Policy, evaluate
 from daiban_routing.handlers import SYSTEM_ACTOR
 from daiban_routing.models import Case, RaisedFlag

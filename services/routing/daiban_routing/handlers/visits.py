@@ -6,10 +6,10 @@ from datetime import datetime
 
 from daiban_common.auth import Principal
 from daiban_common.calendar import to_shanghai_date
-from daiban_common.contracts.routing import HomeVisitBooked
 from daiban_common.errors import InvalidInput, NotFound
 from daiban_common.idempotency import Answer, Once, replay
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.routing import HomeVisitBooked
 from daiban_routing.handlers.access import staff_ref
 from daiban_routing.handlers.answers import answered_route
 from daiban_routing.handlers.cases import note

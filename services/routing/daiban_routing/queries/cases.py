@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal, can_see
 from daiban_common.calendar import to_shanghai_date
-from daiban_common.contracts.case import CaseSummary, StaffRef
+from daiban_contracts.case import CaseSummary, StaffRef
 from daiban_routing.domain.clock import Clock, Pause
 from daiban_routing.models import Case, PauseRecord, Task
 

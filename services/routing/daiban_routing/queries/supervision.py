@@ -24,8 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal, subtree_clause
 from daiban_common.calendar import SHANGHAI, WorkCalendar, default_calendar, to_shanghai_date
-from daiban_common.contracts.case import FlagLevel
 from daiban_common.pagination import Page, PageParams, paginate
+from daiban_contracts.case import FlagLevel
 from daiban_routing.domain.supervision import (
     CaseWatch,
     Policy,

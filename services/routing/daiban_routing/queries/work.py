@@ -8,10 +8,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal, ensure_within, subtree_clause
-from daiban_common.contracts.catalogue import SpecialProcedure
 from daiban_common.errors import InvalidInput, NotFound
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.pagination import Page, PageParams, after_clause, paginate
+from daiban_contracts.catalogue import SpecialProcedure
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_routing.models import Hop, Task, TimelineEntry
 from daiban_routing.presenters import status_label, task_out
 from daiban_routing.queries.cases import can_see_case, load_case, pauses_of, summary_of, tasks_of

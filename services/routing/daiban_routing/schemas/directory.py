@@ -7,9 +7,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from daiban_common.auth import Role
-from daiban_common.contracts.catalogue import DEPARTMENT_CODE_PATTERN
 from daiban_common.strict import Instant, StrictBool
-from daiban_common.text import StoredText
+from daiban_contracts.catalogue import DEPARTMENT_CODE_PATTERN
+from daiban_contracts.text import StoredText
 
 ORG_PATTERN = r"^[0-9]{12}$"
 STAFF_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from daiban_common.contracts.case import FlagLevel
+from daiban_contracts.case import FlagLevel
 
 
 class FlagOut(BaseModel):

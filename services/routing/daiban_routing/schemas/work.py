@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from daiban_common.contracts.case import MaterialIssue
-from daiban_common.contracts.catalogue import SpecialProcedure
 from daiban_common.strict import Day
-from daiban_common.text import StoredText
+from daiban_contracts.case import MaterialIssue
+from daiban_contracts.catalogue import SpecialProcedure
+from daiban_contracts.text import StoredText
 
 
 class DecisionKind(StrEnum):

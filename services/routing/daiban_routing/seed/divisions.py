@@ -20,7 +20,7 @@ from typing import IO
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_common.orgcodes import OrgCode, Tier
+from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_routing.models import OrgUnit
 
 WEEKDAY_HOURS = "法定工作日 9:00—12:00，13:30—17:00"

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from uuid6 import uuid7
 
-from daiban_common.orgcodes import OrgCode
+from daiban_contracts.ids import uuid7
+from daiban_contracts.orgcodes import OrgCode
 from daiban_routing.models import Department, OrgUnit, Staff, Window
 
 _SURNAMES = (

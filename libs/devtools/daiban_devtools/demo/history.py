@@ -25,16 +25,16 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from daiban_common import clock, db
-from daiban_common.demo.inprocess import InProcessSuite
-from daiban_common.demo.plan import CasePlan, Step
-from daiban_common.demo.script import plan_history
-from daiban_common.demo.steps import Actor
-from daiban_common.demo.world import DemoError, bearer, read_world
-from daiban_common.orgcodes import OrgCode, Tier
 from daiban_common.orgunits import deliver_seeded_org_units
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Environment, Settings
+from daiban_contracts.orgcodes import OrgCode, Tier
+from daiban_devtools.demo.inprocess import InProcessSuite
+from daiban_devtools.demo.plan import CasePlan, Step
+from daiban_devtools.demo.script import plan_history
+from daiban_devtools.demo.steps import Actor
+from daiban_devtools.demo.world import DemoError, bearer, read_world
 
 log = logging.getLogger(__name__)
 NEEDED = ("catalogue", "intake", "routing", "audit")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from daiban_common.events import Envelope, EventData, type_parts
-from daiban_common.orgcodes import InvalidOrgCode, OrgCode, Tier
+from daiban_contracts.envelope import Envelope, EventData, type_parts
+from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode, Tier
 
 _ROOT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 # Org tokens in a subject (county6, township3, village3) an org's subtree fixes; the rest are `*`.

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from daiban_common.db import with_database
-from daiban_common.orgcodes import OrgCode, Tier
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
+from daiban_contracts.orgcodes import OrgCode, Tier
 
 DEFAULT_TOWNSHIP = "370285101000"  # 姜山镇, whose staff the demo directory holds
 # A township node's ports are the county node's plus this (8011-8014 beside 8001-8004).

@@ -8,17 +8,20 @@ checkpoint whose head hash or size the node's chain no longer has.
 
 The signature covers `statement_bytes()`: the RFC 8785 canonical JSON of every field except
 `signature`, so anyone holding the event can check it without knowing how the node stores it.
+Those fields are strings and one integer, for which RFC 8785 is what `json.dumps` writes with
+sorted keys, no whitespace and no ASCII escaping, so the standard library suffices here.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 
-import rfc8785
 from pydantic import Field
 
-from daiban_common.events import EventData, event_type
+from daiban_contracts.envelope import EventData, event_type
+from daiban_contracts.integers import SAFE_INT_MAX
 
 __all__ = ["SIGNATURE_ALGORITHM", "CheckpointSigned", "rfc3339_utc"]
 
@@ -48,7 +51,9 @@ class CheckpointSigned(EventData):
 
     def statement_bytes(self) -> bytes:
         """What the signature covers: canonical JSON (RFC 8785) of all fields but the signature."""
-        return rfc8785.dumps(
+        if self.size > SAFE_INT_MAX:
+            raise ValueError("size is beyond what RFC 8785 writes exactly (2**53 - 1)")
+        return _canonical(
             {
                 "node_org": self.node_org,
                 "node": self.node,
@@ -66,3 +71,8 @@ class CheckpointSigned(EventData):
 
     def signature_bytes(self) -> bytes:
         return base64.b64decode(self.signature, validate=True)
+
+
+def _canonical(statement: dict[str, str | int]) -> bytes:
+    # RFC 8785 for ASCII keys, strings and safe integers; a lone surrogate fails in encode().
+    return json.dumps(statement, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()

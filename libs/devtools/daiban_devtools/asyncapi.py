@@ -29,9 +29,9 @@ from typing import Any, Final
 import yaml
 from pydantic.json_schema import models_json_schema
 
-from daiban_common.events import Envelope, EventData, registered_types, type_parts
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
+from daiban_contracts.envelope import Envelope, EventData, registered_types, type_parts
 
 __all__ = ["Participants", "asyncapi_document", "participants", "render_yaml"]
 

@@ -33,10 +33,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from daiban_common.events import EventData, event_type
-from daiban_common.integers import SafeInt
-from daiban_common.orgcodes import Tier
-from daiban_common.text import StoredText
+from daiban_contracts.envelope import EventData, event_type
+from daiban_contracts.integers import SafeInt
+from daiban_contracts.orgcodes import Tier
+from daiban_contracts.text import StoredText
 
 __all__ = [
     "BASE_CODE_PATTERN",

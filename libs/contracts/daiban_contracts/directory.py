@@ -19,8 +19,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from daiban_common.events import EventData, event_type
-from daiban_common.orgcodes import Tier
+from daiban_contracts.envelope import EventData, event_type
+from daiban_contracts.orgcodes import Tier
 
 __all__ = [
     "Change",

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 
 from daiban_common.auth import Role, issue_token
-from daiban_common.orgcodes import OrgCode, Tier
 from daiban_common.settings import Settings
+from daiban_contracts.orgcodes import OrgCode, Tier
 
 
 class DemoError(RuntimeError):

@@ -16,9 +16,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from daiban_common.calendar import SHANGHAI, WorkCalendar, default_calendar, to_shanghai_date
-from daiban_common.demo.people import Applicant, applicant
-from daiban_common.demo.world import ItemInfo, Person, World
-from daiban_common.orgcodes import Tier
+from daiban_contracts.orgcodes import Tier
+from daiban_devtools.demo.people import Applicant, applicant
+from daiban_devtools.demo.world import ItemInfo, Person, World
 
 # Fates drawn by weight after the recipes; `on_the_spot` and `escalated` follow from the item.
 FATES = {

@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 from typing import Any
 
 from daiban_common.calendar import SHANGHAI, to_shanghai_date
-from daiban_common.demo.plan import LEVELS, RECIPES, CasePlan, Plan, Planner, Step, _weighted
-from daiban_common.demo.world import World
+from daiban_devtools.demo.plan import LEVELS, RECIPES, CasePlan, Plan, Planner, Step, _weighted
+from daiban_devtools.demo.world import World
 
 OPEN_FATES = ("in_progress", "overdue_open", "supplement_waiting", "special_open", "resumed_open")
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from daiban_common.calendar import to_shanghai_date
-from daiban_common.demo.plan import CasePlan, Step
-from daiban_common.demo.world import DemoError, Person, World, bearer
 from daiban_common.settings import Settings
+from daiban_devtools.demo.plan import CasePlan, Step
+from daiban_devtools.demo.world import DemoError, Person, World, bearer
 
 
 @dataclass

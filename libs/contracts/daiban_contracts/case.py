@@ -13,8 +13,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from daiban_common.contracts.catalogue import HandlingLevel, ItemKind, SpecialProcedure
-from daiban_common.events import EventData, event_type
+from daiban_contracts.catalogue import HandlingLevel, ItemKind, SpecialProcedure
+from daiban_contracts.envelope import EventData, event_type
 
 
 class _Wire(BaseModel):

@@ -30,11 +30,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from daiban_common import clock
 from daiban_common.app import create_app
 from daiban_common.consumer import Handler, PermanentFailure, Subscription
-from daiban_common.events import Envelope, EventData, MalformedEvent
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.envelope import Envelope, EventData, MalformedEvent
 
 
 def subject_matches(pattern: str, subject: str) -> bool:

@@ -1,7 +1,7 @@
 """The one envelope every event travels in, and the registry of typed payloads.
 
 The envelope carries CloudEvents 1.0 attributes. Payload models are defined once (in
-`daiban_common.contracts`) and registered by their versioned type name, so a consumer can turn
+`daiban_contracts`) and registered by their versioned type name, so a consumer can turn
 wire bytes back into a typed payload and JSON Schemas can be exported for other systems.
 """
 
@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from uuid6 import uuid7
 
-from daiban_common import clock
-from daiban_common.orgcodes import OrgCode
+from daiban_contracts.ids import uuid7
+from daiban_contracts.orgcodes import OrgCode
 
 _TYPE_RE = re.compile(r"^daiban\.(?P<aggregate>[a-z_]+)\.(?P<event>[a-z_]+)\.v(?P<version>[0-9]+)$")
 
@@ -149,7 +148,7 @@ def make_envelope(
         type=payload.event_type,
         source=source,
         subject=subject,
-        time=time or clock.now(),
+        time=time or datetime.now(UTC),
         org=org,
         actor=actor,
         traceparent=traceparent,
@@ -163,5 +162,5 @@ def json_schemas() -> dict[str, dict[str, Any]]:
 
 
 def _load_contracts() -> None:
-    # Payload classes register themselves on import; importing the package makes them all known.
-    import daiban_common.contracts  # noqa: F401
+    # Payload classes register themselves on import; importing their modules makes them all known.
+    from daiban_contracts import audit, case, catalogue, directory, routing  # noqa: F401

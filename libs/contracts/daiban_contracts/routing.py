@@ -7,9 +7,9 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from daiban_common.contracts.case import CaseSummary, FlagLevel, MaterialIssue, Outcome, StaffRef
-from daiban_common.contracts.catalogue import SpecialProcedure
-from daiban_common.events import EventData, event_type
+from daiban_contracts.case import CaseSummary, FlagLevel, MaterialIssue, Outcome, StaffRef
+from daiban_contracts.catalogue import SpecialProcedure
+from daiban_contracts.envelope import EventData, event_type
 
 
 class HopDirection(StrEnum):

@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from daiban_common.demo.people import Applicant, applicant
-from daiban_common.demo.world import DemoError, Person, bearer
-from daiban_common.orgcodes import OrgCode
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
+from daiban_contracts.orgcodes import OrgCode
+from daiban_devtools.demo.people import Applicant, applicant
+from daiban_devtools.demo.world import DemoError, Person, bearer
 
 T = TypeVar("T")
 

@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 from daiban_common.db import ensure_database, with_database
-from daiban_common.embedded import EmbeddedNats, EmbeddedPostgres, port_is_open
 from daiban_common.settings import Settings
+from daiban_devtools.embedded import EmbeddedNats, EmbeddedPostgres, port_is_open
 
 
 @dataclass

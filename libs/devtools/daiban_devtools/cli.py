@@ -1,0 +1,337 @@
+"""The developer's subcommands of `daiban` (entry points `daiban.commands` of daiban-devtools).
+
+`run` starts the embedded servers, migrates, seeds and serves every service (or two nodes with
+`--tiers`); `seed` and `makemigration` work on the embedded servers unless DAIBAN_DATABASE_URL is
+set; `demo` drives a live case; `token` mints a development token; `asyncapi` writes the document
+of every event. A node's own commands (serve, migrate, audit verify) are daiban_common.cli's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from daiban_common.auth import Role, issue_token
+from daiban_common.cli import Command, chosen_services, migrate_all
+from daiban_common.db import ensure_database
+from daiban_common.migrations import make_revision
+from daiban_common.service import ServiceSpec, discover_services
+from daiban_common.settings import Settings
+from daiban_devtools.devstack import DevStack
+from daiban_devtools.tiers import DEFAULT_TOWNSHIP, Node, plan_tiers, tier_tokens, tiers_home
+
+DEMO_TOKENS = [
+    ("admin", "370285000000", "county-admin", "县中心管理员"),
+    ("clerk", "370285000000", "county-clerk", "县中心窗口人员"),
+    ("approver", "370285000000", "county-approver", "县级审批人员"),
+    ("supervisor", "370285000000", "county-supervisor", "县电子监察"),
+    ("auditor", "370285000000", "county-auditor", "县审计人员"),
+    ("clerk", "370285101000", "township-clerk", "镇便民服务中心窗口人员"),
+    ("agent", "370285101294", "village-agent", "村代办员"),
+]
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tiers",
+        action="store_true",
+        help="run the county node and one township node separately (township ports: county's + 10)",
+    )
+    parser.add_argument("--township", default=DEFAULT_TOWNSHIP, help="the township node's org (with --tiers)")
+    parser.add_argument(
+        "--services",
+        type=service_list,
+        default=None,
+        help="serve only these services, comma-separated (a township node: intake,routing,audit)",
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.tiers and args.services:
+        raise SystemExit("daiban run: --services does not apply with --tiers")
+    return run_suite(Settings(), tiers=args.tiers, township=args.township, only=args.services)
+
+
+def _token_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role", required=True, choices=[r.value for r in Role])
+    parser.add_argument("--org", required=True, help="12-digit org unit code")
+    parser.add_argument("--sub", default=None, help="subject (staff id); defaults to role@org")
+    parser.add_argument("--name", default="", help="display name")
+    parser.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
+
+
+def _token(args: argparse.Namespace) -> int:
+    sub_id = args.sub or f"{args.role}@{args.org}"
+    print(
+        issue_token(
+            Settings(),
+            sub=sub_id,
+            role=Role(args.role),
+            org=args.org,
+            name=args.name or sub_id,
+            ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def _seed_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("services", nargs="*", help="only these services")
+
+
+def _seed(args: argparse.Namespace) -> int:
+    chosen = chosen_services(args.services)
+    with servers(Settings()) as settings:
+        migrate_all(settings, chosen)
+        seed_all(settings, chosen)
+    return 0
+
+
+def _makemigration_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("service")
+    parser.add_argument("-m", "--message", required=True)
+
+
+def _makemigration(args: argparse.Namespace) -> int:
+    spec = discover_services()[args.service]
+    with servers(Settings()) as settings:
+        make_revision(spec, settings.database_url, args.message)
+    return 0
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--village", default="370285101294", help="the village point where the case starts")
+    parser.add_argument("--wait", type=float, default=60.0, help="seconds to wait for each step")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from daiban_devtools.demo.live import run_demo
+
+    return asyncio.run(run_demo(Settings(), village=args.village, wait=args.wait))
+
+
+def _asyncapi_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", default="docs/asyncapi.yaml", help="file to write, - for stdout")
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    from daiban_devtools.asyncapi import write
+
+    write(Path(args.output))
+    return 0
+
+
+RUN = Command("start the embedded servers, migrate, seed and run every service", _run_arguments, _run)
+SEED = Command("migrate and load demo data (idempotent)", _seed_arguments, _seed)
+TOKEN = Command("print a bearer token for development", _token_arguments, _token)
+DEMO = Command("drive a live scenario against the running suite (after `daiban run`)", _demo_arguments, _demo)
+MAKEMIGRATION = Command(
+    "autogenerate a migration for one service (developers)", _makemigration_arguments, _makemigration
+)
+ASYNCAPI = Command(
+    "write the AsyncAPI 3.0 document of every event (developers)", _asyncapi_arguments, _asyncapi
+)
+
+
+@contextmanager
+def servers(settings: Settings) -> Iterator[Settings]:
+    """`settings` with the database and NATS URLs filled in: the configured servers, or embedded ones."""
+    stack = DevStack(settings)
+    stack.start()
+    try:
+        yield settings.model_copy(update={"database_url": stack.database_url, "nats_url": stack.nats_url})
+    finally:
+        stack.stop()
+
+
+def seed_all(settings: Settings, services: Iterable[ServiceSpec]) -> None:
+    """Every service's own seed, then the demo county's history (daiban_devtools.demo.history)."""
+    from daiban_devtools.demo.history import seed_node
+
+    result = asyncio.run(seed_node(settings, list(services)))
+    if result.skipped:
+        print(f"demo history: not written ({result.skipped})", flush=True)
+        return
+    states = ", ".join(f"{status} {n}" for status, n in result.statuses.items())
+    print(
+        f"demo history: {result.cases} cases, {result.steps} steps, {result.events} events applied "
+        f"in {result.seconds:.1f} s ({states})",
+        flush=True,
+    )
+    for failure in result.failed:
+        print(f"demo history: step failed: {failure}", file=sys.stderr)
+
+
+def service_list(raw: str) -> tuple[str, ...]:
+    """`--services intake,routing,audit`: known names, each once, in the order given."""
+    known = tuple(discover_services())
+    names = tuple(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
+    unknown = [name for name in names if name not in known]
+    if not names or unknown:
+        given = ", ".join(unknown) if unknown else "nothing"
+        raise argparse.ArgumentTypeError(f"unknown services: {given}; choose from {', '.join(known)}")
+    return names
+
+
+def run_suite(
+    settings: Settings,
+    *,
+    tiers: bool = False,
+    township: str = DEFAULT_TOWNSHIP,
+    only: Sequence[str] | None = None,
+) -> int:
+    started = time.monotonic()
+    if tiers:
+        settings = tiers_home(settings)
+    stack = DevStack(settings)
+    stack.start()
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        resolved = settings.model_copy(
+            update={"database_url": stack.database_url, "nats_url": stack.nats_url}
+        )
+        services = discover_services()
+        if tiers:
+            nodes = plan_tiers(resolved, township, list(services.values()))
+        else:
+            nodes = [Node("node", resolved, tuple(only or services), stack.env())]
+        for node in nodes:
+            if node.create_database:
+                asyncio.run(ensure_database(node.settings.database_url, node.create_database))
+            specs = [services[name] for name in node.services]
+            migrate_all(node.settings, specs)
+            seed_all(node.settings, specs)
+        node_urls: list[dict[str, str]] = []
+        for node in nodes:
+            env = {**os.environ, **node.env}
+            for name in node.services:
+                children.append(
+                    subprocess.Popen([sys.executable, "-m", "daiban_common.cli", "serve", name], env=env)
+                )
+            host, port = node.settings.host, node.settings.service_port
+            node_urls.append({name: f"http://{host}:{port(services[name])}" for name in node.services})
+        all_urls = {
+            f"{node.label} {name}": url
+            for node, urls in zip(nodes, node_urls, strict=True)
+            for name, url in urls.items()
+        }
+        wait_ready(all_urls, children, lambda: stopping)
+        if not stopping and tiers:
+            print_tiers_banner(nodes, node_urls, stack, time.monotonic() - started)
+        elif not stopping:
+            print_banner(settings, node_urls[0], stack, time.monotonic() - started)
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.2)
+        if not stopping:
+            print(
+                "一个服务意外退出，正在停止全部服务 (a service exited; stopping the suite)", file=sys.stderr
+            )
+            return 1
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        stack.stop()
+        print("daiban stopped.")
+
+
+def wait_ready(urls: dict[str, str], children: list[subprocess.Popen[bytes]], stop: object) -> None:
+    deadline = time.monotonic() + 120
+    pending = dict(urls)
+    while pending and time.monotonic() < deadline:
+        if callable(stop) and stop():
+            return
+        if any(child.poll() is not None for child in children):
+            raise SystemExit("a service failed to start; see the log above")
+        for name, url in list(pending.items()):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
+                    del pending[name]
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    if pending:
+        raise SystemExit(f"not ready after 120 s: {', '.join(pending)}")
+
+
+def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seconds: float) -> None:
+    print()
+    print(f"daiban is running (node {settings.org}, ready in {seconds:.1f} s)")
+    for name, url in urls.items():
+        print(f"  {name:<10} {url}   docs: {url}/docs")
+    print(f"  postgres   {stack.database_url}")
+    print(f"  nats       {stack.nats_url}")
+    print("\nDevelopment tokens (Authorization: Bearer <token>):")
+    exports = []
+    for role, org, sub_id, name in DEMO_TOKENS:
+        token = issue_token(settings, sub=sub_id, role=Role(role), org=org, name=name, ttl_seconds=30 * 86400)
+        print(f"  {role:<10} {org}  {token}")
+        exports.append(f"{sub_id.upper().replace('-', '_')}_TOKEN={token}")
+    # Scripts and the walkthrough `source` this instead of copying tokens off the screen.
+    tokens_file = settings.var_dir / "dev-tokens.env"
+    tokens_file.write_text("\n".join(exports) + "\n", encoding="utf-8")
+    tokens_file.chmod(0o600)
+    print(f"  (also in {tokens_file}: source it for $COUNTY_CLERK_TOKEN, $VILLAGE_AGENT_TOKEN, ...)")
+    print(
+        "\nMore: uv run daiban token --role clerk --org 370285101000 ; Ctrl-C stops everything.", flush=True
+    )
+
+
+def print_tiers_banner(
+    nodes: list[Node], node_urls: list[dict[str, str]], stack: DevStack, seconds: float
+) -> None:
+    county, township = nodes
+    town = township.settings.org
+    print()
+    print(f"daiban is running as two nodes (ready in {seconds:.1f} s)")
+    hosted = {
+        "county": f"the county and every township but {town}",
+        "township": "the township and its villages; the catalogue stays at the county",
+    }
+    for node, urls in zip(nodes, node_urls, strict=True):
+        print(
+            f"  {node.label} node {node.settings.org} ({node.settings.node_name}): hosts {hosted[node.label]}"
+        )
+        for name, url in urls.items():
+            print(f"    {name:<10} {url}   docs: {url}/docs")
+        print(f"    postgres   {node.settings.database_url}")
+    print(f"  nats       {stack.nats_url}")
+    print("\nDevelopment tokens (Authorization: Bearer <token>):")
+    county_tokens = [t for t in DEMO_TOKENS if t[1] == county.settings.org]
+    for node, tokens in ((county, county_tokens), (township, tier_tokens(town))):
+        print(f"  {node.label} node:")
+        for role, org, sub_id, name in tokens:
+            token = issue_token(
+                node.settings, sub=sub_id, role=Role(role), org=org, name=name, ttl_seconds=30 * 86400
+            )
+            print(f"    {role:<10} {org}  {sub_id:<18} {token}")
+    print(
+        f"\nMore: DAIBAN_VAR_DIR={county.settings.var_dir} uv run daiban token --role clerk --org {town} ; "
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
