@@ -7,8 +7,8 @@ from daiban_common.contracts.catalogue import ItemPublished
 from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
 from daiban_intake.domain.routing_events import ROUTING_EVENTS
+from daiban_intake.handlers.catalogue import record_version
 from daiban_intake.handlers.progress import progress_handler
-from daiban_intake.replica import record_version
 
 
 def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:

@@ -12,12 +12,11 @@ from daiban_common.idempotency import OptionalIdempotencyKey, once
 from daiban_common.ratelimit import PublicAttempts, rate_limited_responses
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.text import StoredText
-from daiban_intake import queries
 from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import problems, respond
-from daiban_intake.commands import Evaluate, FileComplaint
 from daiban_intake.handlers.feedback import PUBLIC_ACTOR, evaluate, file_complaint
-from daiban_intake.schemas import ComplaintOut, EvaluationOut, ProgressOut
+from daiban_intake.queries import cases as queries
+from daiban_intake.schemas import ComplaintOut, Evaluate, EvaluationOut, FileComplaint, ProgressOut
 
 
 def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:

@@ -14,22 +14,25 @@ from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.strict import Day
 from daiban_common.text import StoredText
-from daiban_intake import printing, queries
+from daiban_intake import presenters
 from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import Acceptor, html, problems, respond, wants_html
-from daiban_intake.commands import AcceptApplication, HandOver, SupplyMaterials
 from daiban_intake.domain.progress import CaseStatus
 from daiban_intake.handlers.acceptance import Acceptor as AcceptingStaff
 from daiban_intake.handlers.acceptance import accept_application
 from daiban_intake.handlers.aftercare import hand_over, supply_materials
+from daiban_intake.queries import cases as queries
 from daiban_intake.schemas import (
     AcceptanceOut,
+    AcceptApplication,
     CaseListItem,
     CaseOut,
+    HandOver,
     HandoverOut,
     NoticeOut,
     ReceiptOut,
     SupplementOut,
+    SupplyMaterials,
 )
 
 _HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
@@ -104,7 +107,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
     )
     async def receipt_page(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> Response:
         async with uow:
-            return html(printing.receipt_html(await queries.receipt(uow.session, principal, number)))
+            return html(presenters.receipt_html(await queries.receipt(uow.session, principal, number)))
 
     @router.get(
         "/cases/{number}/receipt",
@@ -115,7 +118,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
     async def receipt(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
         async with uow:
             found = await queries.receipt(uow.session, principal, number)
-        return html(printing.receipt_html(found)) if wants_html(request) else found
+        return html(presenters.receipt_html(found)) if wants_html(request) else found
 
     @router.get(
         "/notices/{number}.html",
@@ -125,7 +128,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
     )
     async def notice_page(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> Response:
         async with uow:
-            return html(printing.notice_html(await queries.notice(uow.session, principal, number)))
+            return html(presenters.notice_html(await queries.notice(uow.session, principal, number)))
 
     @router.get(
         "/notices/{number}",
@@ -136,7 +139,7 @@ def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
     async def notice(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
         async with uow:
             found = await queries.notice(uow.session, principal, number)
-        return html(printing.notice_html(found)) if wants_html(request) else found
+        return html(presenters.notice_html(found)) if wants_html(request) else found
 
     @router.post(
         "/cases/{number}/supplements",

@@ -25,15 +25,14 @@ from daiban_common.errors import FieldError, InvalidInput, NotFound
 from daiban_common.idempotency import PROBLEM_JSON, Answer, Once, remember, replay
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.uow import UnitOfWork
-from daiban_intake.commands import AcceptApplication
 from daiban_intake.domain import acceptance, applicants, numbers
 from daiban_intake.domain.materials import MaterialCheck, Presented, Promised, check_materials, validate_codes
 from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.common import add_stage, next_sequence, staff_record, staff_ref
 from daiban_intake.models import Case, OneTimeNotice
-from daiban_intake.replica import item_in_force
-from daiban_intake.schemas import AcceptanceOut
-from daiban_intake.views import OUTCOME_LABELS, decision_out, notice_out, receipt_out, staff_out
+from daiban_intake.presenters import OUTCOME_LABELS, decision_out, notice_out, receipt_out, staff_out
+from daiban_intake.queries.items import item_in_force
+from daiban_intake.schemas import AcceptanceOut, AcceptApplication
 
 NOTICE_TYPE = "/problems/one-time-notice"
 

@@ -21,13 +21,13 @@ from daiban_common.errors import Conflict, FieldError, InvalidInput
 from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.identity import InvalidIdentity, mask_resident_id, normalize_resident_id
 from daiban_common.uow import UnitOfWork
-from daiban_intake.commands import HandOver, SupplyMaterials
 from daiban_intake.domain.applicants import Applicant, may_collect
 from daiban_intake.domain.materials import Presented, check_supplied, validate_codes
 from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import add_stage, staff_record, staff_ref, visible_case
+from daiban_intake.handlers.common import add_stage, staff_record, staff_ref
 from daiban_intake.models import Case, Supplement
-from daiban_intake.schemas import HandoverOut, SupplementOut
+from daiban_intake.queries.cases import visible_case
+from daiban_intake.schemas import HandOver, HandoverOut, SupplementOut, SupplyMaterials
 
 
 def _refuse_issues(issues: list[MaterialIssue]) -> None:

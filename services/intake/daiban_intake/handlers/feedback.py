@@ -14,7 +14,6 @@ from daiban_common.errors import Conflict, FieldError, InvalidInput, NotFound
 from daiban_common.idempotency import Answer, Once, remember, replay
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.uow import UnitOfWork
-from daiban_intake.commands import ComplaintTarget, Evaluate, FileComplaint
 from daiban_intake.domain.applicants import normalise_phone
 from daiban_intake.domain.feedback import (
     INDICATORS,
@@ -24,9 +23,10 @@ from daiban_intake.domain.feedback import (
     rectification_due,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import add_stage, public_case, visible_case
+from daiban_intake.handlers.common import add_stage
 from daiban_intake.models import Case, Complaint, Evaluation, Rectification
-from daiban_intake.schemas import ComplaintOut, EvaluationOut
+from daiban_intake.queries.cases import public_case, visible_case
+from daiban_intake.schemas import ComplaintOut, ComplaintTarget, Evaluate, EvaluationOut, FileComplaint
 
 PUBLIC_ACTOR = "public"
 

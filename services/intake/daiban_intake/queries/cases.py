@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -13,12 +14,48 @@ from daiban_common.calendar import SHANGHAI
 from daiban_common.errors import InvalidInput, NotFound
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
 from daiban_common.pagination import Page, PageParams, after_clause, paginate
-from daiban_intake.domain.numbers import is_notice_number
+from daiban_intake.domain.numbers import is_case_number, is_notice_number, normalise_query_code
 from daiban_intake.domain.progress import CaseStatus
-from daiban_intake.handlers.common import public_case, stages_of, visible_case
-from daiban_intake.models import Case, OneTimeNotice
+from daiban_intake.models import Case, CaseStage, OneTimeNotice
+from daiban_intake.presenters import case_list_item, case_out, notice_out, progress_out, receipt_out
 from daiban_intake.schemas import CaseListItem, CaseOut, NoticeOut, ProgressOut, ReceiptOut
-from daiban_intake.views import case_list_item, case_out, notice_out, progress_out, receipt_out
+
+CASE_NOT_FOUND = "办件不存在"
+# The same answer for an unknown number and a wrong code, so neither can be probed.
+PUBLIC_NOT_FOUND = "未找到该办件，请核对办件编号和查询码"
+
+
+async def _case(session: AsyncSession, number: str, *, lock: bool) -> Case | None:
+    if not is_case_number(number):
+        return None
+    stmt = select(Case).where(Case.number == number)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.exec(stmt)).first()
+
+
+async def visible_case(
+    session: AsyncSession, number: str, principal: Principal, *, lock: bool = False
+) -> Case:
+    """The case if it lies in the caller's org subtree; 404 otherwise, as if it did not exist."""
+    case = await _case(session, number, lock=lock)
+    if case is None or not can_see(principal, case.org):
+        raise NotFound(CASE_NOT_FOUND)
+    return case
+
+
+async def public_case(session: AsyncSession, number: str, query_code: str, *, lock: bool = False) -> Case:
+    case = await _case(session, number, lock=lock)
+    if case is None or not hmac.compare_digest(
+        case.query_code.encode(), normalise_query_code(query_code).encode()
+    ):
+        raise NotFound(PUBLIC_NOT_FOUND)
+    return case
+
+
+async def stages_of(session: AsyncSession, case: Case) -> list[CaseStage]:
+    stmt = select(CaseStage).where(CaseStage.case_number == case.number).order_by(col(CaseStage.id))
+    return list((await session.exec(stmt)).all())
 
 
 @dataclass(frozen=True)

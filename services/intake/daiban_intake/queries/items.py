@@ -1,7 +1,7 @@
-"""Intake's replica of the catalogue: item versions as `catalogue.item_published` delivers them.
+"""Reading intake's replica of the catalogue: the item version in force for an acceptance.
 
-Acceptance reads only this table, so a point keeps accepting while the county's catalogue is out of
-reach. Versions are immutable; a redelivered or replayed version changes nothing.
+Acceptance reads only this table (`handlers/catalogue.py` writes it from `catalogue.item_published`),
+so a point keeps accepting while the county's catalogue is out of reach.
 """
 
 from __future__ import annotations
@@ -13,36 +13,15 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_common.contracts.catalogue import BASE_CODE_PATTERN, ItemPublished, ItemVersionData
+from daiban_common.contracts.catalogue import BASE_CODE_PATTERN, ItemVersionData
 from daiban_common.errors import InvalidInput
-from daiban_common.events import Envelope
 from daiban_common.orgcodes import OrgCode
-from daiban_common.uow import UnitOfWork
 from daiban_intake.domain.acceptance import in_force
 from daiban_intake.models import ItemReplica
 
 _BASE_CODE = re.compile(BASE_CODE_PATTERN)
-
-
-async def record_version(envelope: Envelope, payload: ItemPublished, uow: UnitOfWork) -> None:
-    """Consumer of `daiban.catalogue.item_published.v1`."""
-    item = payload.item
-    await uow.session.exec(
-        pg_insert(ItemReplica)
-        .values(
-            implementation_code=item.implementation_code,
-            version=item.version,
-            base_code=item.base_code,
-            implementing_org=item.implementing_org,
-            status=item.status.value,
-            effective_date=item.effective_date,
-            data=item.model_dump(mode="json"),
-        )
-        .on_conflict_do_nothing()
-    )
 
 
 class _Parsed:
