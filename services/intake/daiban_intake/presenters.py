@@ -13,18 +13,25 @@ from html import escape
 from typing import Any, Final
 
 from daiban_common.calendar import SHANGHAI, to_shanghai_date
-from daiban_common.contracts.case import Channel, Outcome
+from daiban_common.contracts.case import Channel, EvaluationLevel, Outcome
 from daiban_common.contracts.catalogue import ItemKind, ItemVersionData, MaterialForm
 from daiban_common.orgcodes import OrgCode
+from daiban_intake.domain.feedback import LEVEL_LABELS
 from daiban_intake.domain.materials import PROBLEM_LABELS
-from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.models import Case, CaseStage, OneTimeNotice
+from daiban_intake.domain.progress import OUTCOME_LABELS, CaseStatus, Stage
+from daiban_intake.handlers.aftercare import HandedOver, Supplied
+from daiban_intake.handlers.feedback import Evaluated
+from daiban_intake.models import Case, CaseStage, Complaint, OneTimeNotice
 from daiban_intake.schemas import (
+    AcceptanceOut,
     ApplicantOut,
     CaseListItem,
     CaseOut,
+    ComplaintOut,
     DecisionOut,
     DeficiencyOut,
+    EvaluationOut,
+    HandoverOut,
     IssueOut,
     ItemOut,
     MaterialOut,
@@ -34,6 +41,7 @@ from daiban_intake.schemas import (
     RepresentativeOut,
     StaffOut,
     StageOut,
+    SupplementOut,
 )
 
 CHANNEL_LABELS: Final = {
@@ -43,8 +51,8 @@ CHANNEL_LABELS: Final = {
     Channel.hotline: "热线申请",
     Channel.home_visit: "上门服务",
 }
-OUTCOME_LABELS: Final = {Outcome.approved: "准予办理", Outcome.refused: "不予办理"}
 PROGRESS_HINT: Final = "凭办件编号和查询码可随时查询办理进度；请妥善保管本回执，领取结果时出示。"
+COMPLAINT_FILED: Final = "投诉已登记，监察人员将及时核实处理并答复"
 
 
 def item_out(item: dict[str, Any]) -> ItemOut:
@@ -228,6 +236,68 @@ def notice_out(notice: OneTimeNotice) -> NoticeOut:
         issued_by=staff_out(notice.issued_by),
         issued_at=notice.issued_at,
         issues=[issue_out(i) for i in notice.issues],
+    )
+
+
+def acceptance_out(case: Case) -> AcceptanceOut:
+    status = CaseStatus(case.status)
+    return AcceptanceOut(
+        case_number=case.number,
+        query_code=case.query_code,
+        status=status.value,
+        status_label=status.label,
+        promised_date=case.promised_date,
+        promised_date_provisional=case.promised_date_provisional,
+        first_responder=staff_out(case.first_responder),
+        decision=decision_out(case),
+        receipt=receipt_out(case),
+        receipt_url=f"/v1/cases/{case.number}/receipt.html",
+    )
+
+
+def supplement_out(supplied: Supplied) -> SupplementOut:
+    status = CaseStatus(supplied.case.status)
+    return SupplementOut(
+        case_number=supplied.case.number,
+        kind=supplied.supplement.kind,
+        material_codes=supplied.material_codes,
+        status=status.value,
+        status_label=status.label,
+        recorded_at=supplied.supplement.recorded_at,
+    )
+
+
+def handover_out(handed: HandedOver) -> HandoverOut:
+    return HandoverOut(
+        case_number=handed.case.number,
+        status=handed.case.status,
+        status_label=CaseStatus(handed.case.status).label,
+        method=handed.method.value,
+        recipient_name=handed.recipient_name,
+        carrier=handed.carrier,
+        tracking_number=handed.tracking_number,
+        handed_over_at=handed.at,
+    )
+
+
+def evaluation_out(evaluated: Evaluated) -> EvaluationOut:
+    evaluation = evaluated.evaluation
+    return EvaluationOut(
+        case_number=evaluation.case_number,
+        level=evaluation.level,
+        level_label=LEVEL_LABELS[EvaluationLevel(evaluation.level)],
+        evaluated_at=evaluation.evaluated_at,
+        rectification_opened=evaluated.rectification_opened,
+    )
+
+
+def complaint_out(complaint: Complaint) -> ComplaintOut:
+    return ComplaintOut(
+        complaint_id=complaint.id,
+        org=complaint.org,
+        target=complaint.target,
+        filed_at=complaint.filed_at,
+        message=COMPLAINT_FILED,
     )
 
 

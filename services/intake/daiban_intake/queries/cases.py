@@ -13,12 +13,10 @@ from daiban_common.auth import Principal, can_see, subtree_clause
 from daiban_common.calendar import SHANGHAI
 from daiban_common.errors import InvalidInput, NotFound
 from daiban_common.orgcodes import InvalidOrgCode, OrgCode
-from daiban_common.pagination import Page, PageParams, after_clause, paginate
+from daiban_common.pagination import PageParams, after_clause, paginate
 from daiban_intake.domain.numbers import is_case_number, is_notice_number, normalise_query_code
 from daiban_intake.domain.progress import CaseStatus
 from daiban_intake.models import Case, CaseStage, OneTimeNotice
-from daiban_intake.presenters import case_list_item, case_out, notice_out, progress_out, receipt_out
-from daiban_intake.schemas import CaseListItem, CaseOut, NoticeOut, ProgressOut, ReceiptOut
 
 CASE_NOT_FOUND = "办件不存在"
 # The same answer for an unknown number and a wrong code, so neither can be probed.
@@ -73,8 +71,9 @@ def _start_of(day: date) -> datetime:
 
 async def list_cases(
     session: AsyncSession, principal: Principal, filters: CaseFilter, page: PageParams
-) -> Page[CaseListItem]:
-    """Newest first; `from`/`to` are acceptance dates in Shanghai, both included."""
+) -> tuple[list[Case], str | None]:
+    """A page of cases and the cursor of the next; newest first; `from`/`to` are acceptance dates
+    in Shanghai, both included."""
     stmt = select(Case).where(subtree_clause(col(Case.org), principal.org))
     if filters.org is not None:
         try:
@@ -93,28 +92,25 @@ async def list_cases(
     if after is not None:
         stmt = stmt.where(after_clause([col(Case.accepted_at), col(Case.number)], after, descending=True))
     stmt = stmt.order_by(col(Case.accepted_at).desc(), col(Case.number).desc()).limit(page.limit + 1)
-    rows, next_cursor = paginate(
-        list((await session.exec(stmt)).all()), page, key=lambda c: (c.accepted_at, c.number)
-    )
-    return Page(items=[case_list_item(c) for c in rows], next_cursor=next_cursor)
+    return paginate(list((await session.exec(stmt)).all()), page, key=lambda c: (c.accepted_at, c.number))
 
 
-async def case_detail(session: AsyncSession, principal: Principal, number: str) -> CaseOut:
+async def case_detail(
+    session: AsyncSession, principal: Principal, number: str
+) -> tuple[Case, list[CaseStage]]:
     case = await visible_case(session, number, principal)
-    return case_out(case, await stages_of(session, case))
+    return case, await stages_of(session, case)
 
 
-async def receipt(session: AsyncSession, principal: Principal, number: str) -> ReceiptOut:
-    return receipt_out(await visible_case(session, number, principal))
-
-
-async def public_progress(session: AsyncSession, number: str, query_code: str) -> ProgressOut:
+async def public_progress(
+    session: AsyncSession, number: str, query_code: str
+) -> tuple[Case, list[CaseStage]]:
     case = await public_case(session, number, query_code)
-    return progress_out(case, await stages_of(session, case))
+    return case, await stages_of(session, case)
 
 
-async def notice(session: AsyncSession, principal: Principal, number: str) -> NoticeOut:
+async def notice(session: AsyncSession, principal: Principal, number: str) -> OneTimeNotice:
     found = await session.get(OneTimeNotice, number) if is_notice_number(number) else None
     if found is None or not can_see(principal, found.org):
         raise NotFound("一次性告知书不存在")
-    return notice_out(found)
+    return found
