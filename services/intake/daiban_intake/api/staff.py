@@ -35,7 +35,6 @@ from daiban_intake.schemas import (
 )
 
 _HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
-NOTICE_TYPE = "/problems/one-time-notice"
 
 router = APIRouter(prefix="/v1", tags=["staff"])
 
@@ -44,7 +43,7 @@ def _one_time_notice(result: NoticeIssued, instance: str) -> dict[str, Any]:
     """The 422 problem+json of a notice: each issue as a field error, and the notice itself to print."""
     number = result.notice.number
     return {
-        "type": NOTICE_TYPE,
+        "type": docs.NOTICE_TYPE,
         "title": "One-time notice",
         "status": 422,
         "detail": f"材料不齐全或不符合要求，共{len(result.issues)}项，请按一次性告知书一次补齐后再来办理",
