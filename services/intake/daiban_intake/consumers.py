@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from daiban_common.consumer import Subscription, on
 from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
 from daiban_contracts.catalogue import ItemPublished
+from daiban_intake.context import IntakeContext
 from daiban_intake.domain.routing_events import ROUTING_EVENTS
+from daiban_intake.handlers.catalogue import record_version
 from daiban_intake.handlers.progress import progress_handler
-from daiban_intake.replica import record_version
 
 
 def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
@@ -16,9 +19,13 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
     # the filter is the county's subtree and the handler skips cases accepted at other nodes
     # (outside this node's subtree, or below a child node of DAIBAN_CHILD_NODES).
     county = runtime.node_org.county.value
-    apply_progress = progress_handler(runtime.settings.hosts)
+    apply_progress = progress_handler(cast(IntakeContext, runtime.context).hosts)
     return [
         Subscription(name="catalogue", handlers=dict([on(ItemPublished, record_version)]), within=county),
-        Subscription(name="progress", handlers=dict.fromkeys(ROUTING_EVENTS, apply_progress), within=county),
+        Subscription(
+            name="progress",
+            handlers=dict(on(event, apply_progress) for event in ROUTING_EVENTS),
+            within=county,
+        ),
         replica_subscription(runtime),
     ]

@@ -6,9 +6,9 @@ from daiban_common.migrations import migrations_dir
 from daiban_common.openapi import OpenApiExamples
 from daiban_common.orgunits import replica_of
 from daiban_common.service import ServiceSpec
-from daiban_intake.api.public import public_routes
-from daiban_intake.api.staff import staff_routes
+from daiban_intake.api import routers
 from daiban_intake.consumers import subscriptions
+from daiban_intake.context import build_context
 
 SERVICE = ServiceSpec(
     name="intake",
@@ -18,7 +18,8 @@ SERVICE = ServiceSpec(
     default_port=8001,
     order=20,
     openapi_examples=OpenApiExamples.load(Path(__file__).with_name("openapi_examples.json")),
-    routers=lambda runtime: [*staff_routes(runtime), *public_routes(runtime)],
+    context=build_context,
+    routers=routers,
     subscriptions=subscriptions,
     known_orgs=replica_of,
     openapi_tags=[

@@ -28,11 +28,12 @@ _NOTICE_ISSUES = [
     },
 ]
 
+NOTICE_TYPE = "/problems/one-time-notice"
 ONE_TIME_NOTICE = ProblemDoc(
     422,
     "One-time notice: every missing or unfit material at once, no case created (the notice is kept)",
     detail="材料不齐全或不符合要求，共2项，请按一次性告知书一次补齐后再来办理",
-    type="/problems/one-time-notice",
+    type=NOTICE_TYPE,
     title="One-time notice",
     errors=[
         ("materials.M02", "申请人居民身份证或居民户口簿：未提交"),

@@ -7,84 +7,93 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common.auth import OptionalPrincipal
-from daiban_common.deps import RuntimeDep, UowDep
+from daiban_common.deps import UowDep
 from daiban_common.idempotency import OptionalIdempotencyKey, once
 from daiban_common.ratelimit import PublicAttempts, rate_limited_responses
-from daiban_common.runtime import ServiceRuntime
 from daiban_contracts.text import StoredText
-from daiban_intake import queries
+from daiban_intake import presenters
 from daiban_intake.api import problem_docs as docs
-from daiban_intake.api.http import problems, respond
-from daiban_intake.commands import Evaluate, FileComplaint
+from daiban_intake.api.http import answering, problems
+from daiban_intake.context import ContextDep
 from daiban_intake.handlers.feedback import PUBLIC_ACTOR, evaluate, file_complaint
-from daiban_intake.schemas import ComplaintOut, EvaluationOut, ProgressOut
+from daiban_intake.queries import cases as queries
+from daiban_intake.schemas import ComplaintOut, Evaluate, EvaluationOut, FileComplaint, ProgressOut
+
+router = APIRouter(prefix="/v1", tags=["public"])
 
 
-def public_routes(runtime: ServiceRuntime) -> list[APIRouter]:
-    router = APIRouter(prefix="/v1", tags=["public"])
+@router.get(
+    "/public/progress/{number}",
+    summary="办理进度查询（办件编号 + 查询码）",
+    response_model=ProgressOut,
+    responses={**problems(docs.PUBLIC_NOT_FOUND, 422), **rate_limited_responses()},
+    dependencies=[PublicAttempts],
+)
+async def progress(
+    number: StoredText,
+    uow: UowDep,
+    code: Annotated[StoredText, Query(min_length=1, max_length=16, description="查询码")],
+) -> ProgressOut:
+    async with uow:
+        return presenters.progress_out(*await queries.public_progress(uow.session, number, code))
 
-    @router.get(
-        "/public/progress/{number}",
-        summary="办理进度查询（办件编号 + 查询码）",
-        response_model=ProgressOut,
-        responses={**problems(docs.PUBLIC_NOT_FOUND, 422), **rate_limited_responses()},
-        dependencies=[PublicAttempts],
+
+@router.post(
+    "/public/evaluations",
+    status_code=201,
+    summary="好差评：送达后每件评价一次",
+    response_model=EvaluationOut,
+    responses={
+        **problems(
+            docs.PUBLIC_NOT_FOUND,
+            docs.ALREADY_EVALUATED,
+            docs.KEY_REUSED,
+            docs.NOT_HANDED_OVER,
+            docs.UNKNOWN_SCORE,
+        ),
+        **rate_limited_responses(),
+    },
+    dependencies=[PublicAttempts],
+)
+async def evaluations(
+    body: Evaluate, request: Request, uow: UowDep, context: ContextDep, key: OptionalIdempotencyKey = None
+) -> Response:
+    answer = answering(presenters.evaluation_out)
+    result = await evaluate(
+        body,
+        once=once(request, PUBLIC_ACTOR, key, body),
+        answer=answer,
+        calendar=context.calendar,
+        uow=uow,
     )
-    async def progress(
-        number: StoredText,
-        uow: UowDep,
-        code: Annotated[StoredText, Query(min_length=1, max_length=16, description="查询码")],
-    ) -> ProgressOut:
-        async with uow:
-            return await queries.public_progress(uow.session, number, code)
+    return answer.respond(result)
 
-    @router.post(
-        "/public/evaluations",
-        status_code=201,
-        summary="好差评：送达后每件评价一次",
-        response_model=EvaluationOut,
-        responses={
-            **problems(
-                docs.PUBLIC_NOT_FOUND,
-                docs.ALREADY_EVALUATED,
-                docs.KEY_REUSED,
-                docs.NOT_HANDED_OVER,
-                docs.UNKNOWN_SCORE,
-            ),
-            **rate_limited_responses(),
-        },
-        dependencies=[PublicAttempts],
+
+@router.post(
+    "/complaints",
+    status_code=201,
+    summary="投诉（办件、窗口或工作人员）",
+    response_model=ComplaintOut,
+    responses={**problems(401, docs.COMPLAINT_ORG, docs.KEY_REUSED, 422), **rate_limited_responses()},
+    # Filed without a token, a complaint about a case proves itself with the query code.
+    dependencies=[PublicAttempts],
+)
+async def complaints(
+    body: FileComplaint,
+    request: Request,
+    principal: OptionalPrincipal,
+    uow: UowDep,
+    context: ContextDep,
+    key: OptionalIdempotencyKey = None,
+) -> Response:
+    actor = principal.sub if principal is not None else PUBLIC_ACTOR
+    answer = answering(presenters.complaint_out)
+    result = await file_complaint(
+        body,
+        principal=principal,
+        node=context.node,
+        once=once(request, actor, key, body),
+        answer=answer,
+        uow=uow,
     )
-    async def evaluations(
-        body: Evaluate, request: Request, uow: UowDep, key: OptionalIdempotencyKey = None
-    ) -> Response:
-        return respond(await evaluate(body, once=once(request, PUBLIC_ACTOR, key, body), uow=uow))
-
-    @router.post(
-        "/complaints",
-        status_code=201,
-        summary="投诉（办件、窗口或工作人员）",
-        response_model=ComplaintOut,
-        responses={**problems(401, docs.COMPLAINT_ORG, docs.KEY_REUSED, 422), **rate_limited_responses()},
-        # Filed without a token, a complaint about a case proves itself with the query code.
-        dependencies=[PublicAttempts],
-    )
-    async def complaints(
-        body: FileComplaint,
-        request: Request,
-        principal: OptionalPrincipal,
-        uow: UowDep,
-        rt: RuntimeDep,
-        key: OptionalIdempotencyKey = None,
-    ) -> Response:
-        actor = principal.sub if principal is not None else PUBLIC_ACTOR
-        answer = await file_complaint(
-            body,
-            principal=principal,
-            node=rt.node_org,
-            once=once(request, actor, key, body),
-            uow=uow,
-        )
-        return respond(answer)
-
-    return [router]
+    return answer.respond(result)

@@ -7,178 +7,226 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common.auth import CurrentPrincipal
-from daiban_common.deps import RuntimeDep, UowDep
-from daiban_common.idempotency import IdempotencyKey, once
+from daiban_common.deps import UowDep
+from daiban_common.idempotency import PROBLEM_JSON, Answer, IdempotencyKey, once
 from daiban_common.pagination import Page, PageParamsDep
-from daiban_common.runtime import ServiceRuntime
 from daiban_common.strict import Day
-from daiban_contracts.orgcodes import ORG_CODE_PATTERN, OrgCode
+from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 from daiban_contracts.text import StoredText
-from daiban_intake import printing, queries
+from daiban_intake import presenters
 from daiban_intake.api import problem_docs as docs
-from daiban_intake.api.http import Acceptor, html, problems, respond, wants_html
-from daiban_intake.commands import AcceptApplication, HandOver, SupplyMaterials
+from daiban_intake.api.http import Acceptor, Answering, answering, html, problems, wants_html
+from daiban_intake.context import ContextDep
 from daiban_intake.domain.progress import CaseStatus
-from daiban_intake.handlers.acceptance import Acceptor as AcceptingStaff
-from daiban_intake.handlers.acceptance import accept_application
+from daiban_intake.handlers.acceptance import Acceptance, NoticeIssued, accept_application
 from daiban_intake.handlers.aftercare import hand_over, supply_materials
+from daiban_intake.queries import cases as queries
 from daiban_intake.schemas import (
     AcceptanceOut,
+    AcceptApplication,
     CaseListItem,
     CaseOut,
+    HandOver,
     HandoverOut,
     NoticeOut,
     ReceiptOut,
     SupplementOut,
+    SupplyMaterials,
 )
 
 _HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
 
+router = APIRouter(prefix="/v1", tags=["staff"])
 
-def staff_routes(runtime: ServiceRuntime) -> list[APIRouter]:
-    router = APIRouter(prefix="/v1", tags=["staff"])
 
-    @router.post(
-        "/applications",
-        status_code=201,
-        summary="受理申请：材料齐全则立案并出具回执，否则一次性告知",
-        response_model=AcceptanceOut,
-        responses=problems(
-            401, 403, docs.ORG_OUTSIDE, docs.KEY_REUSED, docs.ONE_TIME_NOTICE, docs.INVALID_ID
-        ),
+def _one_time_notice(result: NoticeIssued, instance: str) -> dict[str, Any]:
+    """The 422 problem+json of a notice: each issue as a field error, and the notice itself to print."""
+    number = result.notice.number
+    return {
+        "type": docs.NOTICE_TYPE,
+        "title": "One-time notice",
+        "status": 422,
+        "detail": f"材料不齐全或不符合要求，共{len(result.issues)}项，请按一次性告知书一次补齐后再来办理",
+        "instance": instance,
+        "errors": [
+            {
+                "field": f"materials.{issue.material_code}",
+                "message": f"{issue.material_name}：{issue.note or '未提交'}",
+            }
+            for issue in result.issues
+        ],
+        "notice_number": number,
+        "notice": presenters.notice_out(result.notice).model_dump(mode="json"),
+        "notice_url": f"/v1/notices/{number}.html",
+    }
+
+
+def _acceptance_answer(instance: str) -> Answering[Acceptance]:
+    """201 with the receipt, or the 422 one-time notice."""
+
+    def answer(result: Acceptance) -> Answer:
+        if isinstance(result, NoticeIssued):
+            return Answer(422, _one_time_notice(result, instance), PROBLEM_JSON)
+        return Answer(201, presenters.acceptance_out(result.case).model_dump(mode="json"))
+
+    return Answering(answer)
+
+
+@router.post(
+    "/applications",
+    status_code=201,
+    summary="受理申请：材料齐全则立案并出具回执，否则一次性告知",
+    response_model=AcceptanceOut,
+    responses=problems(401, 403, docs.ORG_OUTSIDE, docs.KEY_REUSED, docs.ONE_TIME_NOTICE, docs.INVALID_ID),
+)
+async def accept(
+    body: AcceptApplication,
+    request: Request,
+    principal: Acceptor,
+    key: IdempotencyKey,
+    uow: UowDep,
+    context: ContextDep,
+) -> Response:
+    answer = _acceptance_answer(instance=request.url.path)
+    result = await accept_application(
+        body,
+        principal=principal,
+        point=context.acceptance,
+        once=once(request, principal.sub, key, body),
+        answer=answer,
+        uow=uow,
     )
-    async def accept(
-        body: AcceptApplication,
-        request: Request,
-        principal: Acceptor,
-        key: IdempotencyKey,
-        uow: UowDep,
-        rt: RuntimeDep,
-    ) -> Response:
-        acceptor = AcceptingStaff(
-            principal=principal,
-            node=rt.node_org,
-            salt=rt.settings.resolved_pii_salt(),
-            child_nodes=tuple(OrgCode.parse(code) for code in rt.settings.child_nodes),
-            known_orgs=rt.known_orgs,
-        )
-        answer = await accept_application(
-            body,
-            acceptor=acceptor,
-            once=once(request, principal.sub, key, body),
-            instance=request.url.path,
-            uow=uow,
-        )
-        return respond(answer)
+    return answer.respond(result)
 
-    @router.get("/cases", summary="本辖区办件列表", responses=problems(401, 422))
-    async def list_cases(
-        principal: CurrentPrincipal,
-        page: PageParamsDep,
-        uow: UowDep,
-        org: Annotated[str | None, Query(pattern=ORG_CODE_PATTERN)] = None,
-        status: CaseStatus | None = None,
-        item: Annotated[StoredText | None, Query(max_length=40)] = None,
-        from_: Annotated[Day | None, Query(alias="from", description="受理日期起（含）")] = None,
-        to: Annotated[Day | None, Query(description="受理日期止（含）")] = None,
-    ) -> Page[CaseListItem]:
-        filters = queries.CaseFilter(org=org, status=status, item=item, accepted_from=from_, accepted_to=to)
-        async with uow:
-            return await queries.list_cases(uow.session, principal, filters, page)
 
-    @router.get(
-        "/cases/{number}",
-        summary="办件详情",
-        response_model=CaseOut,
-        responses=problems(401, docs.CASE_NOT_FOUND),
+@router.get("/cases", summary="本辖区办件列表", responses=problems(401, 422))
+async def list_cases(
+    principal: CurrentPrincipal,
+    page: PageParamsDep,
+    uow: UowDep,
+    org: Annotated[str | None, Query(pattern=ORG_CODE_PATTERN)] = None,
+    status: CaseStatus | None = None,
+    item: Annotated[StoredText | None, Query(max_length=40)] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="受理日期起（含）")] = None,
+    to: Annotated[Day | None, Query(description="受理日期止（含）")] = None,
+) -> Page[CaseListItem]:
+    filters = queries.CaseFilter(org=org, status=status, item=item, accepted_from=from_, accepted_to=to)
+    async with uow:
+        rows, next_cursor = await queries.list_cases(uow.session, principal, filters, page)
+        return Page(items=[presenters.case_list_item(c) for c in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/cases/{number}",
+    summary="办件详情",
+    response_model=CaseOut,
+    responses=problems(401, docs.CASE_NOT_FOUND),
+)
+async def get_case(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> CaseOut:
+    async with uow:
+        return presenters.case_out(*await queries.case_detail(uow.session, principal, number))
+
+
+@router.get(
+    "/cases/{number}/receipt.html",
+    summary="受理回执（打印）",
+    response_class=Response,
+    responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
+)
+async def receipt_page(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> Response:
+    async with uow:
+        case = await queries.visible_case(uow.session, number, principal)
+        return html(presenters.receipt_html(presenters.receipt_out(case)))
+
+
+@router.get(
+    "/cases/{number}/receipt",
+    summary="受理回执（JSON；Accept: text/html 时为打印页）",
+    response_model=ReceiptOut,
+    responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
+)
+async def receipt(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
+    async with uow:
+        found = presenters.receipt_out(await queries.visible_case(uow.session, number, principal))
+    return html(presenters.receipt_html(found)) if wants_html(request) else found
+
+
+@router.get(
+    "/notices/{number}.html",
+    summary="一次性告知书（打印）",
+    response_class=Response,
+    responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
+)
+async def notice_page(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> Response:
+    async with uow:
+        notice = await queries.notice(uow.session, principal, number)
+        return html(presenters.notice_html(presenters.notice_out(notice)))
+
+
+@router.get(
+    "/notices/{number}",
+    summary="一次性告知书",
+    response_model=NoticeOut,
+    responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
+)
+async def notice(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
+    async with uow:
+        found = presenters.notice_out(await queries.notice(uow.session, principal, number))
+    return html(presenters.notice_html(found)) if wants_html(request) else found
+
+
+@router.post(
+    "/cases/{number}/supplements",
+    status_code=201,
+    summary="补正材料或补交容缺材料",
+    response_model=SupplementOut,
+    responses=problems(
+        401, 403, docs.CASE_NOT_FOUND, docs.NOT_WAITING, docs.KEY_REUSED, docs.SUPPLEMENT_INCOMPLETE
+    ),
+)
+async def supplements(
+    number: StoredText,
+    body: SupplyMaterials,
+    request: Request,
+    principal: Acceptor,
+    key: IdempotencyKey,
+    uow: UowDep,
+) -> Response:
+    answer = answering(presenters.supplement_out)
+    result = await supply_materials(
+        number,
+        body,
+        principal=principal,
+        once=once(request, principal.sub, key, body),
+        answer=answer,
+        uow=uow,
     )
-    async def get_case(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> CaseOut:
-        async with uow:
-            return await queries.case_detail(uow.session, principal, number)
+    return answer.respond(result)
 
-    @router.get(
-        "/cases/{number}/receipt.html",
-        summary="受理回执（打印）",
-        response_class=Response,
-        responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
+
+@router.post(
+    "/cases/{number}/handover",
+    summary="送达办理结果（当面核验身份或邮寄）",
+    response_model=HandoverOut,
+    responses=problems(
+        401, 403, docs.CASE_NOT_FOUND, docs.NOT_READY, docs.KEY_REUSED, docs.IDENTITY_REQUIRED
+    ),
+)
+async def handover(
+    number: StoredText,
+    body: HandOver,
+    request: Request,
+    principal: Acceptor,
+    key: IdempotencyKey,
+    uow: UowDep,
+) -> Response:
+    answer = answering(presenters.handover_out, status=200)
+    result = await hand_over(
+        number,
+        body,
+        principal=principal,
+        once=once(request, principal.sub, key, body),
+        answer=answer,
+        uow=uow,
     )
-    async def receipt_page(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> Response:
-        async with uow:
-            return html(printing.receipt_html(await queries.receipt(uow.session, principal, number)))
-
-    @router.get(
-        "/cases/{number}/receipt",
-        summary="受理回执（JSON；Accept: text/html 时为打印页）",
-        response_model=ReceiptOut,
-        responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
-    )
-    async def receipt(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
-        async with uow:
-            found = await queries.receipt(uow.session, principal, number)
-        return html(printing.receipt_html(found)) if wants_html(request) else found
-
-    @router.get(
-        "/notices/{number}.html",
-        summary="一次性告知书（打印）",
-        response_class=Response,
-        responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
-    )
-    async def notice_page(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> Response:
-        async with uow:
-            return html(printing.notice_html(await queries.notice(uow.session, principal, number)))
-
-    @router.get(
-        "/notices/{number}",
-        summary="一次性告知书",
-        response_model=NoticeOut,
-        responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
-    )
-    async def notice(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
-        async with uow:
-            found = await queries.notice(uow.session, principal, number)
-        return html(printing.notice_html(found)) if wants_html(request) else found
-
-    @router.post(
-        "/cases/{number}/supplements",
-        status_code=201,
-        summary="补正材料或补交容缺材料",
-        response_model=SupplementOut,
-        responses=problems(
-            401, 403, docs.CASE_NOT_FOUND, docs.NOT_WAITING, docs.KEY_REUSED, docs.SUPPLEMENT_INCOMPLETE
-        ),
-    )
-    async def supplements(
-        number: StoredText,
-        body: SupplyMaterials,
-        request: Request,
-        principal: Acceptor,
-        key: IdempotencyKey,
-        uow: UowDep,
-    ) -> Response:
-        answer = await supply_materials(
-            number, body, principal=principal, once=once(request, principal.sub, key, body), uow=uow
-        )
-        return respond(answer)
-
-    @router.post(
-        "/cases/{number}/handover",
-        summary="送达办理结果（当面核验身份或邮寄）",
-        response_model=HandoverOut,
-        responses=problems(
-            401, 403, docs.CASE_NOT_FOUND, docs.NOT_READY, docs.KEY_REUSED, docs.IDENTITY_REQUIRED
-        ),
-    )
-    async def handover(
-        number: StoredText,
-        body: HandOver,
-        request: Request,
-        principal: Acceptor,
-        key: IdempotencyKey,
-        uow: UowDep,
-    ) -> Response:
-        answer = await hand_over(
-            number, body, principal=principal, once=once(request, principal.sub, key, body), uow=uow
-        )
-        return respond(answer)
-
-    return [router]
+    return answer.respond(result)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -153,22 +152,21 @@ def _flag_cleared(e: SupervisionFlagCleared) -> Progress:
     return Progress(None, e.cleared_at, e.org, updates={"supervision_flag_cleared": e.level.value})
 
 
-_TRANSLATIONS: dict[type[EventData], Callable[[Any], Progress]] = {
-    CaseForwarded: _forwarded,
-    CaseReceived: _received,
-    CaseAssigned: _assigned,
-    CaseDecided: _decided,
-    SupplementRequested: _supplement_requested,
-    CasePaused: _paused,
-    CaseResumed: _resumed,
-    CaseEscalated: _escalated,
-    CaseReturnedDown: _returned_down,
-    CaseReadyForHandover: _ready,
-    SupervisionFlagRaised: _flag_raised,
-    SupervisionFlagCleared: _flag_cleared,
-}
-
-ROUTING_EVENTS: tuple[type[EventData], ...] = (*_TRANSLATIONS, CaseExtended)
+ROUTING_EVENTS: tuple[type[EventData], ...] = (
+    CaseForwarded,
+    CaseReceived,
+    CaseAssigned,
+    CaseDecided,
+    SupplementRequested,
+    CasePaused,
+    CaseResumed,
+    CaseExtended,
+    CaseEscalated,
+    CaseReturnedDown,
+    CaseReadyForHandover,
+    SupervisionFlagRaised,
+    SupervisionFlagCleared,
+)
 
 
 def case_of(event: EventData) -> tuple[str, str]:
@@ -183,6 +181,31 @@ def case_of(event: EventData) -> tuple[str, str]:
 
 def progress_of(event: EventData, *, event_time: datetime) -> Progress:
     """`event_time` (the envelope's) dates events that carry no time of their own."""
-    if isinstance(event, CaseExtended):
-        return _extended(event, event_time)
-    return _TRANSLATIONS[type(event)](event)
+    match event:
+        case CaseForwarded():
+            return _forwarded(event)
+        case CaseReceived():
+            return _received(event)
+        case CaseAssigned():
+            return _assigned(event)
+        case CaseDecided():
+            return _decided(event)
+        case SupplementRequested():
+            return _supplement_requested(event)
+        case CasePaused():
+            return _paused(event)
+        case CaseResumed():
+            return _resumed(event)
+        case CaseExtended():
+            return _extended(event, event_time)
+        case CaseEscalated():
+            return _escalated(event)
+        case CaseReturnedDown():
+            return _returned_down(event)
+        case CaseReadyForHandover():
+            return _ready(event)
+        case SupervisionFlagRaised():
+            return _flag_raised(event)
+        case SupervisionFlagCleared():
+            return _flag_cleared(event)
+    raise TypeError(f"{type(event).__name__} is not one of routing's case events")

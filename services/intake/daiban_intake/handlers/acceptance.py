@@ -1,48 +1,51 @@
 """Accepting an application (受理): a case with a receipt, or a one-time notice.
 
-Both outcomes commit: the notice is kept and counted (its event is emitted in the same unit of
-work), and its 422 answer is stored for replay like any other answer.
+Both outcomes commit and are results (`Accepted`, `NoticeIssued`): the notice is kept and counted
+(its event is emitted in the same unit of work). The route answers them (201, or the 422 one-time
+notice); that answer is stored for replay like any other.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
 
 from daiban_common import clock
 from daiban_common.auth import KnownOrgs, Principal, can_see
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.errors import FieldError, InvalidInput, NotFound
-from daiban_common.idempotency import PROBLEM_JSON, Answer, Once, remember, replay
+from daiban_common.idempotency import Once, remember, replay
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
     CaseAccepted,
     CaseSummary,
+    MaterialIssue,
     OneTimeNoticeIssued,
     OnTheSpotResult,
     Outcome,
 )
 from daiban_contracts.catalogue import ItemVersionData
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
-from daiban_intake.commands import AcceptApplication
 from daiban_intake.domain import acceptance, applicants, numbers
 from daiban_intake.domain.materials import MaterialCheck, Presented, Promised, check_materials, validate_codes
-from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import add_stage, next_sequence, staff_record, staff_ref
+from daiban_intake.domain.progress import OUTCOME_LABELS, CaseStatus, Stage
+from daiban_intake.handlers.common import (
+    AnswerOf,
+    Replayed,
+    add_stage,
+    next_sequence,
+    staff_record,
+    staff_ref,
+)
 from daiban_intake.models import Case, OneTimeNotice
-from daiban_intake.replica import item_in_force
-from daiban_intake.schemas import AcceptanceOut
-from daiban_intake.views import OUTCOME_LABELS, decision_out, notice_out, receipt_out, staff_out
-
-NOTICE_TYPE = "/problems/one-time-notice"
+from daiban_intake.queries.items import ParsedItems, item_in_force
+from daiban_intake.schemas import AcceptApplication
 
 
 @dataclass(frozen=True)
-class Acceptor:
-    """Who accepts, where this node is, and what personal data is hashed with."""
+class AcceptancePoint:
+    """Where this node accepts and what personal data is hashed with: one per process (the context)."""
 
-    principal: Principal
     node: OrgCode
     salt: str
     calendar: WorkCalendar = field(default_factory=default_calendar)
@@ -51,24 +54,44 @@ class Acceptor:
     # The county's org units as routing publishes them: a case is never accepted where routing
     # has no such unit (it could not take the case, which would wait at "accepted" for ever).
     known_orgs: KnownOrgs | None = None
+    # Item versions parsed from the replica (immutable, so kept).
+    items: ParsedItems = field(default_factory=ParsedItems)
 
 
-async def _accepting_org(raw: str, acceptor: Acceptor) -> OrgCode:
+@dataclass(frozen=True)
+class Accepted:
+    """A case opened (perhaps concluded on the spot); its receipt is printable at once."""
+
+    case: Case
+
+
+@dataclass(frozen=True)
+class NoticeIssued:
+    """Materials missing or unfit: no case, a one-time notice listing every issue at once."""
+
+    notice: OneTimeNotice
+    issues: tuple[MaterialIssue, ...]
+
+
+Acceptance = Accepted | NoticeIssued
+
+
+async def _accepting_org(raw: str, principal: Principal, point: AcceptancePoint) -> OrgCode:
     try:
         org = OrgCode.parse(raw)
     except InvalidOrgCode as exc:
         raise InvalidInput.field("org", str(exc)) from None
-    if not can_see(acceptor.principal, org) or not org.is_within(acceptor.node):
+    if not can_see(principal, org) or not org.is_within(point.node):
         raise NotFound("受理单位不存在或不在您的管辖范围内", errors=[FieldError("org", "不在您的管辖范围内")])
-    child = next((c for c in acceptor.child_nodes if org.is_within(c)), None)
+    child = next((c for c in point.child_nodes if org.is_within(c)), None)
     if child is not None:
         raise InvalidInput.field("org", f"受理单位{org.value}由{child.value}的独立节点受理，请在该节点办理")
-    if acceptor.known_orgs is not None and not await acceptor.known_orgs.is_known(org.value):
+    if point.known_orgs is not None and not await point.known_orgs.is_known(org.value):
         raise InvalidInput.field("org", f"区划单位{org.value}不在本县区划目录中，无法在此受理")
     return org
 
 
-def _applicant(command: AcceptApplication, today: Any) -> applicants.Applicant:
+def _applicant(command: AcceptApplication, today: date) -> applicants.Applicant:
     a = command.applicant
     if a.kind == "person":
         if not a.id_number:
@@ -84,12 +107,18 @@ def _applicant(command: AcceptApplication, today: Any) -> applicants.Applicant:
 
 
 async def accept_application(
-    command: AcceptApplication, *, acceptor: Acceptor, once: Once, instance: str, uow: UnitOfWork
-) -> Answer:
+    command: AcceptApplication,
+    *,
+    principal: Principal,
+    point: AcceptancePoint,
+    once: Once,
+    answer: AnswerOf[Acceptance],
+    uow: UnitOfWork,
+) -> Acceptance | Replayed:
     """Check the application against the item version in force and accept it, or issue a notice."""
     now = clock.now()
     today = to_shanghai_date(now)
-    org = await _accepting_org(command.org, acceptor)
+    org = await _accepting_org(command.org, principal, point)
     applicant = _applicant(command, today)
     representative = None
     if command.representative is not None:
@@ -100,11 +129,12 @@ async def accept_application(
     presented = [Presented(m.code, m.form, m.copies) for m in command.materials]
     promised = [Promised(d.code, d.due_date) for d in command.deficiencies]
     async with uow:
-        stored = await replay(uow, once)
-        if stored is not None:
-            return stored
+        if (stored := await replay(uow, once)) is not None:
+            return Replayed(stored)
         item = acceptance.ensure_acceptable(
-            await item_in_force(uow.session, command.item, org, today), org=org, channel=command.channel
+            await item_in_force(uow.session, command.item, org, today, point.items),
+            org=org,
+            channel=command.channel,
         )
         validate_codes(item.materials, presented, promised, today=today)
         check = check_materials(item.materials, presented, promised)
@@ -112,21 +142,22 @@ async def accept_application(
             acceptance.ensure_on_the_spot_allowed(
                 item,
                 org=org,
-                role=acceptor.principal.role,
+                role=principal.role,
                 has_deficiencies=bool(check.deficiencies),
                 refused_without_reason=(
                     command.on_the_spot.outcome is Outcome.refused and not command.on_the_spot.reasons
                 ),
             )
+        result: Acceptance
         if not check.complete:
-            answer = await _issue_notice(item, check, applicant, org, acceptor, now, instance, uow)
+            result = await _issue_notice(item, check, applicant, org, principal, now, uow)
         else:
-            answer = await _open_case(
-                command, item, check, applicant, representative, org, acceptor, now, uow
+            result = await _open_case(
+                command, item, check, applicant, representative, org, principal, point, now, uow
             )
-        await remember(uow, once, answer)
+        await remember(uow, once, answer(result))
         await uow.commit()
-    return answer
+    return result
 
 
 async def _issue_notice(
@@ -134,11 +165,10 @@ async def _issue_notice(
     check: MaterialCheck,
     applicant: applicants.Applicant,
     org: OrgCode,
-    acceptor: Acceptor,
+    principal: Principal,
     now: datetime,
-    instance: str,
     uow: UnitOfWork,
-) -> Answer:
+) -> NoticeIssued:
     day = to_shanghai_date(now)
     number = numbers.notice_number(org.value, day, await next_sequence(uow.session, "notice", org.value, day))
     notice = OneTimeNotice(
@@ -148,7 +178,7 @@ async def _issue_notice(
         item_version=item.version,
         item_name=item.name,
         applicant_name=applicant.name,
-        issued_by=staff_record(acceptor.principal),
+        issued_by=staff_record(principal),
         issues=[issue.model_dump(mode="json") for issue in check.issues],
         issued_at=now,
     )
@@ -159,33 +189,15 @@ async def _issue_notice(
             item_implementation_code=item.implementation_code,
             item_name=item.name,
             org=org.value,
-            issued_by=staff_ref(acceptor.principal),
+            issued_by=staff_ref(principal),
             issues=check.issues,
             issued_at=now,
         ),
         subject=number,
         org=org.value,
-        actor=acceptor.principal.sub,
+        actor=principal.sub,
     )
-    shown = notice_out(notice)
-    body: dict[str, Any] = {
-        "type": NOTICE_TYPE,
-        "title": "One-time notice",
-        "status": 422,
-        "detail": f"材料不齐全或不符合要求，共{len(check.issues)}项，请按一次性告知书一次补齐后再来办理",
-        "instance": instance,
-        "errors": [
-            {
-                "field": f"materials.{issue.material_code}",
-                "message": f"{issue.material_name}：{issue.note or '未提交'}",
-            }
-            for issue in check.issues
-        ],
-        "notice_number": number,
-        "notice": shown.model_dump(mode="json"),
-        "notice_url": f"/v1/notices/{number}.html",
-    }
-    return Answer(422, body, PROBLEM_JSON)
+    return NoticeIssued(notice, check.issues)
 
 
 async def _open_case(
@@ -195,13 +207,14 @@ async def _open_case(
     applicant: applicants.Applicant,
     representative: applicants.Representative | None,
     org: OrgCode,
-    acceptor: Acceptor,
+    principal: Principal,
+    point: AcceptancePoint,
     now: datetime,
     uow: UnitOfWork,
-) -> Answer:
+) -> Accepted:
     day = to_shanghai_date(now)
     number = numbers.case_number(org.value, day, await next_sequence(uow.session, "case", org.value, day))
-    promised = acceptance.promised_date(acceptor.calendar, day, item)
+    promised = acceptance.promised_date(point.calendar, day, item)
     names = {m.code: m.name for m in item.materials}
     case = Case(
         number=number,
@@ -226,7 +239,7 @@ async def _open_case(
             for d in check.deficiencies
         ],
         green_channel=command.green_channel,
-        first_responder=staff_record(acceptor.principal),
+        first_responder=staff_record(principal),
         query_code=numbers.new_query_code(),
         accepted_at=now,
         promised_date=promised.date,
@@ -244,7 +257,7 @@ async def _open_case(
     if command.on_the_spot is not None:
         spot = command.on_the_spot
         on_the_spot = OnTheSpotResult(
-            outcome=spot.outcome, result=spot.result, decided_by=staff_ref(acceptor.principal)
+            outcome=spot.outcome, result=spot.result, decided_by=staff_ref(principal)
         )
         # Decided at the window where the citizen stands: the result is theirs to collect at once.
         case.status = CaseStatus.ready_for_handover.value
@@ -263,8 +276,8 @@ async def _open_case(
                 item=acceptance.item_ref(item),
                 accepting_org=org.value,
                 channel=command.channel,
-                applicant=applicants.applicant_ref(applicant, acceptor.salt),
-                first_responder=staff_ref(acceptor.principal),
+                applicant=applicants.applicant_ref(applicant, point.salt),
+                first_responder=staff_ref(principal),
                 accepted_at=now,
                 promised_date=promised.date,
                 promised_date_provisional=promised.provisional,
@@ -275,19 +288,6 @@ async def _open_case(
         ),
         subject=number,
         org=org.value,
-        actor=acceptor.principal.sub,
+        actor=principal.sub,
     )
-    status = CaseStatus(case.status)
-    out = AcceptanceOut(
-        case_number=number,
-        query_code=case.query_code,
-        status=status.value,
-        status_label=status.label,
-        promised_date=case.promised_date,
-        promised_date_provisional=case.promised_date_provisional,
-        first_responder=staff_out(case.first_responder),
-        decision=decision_out(case),
-        receipt=receipt_out(case),
-        receipt_url=f"/v1/cases/{number}/receipt.html",
-    )
-    return Answer(201, out.model_dump(mode="json"))
+    return Accepted(case)

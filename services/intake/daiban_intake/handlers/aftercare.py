@@ -1,14 +1,18 @@
-"""After acceptance, at the point where the citizen applied: supplements and handover (送达)."""
+"""After acceptance, at the point where the citizen applied: supplements and handover (送达).
+
+Each returns what it recorded (`Supplied`, `HandedOver`); the route answers it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from daiban_common import clock
 from daiban_common.auth import Principal
 from daiban_common.calendar import to_shanghai_date
 from daiban_common.errors import Conflict, FieldError, InvalidInput
-from daiban_common.idempotency import Answer, Once, remember, replay
+from daiban_common.idempotency import Once, remember, replay
 from daiban_common.identity import InvalidIdentity, mask_resident_id, normalize_resident_id
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
@@ -20,13 +24,34 @@ from daiban_contracts.case import (
 )
 from daiban_contracts.catalogue import ItemVersionData
 from daiban_contracts.ids import uuid7
-from daiban_intake.commands import HandOver, SupplyMaterials
 from daiban_intake.domain.applicants import Applicant, may_collect
 from daiban_intake.domain.materials import Presented, check_supplied, validate_codes
 from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import add_stage, staff_record, staff_ref, visible_case
+from daiban_intake.handlers.common import AnswerOf, Replayed, add_stage, staff_record, staff_ref
 from daiban_intake.models import Case, Supplement
-from daiban_intake.schemas import HandoverOut, SupplementOut
+from daiban_intake.queries.cases import visible_case
+from daiban_intake.schemas import HandOver, SupplyMaterials
+
+
+@dataclass(frozen=True)
+class Supplied:
+    """Materials recorded for a case: a supplement (补正) or deficiencies promised at acceptance."""
+
+    case: Case
+    supplement: Supplement
+    material_codes: list[str]
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """The result handed over in person (`recipient_name`, identity checked) or mailed."""
+
+    case: Case
+    method: HandoverMethod
+    recipient_name: str | None
+    carrier: str | None
+    tracking_number: str | None
+    at: datetime
 
 
 def _refuse_issues(issues: list[MaterialIssue]) -> None:
@@ -47,16 +72,21 @@ def _mark_supplied(case: Case, codes: set[str], now: datetime) -> None:
 
 
 async def supply_materials(
-    number: str, command: SupplyMaterials, *, principal: Principal, once: Once, uow: UnitOfWork
-) -> Answer:
+    number: str,
+    command: SupplyMaterials,
+    *,
+    principal: Principal,
+    once: Once,
+    answer: AnswerOf[Supplied],
+    uow: UnitOfWork,
+) -> Supplied | Replayed:
     """Materials asked for by a supplement request (补正), or deficiencies promised at acceptance."""
     now = clock.now()
     presented = [Presented(m.code, m.form, m.copies) for m in command.materials]
     codes = {p.code for p in presented}
     async with uow:
-        stored = await replay(uow, once)
-        if stored is not None:
-            return stored
+        if (stored := await replay(uow, once)) is not None:
+            return Replayed(stored)
         case = await visible_case(uow.session, number, principal, lock=True)
         item = ItemVersionData.model_validate(case.item)
         validate_codes(item.materials, presented, [], today=to_shanghai_date(now))
@@ -111,31 +141,19 @@ async def supply_materials(
                 title="Not waiting for a supplement",
             )
         case.updated_at = now
-        uow.session.add(
-            Supplement(
-                id=str(uuid7()),
-                case_number=case.number,
-                kind=kind,
-                materials=[{"code": p.code, "form": p.form.value, "copies": p.copies} for p in presented],
-                recorded_by=staff_record(principal),
-                recorded_at=now,
-            )
+        supplement = Supplement(
+            id=str(uuid7()),
+            case_number=case.number,
+            kind=kind,
+            materials=[{"code": p.code, "form": p.form.value, "copies": p.copies} for p in presented],
+            recorded_by=staff_record(principal),
+            recorded_at=now,
         )
-        status = CaseStatus(case.status)
-        answer = Answer(
-            201,
-            SupplementOut(
-                case_number=case.number,
-                kind=kind,
-                material_codes=sorted(codes),
-                status=status.value,
-                status_label=status.label,
-                recorded_at=now,
-            ).model_dump(mode="json"),
-        )
-        await remember(uow, once, answer)
+        uow.session.add(supplement)
+        supplied = Supplied(case, supplement, sorted(codes))
+        await remember(uow, once, answer(supplied))
         await uow.commit()
-    return answer
+    return supplied
 
 
 def _not_ready(status: CaseStatus) -> Conflict:
@@ -184,14 +202,19 @@ def _recipient(command: HandOver, case: Case) -> tuple[str | None, str | None]:
 
 
 async def hand_over(
-    number: str, command: HandOver, *, principal: Principal, once: Once, uow: UnitOfWork
-) -> Answer:
+    number: str,
+    command: HandOver,
+    *,
+    principal: Principal,
+    once: Once,
+    answer: AnswerOf[HandedOver],
+    uow: UnitOfWork,
+) -> HandedOver | Replayed:
     """The result handed to the applicant where they applied, or mailed; needs a decision first."""
     now = clock.now()
     async with uow:
-        stored = await replay(uow, once)
-        if stored is not None:
-            return stored
+        if (stored := await replay(uow, once)) is not None:
+            return Replayed(stored)
         case = await visible_case(uow.session, number, principal, lock=True)
         status = CaseStatus(case.status)
         if status is not CaseStatus.ready_for_handover:
@@ -231,19 +254,7 @@ async def hand_over(
             org=case.org,
             actor=principal.sub,
         )
-        answer = Answer(
-            200,
-            HandoverOut(
-                case_number=case.number,
-                status=case.status,
-                status_label=CaseStatus.handed_over.label,
-                method=command.method.value,
-                recipient_name=name,
-                carrier=command.carrier,
-                tracking_number=command.tracking_number,
-                handed_over_at=now,
-            ).model_dump(mode="json"),
-        )
-        await remember(uow, once, answer)
+        handed = HandedOver(case, command.method, name, command.carrier, command.tracking_number, now)
+        await remember(uow, once, answer(handed))
         await uow.commit()
-    return answer
+    return handed

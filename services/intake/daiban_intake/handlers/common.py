@@ -1,25 +1,33 @@
-"""Small pieces every handler uses: sequences, finding a case the caller may see, stages."""
+"""Small pieces every handler uses: sequences, stages, staff records, replays."""
 
 from __future__ import annotations
 
-import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_common.auth import Principal, can_see
-from daiban_common.errors import NotFound
+from daiban_common.auth import Principal
+from daiban_common.idempotency import Answer
 from daiban_contracts.case import StaffRef
-from daiban_intake.domain.numbers import is_case_number, normalise_query_code
 from daiban_intake.domain.progress import Stage
 from daiban_intake.models import Case, CaseStage, Counter
 
-CASE_NOT_FOUND = "办件不存在"
-# The same answer for an unknown number and a wrong code, so neither can be probed.
-PUBLIC_NOT_FOUND = "未找到该办件，请核对办件编号和查询码"
+# How the route answers a handler's result. A handler under an Idempotency-Key stores that answer
+# in the unit of work of the change (`remember`), so that a retry replays the very same bytes.
+R = TypeVar("R")
+AnswerOf = Callable[[R], Answer]
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A retry under the same Idempotency-Key: nothing was done again; this is the first answer."""
+
+    answer: Answer
 
 
 async def next_sequence(session: AsyncSession, kind: str, org: str, day: date) -> int:
@@ -37,34 +45,6 @@ async def next_sequence(session: AsyncSession, kind: str, org: str, day: date) -
     return int(result.scalar_one())
 
 
-async def _case(session: AsyncSession, number: str, *, lock: bool) -> Case | None:
-    if not is_case_number(number):
-        return None
-    stmt = select(Case).where(Case.number == number)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.exec(stmt)).first()
-
-
-async def visible_case(
-    session: AsyncSession, number: str, principal: Principal, *, lock: bool = False
-) -> Case:
-    """The case if it lies in the caller's org subtree; 404 otherwise, as if it did not exist."""
-    case = await _case(session, number, lock=lock)
-    if case is None or not can_see(principal, case.org):
-        raise NotFound(CASE_NOT_FOUND)
-    return case
-
-
-async def public_case(session: AsyncSession, number: str, query_code: str, *, lock: bool = False) -> Case:
-    case = await _case(session, number, lock=lock)
-    if case is None or not hmac.compare_digest(
-        case.query_code.encode(), normalise_query_code(query_code).encode()
-    ):
-        raise NotFound(PUBLIC_NOT_FOUND)
-    return case
-
-
 def add_stage(
     session: AsyncSession, case: Case, stage: Stage, org: str, at: datetime, note: str = ""
 ) -> None:
@@ -77,8 +57,3 @@ def staff_ref(principal: Principal) -> StaffRef:
 
 def staff_record(principal: Principal) -> dict[str, Any]:
     return staff_ref(principal).model_dump(mode="json")
-
-
-async def stages_of(session: AsyncSession, case: Case) -> list[CaseStage]:
-    stmt = select(CaseStage).where(CaseStage.case_number == case.number).order_by(col(CaseStage.id))
-    return list((await session.exec(stmt)).all())

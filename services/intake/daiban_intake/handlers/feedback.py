@@ -1,19 +1,22 @@
-"""What citizens say afterwards: one rating per case (好差评), and complaints for the supervisors."""
+"""What citizens say afterwards: one rating per case (好差评), and complaints for the supervisors.
+
+Each returns what it recorded (`Evaluated`, the `Complaint`); the route answers it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from daiban_common import clock
 from daiban_common.auth import Principal
-from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
+from daiban_common.calendar import WorkCalendar, to_shanghai_date
 from daiban_common.errors import Conflict, FieldError, InvalidInput, NotFound
-from daiban_common.idempotency import Answer, Once, remember, replay
+from daiban_common.idempotency import Once, remember, replay
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import CaseEvaluated, ComplaintFiled, RectificationOpened
 from daiban_contracts.ids import uuid7
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
-from daiban_intake.commands import ComplaintTarget, Evaluate, FileComplaint
 from daiban_intake.domain.applicants import normalise_phone
 from daiban_intake.domain.feedback import (
     INDICATORS,
@@ -23,11 +26,19 @@ from daiban_intake.domain.feedback import (
     rectification_due,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import add_stage, public_case, visible_case
+from daiban_intake.handlers.common import AnswerOf, Replayed, add_stage
 from daiban_intake.models import Case, Complaint, Evaluation, Rectification
-from daiban_intake.schemas import ComplaintOut, EvaluationOut
+from daiban_intake.queries.cases import public_case, visible_case
+from daiban_intake.schemas import ComplaintTarget, Evaluate, FileComplaint
 
 PUBLIC_ACTOR = "public"
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    evaluation: Evaluation
+    # A dissatisfied rating opens a rectification for the unit that decided.
+    rectification_opened: bool
 
 
 def _check_scores(scores: dict[str, int]) -> None:
@@ -46,8 +57,13 @@ def _check_scores(scores: dict[str, int]) -> None:
 
 
 async def evaluate(
-    command: Evaluate, *, once: Once | None, uow: UnitOfWork, calendar: WorkCalendar | None = None
-) -> Answer:
+    command: Evaluate,
+    *,
+    once: Once | None,
+    answer: AnswerOf[Evaluated],
+    calendar: WorkCalendar,
+    uow: UnitOfWork,
+) -> Evaluated | Replayed:
     """Once per case, after handover; a dissatisfied rating opens a rectification (15 working days).
 
     A retry with the same Idempotency-Key replays the first answer rather than the 409 of a second rating.
@@ -55,9 +71,8 @@ async def evaluate(
     now = clock.now()
     _check_scores(command.scores)
     async with uow:
-        stored = await replay(uow, once)
-        if stored is not None:
-            return stored
+        if (stored := await replay(uow, once)) is not None:
+            return Replayed(stored)
         case = await public_case(uow.session, command.case_number, command.query_code, lock=True)
         earlier = await uow.session.get(Evaluation, case.number)
         if case.status == CaseStatus.evaluated.value or earlier is not None:
@@ -70,15 +85,14 @@ async def evaluate(
             raise Conflict(
                 "办理结果送达后才能评价", type="/problems/not-handed-over", title="Not handed over yet"
             )
-        uow.session.add(
-            Evaluation(
-                case_number=case.number,
-                level=command.level.value,
-                scores=command.scores,
-                comment=command.comment,
-                evaluated_at=now,
-            )
+        evaluation = Evaluation(
+            case_number=case.number,
+            level=command.level.value,
+            scores=command.scores,
+            comment=command.comment,
+            evaluated_at=now,
         )
+        uow.session.add(evaluation)
         case.status = CaseStatus.evaluated.value
         case.updated_at = now
         add_stage(uow.session, case, Stage.evaluated, case.org, now)
@@ -98,20 +112,11 @@ async def evaluate(
         )
         rectify = opens_rectification(command.level)
         if rectify:
-            _open_rectification(case, command, now, calendar or default_calendar(), uow)
-        answer = Answer(
-            201,
-            EvaluationOut(
-                case_number=case.number,
-                level=command.level.value,
-                level_label=LEVEL_LABELS[command.level],
-                evaluated_at=now,
-                rectification_opened=rectify,
-            ).model_dump(mode="json"),
-        )
-        await remember(uow, once, answer)
+            _open_rectification(case, command, now, calendar, uow)
+        evaluated = Evaluated(evaluation, rectify)
+        await remember(uow, once, answer(evaluated))
         await uow.commit()
-    return answer
+    return evaluated
 
 
 def _open_rectification(
@@ -178,16 +183,21 @@ async def _target_org(
 
 
 async def file_complaint(
-    command: FileComplaint, *, principal: Principal | None, node: OrgCode, once: Once | None, uow: UnitOfWork
-) -> Answer:
+    command: FileComplaint,
+    *,
+    principal: Principal | None,
+    node: OrgCode,
+    once: Once | None,
+    answer: AnswerOf[Complaint],
+    uow: UnitOfWork,
+) -> Complaint | Replayed:
     """A complaint against a case, a window or a person; the supervisors get an event."""
     now = clock.now()
     phone = normalise_phone(command.contact_phone, "contact_phone") if command.contact_phone else None
     actor = principal.sub if principal is not None else PUBLIC_ACTOR
     async with uow:
-        stored = await replay(uow, once)
-        if stored is not None:
-            return stored
+        if (stored := await replay(uow, once)) is not None:
+            return Replayed(stored)
         org = await _target_org(command, principal, node, uow)
         complaint = Complaint(
             id=str(uuid7()),
@@ -215,16 +225,6 @@ async def file_complaint(
             org=org,
             actor=actor,
         )
-        answer = Answer(
-            201,
-            ComplaintOut(
-                complaint_id=complaint.id,
-                org=org,
-                target=complaint.target,
-                filed_at=now,
-                message="投诉已登记，监察人员将及时核实处理并答复",
-            ).model_dump(mode="json"),
-        )
-        await remember(uow, once, answer)
+        await remember(uow, once, answer(complaint))
         await uow.commit()
-    return answer
+    return complaint

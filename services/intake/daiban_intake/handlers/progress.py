@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 from sqlmodel import select
 
-from daiban_common.consumer import PermanentFailure
+from daiban_common.consumer import Handler, PermanentFailure
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.envelope import Envelope, EventData
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
@@ -31,10 +30,8 @@ _UPDATABLE = frozenset(
     }
 )
 
-ProgressHandler = Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]
 
-
-def progress_handler(hosts: Callable[[OrgCode], bool]) -> ProgressHandler:
+def progress_handler(hosts: Callable[[OrgCode], bool]) -> Handler[EventData]:
     """A consumer handler applying routing's events to the cases accepted at org units `hosts` admits
     (this node's subtree, less the org units that run a node of their own)."""
 

@@ -1,25 +1,20 @@
-"""Intake's replica of the catalogue: item versions as `catalogue.item_published` delivers them.
+"""Reading intake's replica of the catalogue: the item version in force for an acceptance.
 
-Acceptance reads only this table, so a point keeps accepting while the county's catalogue is out of
-reach. Versions are immutable; a redelivered or replayed version changes nothing.
+Acceptance reads only this table (`handlers/catalogue.py` writes it from `catalogue.item_published`),
+so a point keeps accepting while the county's catalogue is out of reach.
 """
 
 from __future__ import annotations
 
 import re
-import weakref
 from collections import OrderedDict
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.errors import InvalidInput
-from daiban_common.uow import UnitOfWork
-from daiban_contracts.catalogue import BASE_CODE_PATTERN, ItemPublished, ItemVersionData
-from daiban_contracts.envelope import Envelope
+from daiban_contracts.catalogue import BASE_CODE_PATTERN, ItemVersionData
 from daiban_contracts.orgcodes import OrgCode
 from daiban_intake.domain.acceptance import in_force
 from daiban_intake.models import ItemReplica
@@ -27,26 +22,9 @@ from daiban_intake.models import ItemReplica
 _BASE_CODE = re.compile(BASE_CODE_PATTERN)
 
 
-async def record_version(envelope: Envelope, payload: ItemPublished, uow: UnitOfWork) -> None:
-    """Consumer of `daiban.catalogue.item_published.v1`."""
-    item = payload.item
-    await uow.session.exec(
-        pg_insert(ItemReplica)
-        .values(
-            implementation_code=item.implementation_code,
-            version=item.version,
-            base_code=item.base_code,
-            implementing_org=item.implementing_org,
-            status=item.status.value,
-            effective_date=item.effective_date,
-            data=item.model_dump(mode="json"),
-        )
-        .on_conflict_do_nothing()
-    )
-
-
-class _Parsed:
-    """Parsed item versions of one database, by (implementation code, version).
+class ParsedItems:
+    """Parsed item versions of one database, by (implementation code, version); one per process,
+    in the context (tests run many nodes, each with its own database, in one process).
 
     Versions are immutable (written once, ON CONFLICT DO NOTHING), so a parsed one never goes
     stale; parsing and validating the JSONB on every acceptance was a tenth of its CPU.
@@ -69,20 +47,8 @@ class _Parsed:
             self._items.popitem(last=False)
 
 
-# One cache per engine (a database): tests run many nodes, each with its own database, in one process.
-_parsed: weakref.WeakKeyDictionary[Any, _Parsed] = weakref.WeakKeyDictionary()
-
-
-def _cache_of(session: AsyncSession) -> _Parsed:
-    engine = session.bind.sync_engine if session.bind is not None else None
-    cache = _parsed.get(engine)
-    if cache is None:
-        cache = _parsed[engine] = _Parsed()
-    return cache
-
-
 async def item_in_force(
-    session: AsyncSession, code: str, org: OrgCode, today: date
+    session: AsyncSession, code: str, org: OrgCode, today: date, parsed: ParsedItems
 ) -> ItemVersionData | None:
     """The version in force of the item `code` names for `org`.
 
@@ -118,8 +84,7 @@ async def item_in_force(
         return None
     chosen = max(current, key=lambda row: row.version)
     key = (chosen.implementation_code, chosen.version)
-    cache = _cache_of(session)
-    item = cache.get(key)
+    item = parsed.get(key)
     if item is None:
         data = await session.scalar(
             core_select(table.c.data).where(table.c.implementation_code == key[0], table.c.version == key[1])
@@ -127,5 +92,5 @@ async def item_in_force(
         item = in_force([ItemVersionData.model_validate(data)], today)
         if item is None:
             return None
-        cache.put(key, item)
+        parsed.put(key, item)
     return item
