@@ -60,7 +60,7 @@ class NoteIn(BaseModel):
 Writer = Annotated[Principal, Depends(require_roles(Role.clerk, Role.admin))]
 
 
-def writer_routes(runtime: ServiceRuntime) -> list[APIRouter]:
+def _writer_router() -> APIRouter:
     router = APIRouter(prefix="/v1/notes")
 
     @router.post("", status_code=201)
@@ -91,7 +91,7 @@ def writer_routes(runtime: ServiceRuntime) -> list[APIRouter]:
             raise NotFound(detail="记录不存在")
         return dict(row._mapping)
 
-    return [router]
+    return router
 
 
 def _visible(principal: Principal, org: str) -> bool:
@@ -129,7 +129,7 @@ WRITER_SPEC = ServiceSpec(
     migrations=_HERE,
     default_port=8901,
     order=90,
-    routers=writer_routes,
+    routers=[_writer_router()],
 )
 READER_SPEC = ServiceSpec(
     name=READER,

@@ -61,7 +61,7 @@ def create_app(
         )
     )
     app.include_router(metrics_router(runtime.metrics))
-    for router in spec.routers(runtime) if callable(spec.routers) else spec.routers:
+    for router in spec.routers:
         app.include_router(router)
     install_openapi(app, spec.openapi_examples)
     instrument_app(app, runtime.tracer_provider)

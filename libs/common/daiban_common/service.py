@@ -60,8 +60,8 @@ class ServiceSpec:
     # Services are migrated, seeded and started in ascending order (a seed may read what an
     # earlier service's seed wrote, e.g. intake's replica of the catalogue).
     order: int
-    # TRANSITION(issue 13): the callable form goes once every service declares module routers.
-    routers: Sequence[APIRouter] | Callable[[ServiceRuntime], Sequence[APIRouter]]
+    # Module-level routers; what a route needs of the process comes from the context (ContextDep).
+    routers: Sequence[APIRouter]
     # Whether a township node runs the service (the catalogue is the county's alone).
     township: bool = True
     # What the service's routes, consumers and jobs share, built once per process from the

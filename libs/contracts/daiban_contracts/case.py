@@ -38,6 +38,11 @@ class Outcome(StrEnum):
     approved = "approved"
     refused = "refused"
 
+    @property
+    def label(self) -> str:
+        """What the citizen's notice and the case's progress call it."""
+        return "准予办理" if self is Outcome.approved else "不予办理"
+
 
 class FlagLevel(StrEnum):
     yellow = "yellow"

@@ -18,7 +18,7 @@ from daiban_contracts.catalogue import ItemKind, ItemVersionData, MaterialForm
 from daiban_contracts.orgcodes import OrgCode
 from daiban_intake.domain.feedback import LEVEL_LABELS
 from daiban_intake.domain.materials import PROBLEM_LABELS
-from daiban_intake.domain.progress import OUTCOME_LABELS, CaseStatus, Stage
+from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.aftercare import HandedOver, Supplied
 from daiban_intake.handlers.feedback import Evaluated
 from daiban_intake.models import Case, CaseStage, Complaint, OneTimeNotice
@@ -117,7 +117,7 @@ def decision_out(case: Case) -> DecisionOut | None:
         return None
     return DecisionOut(
         outcome=case.outcome,
-        outcome_label=OUTCOME_LABELS[Outcome(case.outcome)],
+        outcome_label=Outcome(case.outcome).label,
         result=case.result,
         reasons=case.reasons,
         legal_basis=case.legal_basis,
@@ -220,7 +220,7 @@ def progress_out(case: Case, stages: Sequence[CaseStage]) -> ProgressOut:
         promised_date_provisional=case.promised_date_provisional,
         due_date=case.due_date,
         outcome=outcome.value if outcome else None,
-        outcome_label=OUTCOME_LABELS[outcome] if outcome else None,
+        outcome_label=outcome.label if outcome else None,
         stages=[stage_out(s) for s in stages],
     )
 

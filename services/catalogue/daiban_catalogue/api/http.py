@@ -100,9 +100,3 @@ def conditional(request: Request, body: bytes, media_type: str = JSON, *, vary: 
 
 def json_body(model: BaseModel) -> bytes:
     return model.model_dump_json().encode()
-
-
-def wants_html(request: Request) -> bool:
-    """Browsers ask for text/html first; API clients send application/json or */*."""
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept and "application/json" not in accept.split(",")[0]

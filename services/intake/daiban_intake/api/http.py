@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
@@ -40,12 +40,6 @@ class Answering(Generic[R]):
 def answering(present: Callable[[R], BaseModel], status: int = 201) -> Answering[R]:
     """`status` with the presented body."""
     return Answering(lambda result: Answer(status, present(result).model_dump(mode="json")))
-
-
-def wants_html(request: Request) -> bool:
-    """`Accept: text/html` asks for the printable page (a browser or a print client)."""
-    accept = request.headers.get("accept", "")
-    return HTML in accept and not accept.lstrip().startswith("application/json")
 
 
 def html(page: str) -> HTMLResponse:

@@ -11,9 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Final
-
-from daiban_contracts.case import Outcome
 
 
 class CaseStatus(StrEnum):
@@ -116,8 +113,6 @@ _STAGE_LABELS = {
     Stage.handed_over: "办理结果已送达",
     Stage.evaluated: "已评价",
 }
-
-OUTCOME_LABELS: Final = {Outcome.approved: "准予办理", Outcome.refused: "不予办理"}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from daiban_contracts.catalogue import ItemVersionData
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.domain import acceptance, applicants, numbers
 from daiban_intake.domain.materials import MaterialCheck, Presented, Promised, check_materials, validate_codes
-from daiban_intake.domain.progress import OUTCOME_LABELS, CaseStatus, Stage
+from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.common import (
     AnswerOf,
     Replayed,
@@ -266,9 +266,7 @@ async def _open_case(
         case.reasons = list(spot.reasons)
         case.deciding_org = org.value
         case.decided_at = now
-        add_stage(
-            uow.session, case, Stage.concluded_on_the_spot, org.value, now, OUTCOME_LABELS[spot.outcome]
-        )
+        add_stage(uow.session, case, Stage.concluded_on_the_spot, org.value, now, spot.outcome.label)
     uow.emit(
         CaseAccepted(
             case=CaseSummary(

@@ -218,7 +218,7 @@ async def _record_decision(
         org=task.org,
         actor=principal.sub,
     )
-    label = "准予办理" if verdict.outcome is Outcome.approved else "不予办理"
+    label = verdict.outcome.label
     note(
         uow.session,
         case,
