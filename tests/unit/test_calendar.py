@@ -12,15 +12,30 @@ from daiban_common.calendar import (
     SHANGHAI,
     CountedDate,
     CountedDays,
+    DayRule,
+    DayVerdict,
     WorkCalendar,
     default_calendar,
     to_shanghai_date,
     today_in_shanghai,
 )
+from daiban_common.holidays import holidays_by_rule
 
 # The first year the installed chinesecalendar has no data for; the tests must not go stale when
 # the package is upgraded.
 UNKNOWN_YEAR = max(chinese_calendar.holidays).year + 1
+
+
+def _published(*years: int) -> WorkCalendar:
+    """The platform's calendar knowing only `years`, so a test does not change with the package."""
+    calendar = WorkCalendar(statutory_fallback=True)
+    for year in years:
+        calendar.load_year(
+            year,
+            [d for d in chinese_calendar.holidays if d.year == year],
+            [d for d in chinese_calendar.workdays if d.year == year],
+        )
+    return calendar
 
 
 def _first(weekday: int, year: int) -> date:
@@ -83,16 +98,93 @@ def test_negative_days_are_refused() -> None:
         default_calendar().add_working_days(date(2026, 3, 6), -1)
 
 
-def test_unknown_year_is_provisional_and_counts_weekdays() -> None:
+def test_unknown_year_is_provisional() -> None:
     calendar = default_calendar()
     assert not calendar.is_known(date(UNKNOWN_YEAR, 1, 1))
     assert UNKNOWN_YEAR not in calendar.known_years
     assert calendar.is_known(date(2026, 1, 1))
-    monday = _first(0, UNKNOWN_YEAR)
+    monday = _first(0, UNKNOWN_YEAR) + timedelta(days=7)  # clear of a Monday in lieu of 元旦
     assert calendar.is_working_day(monday)
     assert not calendar.is_working_day(monday + timedelta(days=5))
     counted = calendar.add_working_days(monday, 5)
     assert counted == CountedDate(monday + timedelta(days=7), provisional=True)
+
+
+def test_an_empty_calendar_counts_monday_to_friday() -> None:
+    calendar = WorkCalendar()
+    assert calendar.is_working_day(date(2031, 1, 1))
+    assert calendar.explain(date(2031, 1, 1)) == DayVerdict(
+        date(2031, 1, 1), True, DayRule.WEEKDAY, provisional=True
+    )
+    assert calendar.add_working_days(date(2030, 12, 31), 1) == CountedDate(date(2031, 1, 1), True)
+
+
+def test_new_years_day_is_no_deadline_in_an_unpublished_year() -> None:
+    # Sunday 2026-12-06 plus 20 working days: Dec 7 to Dec 31 hold 19, the 20th would be Friday
+    # 2027-01-01 on Monday to Friday; 元旦 is skipped, so Monday Jan 4, provisional until 2027
+    # is published (chinesecalendar 1.11 stops at 2026).
+    counted = _published(2026).add_working_days(date(2026, 12, 6), 20)
+    assert counted == CountedDate(date(2027, 1, 4), provisional=True)
+    assert _published(2026).explain(date(2027, 1, 1)) == DayVerdict(
+        date(2027, 1, 1), False, DayRule.STATUTORY_HOLIDAY, provisional=True, holiday="元旦"
+    )
+
+
+def test_every_statutory_holiday_of_a_far_year_is_skipped() -> None:
+    calendar = _published(2026)
+    days = holidays_by_rule(2031)
+    assert days
+    for day in days:
+        assert not calendar.is_working_day(day.date), day
+        verdict = calendar.explain(day.date)
+        assert not verdict.working and verdict.provisional and verdict.holiday is not None, day
+    # Tuesday Jan 21 + 1: 除夕 Wed to 初二 Fri, the weekend, Monday in lieu of 初三 (a Saturday).
+    assert calendar.add_working_days(date(2031, 1, 21), 1) == CountedDate(date(2031, 1, 28), True)
+    # Oct 1–3 and Monday Oct 6 for 中秋, which fell on Oct 1 too.
+    assert calendar.working_days_between(date(2031, 9, 30), date(2031, 10, 7)) == CountedDays(1, True)
+
+
+def test_explain_says_which_rule_decided() -> None:
+    calendar = _published(2026)
+
+    def rule(d: date) -> tuple[bool, DayRule, bool, str | None]:
+        verdict = calendar.explain(d)
+        return verdict.working, verdict.rule, verdict.provisional, verdict.holiday
+
+    assert rule(date(2026, 2, 28)) == (True, DayRule.PUBLISHED_WORKDAY, False, None)
+    assert rule(date(2026, 2, 16)) == (False, DayRule.PUBLISHED_DAY_OFF, False, None)
+    assert rule(date(2026, 3, 1)) == (False, DayRule.WEEKEND, False, None)
+    assert rule(date(2026, 3, 2)) == (True, DayRule.WEEKDAY, False, None)
+    # A festival on a Saturday is named for the festival, and its Monday in lieu too.
+    assert rule(date(2031, 1, 25)) == (False, DayRule.STATUTORY_HOLIDAY, True, "春节")
+    assert rule(date(2031, 1, 27)) == (False, DayRule.DAY_IN_LIEU, True, "春节")
+    assert rule(date(2031, 1, 26)) == (False, DayRule.WEEKEND, True, None)
+    assert rule(date(2031, 1, 28)) == (True, DayRule.WEEKDAY, True, None)
+    d = date(2026, 1, 1)
+    while d.year < 2033:
+        assert calendar.explain(d).working == calendar.is_working_day(d), d
+        d += timedelta(days=1)
+
+
+def test_a_year_by_rule_has_as_many_working_days_as_published() -> None:
+    # For the years published under the 2024 law, whatever the State Council moved.
+    by_rule = WorkCalendar(statutory_fallback=True)
+    for year in (2025, 2026):
+        span = date(year - 1, 12, 31), date(year, 12, 31)
+        assert by_rule.working_days_between(*span) == CountedDays(
+            default_calendar().working_days_between(*span).days, provisional=True
+        )
+
+
+def test_a_loaded_year_replaces_the_rule() -> None:
+    calendar = _published(2026)
+    # A made-up notice for 2031 that leaves Monday Jan 27 a working day.
+    calendar.load_year(2031, [d.date for d in holidays_by_rule(2031) if d.date != date(2031, 1, 27)], [])
+    assert calendar.explain(date(2031, 1, 27)) == DayVerdict(
+        date(2031, 1, 27), True, DayRule.WEEKDAY, provisional=False
+    )
+    assert calendar.explain(date(2031, 1, 24)).rule is DayRule.PUBLISHED_DAY_OFF
+    assert calendar.add_working_days(date(2031, 1, 21), 1) == CountedDate(date(2031, 1, 27), False)
 
 
 def test_count_crossing_into_unknown_year_is_provisional() -> None:
@@ -103,7 +195,7 @@ def test_count_crossing_into_unknown_year_is_provisional() -> None:
 
 def test_loaded_year_is_known_and_honours_its_holidays() -> None:
     calendar = WorkCalendar.from_chinese_calendar()
-    monday = _first(0, UNKNOWN_YEAR)
+    monday = _first(0, UNKNOWN_YEAR) + timedelta(days=7)  # clear of a Monday in lieu of 元旦
     saturday = monday + timedelta(days=5)
     calendar.load_year(UNKNOWN_YEAR, holidays=[monday, monday + timedelta(days=6)], workdays=[saturday])
     assert UNKNOWN_YEAR in calendar.known_years

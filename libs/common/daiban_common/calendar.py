@@ -217,9 +217,7 @@ class WorkCalendar:
                 year_number = current.year
                 year = self._year(year_number)
                 provisional = provisional or not year.published
-            if current in year.days_on or (
-                not _is_weekend(current) and current not in year.days_off
-            ):
+            if current in year.days_on or (not _is_weekend(current) and current not in year.days_off):
                 remaining -= 1
         return CountedDate(current, provisional)
 
