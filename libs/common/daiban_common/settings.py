@@ -24,6 +24,8 @@ _PORT_VARIABLE = re.compile(r"DAIBAN_(?P<name>[A-Z][A-Z0-9_]*)_PORT")
 _NOT_SERVICES = frozenset({"EMBEDDED_PG", "EMBEDDED_NATS"})
 
 DEV_SECRET_MARKER = "dev-"
+# An origin as browsers send it in the Origin header: no path, no trailing slash, no wildcard.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
 
 
 class Environment(StrEnum):
@@ -73,6 +75,9 @@ class Settings(BaseSettings):
     public_rate_limit: int = Field(default=20, ge=1, le=1_000_000)
     # Proxies (IPs or networks) whose X-Forwarded-For names the client; nobody else's is believed.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Origins of front ends served from other hosts that may call the API from a browser, exactly
+    # as the browser sends them (`https://zwfw.example.cn`); empty: CORS off (daiban_common.cors).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     otlp_endpoint: str = ""
     outbox_batch: int = Field(default=256, ge=1, le=10_000)
@@ -107,6 +112,19 @@ class Settings(BaseSettings):
                     raise ValueError(
                         f"DAIBAN_TRUSTED_PROXIES: {entry} is not an IP address or network"
                     ) from None
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_cors_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                if not _ORIGIN.fullmatch(str(entry)):
+                    raise ValueError(
+                        f"DAIBAN_CORS_ORIGINS: {entry} is not an origin (scheme://host[:port], no path)"
+                    )
         return value
 
     @model_validator(mode="before")
