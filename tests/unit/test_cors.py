@@ -76,7 +76,7 @@ async def test_off_by_default(tmp_path: Path) -> None:
 )
 def test_settings_refuse_what_is_not_an_origin(origins: str, tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="DAIBAN_CORS_ORIGINS"):
-        Settings(var_dir=tmp_path, cors_origins=origins)  # type: ignore[arg-type]
+        Settings(var_dir=tmp_path, cors_origins=origins)
 
 
 def test_settings_read_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 import secrets
+from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -95,37 +96,17 @@ class Settings(BaseSettings):
     @field_validator("child_nodes", mode="before")
     @classmethod
     def _split_child_nodes(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [code.strip() for code in value.split(",") if code.strip()]
-        return value
+        return _comma_separated(value)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_trusted_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [entry.strip() for entry in value.split(",") if entry.strip()]
-        if isinstance(value, list):
-            for entry in value:
-                try:
-                    ipaddress.ip_network(str(entry), strict=False)
-                except ValueError:
-                    raise ValueError(
-                        f"DAIBAN_TRUSTED_PROXIES: {entry} is not an IP address or network"
-                    ) from None
-        return value
+        return _checked_entries(value, "DAIBAN_TRUSTED_PROXIES", _not_a_network)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_cors_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [entry.strip() for entry in value.split(",") if entry.strip()]
-        if isinstance(value, list):
-            for entry in value:
-                if not _ORIGIN.fullmatch(str(entry)):
-                    raise ValueError(
-                        f"DAIBAN_CORS_ORIGINS: {entry} is not an origin (scheme://host[:port], no path)"
-                    )
-        return value
+        return _checked_entries(value, "DAIBAN_CORS_ORIGINS", _not_an_origin)
 
     @model_validator(mode="before")
     @classmethod
@@ -192,6 +173,35 @@ class Settings(BaseSettings):
         if self.pii_salt:
             return self.pii_salt
         return _dev_secret(self.var_dir / "dev-pii-salt")
+
+
+def _comma_separated(value: object) -> object:
+    """`a, b,` from the environment as ["a", "b"]; anything else (a list given in code) as is."""
+    if isinstance(value, str):
+        return [entry.strip() for entry in value.split(",") if entry.strip()]
+    return value
+
+
+def _checked_entries(value: object, variable: str, fault: Callable[[str], str | None]) -> object:
+    """The comma-separated entries of `variable`, each refused with what `fault` finds wrong."""
+    value = _comma_separated(value)
+    if isinstance(value, list):
+        for entry in value:
+            if (problem := fault(str(entry))) is not None:
+                raise ValueError(f"{variable}: {entry} {problem}")
+    return value
+
+
+def _not_a_network(entry: str) -> str | None:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return "is not an IP address or network"
+    return None
+
+
+def _not_an_origin(entry: str) -> str | None:
+    return None if _ORIGIN.fullmatch(entry) else "is not an origin (scheme://host[:port], no path)"
 
 
 def _dev_secret(path: Path) -> str:
