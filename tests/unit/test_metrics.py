@@ -1,14 +1,31 @@
-"""Prometheus metrics: per-app registries, route-template labels, X-Request-ID, /metrics."""
+"""Prometheus metrics: per-app registries, route-template labels, X-Request-ID, /metrics, the access log."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import httpx
+import pytest
 from fastapi import APIRouter, FastAPI, Request
 from prometheus_client import REGISTRY
 from starlette.types import Message, Receive, Scope, Send
 
-from daiban_common.jsonlog import request_id_var
-from daiban_common.metrics import UNMATCHED_ROUTE, MetricsMiddleware, ServiceMetrics, install_metrics
+from daiban_common.jsonlog import JsonFormatter, request_id_var
+from daiban_common.metrics import (
+    ACCESS_LOGGER,
+    UNMATCHED_ROUTE,
+    MetricsMiddleware,
+    ServiceMetrics,
+    install_metrics,
+)
+from tests.unit.edge_app import client as edge_client
+from tests.unit.edge_app import edge_app
 
 
 def _app(metrics: ServiceMetrics) -> FastAPI:
@@ -172,3 +189,51 @@ def test_instruments_stay_out_of_the_global_registry() -> None:
     ServiceMetrics("x")
     ServiceMetrics("x")
     assert REGISTRY.get_sample_value("outbox_pending") is None
+
+
+@pytest.fixture
+def access_lines() -> Iterator[io.StringIO]:
+    """The access log as the services write it (JSON lines), whatever the root logger's level."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("edge"))
+    access = logging.getLogger(ACCESS_LOGGER)
+    saved = access.level
+    access.addHandler(handler)
+    access.setLevel(logging.DEBUG)
+    yield stream
+    access.removeHandler(handler)
+    access.setLevel(saved)
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+async def test_one_access_line_per_request(access_lines: io.StringIO, tmp_path: Path) -> None:
+    async with edge_client(edge_app(tmp_path)) as client:
+        read = await client.get("/v1/cases/370285-0001?code=secret7", headers={"X-Request-ID": "phone-7"})
+        created = await client.post("/v1/cases")
+        missing = await client.get("/v1/nowhere/370285-0002")
+    first, second, third = _lines(access_lines)
+    assert first["logger"] == ACCESS_LOGGER
+    assert first["level"] == "INFO"
+    assert (first["method"], first["route"], first["status"]) == ("GET", "/v1/cases/{number}", 200)
+    assert isinstance(first["duration_ms"], float)
+    assert first["request_id"] == "phone-7" == read.headers["X-Request-ID"]
+    # The request's span: the same trace id as its spans and the events it emits.
+    assert re.fullmatch(r"[0-9a-f]{32}", first["trace_id"])
+    assert (second["method"], second["route"], second["status"]) == ("POST", "/v1/cases", 201)
+    assert second["request_id"] == created.headers["X-Request-ID"]
+    assert second["trace_id"] != first["trace_id"]
+    assert (third["route"], third["status"]) == (UNMATCHED_ROUTE, missing.status_code)
+    # Neither case numbers nor query codes reach the log.
+    assert "370285-000" not in access_lines.getvalue()
+    assert "secret7" not in access_lines.getvalue()
+
+
+async def test_probes_are_logged_at_debug(access_lines: io.StringIO, tmp_path: Path) -> None:
+    async with edge_client(edge_app(tmp_path)) as client:
+        await client.get("/metrics")
+    (line,) = _lines(access_lines)
+    assert (line["level"], line["route"], line["status"]) == ("DEBUG", "/metrics", 200)

@@ -187,3 +187,15 @@ def test_the_org_code_pattern_is_what_org_code_accepts() -> None:
 def test_a_directory_post_documents_its_replay(documents: dict[str, dict[str, Any]], path: str) -> None:
     responses = documents["routing"]["paths"][path]["post"]["responses"]
     assert {"200", "201"} <= set(responses)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_201_documents_its_location(documents: dict[str, dict[str, Any]], service: str) -> None:
+    created = [
+        (name, operation["responses"]["201"])
+        for name, operation in operations(documents[service])
+        if "201" in operation["responses"]
+    ]
+    assert created or service == "audit"
+    for name, response in created:
+        assert "Location" in response.get("headers", {}), f"{name}: the 201 does not document Location"

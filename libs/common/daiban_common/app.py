@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from daiban_common.auth import install_auth
+from daiban_common.cors import CorsMiddleware
 from daiban_common.error_handlers import (
     BodySizeLimitMiddleware,
     ServiceUnavailableMiddleware,
@@ -65,8 +66,11 @@ def create_app(
         app.include_router(router)
     install_openapi(app, spec.openapi_examples)
     instrument_app(app, runtime.tracer_provider)
-    # Inside the metrics middleware, so that a 503 for a lost database is counted as one.
+    # Inside the metrics middleware, so that a 503 for a lost database, a 413 and a preflight are
+    # each counted and logged once; inside CORS, so that a front end can read those answers too.
     app.add_middleware(ServiceUnavailableMiddleware)
-    app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=1024 * 1024)
+    if settings.cors_origins:
+        app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
+    app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app

@@ -1,5 +1,10 @@
 """Prometheus metrics of one service: the registry, the shared instruments, the HTTP middleware.
 
+The middleware also writes the access log: one JSON line per request on the `daiban.access`
+logger (method, route template, status, duration_ms; the request and trace ids come with every
+line, see daiban_common.jsonlog). The route template, never the path: paths carry case numbers and
+query strings carry query codes. uvicorn's own access log is off (daiban_common.httpserver).
+
 Every app gets its own CollectorRegistry instead of prometheus_client's global default, because
 several apps (services, nodes) are created in one test process and the default registry refuses
 a second instrument of the same name.
@@ -7,6 +12,7 @@ a second instrument of the same name.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -28,8 +34,10 @@ from prometheus_client.process_collector import ProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daiban_common.jsonlog import request_id_var
+from daiban_common.telemetry import PROBE_PATHS
 
 __all__ = [
+    "ACCESS_LOGGER",
     "REQUEST_ID_HEADER",
     "UNMATCHED_ROUTE",
     "MetricsMiddleware",
@@ -37,6 +45,9 @@ __all__ = [
     "install_metrics",
     "metrics_router",
 ]
+
+ACCESS_LOGGER = "daiban.access"
+_access_log = logging.getLogger(ACCESS_LOGGER)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_HEADER_RAW = REQUEST_ID_HEADER.lower().encode("latin-1")
@@ -206,7 +217,6 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_with_request_id)
         finally:
             elapsed = time.perf_counter() - start
-            request_id_var.reset(token)
             method = str(scope.get("method", "GET")).upper()
             if method not in _KNOWN_METHODS:
                 method = "OTHER"
@@ -214,6 +224,22 @@ class MetricsMiddleware:
             route = _route_template(scope)
             self.metrics.http_requests_total.labels(method, route, str(status)).inc()
             self.metrics.http_request_duration_seconds.labels(method, route).observe(elapsed)
+            # Still inside the request id's context (and the request's span), so the line carries both.
+            _log_access(method, route, status, elapsed, probe=scope.get("path") in PROBE_PATHS)
+            request_id_var.reset(token)
+
+
+def _log_access(method: str, route: str, status: int, elapsed: float, *, probe: bool) -> None:
+    # Probes and scrapes come every few seconds from the orchestrator: at DEBUG, so that INFO
+    # holds the requests people made.
+    _access_log.log(
+        logging.DEBUG if probe else logging.INFO,
+        "%s %s %d",
+        method,
+        route,
+        status,
+        extra={"method": method, "route": route, "status": status, "duration_ms": round(elapsed * 1000, 1)},
+    )
 
 
 def metrics_router(metrics: ServiceMetrics) -> APIRouter:

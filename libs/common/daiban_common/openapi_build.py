@@ -52,6 +52,11 @@ _REPLAYED_DOC: Final = {
     "schema": {"type": "string", "enum": ["true"]},
 }
 
+_LOCATION_DOC: Final = {
+    "description": "Where the created resource is read (a path on this service)",
+    "schema": {"type": "string", "format": "uri-reference"},
+}
+
 # Examples of what every service shares: probes and metrics.
 _COMMON_SCHEMAS: Final[Mapping[str, Any]] = {
     "Liveness": {"status": "ok"},
@@ -174,6 +179,9 @@ def _complete_operation(
             _success_example(response, overrides.get(status, {}), known, schemas, path)
             if _idempotent(operation):
                 response.setdefault("headers", {})[REPLAYED_HEADER] = _REPLAYED_DOC
+            if code == 201:
+                # Every 201 of ours carries it (tests/integration checks each service's).
+                response.setdefault("headers", {})["Location"] = _LOCATION_DOC
     # Keep the statuses in order: a reader scans them top to bottom.
     operation["responses"] = dict(sorted(responses.items()))
 

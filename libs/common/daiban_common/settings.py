@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 import secrets
+from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,8 @@ _PORT_VARIABLE = re.compile(r"DAIBAN_(?P<name>[A-Z][A-Z0-9_]*)_PORT")
 _NOT_SERVICES = frozenset({"EMBEDDED_PG", "EMBEDDED_NATS"})
 
 DEV_SECRET_MARKER = "dev-"
+# An origin as browsers send it in the Origin header: no path, no trailing slash, no wildcard.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
 
 
 class Environment(StrEnum):
@@ -73,6 +76,9 @@ class Settings(BaseSettings):
     public_rate_limit: int = Field(default=20, ge=1, le=1_000_000)
     # Proxies (IPs or networks) whose X-Forwarded-For names the client; nobody else's is believed.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Origins of front ends served from other hosts that may call the API from a browser, exactly
+    # as the browser sends them (`https://zwfw.example.cn`); empty: CORS off (daiban_common.cors).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     otlp_endpoint: str = ""
     outbox_batch: int = Field(default=256, ge=1, le=10_000)
@@ -90,24 +96,17 @@ class Settings(BaseSettings):
     @field_validator("child_nodes", mode="before")
     @classmethod
     def _split_child_nodes(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [code.strip() for code in value.split(",") if code.strip()]
-        return value
+        return _comma_separated(value)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_trusted_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [entry.strip() for entry in value.split(",") if entry.strip()]
-        if isinstance(value, list):
-            for entry in value:
-                try:
-                    ipaddress.ip_network(str(entry), strict=False)
-                except ValueError:
-                    raise ValueError(
-                        f"DAIBAN_TRUSTED_PROXIES: {entry} is not an IP address or network"
-                    ) from None
-        return value
+        return _checked_entries(value, "DAIBAN_TRUSTED_PROXIES", _not_a_network)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_cors_origins(cls, value: object) -> object:
+        return _checked_entries(value, "DAIBAN_CORS_ORIGINS", _not_an_origin)
 
     @model_validator(mode="before")
     @classmethod
@@ -174,6 +173,35 @@ class Settings(BaseSettings):
         if self.pii_salt:
             return self.pii_salt
         return _dev_secret(self.var_dir / "dev-pii-salt")
+
+
+def _comma_separated(value: object) -> object:
+    """`a, b,` from the environment as ["a", "b"]; anything else (a list given in code) as is."""
+    if isinstance(value, str):
+        return [entry.strip() for entry in value.split(",") if entry.strip()]
+    return value
+
+
+def _checked_entries(value: object, variable: str, fault: Callable[[str], str | None]) -> object:
+    """The comma-separated entries of `variable`, each refused with what `fault` finds wrong."""
+    value = _comma_separated(value)
+    if isinstance(value, list):
+        for entry in value:
+            if (problem := fault(str(entry))) is not None:
+                raise ValueError(f"{variable}: {entry} {problem}")
+    return value
+
+
+def _not_a_network(entry: str) -> str | None:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return "is not an IP address or network"
+    return None
+
+
+def _not_an_origin(entry: str) -> str | None:
+    return None if _ORIGIN.fullmatch(entry) else "is not an origin (scheme://host[:port], no path)"
 
 
 def _dev_secret(path: Path) -> str:

@@ -239,6 +239,32 @@ def notice_out(notice: OneTimeNotice) -> NoticeOut:
     )
 
 
+# Where a created thing is read (the Location of a 201).
+
+
+def case_location(number: str) -> str:
+    return f"/v1/cases/{number}"
+
+
+def acceptance_location(case: Case) -> str:
+    return case_location(case.number)
+
+
+def supplement_location(supplied: Supplied) -> str:
+    # A supplement has no address of its own: it is part of the case it completes.
+    return case_location(supplied.case.number)
+
+
+def evaluation_location(evaluated: Evaluated) -> str:
+    # The case's public page, where the citizen who evaluated it reads it; the query code it also
+    # needs is never put in a header (headers reach logs and proxies).
+    return f"/v1/public/progress/{evaluated.evaluation.case_number}"
+
+
+def complaint_location(complaint: Complaint) -> str:
+    return f"/v1/complaints/{complaint.id}"
+
+
 def acceptance_out(case: Case) -> AcceptanceOut:
     status = CaseStatus(case.status)
     return AcceptanceOut(

@@ -95,6 +95,7 @@ async def test_missing_deficiency_allowed_material_is_accepted_with_its_due_date
     assert response.status_code == 201, response.text
     accepted = response.json()
     number = accepted["case_number"]
+    assert response.headers["location"] == f"/v1/cases/{number}"
     assert number.startswith(f"370285101295-{today_in_shanghai():%Y%m%d}-")
     expected = default_calendar().add_working_days(today_in_shanghai(), 5)
     assert accepted["promised_date"] == expected.date.isoformat()
@@ -131,6 +132,7 @@ async def test_missing_deficiency_allowed_material_is_accepted_with_its_due_date
     )
     assert supplied.status_code == 201, supplied.text
     assert supplied.json()["kind"] == "deficiency"
+    assert supplied.headers["location"] == f"/v1/cases/{number}"
     detail = (await intake.client.get(f"/v1/cases/{number}", headers=agent)).json()
     assert detail["deficiencies"][0]["supplied_at"] is not None
     assert await emitted(intake.runtime, "daiban.case.deficiencies_supplied.v1")

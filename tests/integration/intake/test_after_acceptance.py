@@ -153,6 +153,7 @@ async def test_decision_handover_and_a_dissatisfied_rating_open_a_rectification(
     evaluated = await intake.client.post("/v1/public/evaluations", json=rating, headers=rated)
     assert evaluated.status_code == 201, evaluated.text
     assert evaluated.json()["rectification_opened"] is True
+    assert evaluated.headers["location"] == f"/v1/public/progress/{number}"
     # The citizen's page retried: its answer again, not "already evaluated" (the key is optional).
     retried = await intake.client.post("/v1/public/evaluations", json=rating, headers=rated)
     assert (retried.status_code, retried.content) == (201, evaluated.content)

@@ -115,3 +115,15 @@ async def test_complaints_from_the_public_and_from_staff(intake: Intake) -> None
     )
     assert window.status_code == 201, window.text
     assert window.json()["org"] == TOWNSHIP
+    # The supervisors read it where the 201 said; staff of other roles or units do not.
+    location = window.headers["location"]
+    assert location == f"/v1/complaints/{window.json()['complaint_id']}"
+    supervisor = bearer(intake.settings, Role.supervisor, TOWNSHIP)
+    read = await intake.client.get(location, headers=supervisor)
+    assert read.status_code == 200 and read.json() == window.json()
+    assert public.headers["location"] == f"/v1/complaints/{public.json()['complaint_id']}"
+    assert (
+        await intake.client.get(location, headers=bearer(intake.settings, Role.clerk, TOWNSHIP))
+    ).status_code == 403
+    elsewhere = bearer(intake.settings, Role.supervisor, "370285102000")
+    assert (await intake.client.get(location, headers=elsewhere)).status_code == 404

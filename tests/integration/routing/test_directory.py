@@ -49,10 +49,14 @@ async def test_crud_and_csv_import(network: Network) -> None:
         key = keyed(admin)
         created = await client.post("/v1/departments", json=body, headers=key)
         assert created.status_code == 201, created.text
+        location = created.headers["location"]
+        assert location == f"/v1/departments/{created.json()['id']}"
+        assert (await client.get(location, headers=admin)).json() == created.json()
         # A retry (same key) replays the answer; the same record under another key is found, 200.
         retried = await client.post("/v1/departments", json=body, headers=key)
         assert retried.status_code == 201 and retried.json() == created.json()
         assert retried.headers["idempotent-replayed"] == "true"
+        assert retried.headers["location"] == location
         again = await client.post("/v1/departments", json=body, headers=keyed(admin))
         assert again.status_code == 200 and again.json()["id"] == created.json()["id"]
         reused = await client.post("/v1/departments", json={**body, "name": "别的名字"}, headers=key)

@@ -20,6 +20,8 @@ HTML = "text/html"
 
 # Agents record applications on their phones at village points; clerks at township/county windows.
 Acceptor = Annotated[Principal, Depends(require_roles(Role.agent, Role.clerk))]
+# Complaints go to the supervisors (监察) of the unit complained about.
+Supervisor = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin))]
 
 
 class Answering(Generic[R]):
@@ -37,9 +39,18 @@ class Answering(Generic[R]):
         return (result.answer if isinstance(result, Replayed) else self(result)).response()
 
 
-def answering(present: Callable[[R], BaseModel], status: int = 201) -> Answering[R]:
-    """`status` with the presented body."""
-    return Answering(lambda result: Answer(status, present(result).model_dump(mode="json")))
+def answering(present: Callable[[R], BaseModel], location: Callable[[R], str]) -> Answering[R]:
+    """201 with the presented body and, in `Location`, where the created thing is read."""
+    return Answering(
+        lambda result: Answer(
+            201, present(result).model_dump(mode="json"), headers={"Location": location(result)}
+        )
+    )
+
+
+def answering_ok(present: Callable[[R], BaseModel]) -> Answering[R]:
+    """200 with the presented body (a POST that changes something and creates nothing)."""
+    return Answering(lambda result: Answer(200, present(result).model_dump(mode="json")))
 
 
 def html(page: str) -> HTMLResponse:

@@ -69,6 +69,7 @@ ORG_OUTSIDE = ProblemDoc(
 KEY_REUSED = idempotency.KEY_REUSED
 CASE_NOT_FOUND = ProblemDoc(404, "No such case in the caller's subtree", detail="办件不存在")
 NOTICE_NOT_FOUND = ProblemDoc(404, "No such notice in the caller's subtree", detail="一次性告知书不存在")
+COMPLAINT_NOT_FOUND = ProblemDoc(404, "No such complaint in the caller's subtree", detail="投诉不存在")
 PUBLIC_NOT_FOUND = ProblemDoc(
     404,
     "No case with this number and query code (the two are never told apart)",

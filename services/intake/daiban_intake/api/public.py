@@ -58,7 +58,7 @@ async def progress(
 async def evaluations(
     body: Evaluate, request: Request, uow: UowDep, context: ContextDep, key: OptionalIdempotencyKey = None
 ) -> Response:
-    answer = answering(presenters.evaluation_out)
+    answer = answering(presenters.evaluation_out, presenters.evaluation_location)
     result = await evaluate(
         body,
         once=once(request, PUBLIC_ACTOR, key, body),
@@ -87,7 +87,7 @@ async def complaints(
     key: OptionalIdempotencyKey = None,
 ) -> Response:
     actor = principal.sub if principal is not None else PUBLIC_ACTOR
-    answer = answering(presenters.complaint_out)
+    answer = answering(presenters.complaint_out, presenters.complaint_location)
     result = await file_complaint(
         body,
         principal=principal,

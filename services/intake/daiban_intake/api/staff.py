@@ -1,4 +1,5 @@
-"""Routes for staff: acceptance, cases of the caller's subtree, receipts, notices, supplements, handover."""
+"""Routes for staff: acceptance, cases of the caller's subtree, receipts, notices, supplements, handover,
+complaints."""
 
 from __future__ import annotations
 
@@ -16,17 +17,19 @@ from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 from daiban_contracts.text import StoredText
 from daiban_intake import presenters
 from daiban_intake.api import problem_docs as docs
-from daiban_intake.api.http import Acceptor, Answering, answering, html, problems
+from daiban_intake.api.http import Acceptor, Answering, Supervisor, answering, answering_ok, html, problems
 from daiban_intake.context import ContextDep
 from daiban_intake.domain.progress import CaseStatus
 from daiban_intake.handlers.acceptance import Acceptance, NoticeIssued, accept_application
 from daiban_intake.handlers.aftercare import hand_over, supply_materials
 from daiban_intake.queries import cases as queries
+from daiban_intake.queries import feedback
 from daiban_intake.schemas import (
     AcceptanceOut,
     AcceptApplication,
     CaseListItem,
     CaseOut,
+    ComplaintOut,
     HandOver,
     HandoverOut,
     NoticeOut,
@@ -68,7 +71,8 @@ def _acceptance_answer(instance: str) -> Answering[Acceptance]:
     def answer(result: Acceptance) -> Answer:
         if isinstance(result, NoticeIssued):
             return Answer(422, _one_time_notice(result, instance), PROBLEM_JSON)
-        return Answer(201, presenters.acceptance_out(result.case).model_dump(mode="json"))
+        body = presenters.acceptance_out(result.case).model_dump(mode="json")
+        return Answer(201, body, headers={"Location": presenters.acceptance_location(result.case)})
 
     return Answering(answer)
 
@@ -193,7 +197,7 @@ async def supplements(
     key: IdempotencyKey,
     uow: UowDep,
 ) -> Response:
-    answer = answering(presenters.supplement_out)
+    answer = answering(presenters.supplement_out, presenters.supplement_location)
     result = await supply_materials(
         number,
         body,
@@ -221,7 +225,7 @@ async def handover(
     key: IdempotencyKey,
     uow: UowDep,
 ) -> Response:
-    answer = answering(presenters.handover_out, status=200)
+    answer = answering_ok(presenters.handover_out)
     result = await hand_over(
         number,
         body,
@@ -231,3 +235,14 @@ async def handover(
         uow=uow,
     )
     return answer.respond(result)
+
+
+@router.get(
+    "/complaints/{complaint_id}",
+    summary="投诉详情（监察人员、管理员）",
+    response_model=ComplaintOut,
+    responses=problems(401, 403, docs.COMPLAINT_NOT_FOUND),
+)
+async def get_complaint(complaint_id: StoredText, principal: Supervisor, uow: UowDep) -> ComplaintOut:
+    async with uow:
+        return presenters.complaint_out(await feedback.complaint(uow.session, principal, complaint_id))

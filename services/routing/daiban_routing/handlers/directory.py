@@ -6,6 +6,8 @@ entry before and after and the editor as actor, so the audit log records it.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from pydantic import BaseModel
 from sqlmodel import col, select
 
@@ -56,15 +58,24 @@ async def create_department(uow: UnitOfWork, principal: Principal, body: Departm
             events.emit_change(
                 uow, principal.sub, _API, department.id, None, events.department_entry(department)
             )
-        return await _created(uow, once, presenters.department_out(department), change)
+        return await _created(
+            uow, once, presenters.department_out(department), change, _at("departments", department.id)
+        )
 
 
-async def _created(uow: UnitOfWork, once: Once, out: BaseModel, change: Change) -> Answer:
-    # 201 for a new record; 200 for the same record sent again under another key (already there).
-    answer = Answer(201 if change is Change.created else 200, out.model_dump(mode="json"))
+async def _created(uow: UnitOfWork, once: Once, out: BaseModel, change: Change, location: str) -> Answer:
+    # 201 for a new record, with where it is; 200 for the same record sent again under another
+    # key (already there).
+    created = change is Change.created
+    headers = {"Location": location} if created else {}
+    answer = Answer(201 if created else 200, out.model_dump(mode="json"), headers=headers)
     await remember(uow, once, answer)
     await uow.commit()
     return answer
+
+
+def _at(collection: str, id: str) -> str:
+    return f"/v1/{collection}/{quote(id, safe='')}"
 
 
 async def update_department(
@@ -106,7 +117,7 @@ async def create_window(uow: UnitOfWork, principal: Principal, body: WindowIn, o
             raise Conflict(f"{body.org}的{body.number}号窗口{_SAME_KEY}")
         if change is Change.created:
             events.emit_change(uow, principal.sub, _API, window.id, None, events.window_entry(window))
-        return await _created(uow, once, presenters.window_out(window), change)
+        return await _created(uow, once, presenters.window_out(window), change, _at("windows", window.id))
 
 
 async def update_window(uow: UnitOfWork, principal: Principal, id: str, body: WindowIn) -> Window:
@@ -152,7 +163,7 @@ async def create_staff(uow: UnitOfWork, principal: Principal, body: StaffIn, onc
             raise Conflict(f"工作人员{body.id}{_SAME_KEY}")
         if change is Change.created:
             events.emit_change(uow, principal.sub, _API, staff.id, None, events.staff_entry(staff))
-        return await _created(uow, once, presenters.staff_out(staff), change)
+        return await _created(uow, once, presenters.staff_out(staff), change, _at("staff", staff.id))
 
 
 async def update_staff(uow: UnitOfWork, principal: Principal, id: str, body: StaffUpdate) -> Staff:
