@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
@@ -189,11 +190,11 @@ COUNTY_TOTALS = {
 }
 
 
-@pytest.fixture
-async def county(network: Network) -> AsyncIterator[tuple[Settings, RunningService]]:
+@asynccontextmanager
+async def counted(network: Network, events: list[Envelope]) -> AsyncIterator[tuple[Settings, RunningService]]:
+    """A county node's audit service once its statistics consumer has applied `events`."""
     settings = await network.node(COUNTY)
     async with running("audit", settings) as audit:
-        events = script()
         await publish(settings, events)
         inbox = "SELECT count(*) FROM audit.inbox WHERE consumer LIKE '%-stats'"
 
@@ -202,6 +203,12 @@ async def county(network: Network) -> AsyncIterator[tuple[Settings, RunningServi
 
         await eventually(applied, within=15)
         yield settings, audit
+
+
+@pytest.fixture
+async def county(network: Network) -> AsyncIterator[tuple[Settings, RunningService]]:
+    async with counted(network, script()) as node:
+        yield node
 
 
 async def get(audit: RunningService, settings: Settings, path: str, **params: Any) -> Any:
@@ -361,17 +368,8 @@ def same_desks_script() -> list[Envelope]:
 
 @pytest.fixture
 async def same_desks(network: Network) -> AsyncIterator[tuple[Settings, RunningService]]:
-    settings = await network.node(COUNTY)
-    async with running("audit", settings) as audit:
-        events = same_desks_script()
-        await publish(settings, events)
-        stats_inbox = "SELECT count(*) FROM audit.inbox WHERE consumer LIKE '%-stats'"
-
-        async def applied() -> bool:
-            return int(await scalar(audit, stats_inbox)) == len(events)
-
-        await eventually(applied, within=15)
-        yield settings, audit
+    async with counted(network, same_desks_script()) as node:
+        yield node
 
 
 async def test_window_01_of_each_unit_is_a_row_of_its_own_with_its_name(
