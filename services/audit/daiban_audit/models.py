@@ -125,6 +125,8 @@ class CaseFact(SQLModel, table=True):
     channel: str
     department: str
     window: str | None = None
+    # The unit the case was assigned in: whose department and window `department` and `window` are.
+    window_org: str | None = Field(default=None, max_length=12)
     first_responder: str
     accepted_at: datetime = _timestamp()
     promised_date: date

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.responses import HTMLResponse, Response
 
 from daiban_audit.domain.chain import Verdict
-from daiban_audit.domain.stats import HandlingMode, ReportPeriod
+from daiban_audit.domain.stats import Dimension, GroupKey, HandlingMode, ReportPeriod, group_label
 from daiban_audit.models import Checkpoint
 from daiban_audit.queries import UnsignedTail
 from daiban_audit.schemas import (
@@ -78,21 +78,41 @@ def _text(path: str, value: Any) -> str:
     return str(value)
 
 
+# Before the figures: the section, the row's name, and the unit's code beside its name.
+_HEAD = ("分组", "项目", "单位代码", "单位名称")
+
+
 def rows(sections: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]) -> list[list[str]]:
-    """One row per figures block: section name, key, then the columns."""
+    """One row per figures block: section name, label, unit code and name, then the columns."""
     out = []
     for section, blocks in sections:
         for block in blocks:
-            out.append(
-                [section, str(block.get("key", "合计")), *(_text(p, _value(block, p)) for p, _ in COLUMNS)]
-            )
+            unit = [block.get("org") or "", block.get("org_name") or ""]
+            figures = (_text(p, _value(block, p)) for p, _ in COLUMNS)
+            out.append([section, str(block.get("label") or block.get("key")), *unit, *figures])
     return out
+
+
+def labelled(dimension: Dimension | None, groups: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Groups with the name a clerk reads (`label`) beside their codes."""
+    return [
+        {**group, "label": group_label(dimension, GroupKey(group["org"], group["code"]), group["org_name"])}
+        for group in groups
+    ]
+
+
+def _totals(found: Mapping[str, Any], org: str) -> dict[str, Any]:
+    return {**found["totals"], "label": "合计", "org": org, "org_name": found.get("org_name")}
+
+
+def _unit(org: str, name: str | None) -> str:
+    return f"{name}（{org}）" if name else org
 
 
 def csv_response(sections: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["分组", "项目", *(label for _, label in COLUMNS)])
+    writer.writerow([*_HEAD, *(label for _, label in COLUMNS)])
     writer.writerows(rows(sections))
     # A byte order mark, so that Excel on a clerk's desktop opens the Chinese as UTF-8.
     return Response(
@@ -107,9 +127,9 @@ def html_response(
 ) -> Response:
     head = "".join(f"<th>{escape(label)}</th>" for _, label in COLUMNS)
     body = []
-    for section, key, *cells in rows(sections):
+    for section, label, *cells in rows(sections):
         tds = "".join(f"<td>{escape(cell)}</td>" for cell in cells)
-        body.append(f"<tr><th>{escape(section)}</th><th>{escape(key)}</th>{tds}</tr>")
+        body.append(f"<tr><th>{escape(section)}</th><th>{escape(label)}</th>{tds}</tr>")
     page = f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>
@@ -120,7 +140,7 @@ th, td {{ border: 1px solid #000; padding: 2px 4px; text-align: center; }}
 @media print {{ @page {{ size: A4 landscape; }} }}
 </style></head><body>
 <h1>{escape(title)}</h1><p class="sub">{escape(subtitle)}</p>
-<table><thead><tr><th>分组</th><th>项目</th>{head}</tr></thead>
+<table><thead><tr>{"".join(f"<th>{escape(name)}</th>" for name in _HEAD)}{head}</tr></thead>
 <tbody>{"".join(body)}</tbody></table>
 </body></html>"""
     return HTMLResponse(page)
@@ -150,11 +170,14 @@ def stats_answer(
     accept: str | None, *, org: str, since: date, until: date, group_by: GroupBy | None, found: dict[str, Any]
 ) -> Response | StatsOut:
     """Statistics as JSON, or as CSV or HTML when the Accept header asks for them."""
-    result = StatsOut(org=org, from_=since, to=until, group_by=group_by, **found)
-    sections: Sections = [("合计", [found["totals"]])]
+    dimension = None if group_by in (None, GroupBy.day) else Dimension(group_by.value)
+    groups = labelled(dimension, found["groups"])
+    result = StatsOut(org=org, from_=since, to=until, group_by=group_by, **{**found, "groups": groups})
+    sections: Sections = [("合计", [_totals(found, org)])]
     if group_by is not None:
-        sections.append((_GROUP_LABELS[group_by.value], found["groups"]))
-    return _document(accept, f"{org} 办件统计", f"{since} 至 {until}", sections) or result
+        sections.append((_GROUP_LABELS[group_by.value], groups))
+    title = f"{_unit(org, found.get('org_name'))} 办件统计"
+    return _document(accept, title, f"{since} 至 {until}", sections) or result
 
 
 def report_answer(
@@ -168,22 +191,25 @@ def report_answer(
     by_department: dict[str, Any],
 ) -> Response | ReportOut:
     """A report as JSON, or as CSV or printable HTML when the Accept header asks for them."""
+    orgs = labelled(Dimension.org, by_org["groups"])
+    departments = labelled(Dimension.department, by_department["groups"])
     result = ReportOut(
         period=period,
         period_label=period.label,
         org=org,
+        org_name=by_org.get("org_name"),
         from_=since,
         to=until,
         totals=by_org["totals"],
-        by_org=by_org["groups"],
-        by_department=by_department["groups"],
+        by_org=orgs,
+        by_department=departments,
     )
     sections: Sections = [
-        ("合计", [by_org["totals"]]),
-        ("按区划单位", by_org["groups"]),
-        ("按部门", by_department["groups"]),
+        ("合计", [_totals(by_org, org)]),
+        ("按区划单位", orgs),
+        ("按部门", departments),
     ]
-    title = f"{org} 政务服务{period.label}"
+    title = f"{_unit(org, by_org.get('org_name'))} 政务服务{period.label}"
     return _document(accept, title, f"{since} 至 {until}", sections) or result
 
 

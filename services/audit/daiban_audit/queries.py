@@ -21,8 +21,16 @@ from daiban_audit.domain.chain import (
     Verdict,
     stored_entry_hash,
 )
-from daiban_audit.domain.stats import Dimension, figures
-from daiban_audit.models import SCHEMA, ChainHead, Checkpoint, HeldCheckpoint, LogEntry, StatCounter
+from daiban_audit.domain.stats import Dimension, figures, parse_key
+from daiban_audit.models import (
+    SCHEMA,
+    ChainHead,
+    Checkpoint,
+    HeldCheckpoint,
+    LogEntry,
+    StatCounter,
+    org_units,
+)
 from daiban_common.auth import subtree_clause
 from daiban_common.pagination import PageParams, after_clause, paginate
 from daiban_common.uow import UnitOfWork
@@ -233,11 +241,22 @@ async def summed_counters(
     return grouped
 
 
+async def org_names(uow: UnitOfWork, codes: set[str]) -> dict[str, str]:
+    """Names of org units from the county's replica; a code it lacks is left out."""
+    if not codes:
+        return {}
+    stmt = select(org_units.c.code, org_units.c.name).where(org_units.c.code.in_(sorted(codes)))
+    return {str(code): str(name) for code, name in (await uow.session.exec(stmt)).all()}
+
+
 async def statistics(
     uow: UnitOfWork, *, org: str, since: date, until: date, group_by: Dimension | None, by_day: bool
 ) -> dict[str, Any]:
+    """Totals and groups; each group says the org unit it belongs to (`org`, `org_name`) and its
+    `code` within it, `key` staying the counter key."""
     totals = await summed_counters(uow, org=org, dimension=Dimension.total, since=since, until=until)
     result: dict[str, Any] = {"totals": figures(totals.get("", {})), "groups": []}
+    dimension = None if by_day else group_by
     if by_day:
         grouped = await summed_counters(
             uow, org=org, dimension=Dimension.total, since=since, until=until, by_day=True
@@ -245,6 +264,18 @@ async def statistics(
     elif group_by is not None:
         grouped = await summed_counters(uow, org=org, dimension=group_by, since=since, until=until)
     else:
-        return result
-    result["groups"] = [{"key": key, **figures(counts)} for key, counts in sorted(grouped.items())]
+        grouped = {}
+    keys = {key: parse_key(dimension, key) for key in grouped}
+    names = await org_names(uow, {org} | {k.org for k in keys.values() if k.org is not None})
+    result["org_name"] = names.get(org)
+    result["groups"] = [
+        {
+            "key": key,
+            "org": (unit := keys[key].org),
+            "org_name": names.get(unit) if unit is not None else None,
+            "code": keys[key].code,
+            **figures(counts),
+        }
+        for key, counts in sorted(grouped.items())
+    ]
     return result

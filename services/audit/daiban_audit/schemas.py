@@ -140,7 +140,23 @@ class Figures(BaseModel):
 
 
 class GroupFigures(Figures):
-    key: str = Field(description="The day, org unit, department, window or staff id")
+    key: str = Field(
+        description="The group's key: the day, org unit, staff id, or for a window or department "
+        "`<org unit>:<window number or department code>` (e.g. `370285101000:01`); a bare number "
+        "or code for counters kept before they were keyed by unit"
+    )
+    org: str | None = Field(
+        description="The org unit the group is (org) or belongs to (window, department); "
+        "None for a day, a staff member, or counters kept before they were keyed by unit",
+    )
+    org_name: str | None = Field(description="That unit's name, e.g. 姜山镇")
+    code: str = Field(
+        description="The key within the unit: window number, department code, org code, staff id or day",
+    )
+    label: str = Field(
+        description="What a clerk reads, e.g. 姜山镇 · 窗口 01, 姜山镇 · township.civil_affairs "
+        "(events carry a department's code, not its name)",
+    )
 
 
 class GroupBy(StrEnum):
@@ -153,6 +169,7 @@ class GroupBy(StrEnum):
 
 class StatsOut(BaseModel):
     org: str
+    org_name: str | None = Field(description="The unit's name (None if the directory lacks it)")
     from_: date = Field(alias="from", serialization_alias="from")
     to: date
     group_by: GroupBy | None
@@ -166,6 +183,7 @@ class ReportOut(BaseModel):
     period: ReportPeriod
     period_label: str
     org: str
+    org_name: str | None = Field(description="The unit's name (None if the directory lacks it)")
     from_: date = Field(alias="from", serialization_alias="from")
     to: date
     totals: Figures

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
@@ -47,6 +48,7 @@ from tests.integration.audit.journey import (
     at,
     bearer,
     envelope,
+    execute,
     publish,
     scalar,
     staff,
@@ -188,11 +190,11 @@ COUNTY_TOTALS = {
 }
 
 
-@pytest.fixture
-async def county(network: Network) -> AsyncIterator[tuple[Settings, RunningService]]:
+@asynccontextmanager
+async def counted(network: Network, events: list[Envelope]) -> AsyncIterator[tuple[Settings, RunningService]]:
+    """A county node's audit service once its statistics consumer has applied `events`."""
     settings = await network.node(COUNTY)
     async with running("audit", settings) as audit:
-        events = script()
         await publish(settings, events)
         inbox = "SELECT count(*) FROM audit.inbox WHERE consumer LIKE '%-stats'"
 
@@ -201,6 +203,12 @@ async def county(network: Network) -> AsyncIterator[tuple[Settings, RunningServi
 
         await eventually(applied, within=15)
         yield settings, audit
+
+
+@pytest.fixture
+async def county(network: Network) -> AsyncIterator[tuple[Settings, RunningService]]:
+    async with counted(network, script()) as node:
+        yield node
 
 
 async def get(audit: RunningService, settings: Settings, path: str, **params: Any) -> Any:
@@ -257,10 +265,10 @@ async def test_figures_by_org_department_day_window_and_staff(
         g["key"]: g
         for g in (await get(audit, settings, "/v1/stats", group_by="department", **month))["groups"]
     }
-    assert by_department["township.labour"]["supplements_requested"] == 1
-    assert by_department["county.public_security"]["concluded"] == 1
+    assert by_department[f"{TOWNSHIP_2}:township.labour"]["supplements_requested"] == 1
+    assert by_department[f"{COUNTY}:county.public_security"]["concluded"] == 1
     by_window = await grouped(audit, settings, "window")
-    assert (by_window["W1"]["concluded"], by_window["W7"]["refused"]) == (1, 1)
+    assert (by_window[f"{TOWNSHIP}:W1"]["concluded"], by_window[f"{TOWNSHIP_2}:W7"]["refused"]) == (1, 1)
     by_staff = await grouped(audit, settings, "staff")
     assert by_staff["agent-7"]["received"] == 2 and by_staff["t2-approver"]["concluded_overdue"] == 1
 
@@ -284,8 +292,8 @@ async def test_reports_as_json_csv_and_html(county: tuple[Settings, RunningServi
     )
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(as_csv.text.lstrip("\ufeff"))))
-    assert rows[0][:4] == ["分组", "项目", "受理件数", "一次性告知"]
-    assert rows[1][:6] == ["合计", "合计", "4", "1", "1", "3"]
+    assert rows[0][:6] == ["分组", "项目", "单位代码", "单位名称", "受理件数", "一次性告知"]
+    assert rows[1][:8] == ["合计", "合计", COUNTY, "莱西市", "4", "1", "1", "3"]
     as_html = await audit.client.get(
         "/v1/reports/daily",
         params={"date": "2026-11-02"},
@@ -310,3 +318,139 @@ async def test_stats_are_scoped_to_the_callers_subtree(county: tuple[Settings, R
         "/v1/stats", params={"from": "2026-11-01", "to": "2026-11-30"}, headers=other
     )
     assert own.json()["org"] == TOWNSHIP_2 and own.json()["totals"]["received"] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Window 01 and the civil-affairs office exist in every township: each unit's are rows of their own,
+# named from the replica of the county's org units (every test node starts with the demo counties').
+
+
+def same_desks_script() -> list[Envelope]:
+    """E at 姜山镇, F at 夏格庄镇, G brought at 姜山社区 and decided by 姜山镇, H at the county: all
+    assigned to a window "01", the townships' to their `township.civil_affairs`."""
+    cases = [
+        ("E", TOWNSHIP, TOWNSHIP, "township.civil_affairs"),
+        ("F", TOWNSHIP_2, TOWNSHIP_2, "township.civil_affairs"),
+        ("G", VILLAGE, TOWNSHIP, "township.civil_affairs"),
+        ("H", COUNTY, COUNTY, "county.civil_affairs"),
+    ]
+    events: list[Envelope] = []
+    for number, accepted_at, desk, department in cases:
+        case = summary(
+            number,
+            org=accepted_at,
+            kind=ItemKind.promised,
+            channel=Channel.window,
+            accepted_at=at(2, 9),
+            promised=date(2026, 11, 9),
+            department=department,
+            responder=f"{number}-clerk",
+        )
+        clerk = staff(f"{number}-approver", desk)
+        events += [
+            envelope(CaseAccepted(case=case), subject=number, org=accepted_at, actor=f"{number}-clerk"),
+            envelope(CaseAssigned(case_number=number, accepting_org=accepted_at, org=desk,
+                                  task_id=f"t-{number}", department=department, window="01",
+                                  staff_id=clerk.staff_id, post="a",
+                                  due_date=date(2026, 11, 9), assigned_at=at(2, 10)),
+                     subject=number, org=desk, actor="system:routing"),
+            envelope(CaseDecided(case_number=number, accepting_org=accepted_at, org=desk,
+                                 outcome=Outcome.approved, decided_by=clerk, decided_at=at(3, 10),
+                                 due_date=date(2026, 11, 9), on_time=True),
+                     subject=number, org=desk, actor=clerk.staff_id),
+        ]  # fmt: skip
+    events.append(
+        envelope(CaseEvaluated(case_number="G", accepting_org=VILLAGE, level=EvaluationLevel.satisfied,
+                               evaluated_at=at(4, 10)), subject="G", org=VILLAGE, actor="citizen")
+    )  # fmt: skip
+    return events
+
+
+@pytest.fixture
+async def same_desks(network: Network) -> AsyncIterator[tuple[Settings, RunningService]]:
+    async with counted(network, same_desks_script()) as node:
+        yield node
+
+
+async def test_window_01_of_each_unit_is_a_row_of_its_own_with_its_name(
+    same_desks: tuple[Settings, RunningService],
+) -> None:
+    settings, audit = same_desks
+    by_window = await grouped(audit, settings, "window")
+    rows = {
+        key: (g["org"], g["org_name"], g["code"], g["label"], g["concluded"]) for key, g in by_window.items()
+    }
+    assert rows == {
+        f"{COUNTY}:01": (COUNTY, "莱西市", "01", "莱西市 · 窗口 01", 1),
+        f"{TOWNSHIP}:01": (TOWNSHIP, "姜山镇", "01", "姜山镇 · 窗口 01", 2),
+        f"{TOWNSHIP_2}:01": (TOWNSHIP_2, "夏格庄镇", "01", "夏格庄镇 · 窗口 01", 1),
+    }  # fmt: skip
+    # G was rated at the village point, on the township's window that decided it.
+    assert by_window[f"{TOWNSHIP}:01"]["evaluations"]["satisfied"] == 1
+    month = {"from": "2026-11-01", "to": "2026-11-30"}
+    township = await get(audit, settings, "/v1/stats", org=TOWNSHIP, group_by="window", **month)
+    assert township["org_name"] == "姜山镇"
+    assert [g["label"] for g in township["groups"]] == ["姜山镇 · 窗口 01"]
+
+
+async def test_each_units_civil_affairs_office_is_a_row_of_its_own(
+    same_desks: tuple[Settings, RunningService],
+) -> None:
+    settings, audit = same_desks
+    by_department = await grouped(audit, settings, "department")
+    # The village point's case counts at its township's office, where the item's department sits.
+    assert {key: (g["org_name"], g["label"], g["received"]) for key, g in by_department.items()} == {
+        f"{COUNTY}:county.civil_affairs": ("莱西市", "莱西市 · county.civil_affairs", 1),
+        f"{TOWNSHIP}:township.civil_affairs": ("姜山镇", "姜山镇 · township.civil_affairs", 2),
+        f"{TOWNSHIP_2}:township.civil_affairs": ("夏格庄镇", "夏格庄镇 · township.civil_affairs", 1),
+    }
+
+
+async def test_reports_name_the_units_beside_their_codes(same_desks: tuple[Settings, RunningService]) -> None:
+    settings, audit = same_desks
+    monthly = await get(audit, settings, "/v1/reports/monthly", org=COUNTY, date="2026-11-15")
+    assert monthly["org_name"] == "莱西市"
+    assert {(g["key"], g["org_name"]) for g in monthly["by_org"]} == {
+        (COUNTY, "莱西市"),
+        (TOWNSHIP, "姜山镇"),
+        (TOWNSHIP_2, "夏格庄镇"),
+    }
+    assert {g["label"] for g in monthly["by_department"]} == {
+        "莱西市 · county.civil_affairs",
+        "姜山镇 · township.civil_affairs",
+        "夏格庄镇 · township.civil_affairs",
+    }
+    as_csv = await audit.client.get(
+        "/v1/reports/monthly",
+        params={"date": "2026-11-15"},
+        headers={**bearer(settings), "Accept": "text/csv"},
+    )
+    rows = list(csv.reader(io.StringIO(as_csv.text.lstrip("\ufeff"))))
+    assert rows[1][:4] == ["合计", "合计", COUNTY, "莱西市"]
+    assert ["按区划单位", "姜山镇", TOWNSHIP, "姜山镇"] in [row[:4] for row in rows]
+    assert ["按部门", "夏格庄镇 · township.civil_affairs", TOWNSHIP_2, "夏格庄镇"] in [
+        row[:4] for row in rows
+    ]
+    as_html = await audit.client.get(
+        "/v1/reports/monthly",
+        params={"date": "2026-11-15"},
+        headers={**bearer(settings), "Accept": "text/html"},
+    )
+    assert (
+        "莱西市（370285000000） 政务服务月报" in as_html.text
+        and "姜山镇 · township.civil_affairs" in as_html.text
+    )
+
+
+async def test_window_counters_kept_before_keying_by_unit_are_shown_as_such(
+    same_desks: tuple[Settings, RunningService],
+) -> None:
+    settings, audit = same_desks
+    await execute(
+        audit,
+        f"INSERT INTO audit.stat_counters (org, dimension, day, key, metric, value) "
+        f"VALUES ('{COUNTY}', 'window', '2026-11-02', '01', 'received', 5)",
+    )
+    legacy = (await grouped(audit, settings, "window"))["01"]
+    assert (legacy["org"], legacy["org_name"], legacy["received"]) == (None, None, 5)
+    assert legacy["label"] == "未区分单位（升级前的计数） · 窗口 01"

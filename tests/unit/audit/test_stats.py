@@ -6,13 +6,17 @@ from daiban_audit.domain.stats import (
     Attribution,
     CounterKey,
     Dimension,
+    GroupKey,
     HandlingMode,
     Metric,
     ReportPeriod,
     conclusion_increments,
     counter_deltas,
+    department_org,
     figures,
+    group_label,
     handling_mode,
+    parse_key,
     period_bounds,
     rollup_path,
 )
@@ -48,11 +52,11 @@ def test_counter_deltas_cover_every_scope_and_dimension() -> None:
     assert scopes == {
         ("370285101000", Dimension.total, ""),
         ("370285101000", Dimension.org, "370285101000"),
-        ("370285101000", Dimension.department, "township.civil_affairs"),
+        ("370285101000", Dimension.department, "370285101000:township.civil_affairs"),
         ("370285101000", Dimension.staff, "s1"),
         ("370285000000", Dimension.total, ""),
         ("370285000000", Dimension.org, "370285101000"),
-        ("370285000000", Dimension.department, "township.civil_affairs"),
+        ("370285000000", Dimension.department, "370285101000:township.civil_affairs"),
         ("370285000000", Dimension.staff, "s1"),
     }
     assert all(v == 1 and k.metric is Metric.received for k, v in deltas.items())
@@ -112,3 +116,44 @@ def test_report_periods() -> None:
     assert period_bounds(ReportPeriod.weekly, date(2026, 11, 4)) == (date(2026, 11, 2), date(2026, 11, 8))
     assert period_bounds(ReportPeriod.monthly, date(2026, 2, 14)) == (date(2026, 2, 1), date(2026, 2, 28))
     assert period_bounds(ReportPeriod.monthly, date(2026, 12, 31)) == (date(2026, 12, 1), date(2026, 12, 31))
+
+
+def test_windows_and_departments_are_keyed_by_the_unit_they_belong_to() -> None:
+    # Window 01 of two townships, rolled up to the county, are two counters.
+    keys = {
+        k.key
+        for org in ("370285101000", "370285102000")
+        for k in counter_deltas(Attribution(DAY, org, window="01"), {Metric.concluded: 1})
+        if k.org == "370285000000" and k.dimension is Dimension.window
+    }
+    assert keys == {"370285101000:01", "370285102000:01"}
+    # Rated at the village point, on the township's desk that decided it.
+    rated = Attribution(
+        DAY, "370285101201", department="township.civil_affairs", window="01", desk_org="370285101000"
+    )
+    assert (rated.window_key, rated.department_key) == (
+        "370285101000:01",
+        "370285101000:township.civil_affairs",
+    )
+
+
+def test_a_department_belongs_to_the_unit_at_its_tier() -> None:
+    assert department_org("370285101201", "township.civil_affairs") == "370285101000"
+    assert department_org("370285101000", "county.civil_affairs") == "370285000000"
+    assert department_org("370285101000", "township.civil_affairs") == "370285101000"
+    assert department_org("370285101000", "not-a-code") == "370285101000"
+
+
+def test_group_keys_read_back_with_a_label_for_clerks() -> None:
+    window = parse_key(Dimension.window, "370285101000:01")
+    assert window == GroupKey("370285101000", "01")
+    assert group_label(Dimension.window, window, "姜山镇") == "姜山镇 · 窗口 01"
+    assert group_label(Dimension.window, window, None) == "370285101000 · 窗口 01"
+    department = parse_key(Dimension.department, "370285101000:township.civil_affairs")
+    assert group_label(Dimension.department, department, "姜山镇") == "姜山镇 · township.civil_affairs"
+    assert group_label(Dimension.org, parse_key(Dimension.org, "370285101000"), "姜山镇") == "姜山镇"
+    assert group_label(Dimension.staff, parse_key(Dimension.staff, "s1"), None) == "s1"
+    # Counters kept before windows were keyed by unit.
+    legacy = parse_key(Dimension.window, "01")
+    assert legacy == GroupKey(None, "01")
+    assert group_label(Dimension.window, legacy, None) == "未区分单位（升级前的计数） · 窗口 01"

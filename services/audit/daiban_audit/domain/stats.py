@@ -3,7 +3,10 @@
 Counters are kept per day and per org unit, and rolled up at write time into every unit above it
 up to the county, so a county's figures are one row per day and metric, never a scan of cases.
 Beside each unit's totals the same counters are kept per department, window and staff member, and
-per child unit (so "by township" or "by village point" is one query too).
+per child unit (so "by township" or "by village point" is one query too). A window number ("01")
+or a department code (`township.civil_affairs`) names one desk in every township alike, so their
+counters are keyed by the org unit they belong to as well (`370285101000:01`): rolled up to the
+county, window 01 of the county and window 01 of each township stay apart.
 
 Where a fact counts:
 - received, notices, deficiency acceptances, handling mode: the unit where the citizen applied,
@@ -24,7 +27,7 @@ from typing import Any
 
 from daiban_common.calendar import WorkCalendar
 from daiban_contracts.case import Channel, EvaluationLevel, Outcome
-from daiban_contracts.catalogue import ItemKind
+from daiban_contracts.catalogue import ItemKind, department_tier
 from daiban_contracts.orgcodes import OrgCode, Tier
 
 
@@ -118,13 +121,85 @@ class Dimension(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Attribution:
-    """Where a fact counts: the day (Asia/Shanghai), the unit, and who within it."""
+    """Where a fact counts: the day (Asia/Shanghai), the unit, and who within it.
+
+    `desk_org` is the unit whose department and window handled the case, when it is not `org`: a
+    case accepted at a village point and decided by its township is rated at the village, on the
+    township's window.
+    """
 
     day: date
     org: str
     department: str | None = None
     window: str | None = None
     staff: str | None = None
+    desk_org: str | None = None
+
+    @property
+    def department_key(self) -> str | None:
+        if not self.department:
+            return None
+        return unit_key(department_org(self.desk_org or self.org, self.department), self.department)
+
+    @property
+    def window_key(self) -> str | None:
+        return unit_key(self.desk_org or self.org, self.window) if self.window else None
+
+
+def unit_key(org: str, code: str) -> str:
+    """The counter key of a window or department: the org unit it belongs to, then its code."""
+    return f"{org}:{code}"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKey:
+    """A counter key read back: the org unit a group belongs to (None for a key of a staff member
+    or a day, and for window and department counters kept before they were keyed by unit), and
+    the code within it (window number, department code, org code, staff id or day)."""
+
+    org: str | None
+    code: str
+
+
+def parse_key(dimension: Dimension | None, key: str) -> GroupKey:
+    if dimension is Dimension.org:
+        return GroupKey(key, key)
+    if dimension in (Dimension.window, Dimension.department):
+        org, sep, code = key.partition(":")
+        if sep and len(org) == 12 and org.isdigit():
+            return GroupKey(org, code)
+    return GroupKey(None, key)
+
+
+def department_org(org: str, department: str) -> str:
+    """The unit a department belongs to: the one at the department's tier on `org`'s way up to
+    the county (`township.civil_affairs` of a village point is its township's), `org` itself
+    when the department sits at or below it or its code has no tier."""
+    try:
+        tier = department_tier(department)
+    except ValueError:
+        return org
+    code = OrgCode.parse(org)
+    while code.tier.rank < tier.rank and code.parent is not None:
+        code = code.parent
+    return code.value
+
+
+# What a clerk reads for a group; before keying by unit a window or department had no unit.
+_NO_UNIT = "未区分单位（升级前的计数）"
+
+
+def group_label(dimension: Dimension | None, key: GroupKey, org_name: str | None) -> str:
+    """The row's name for a clerk: "姜山镇 · 窗口 01", "姜山镇 · township.civil_affairs" (events
+    carry a department's code, not its name), a unit's name, or the staff id or day itself."""
+    where = org_name or key.org or _NO_UNIT
+    if dimension is Dimension.window:
+        return f"{where} · 窗口 {key.code}"
+    if dimension is Dimension.department:
+        return f"{where} · {key.code}"
+    if dimension is Dimension.org:
+        return org_name or key.code
+    return key.code
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -154,8 +229,8 @@ def counter_deltas(attribution: Attribution, increments: Mapping[Metric, int]) -
     """Every counter an event moves, rolled up to the county, summed per key."""
     deltas: dict[CounterKey, int] = {}
     where = [
-        (Dimension.department, attribution.department),
-        (Dimension.window, attribution.window),
+        (Dimension.department, attribution.department_key),
+        (Dimension.window, attribution.window_key),
         (Dimension.staff, attribution.staff),
     ]
     for scope, child in rollup_path(attribution.org):

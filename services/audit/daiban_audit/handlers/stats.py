@@ -90,8 +90,13 @@ def _day(ts: datetime) -> date:
 
 
 def _at_case(day: date, org: str, fact: CaseFact | None, staff: str | None) -> Attribution:
-    """Counted at the case's department and window, where its earlier facts are known."""
-    return Attribution(day, org, fact.department if fact else None, fact.window if fact else None, staff)
+    """Counted at the case's department and window, where its earlier facts are known; they are
+    the desk of the unit the case was assigned in (facts from before that was kept: the deciding
+    unit's, else `org`'s)."""
+    if fact is None:
+        return Attribution(day, org, staff=staff)
+    desk = fact.window_org or fact.deciding_org
+    return Attribution(day, org, fact.department, fact.window, staff, desk_org=desk)
 
 
 async def on_accepted(ctx: AuditContext, envelope: Envelope, payload: CaseAccepted, uow: UnitOfWork) -> None:
@@ -138,7 +143,7 @@ async def on_forwarded(envelope: Envelope, payload: CaseForwarded, uow: UnitOfWo
 async def on_assigned(envelope: Envelope, payload: CaseAssigned, uow: UnitOfWork) -> None:
     fact = await uow.session.get(CaseFact, payload.case_number)
     if fact is not None:
-        fact.department, fact.window = payload.department, payload.window
+        fact.department, fact.window, fact.window_org = payload.department, payload.window, payload.org
         uow.session.add(fact)
 
 
