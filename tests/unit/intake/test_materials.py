@@ -142,9 +142,7 @@ def test_a_conditional_material_brought_or_promised_is_no_reminder() -> None:
 
 def test_claims_must_name_conditional_materials_of_the_item_once() -> None:
     with pytest.raises(InvalidInput) as raised:
-        validate_codes(
-            _disability_and_illness(), [], [], today=TODAY, claimed=["M99", "M01", "M05", "M05"]
-        )
+        validate_codes(_disability_and_illness(), [], [], today=TODAY, claimed=["M99", "M01", "M05", "M05"])
     assert [(e.field, e.message) for e in raised.value.errors] == [
         ("conditions_met[0]", "该事项没有编号为M99的材料"),
         ("conditions_met[1]", "材料M01（申请书）是必需材料，不是按情形提交的材料"),
