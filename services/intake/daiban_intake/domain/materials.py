@@ -14,7 +14,7 @@ an applicant they do apply to learns it before leaving rather than on the second
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from daiban_common.errors import FieldError, InvalidInput
@@ -61,15 +61,7 @@ class ConditionalReminder:
     note: str
 
     def as_record(self) -> dict[str, object]:
-        return {
-            "material_code": self.material_code,
-            "material_name": self.material_name,
-            "condition": self.condition,
-            "required_form": self.required_form,
-            "required_copies": self.required_copies,
-            "fetched_by_window": self.fetched_by_window,
-            "note": self.note,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
