@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, Index, String, func
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, Index, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -154,6 +154,10 @@ class OneTimeNotice(SQLModel, table=True):
     issued_by: dict[str, Any] = _json()
     # [MaterialIssue as JSON]
     issues: list[dict[str, Any]] = _json()
+    # [ConditionalReminder as JSON]: conditional materials not claimed, with their conditions.
+    conditional: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default=text("'[]'"))
+    )
     issued_at: datetime = Field(sa_type=_TZ)
 
 

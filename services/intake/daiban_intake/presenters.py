@@ -28,6 +28,7 @@ from daiban_intake.schemas import (
     CaseListItem,
     CaseOut,
     ComplaintOut,
+    ConditionalOut,
     DecisionOut,
     DeficiencyOut,
     EvaluationOut,
@@ -102,14 +103,20 @@ def deficiencies_out(records: Sequence[dict[str, Any]]) -> list[DeficiencyOut]:
     return [DeficiencyOut.model_validate(d) for d in records]
 
 
+def _form_label(form: str) -> str:
+    return MaterialForm(form).label if form in MaterialForm.__members__ else form
+
+
 def issue_out(issue: dict[str, Any]) -> IssueOut:
-    form = issue["required_form"]
-    form_label = MaterialForm(form).label if form in MaterialForm.__members__ else form
     return IssueOut(
         **issue,
         problem_label=PROBLEM_LABELS.get(issue["problem"], issue["problem"]),
-        required_form_label=form_label,
+        required_form_label=_form_label(issue["required_form"]),
     )
+
+
+def conditional_out(record: dict[str, Any]) -> ConditionalOut:
+    return ConditionalOut(**record, required_form_label=_form_label(record["required_form"]))
 
 
 def decision_out(case: Case) -> DecisionOut | None:
@@ -236,6 +243,7 @@ def notice_out(notice: OneTimeNotice) -> NoticeOut:
         issued_by=staff_out(notice.issued_by),
         issued_at=notice.issued_at,
         issues=[issue_out(i) for i in notice.issues],
+        conditional=[conditional_out(c) for c in notice.conditional],
     )
 
 
@@ -427,10 +435,30 @@ def notice_html(notice: NoticeOut) -> str:
             for i in notice.issues
         ),
     )
+    conditional = ""
+    if notice.conditional:
+        conditional = (
+            "<h2>按情形提交的材料</h2><p>以下材料仅在相应情形下需要，请对照自身情况，符合的一并准备：</p>"
+            + _table(
+                ["材料编号", "材料名称", "适用情形", "须提交形式", "份数", "说明"],
+                (
+                    [
+                        c.material_code,
+                        c.material_name,
+                        c.condition,
+                        "由窗口调取" if c.fetched_by_window else c.required_form_label,
+                        "" if c.fetched_by_window else c.required_copies,
+                        c.note,
+                    ]
+                    for c in notice.conditional
+                ),
+            )
+        )
     body = (
         f"<table>{info}</table><p>您申请的事项，经审查，所需材料尚有以下{len(notice.issues)}项不齐全或不符合要求。"
         "现一次性告知如下，请补齐后再来办理：</p>"
-        f'{issues}<p class="note">本告知书一次性列明全部问题，补齐上述材料后即予受理。</p>'
+        f"{issues}{conditional}"
+        '<p class="note">本告知书一次性列明全部问题，补齐上述材料后即予受理。</p>'
         '<p class="sign">（受理专用章）</p>'
     )
     return _page("一次性告知书", body)

@@ -91,6 +91,15 @@ class AcceptApplication(_Command):
     representative: RepresentativeIn | None = None
     materials: list[MaterialIn] = Field(default_factory=list, max_length=100)
     deficiencies: list[DeficiencyIn] = Field(default_factory=list, max_length=100)
+    conditions_met: list[Code] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Codes of the item's conditional materials (required: false) whose condition "
+        "applies to this applicant, e.g. M05 for 残疾人证 when 家庭成员中有残疾人的; they become "
+        "required. A code that names no conditional material of the item is a 422 on "
+        "conditions_met[i]. The one-time notice lists the conditional materials not named here "
+        "with their conditions.",
+    )
     green_channel: StrictBool = False
     on_the_spot: OnTheSpotIn | None = None
 
@@ -341,6 +350,19 @@ class ProgressOut(BaseModel):
     stages: list[StageOut]
 
 
+class ConditionalOut(BaseModel):
+    """A conditional material the application did not say applies, told with its condition."""
+
+    material_code: str
+    material_name: str
+    condition: str
+    required_form: str
+    required_form_label: str
+    required_copies: int
+    fetched_by_window: bool = Field(description="Issued by a government body: the window fetches it")
+    note: str = Field(description="The reminder as printed, e.g. 如：家庭成员中有残疾人的，还需提交……")
+
+
 class NoticeOut(BaseModel):
     """A one-time notice (一次性告知书), printable for the citizen."""
 
@@ -353,6 +375,9 @@ class NoticeOut(BaseModel):
     issued_by: StaffOut
     issued_at: datetime
     issues: list[IssueOut]
+    conditional: list[ConditionalOut] = Field(
+        description="Conditional materials not claimed in conditions_met, each with its condition"
+    )
 
 
 class SupplementOut(BaseModel):

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from daiban_common.errors import InvalidInput
-from daiban_contracts.catalogue import MaterialForm
+from daiban_contracts.catalogue import Material, MaterialForm, MaterialSource
 from daiban_intake.domain.materials import (
     Presented,
     Promised,
@@ -70,3 +70,82 @@ def test_codes_the_item_lacks_duplicates_and_past_promises_are_invalid_input() -
         "materials[2].code",
         "deficiencies[0].due_date",
     ]
+
+
+def _disability_and_illness() -> tuple[Material, ...]:
+    """The two conditional materials of 最低生活保障审核确认 (JF-00401), as the demo catalogue has them."""
+    return (
+        Material(code="M01", name="申请书", form=MaterialForm.original, copies=1, core=True),
+        Material(
+            code="M05",
+            name="残疾人证",
+            form=MaterialForm.copy,
+            copies=1,
+            required=False,
+            condition="家庭成员中有残疾人的",
+            source=MaterialSource.government,
+        ),
+        Material(
+            code="M06",
+            name="医院诊断证明或病历",
+            form=MaterialForm.copy,
+            copies=1,
+            required=False,
+            condition="因病致困申请的",
+            deficiency_allowed=True,
+        ),
+    )
+
+
+def test_a_claimed_condition_makes_its_material_required() -> None:
+    presented = [Presented("M01", MaterialForm.original, 1)]
+    check = check_materials(_disability_and_illness(), presented, [], claimed={"M06"})
+    assert [(i.material_code, i.problem) for i in check.issues] == [("M06", "missing")]
+    # Claimed, so not a reminder; the unclaimed one still is.
+    assert [r.material_code for r in check.reminders] == ["M05"]
+
+
+def test_a_claimed_material_the_window_fetches_is_still_not_asked_of_the_citizen() -> None:
+    presented = [Presented("M01", MaterialForm.original, 1)]
+    check = check_materials(_disability_and_illness(), presented, [], claimed={"M05"})
+    assert check.complete
+    assert [r.material_code for r in check.reminders] == ["M06"]
+
+
+def test_a_claimed_deficiency_allowed_material_may_be_promised() -> None:
+    presented = [Presented("M01", MaterialForm.original, 1)]
+    check = check_materials(
+        _disability_and_illness(), presented, [Promised("M06", date(2026, 3, 9))], claimed={"M06"}
+    )
+    assert check.complete
+    assert [d.material_code for d in check.deficiencies] == ["M06"]
+
+
+def test_unclaimed_conditional_materials_are_reminders_with_their_condition() -> None:
+    check = check_materials(_disability_and_illness(), [], [])
+    assert [i.material_code for i in check.issues] == ["M01"]
+    reminders = {r.material_code: r for r in check.reminders}
+    assert reminders["M06"].note == "如：因病致困申请的，还需提交医院诊断证明或病历（复印件1份）"
+    assert reminders["M06"].condition == "因病致困申请的" and not reminders["M06"].fetched_by_window
+    assert reminders["M05"].fetched_by_window
+    assert reminders["M05"].note == "如：家庭成员中有残疾人的，请告知窗口，残疾人证由窗口调取，无需自备"
+
+
+def test_a_conditional_material_brought_or_promised_is_no_reminder() -> None:
+    check = check_materials(
+        _disability_and_illness(),
+        [Presented("M06", MaterialForm.copy, 1)],
+        [Promised("M05", date(2026, 3, 9))],
+    )
+    assert check.reminders == ()
+
+
+def test_claims_must_name_conditional_materials_of_the_item_once() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        validate_codes(_disability_and_illness(), [], [], today=TODAY, claimed=["M99", "M01", "M05", "M05"])
+    assert [(e.field, e.message) for e in raised.value.errors] == [
+        ("conditions_met[0]", "该事项没有编号为M99的材料"),
+        ("conditions_met[1]", "材料M01（申请书）是必需材料，不是按情形提交的材料"),
+        ("conditions_met[3]", "材料M05重复列出"),
+    ]
+    validate_codes(_disability_and_illness(), [], [], today=TODAY, claimed=["M05", "M06"])

@@ -5,54 +5,67 @@ from __future__ import annotations
 from daiban_common import idempotency
 from daiban_common.openapi import ProblemDoc
 
+# Walkthrough step 2a: 最低生活保障审核确认 with M04 missing and no condition claimed.
 _NOTICE_ISSUES = [
     {
-        "material_code": "M02",
-        "material_name": "申请人居民身份证或居民户口簿",
+        "material_code": "M04",
+        "material_name": "家庭收入和财产状况申报（承诺）表",
         "problem": "missing",
         "problem_label": "未提交",
-        "required_form": "copy",
-        "required_form_label": "复印件",
-        "required_copies": 1,
-        "note": "",
-    },
-    {
-        "material_code": "M03",
-        "material_name": "社会保障卡或银行账户信息",
-        "problem": "missing",
-        "problem_label": "未提交",
-        "required_form": "copy",
-        "required_form_label": "复印件",
+        "required_form": "original",
+        "required_form_label": "原件",
         "required_copies": 1,
         "note": "",
     },
 ]
+_NOTICE_CONDITIONAL = [
+    {
+        "material_code": "M05",
+        "material_name": "残疾人证",
+        "condition": "家庭成员中有残疾人的",
+        "required_form": "copy",
+        "required_form_label": "复印件",
+        "required_copies": 1,
+        "fetched_by_window": True,
+        "note": "如：家庭成员中有残疾人的，请告知窗口，残疾人证由窗口调取，无需自备",
+    },
+    {
+        "material_code": "M06",
+        "material_name": "医院诊断证明或病历",
+        "condition": "因病致困申请的",
+        "required_form": "copy",
+        "required_form_label": "复印件",
+        "required_copies": 1,
+        "fetched_by_window": False,
+        "note": "如：因病致困申请的，还需提交医院诊断证明或病历（复印件1份）",
+    },
+]
+NOTICE_EXAMPLE = {
+    "notice_number": "370285101294-20261201-G0002",
+    "org": "370285101294",
+    "item_code": "JF-00401-001-370285000000-01",
+    "item_name": "最低生活保障审核确认",
+    "item_version": 3,
+    "applicant_name": "孙玉兰",
+    "issued_by": {"staff_id": "js-294-agent", "name": "许春花", "org": "370285101294"},
+    "issued_at": "2026-12-01T13:42:03.512208Z",
+    "issues": _NOTICE_ISSUES,
+    "conditional": _NOTICE_CONDITIONAL,
+}
 
 NOTICE_TYPE = "/problems/one-time-notice"
 ONE_TIME_NOTICE = ProblemDoc(
     422,
-    "One-time notice: every missing or unfit material at once, no case created (the notice is kept)",
-    detail="材料不齐全或不符合要求，共2项，请按一次性告知书一次补齐后再来办理",
+    "One-time notice: every missing or unfit material at once, and the conditional materials not "
+    "claimed in conditions_met with their conditions; no case created (the notice is kept)",
+    detail="材料不齐全或不符合要求，共1项，请按一次性告知书一次补齐后再来办理；另有2项材料视情形提交，详见告知书",
     type=NOTICE_TYPE,
     title="One-time notice",
-    errors=[
-        ("materials.M02", "申请人居民身份证或居民户口簿：未提交"),
-        ("materials.M03", "社会保障卡或银行账户信息：未提交"),
-    ],
+    errors=[("materials.M04", "家庭收入和财产状况申报（承诺）表：未提交")],
     extensions={
-        "notice_number": "370285101294-20261201-G0001",
-        "notice": {
-            "notice_number": "370285101294-20261201-G0001",
-            "org": "370285101294",
-            "item_code": "JF-00405-001-370285000000-01",
-            "item_name": "80周岁以上老年人高龄津贴发放",
-            "item_version": 2,
-            "applicant_name": "王秀英",
-            "issued_by": {"staff_id": "js-294-agent", "name": "许春花", "org": "370285101294"},
-            "issued_at": "2026-12-01T13:41:14.937668Z",
-            "issues": _NOTICE_ISSUES,
-        },
-        "notice_url": "/v1/notices/370285101294-20261201-G0001.html",
+        "notice_number": NOTICE_EXAMPLE["notice_number"],
+        "notice": NOTICE_EXAMPLE,
+        "notice_url": "/v1/notices/370285101294-20261201-G0002.html",
     },
 )
 INVALID_ID = ProblemDoc(

@@ -44,13 +44,17 @@ router = APIRouter(prefix="/v1", tags=["staff"])
 
 
 def _one_time_notice(result: NoticeIssued, instance: str) -> dict[str, Any]:
-    """The 422 problem+json of a notice: each issue as a field error, and the notice itself to print."""
+    """The 422 problem+json of a notice: each issue as a field error, and the notice itself to print
+    (its `conditional` lists the conditional materials not claimed, which are not errors)."""
     number = result.notice.number
+    detail = f"材料不齐全或不符合要求，共{len(result.issues)}项，请按一次性告知书一次补齐后再来办理"
+    if result.reminders:
+        detail += f"；另有{len(result.reminders)}项材料视情形提交，详见告知书"
     return {
         "type": docs.NOTICE_TYPE,
         "title": "One-time notice",
         "status": 422,
-        "detail": f"材料不齐全或不符合要求，共{len(result.issues)}项，请按一次性告知书一次补齐后再来办理",
+        "detail": detail,
         "instance": instance,
         "errors": [
             {

@@ -4,12 +4,17 @@ Everything wrong is collected before anything is answered: the one-time notice (
 name every missing or wrong material in one go, never one per trip. Input the item cannot make
 sense of (a material code the item does not have, the same material twice) is not a notice but
 invalid input, because no citizen can fix it by bringing something.
+
+Conditional materials (`required: false` with a `condition`, e.g. 残疾人证 "家庭成员中有残疾人的")
+are needed only when their condition applies to the applicant. The application says which apply
+(`conditions_met`); those become required. The others go on the notice with their condition, so
+an applicant they do apply to learns it before leaving rather than on the second trip.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from daiban_common.errors import FieldError, InvalidInput
@@ -43,9 +48,27 @@ class Promised:
 
 
 @dataclass(frozen=True)
+class ConditionalReminder:
+    """A conditional material not claimed: on the notice with its condition (如：……，还需提交……)."""
+
+    material_code: str
+    material_name: str
+    condition: str
+    required_form: str
+    required_copies: int
+    # Issued by a government body: the window fetches it once told the condition applies.
+    fetched_by_window: bool
+    note: str
+
+    def as_record(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class MaterialCheck:
     issues: tuple[MaterialIssue, ...]
     deficiencies: tuple[Deficiency, ...]
+    reminders: tuple[ConditionalReminder, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -68,15 +91,52 @@ def form_satisfies(presented: MaterialForm, required: MaterialForm) -> bool:
     return presented is required or (presented is MaterialForm.original and required is MaterialForm.copy)
 
 
+def reminder(material: Material) -> ConditionalReminder:
+    """What the notice tells about a conditional material nobody said applies."""
+    condition = material.condition or ""
+    if material.source is MaterialSource.government:
+        note = f"如：{condition}，请告知窗口，{material.name}由窗口调取，无需自备"
+    else:
+        note = f"如：{condition}，还需提交{material.name}（{material.form.label}{material.copies}份）"
+    return ConditionalReminder(
+        material_code=material.code,
+        material_name=material.name,
+        condition=condition,
+        required_form=material.form.value,
+        required_copies=material.copies,
+        fetched_by_window=material.source is MaterialSource.government,
+        note=note,
+    )
+
+
+def _claim_errors(materials: Sequence[Material], claimed: Sequence[str]) -> list[FieldError]:
+    by_code = {m.code: m for m in materials}
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for index, code in enumerate(claimed):
+        where = f"conditions_met[{index}]"
+        material = by_code.get(code)
+        if material is None:
+            errors.append(FieldError(where, f"该事项没有编号为{code}的材料"))
+        elif material.required:
+            errors.append(FieldError(where, f"材料{code}（{material.name}）是必需材料，不是按情形提交的材料"))
+        elif code in seen:
+            errors.append(FieldError(where, f"材料{code}重复列出"))
+        seen.add(code)
+    return errors
+
+
 def validate_codes(
     materials: Sequence[Material],
     presented: Sequence[Presented],
     promised: Sequence[Promised],
     *,
     today: date,
+    claimed: Sequence[str] = (),
     field: str = "materials",
 ) -> None:
-    """422 for codes the item does not have, duplicates, and promise dates not in the future."""
+    """422 for codes the item does not have, duplicates, promise dates not in the future, and
+    claimed conditions that name no conditional material of the item."""
     known = {m.code for m in materials}
     errors: list[FieldError] = []
     seen: set[str] = set()
@@ -95,25 +155,33 @@ def validate_codes(
         if promise.due_date <= today:
             errors.append(FieldError(f"{where}.due_date", "承诺补交日期应晚于今天"))
         seen.add(promise.code)
+    errors.extend(_claim_errors(materials, claimed))
     if errors:
         raise InvalidInput("材料清单有误，请按错误提示修改", errors=errors)
 
 
 def check_materials(
-    materials: Sequence[Material], presented: Sequence[Presented], promised: Sequence[Promised]
+    materials: Sequence[Material],
+    presented: Sequence[Presented],
+    promised: Sequence[Promised],
+    *,
+    claimed: Collection[str] = (),
 ) -> MaterialCheck:
-    """Every issue with the materials, and the deficiencies that may be accepted.
+    """Every issue with the materials, the deficiencies that may be accepted, and the conditional
+    materials to remind the applicant of.
 
     Call `validate_codes` first. Required materials must be presented in the required form and
     number of copies, or be promised if the item allows that material to be missing (non-core and
     deficiency-allowed). Materials issued by a government body are fetched by the window (数据共享)
-    and never asked of the citizen. A conditional (non-required) material is checked only if
-    presented: whether its condition applies is the clerk's judgment.
+    and never asked of the citizen. A conditional material is required when its condition is
+    claimed; otherwise it is checked only if presented, and if neither presented nor promised it
+    becomes a reminder.
     """
     brought = {entry.code: entry for entry in presented}
     later = {promise.code: promise for promise in promised}
     issues: list[MaterialIssue] = []
     deficiencies: list[Deficiency] = []
+    reminders: list[ConditionalReminder] = []
     for material in materials:
         entry = brought.get(material.code)
         if entry is not None:
@@ -135,9 +203,12 @@ def check_materials(
             else:
                 issues.append(_issue(material, "missing", "此材料不可容缺，须在受理时提交"))
             continue
-        if material.required and material.source is not MaterialSource.government:
+        needed = material.required or material.code in claimed
+        if not needed:
+            reminders.append(reminder(material))
+        elif material.source is not MaterialSource.government:
             issues.append(_issue(material, "missing"))
-    return MaterialCheck(issues=tuple(issues), deficiencies=tuple(deficiencies))
+    return MaterialCheck(issues=tuple(issues), deficiencies=tuple(deficiencies), reminders=tuple(reminders))
 
 
 def check_supplied(materials: Sequence[Material], supplied: Sequence[Presented]) -> list[MaterialIssue]:

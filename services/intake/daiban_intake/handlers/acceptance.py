@@ -27,7 +27,14 @@ from daiban_contracts.case import (
 from daiban_contracts.catalogue import ItemVersionData
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.domain import acceptance, applicants, numbers
-from daiban_intake.domain.materials import MaterialCheck, Presented, Promised, check_materials, validate_codes
+from daiban_intake.domain.materials import (
+    ConditionalReminder,
+    MaterialCheck,
+    Presented,
+    Promised,
+    check_materials,
+    validate_codes,
+)
 from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.common import (
     AnswerOf,
@@ -67,10 +74,12 @@ class Accepted:
 
 @dataclass(frozen=True)
 class NoticeIssued:
-    """Materials missing or unfit: no case, a one-time notice listing every issue at once."""
+    """Materials missing or unfit: no case, a one-time notice listing every issue at once, and the
+    conditional materials the application did not claim, with their conditions."""
 
     notice: OneTimeNotice
     issues: tuple[MaterialIssue, ...]
+    reminders: tuple[ConditionalReminder, ...] = ()
 
 
 Acceptance = Accepted | NoticeIssued
@@ -136,8 +145,8 @@ async def accept_application(
             org=org,
             channel=command.channel,
         )
-        validate_codes(item.materials, presented, promised, today=today)
-        check = check_materials(item.materials, presented, promised)
+        validate_codes(item.materials, presented, promised, today=today, claimed=command.conditions_met)
+        check = check_materials(item.materials, presented, promised, claimed=set(command.conditions_met))
         if check.complete and command.on_the_spot is not None:
             acceptance.ensure_on_the_spot_allowed(
                 item,
@@ -180,6 +189,7 @@ async def _issue_notice(
         applicant_name=applicant.name,
         issued_by=staff_record(principal),
         issues=[issue.model_dump(mode="json") for issue in check.issues],
+        conditional=[reminder.as_record() for reminder in check.reminders],
         issued_at=now,
     )
     uow.session.add(notice)
@@ -197,7 +207,7 @@ async def _issue_notice(
         org=org.value,
         actor=principal.sub,
     )
-    return NoticeIssued(notice, check.issues)
+    return NoticeIssued(notice, check.issues, check.reminders)
 
 
 async def _open_case(
