@@ -48,7 +48,7 @@ async def test_a_claimed_task_shows_as_in_review_on_public_progress(network: Net
             return body
 
         async def assigned() -> bool:
-            return (await progress())["status"] == "assigned"
+            return bool((await progress())["status"] == "assigned")
 
         await eventually(assigned)
         clerk = bearer(settings, "township-clerk", "clerk", TOWNSHIP, "沈玉兰")

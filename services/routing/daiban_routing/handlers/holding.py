@@ -49,7 +49,9 @@ def _claimed(uow: UnitOfWork, principal: Principal, task: Task, case: Case, now:
     if case.status == CaseStatus.assigned:
         case.status = CaseStatus.in_review
     uow.session.add_all([task, case])
-    uow.emit(
+    _announce(
+        uow,
+        case,
         TaskClaimed(
             case_number=case.case_number,
             accepting_org=case.accepting_org,
@@ -60,16 +62,8 @@ def _claimed(uow: UnitOfWork, principal: Principal, task: Task, case: Case, now:
             claimed_by=staff_ref(principal),
             claimed_at=now,
         ),
-        subject=case.case_number,
-        org=task.org,
-        actor=principal.sub,
-    )
-    note(
-        uow.session,
-        case,
+        by=principal.sub,
         at=now,
-        org=task.org,
-        actor=principal.sub,
         kind="claimed",
         text=f"{principal.name}开始办理（{task.department_name}）",
     )
@@ -92,7 +86,9 @@ async def _change_holder(
     if task.status == TaskStatus.queued:
         task.status = TaskStatus.assigned
     uow.session.add(task)
-    uow.emit(
+    _announce(
+        uow,
+        case,
         TaskTakenOver(
             case_number=case.case_number,
             accepting_org=case.accepting_org,
@@ -105,19 +101,26 @@ async def _change_holder(
             reason=reason,
             taken_over_at=now,
         ),
-        subject=case.case_number,
-        org=task.org,
-        actor=by.sub,
-    )
-    note(
-        uow.session,
-        case,
+        by=by.sub,
         at=now,
-        org=task.org,
-        actor=by.sub,
         kind="taken_over",
         text=f"{task.department_name}改由{to.name}承办：{reason.label}",
     )
+
+
+def _announce(
+    uow: UnitOfWork,
+    case: Case,
+    event: TaskClaimed | TaskTakenOver,
+    *,
+    by: str,
+    at: datetime,
+    kind: str,
+    text: str,
+) -> None:
+    """The event, at the deciding org unit, and its line on the case's timeline."""
+    uow.emit(event, subject=case.case_number, org=event.org, actor=by)
+    note(uow.session, case, at=at, org=event.org, actor=by, kind=kind, text=text)
 
 
 async def reassign(
