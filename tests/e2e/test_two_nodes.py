@@ -67,15 +67,16 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoNodes]:
 
 
 class People:
-    """The clients the journeys use: the village agent and the township approver at the township
-    node, the county approver (window 01, civil affairs) and a county clerk at the county node."""
+    """The clients the journeys use: the village agent and the township's A post of window 01 at the
+    township node, the county's A post of window 01 (civil affairs) at the county node: the tasks
+    are assigned to them, and only a task's holder decides it (AB岗)."""
 
     def __init__(self, nodes: TwoNodes) -> None:
         town, county = nodes.township, nodes.county
         self.agent = town.client("intake", town.token("js-294-agent", "agent", VILLAGE, "许春花"))
-        self.town_routing = town.client("routing", town.token("js-mz-b", "approver", TOWNSHIP, "韩冬梅"))
-        approver = county.token("county-approver", "approver", COUNTY, "钱立新")
-        self.county_routing = county.client("routing", approver)
+        self.town_routing = town.client("routing", town.token("township-clerk", "clerk", TOWNSHIP, "沈玉兰"))
+        a_post = county.token("county-clerk", "clerk", COUNTY, "赵敏")
+        self.county_routing = county.client("routing", a_post)
         self.county_intake = county.client("intake", county.token("county-clerk", "clerk", COUNTY, "赵敏"))
 
     def close(self) -> None:

@@ -40,6 +40,7 @@ NOT_CREATING = {
         "POST /v1/tasks/{task_id}/decide",
         "POST /v1/tasks/{task_id}/pause",
         "POST /v1/tasks/{task_id}/resume",
+        "POST /v1/tasks/{task_id}/reassign",
         # Upserts: the same CSV again changes nothing (`unchanged` counts it).
         "POST /v1/departments/import",
         "POST /v1/windows/import",

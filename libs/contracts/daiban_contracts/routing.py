@@ -57,6 +57,54 @@ class CaseAssigned(EventData):
     assigned_at: datetime
 
 
+class TakeoverReason(StrEnum):
+    """Why another person holds a task from now on (AB岗)."""
+
+    holder_absent = "holder_absent"
+    reassigned = "reassigned"
+
+    @property
+    def label(self) -> str:
+        return {
+            TakeoverReason.holder_absent: "原承办人不在岗（请假或外出），B岗接办",
+            TakeoverReason.reassigned: "监察人员改派",
+        }[self]
+
+
+@event_type("daiban.case.task_claimed.v1")
+class TaskClaimed(EventData):
+    """A person of the window starts on a task: from now on the case is in review (审查中)."""
+
+    case_number: str
+    accepting_org: str
+    org: str = Field(description="The deciding org unit")
+    task_id: str
+    department: str
+    window: str | None
+    claimed_by: StaffRef
+    claimed_at: datetime
+
+
+@event_type("daiban.case.task_taken_over.v1")
+class TaskTakenOver(EventData):
+    """Another person holds a task from now on: its holder was away, or a supervisor reassigned it.
+
+    The reason of an absence is not carried (it may be about health), only that the holder was away.
+    The person who made the change is the envelope's actor (the new holder, or the supervisor).
+    """
+
+    case_number: str
+    accepting_org: str
+    org: str = Field(description="The deciding org unit")
+    task_id: str
+    department: str
+    window: str | None
+    from_staff_id: str | None = Field(description="None when the task waited in the window's queue")
+    to_staff: StaffRef
+    reason: TakeoverReason
+    taken_over_at: datetime
+
+
 @event_type("daiban.case.decided.v1")
 class CaseDecided(EventData):
     case_number: str

@@ -12,6 +12,7 @@ from daiban_contracts.routing import (
     HopDirection,
     SupervisionFlagRaised,
     SupplementRequested,
+    TaskClaimed,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage, is_news, next_status
 from daiban_intake.domain.routing_events import case_of, progress_of
@@ -123,3 +124,32 @@ def test_the_pause_that_comes_with_a_supplement_request_leaves_the_case_waiting_
         assert status is CaseStatus.supplement_requested
     survey = progress_of(_paused(SpecialProcedure.site_survey), event_time=NOW)
     assert survey.status is CaseStatus.paused and survey.note == SpecialProcedure.site_survey.label
+
+
+def _claimed() -> TaskClaimed:
+    return TaskClaimed(
+        case_number="N",
+        accepting_org="370285101201",
+        org="370285101000",
+        task_id="t",
+        department="township.civil_affairs",
+        window="01",
+        claimed_by=STAFF,
+        claimed_at=NOW,
+    )
+
+
+def test_a_claim_puts_the_case_in_review_without_naming_who() -> None:
+    progress = progress_of(_claimed(), event_time=NOW)
+    assert (progress.stage, progress.status) == (Stage.in_review, CaseStatus.in_review)
+    assert Stage.in_review.label == CaseStatus.in_review.label == "审查中"
+    assert STAFF.name not in progress.note
+    assert is_news(CaseStatus.assigned, progress)
+    assert next_status(CaseStatus.assigned, progress) is CaseStatus.in_review
+
+
+def test_a_second_claim_or_one_during_a_pause_says_nothing_new() -> None:
+    progress = progress_of(_claimed(), event_time=NOW)
+    assert not is_news(CaseStatus.in_review, progress)
+    assert not is_news(CaseStatus.paused, progress)
+    assert not is_news(CaseStatus.supplement_requested, progress)

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from daiban_routing.domain.assignment import Duty, Post, WindowCandidate, choose
+from daiban_routing.domain.assignment import Duty, Holding, Post, WindowCandidate, choose, holding, post_of
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
@@ -41,3 +41,16 @@ def test_duty_follows_absences() -> None:
     assert leave.at(NOW + timedelta(days=2))
     assert not Duty(False).at(NOW)
     assert not Duty(True, NOW - timedelta(hours=1), None).at(NOW)
+
+
+def test_only_the_holder_acts_and_the_other_post_takes_over_while_the_holder_is_away() -> None:
+    assert holding(None, "b01", holder_at_work=False) is Holding.free
+    assert holding("a01", "a01", holder_at_work=True) is Holding.own
+    assert holding("a01", "b01", holder_at_work=True) is Holding.held
+    assert holding("a01", "b01", holder_at_work=False) is Holding.take_over
+
+
+def test_a_new_holder_fills_their_own_post() -> None:
+    assert post_of("b01", "a01", "b01", Post.a) is Post.b
+    assert post_of("a01", "a01", "b01", Post.queue) is Post.a
+    assert post_of("c01", "a01", "b01", Post.b) is Post.b

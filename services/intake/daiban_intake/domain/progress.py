@@ -74,6 +74,7 @@ class Stage(StrEnum):
     forwarded = "forwarded"
     received = "received"
     assigned = "assigned"
+    in_review = "in_review"
     paused = "paused"
     resumed = "resumed"
     extended = "extended"
@@ -99,6 +100,7 @@ _STAGE_LABELS = {
     Stage.forwarded: "转报上级",
     Stage.received: "接收",
     Stage.assigned: "分派承办",
+    Stage.in_review: "审查中",
     Stage.paused: "特别程序，暂停计时",
     Stage.resumed: "恢复计时",
     Stage.extended: "延长办理时限",
@@ -129,6 +131,9 @@ class Progress:
     note: str = ""
     # Other columns of the case the event sets (decision, pending supplement, supervision flag).
     updates: dict[str, object] = field(default_factory=dict)
+    # News only while it moves the status up a rank: a second department starting on a joint case,
+    # or a claim after a pause began, says nothing new and must not undo the pause.
+    strictly_forward: bool = False
 
 
 def moves_forward(current: CaseStatus, new: CaseStatus) -> bool:
@@ -143,4 +148,8 @@ def next_status(current: CaseStatus, progress: Progress) -> CaseStatus:
 
 def is_news(current: CaseStatus, progress: Progress) -> bool:
     """A stale status event (behind where the case already is) is not shown again."""
-    return progress.status is None or moves_forward(current, progress.status)
+    if progress.status is None:
+        return True
+    if progress.strictly_forward:
+        return progress.status.rank > current.rank
+    return moves_forward(current, progress.status)

@@ -22,6 +22,7 @@ from daiban_contracts.routing import (
     SupervisionFlagCleared,
     SupervisionFlagRaised,
     SupplementRequested,
+    TaskClaimed,
 )
 from daiban_intake.domain.progress import CaseStatus, Progress, Stage
 
@@ -43,6 +44,13 @@ def _received(e: CaseReceived) -> Progress:
 def _assigned(e: CaseAssigned) -> Progress:
     return Progress(
         Stage.assigned, e.assigned_at, e.org, CaseStatus.assigned, holding_org=e.org, due_date=e.due_date
+    )
+
+
+def _claimed(e: TaskClaimed) -> Progress:
+    # Who claimed it is not for the public: the stage says only that the review has begun.
+    return Progress(
+        Stage.in_review, e.claimed_at, e.org, CaseStatus.in_review, holding_org=e.org, strictly_forward=True
     )
 
 
@@ -156,6 +164,7 @@ ROUTING_EVENTS: tuple[type[EventData], ...] = (
     CaseForwarded,
     CaseReceived,
     CaseAssigned,
+    TaskClaimed,
     CaseDecided,
     SupplementRequested,
     CasePaused,
@@ -188,6 +197,8 @@ def progress_of(event: EventData, *, event_time: datetime) -> Progress:
             return _received(event)
         case CaseAssigned():
             return _assigned(event)
+        case TaskClaimed():
+            return _claimed(event)
         case CaseDecided():
             return _decided(event)
         case SupplementRequested():

@@ -15,7 +15,28 @@ NOT_YOUR_WINDOW = ProblemDoc(
     detail="该任务属于01号窗口，您不是该窗口或其B岗的工作人员",
 )
 CLAIMED_BY_OTHER = ProblemDoc(
-    409, "Another person on duty holds the task", detail="该任务已分派给在岗的其他工作人员"
+    409,
+    "Another person on duty holds the task: only its holder acts on it (the B post takes over while "
+    "the holder is on leave or off duty)",
+    title="Another person on duty holds the task",
+    detail="该任务由在岗的秦月承办，只有承办人可以办理；承办人请假或不在岗时，B岗方可接办",
+)
+NOT_IN_DIRECTORY = ProblemDoc(
+    403,
+    "The token's subject is not a staff member of the directory at the token's org",
+    type="/problems/not-in-directory",
+    title="Not a staff member of the directory",
+    detail="身份“someone”不是370285101000人员目录中的工作人员，不能办理；请联系管理员登记",
+)
+NO_WINDOW = ProblemDoc(
+    409,
+    "The task has no window to reassign within",
+    detail="该任务尚无办理窗口，请先在目录中为该部门设置窗口",
+)
+NOT_OF_WINDOW = ProblemDoc(
+    422,
+    "The person does not work at the task's window, or is away",
+    errors=[("staff_id", "该工作人员不是01号窗口的工作人员")],
 )
 ALREADY_DECIDED = ProblemDoc(409, "The task is decided already", detail="该任务已作出决定，不能重复决定")
 PAUSED = ProblemDoc(
@@ -51,14 +72,28 @@ SAME_KEY = ProblemDoc(
     detail="370285101000的部门township.civil_affairs已存在内容不同的同编号记录；修改请用 PUT",
 )
 
-CLAIM = problem_responses(TASK_NOT_FOUND, NOT_YOUR_WINDOW, CLAIMED_BY_OTHER)
+CLAIM = problem_responses(TASK_NOT_FOUND, NOT_IN_DIRECTORY, NOT_YOUR_WINDOW, CLAIMED_BY_OTHER)
 DECIDE = problem_responses(
-    TASK_NOT_FOUND, NOT_YOUR_WINDOW, ALREADY_DECIDED, PAUSED, SECOND_SUPPLEMENT, RESULT_REQUIRED
+    TASK_NOT_FOUND,
+    NOT_IN_DIRECTORY,
+    NOT_YOUR_WINDOW,
+    CLAIMED_BY_OTHER,
+    ALREADY_DECIDED,
+    PAUSED,
+    SECOND_SUPPLEMENT,
+    RESULT_REQUIRED,
 )
 PAUSE = problem_responses(
-    TASK_NOT_FOUND, NOT_YOUR_WINDOW, ALREADY_PAUSED, ALREADY_DECIDED, PROCEDURE_NOT_ALLOWED
+    TASK_NOT_FOUND,
+    NOT_IN_DIRECTORY,
+    NOT_YOUR_WINDOW,
+    CLAIMED_BY_OTHER,
+    ALREADY_PAUSED,
+    ALREADY_DECIDED,
+    PROCEDURE_NOT_ALLOWED,
 )
-RESUME = problem_responses(TASK_NOT_FOUND, NOT_YOUR_WINDOW, NOT_PAUSED)
-EXTENSION = problem_responses(CASE_NOT_FOUND, SECOND_EXTENSION, KEY_REUSED)
+RESUME = problem_responses(TASK_NOT_FOUND, NOT_IN_DIRECTORY, NOT_YOUR_WINDOW, NOT_PAUSED)
+REASSIGN = problem_responses(TASK_NOT_FOUND, NOT_IN_DIRECTORY, ALREADY_DECIDED, NO_WINDOW, NOT_OF_WINDOW)
+EXTENSION = problem_responses(CASE_NOT_FOUND, NOT_IN_DIRECTORY, SECOND_EXTENSION, KEY_REUSED)
 CASE = problem_responses(CASE_NOT_FOUND)
 HOME_VISIT = problem_responses(CASE_NOT_FOUND, KEY_REUSED)

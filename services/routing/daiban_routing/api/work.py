@@ -16,7 +16,7 @@ from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 from daiban_contracts.text import StoredText
 from daiban_routing import presenters
 from daiban_routing.api import problem_docs as docs
-from daiban_routing.handlers import deciding, pausing, visits
+from daiban_routing.handlers import deciding, holding, pausing, visits
 from daiban_routing.queries import work as queries
 from daiban_routing.schemas.work import (
     DecideIn,
@@ -24,6 +24,7 @@ from daiban_routing.schemas.work import (
     HomeVisitIn,
     NotificationOut,
     PauseIn,
+    ReassignIn,
     RouteOut,
     TaskOut,
 )
@@ -34,9 +35,9 @@ Agent = Annotated[Principal, Depends(require_roles(Role.agent, Role.clerk))]
 
 _ERRORS = {
     401: {"description": "缺少或无效的身份令牌"},
-    403: {"description": "角色无权操作，或任务不属于您的窗口"},
+    403: {"description": "角色无权操作、不是人员目录中的工作人员，或任务不属于您的窗口"},
     404: {"description": "不存在，或不在您的辖区内"},
-    409: {"description": "与当前状态冲突（如重复决定、未暂停却恢复、第二次延期）"},
+    409: {"description": "与当前状态冲突（如任务由在岗的他人承办、重复决定、未暂停却恢复、第二次延期）"},
     422: {"description": "输入有误"},
 }
 
@@ -78,6 +79,15 @@ async def claim(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> Tas
 @router.post("/tasks/{task_id}/decide", summary="作出决定：准予、不予办理或要求补正", responses=docs.DECIDE)
 async def decide(task_id: StoredText, body: DecideIn, principal: WindowStaff, uow: UowDep) -> TaskOut:
     return presenters.task_out(await deciding.decide(uow, principal, task_id, body, _now()))
+
+
+@router.post(
+    "/tasks/{task_id}/reassign",
+    summary="改派任务（监察人员）：交由本窗口另一位在岗人员承办",
+    responses=docs.REASSIGN,
+)
+async def reassign(task_id: StoredText, body: ReassignIn, principal: Supervisor, uow: UowDep) -> TaskOut:
+    return presenters.task_out(await holding.reassign(uow, principal, task_id, body, _now()))
 
 
 @router.post("/tasks/{task_id}/pause", summary="启动特别程序，暂停计时", responses=docs.PAUSE)

@@ -80,3 +80,30 @@ def choose(windows: Sequence[WindowCandidate]) -> Assignment:
     best = min(windows, key=key)
     post, staff = _post_of(best)
     return Assignment(best.window_id, best.number, staff, post)
+
+
+class Holding(StrEnum):
+    """What a person of the window taking up a task means for whoever holds it (AB岗)."""
+
+    free = "free"  # nobody holds it (it waits in the queue): the person takes it
+    own = "own"  # the person holds it already
+    take_over = "take_over"  # another holds it and is away: the person takes it over
+    held = "held"  # another holds it and is at work: only they may act on it
+
+
+def holding(holder: str | None, actor: str, *, holder_at_work: bool) -> Holding:
+    """Only the holder acts on a task; the other post takes it over while the holder is away."""
+    if holder is None:
+        return Holding.free
+    if holder == actor:
+        return Holding.own
+    return Holding.held if holder_at_work else Holding.take_over
+
+
+def post_of(staff_id: str, a_post: str | None, b_post: str | None, current: Post) -> Post:
+    """The post a new holder fills at the window; anyone else of the window leaves it as it was."""
+    if staff_id == a_post:
+        return Post.a
+    if staff_id == b_post:
+        return Post.b
+    return current

@@ -7,8 +7,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from daiban_common.auth import Principal, can_see
 from daiban_common.errors import Forbidden, NotFound
 from daiban_contracts.case import StaffRef
+from daiban_routing.handlers import SYSTEM_PREFIX
 from daiban_routing.models import Case, Staff, Task, Window
 from daiban_routing.queries.cases import load_case
+
+NOT_IN_DIRECTORY = "/problems/not-in-directory"
 
 
 async def task_for(session: AsyncSession, principal: Principal, task_id: str) -> tuple[Task, Case]:
@@ -22,9 +25,31 @@ async def task_for(session: AsyncSession, principal: Principal, task_id: str) ->
     return task, case
 
 
-async def ensure_window_staff(session: AsyncSession, principal: Principal, task: Task) -> Staff:
-    """403 unless the caller works at the task's window or holds its A or B post."""
+def is_system(principal: Principal) -> bool:
+    return principal.sub.startswith(SYSTEM_PREFIX)
+
+
+async def known_staff(session: AsyncSession, principal: Principal) -> Staff | None:
+    """403 unless the caller is a staff member of the directory at the token's org (None: a system).
+
+    A valid token is not enough to act for the administration: what staff do is recorded under
+    their name, so the person must be one the directory knows, where the token says they work.
+    """
+    if is_system(principal):
+        return None
     staff = await session.get(Staff, principal.sub)
+    if staff is None or staff.org != principal.org:
+        raise Forbidden(
+            f"身份“{principal.sub}”不是{principal.org}人员目录中的工作人员，不能办理；请联系管理员登记",
+            type=NOT_IN_DIRECTORY,
+            title="Not a staff member of the directory",
+        )
+    return staff
+
+
+async def ensure_window_staff(session: AsyncSession, principal: Principal, task: Task) -> Staff:
+    """403 unless the caller is in the directory and works at the task's window or holds its A or B post."""
+    staff = await known_staff(session, principal)
     window = await session.get(Window, task.window_id) if task.window_id else None
     if staff is None or window is None or staff.org != window.org:
         raise Forbidden("该任务不属于您所在的窗口，您无权办理")

@@ -14,49 +14,23 @@ from daiban_contracts.routing import CaseDecided, CasePaused, SupplementRequeste
 from daiban_routing.domain.decisions import TaskVerdict, combine
 from daiban_routing.handlers.access import ensure_window_staff, staff_ref, task_for
 from daiban_routing.handlers.cases import note
+from daiban_routing.handlers.holding import take_up
 from daiban_routing.handlers.moving import send_down
-from daiban_routing.models import Case, PauseRecord, Staff, Task
+from daiban_routing.models import Case, PauseRecord, Task
 from daiban_routing.queries.cases import CaseStatus, TaskStatus, tasks_of
-from daiban_routing.queries.lookup import duty_of
 from daiban_routing.schemas.work import DecideIn, DecisionKind
 
 
 async def claim(uow: UnitOfWork, principal: Principal, task_id: str, now: datetime) -> Task:
-    """Take a task from the window's queue (or start on one's own): it is now in review."""
+    """Take a task from the window's queue, start on one's own, or take over from an absent holder."""
     async with uow:
-        task, _ = await task_for(uow.session, principal, task_id)
+        task, case = await task_for(uow.session, principal, task_id)
         await ensure_window_staff(uow.session, principal, task)
-        if task.status not in (TaskStatus.queued, TaskStatus.assigned):
+        if task.status not in (TaskStatus.queued, TaskStatus.assigned, TaskStatus.in_review):
             raise Conflict(f"该任务当前状态为“{task.status}”，不能领取")
-        if task.status == TaskStatus.assigned and task.staff_id not in (None, principal.sub):
-            holder = await uow.session.get(Staff, task.staff_id)
-            # Someone else of the window may take over only while the assignee is away (AB岗).
-            if duty_of(holder).at(now):
-                raise Conflict("该任务已分派给在岗的其他工作人员")
-        task.staff_id = principal.sub
-        task.status = TaskStatus.in_review
-        task.claimed_at = now
-        uow.session.add(task)
-        case = await _case_in_review(uow, task)
-        note(
-            uow.session,
-            case,
-            at=now,
-            org=task.org,
-            actor=principal.sub,
-            kind="claimed",
-            text=f"{principal.name}开始办理（{task.department_name}）",
-        )
+        await take_up(uow, principal, task, case, now)
         await uow.commit()
     return task
-
-
-async def _case_in_review(uow: UnitOfWork, task: Task) -> Case:
-    case = await uow.session.get(Case, task.case_number)
-    assert case is not None
-    if case.status == CaseStatus.assigned:
-        case.status = CaseStatus.in_review
-    return case
 
 
 def _check(body: DecideIn) -> None:
@@ -79,8 +53,8 @@ async def decide(uow: UnitOfWork, principal: Principal, task_id: str, body: Deci
             raise Conflict("该任务已作出决定，不能重复决定")
         if case.status == CaseStatus.paused:
             raise Conflict("办件处于暂停计时状态，请先恢复计时（或等待补正）再作决定")
-        if task.claimed_at is None:
-            task.claimed_at, task.staff_id = now, principal.sub
+        # Only the holder decides: deciding an unclaimed task claims it first.
+        await take_up(uow, principal, task, case, now)
         if body.decision is DecisionKind.supplement:
             _request_supplement(uow, principal, task, case, body, now)
         else:

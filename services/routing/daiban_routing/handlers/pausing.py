@@ -16,9 +16,10 @@ from daiban_contracts.envelope import Envelope
 from daiban_contracts.ids import uuid7
 from daiban_contracts.routing import CaseExtended, CasePaused, CaseResumed
 from daiban_routing.domain.supervision import SUPPLEMENT
-from daiban_routing.handlers.access import ensure_window_staff, staff_ref, task_for
+from daiban_routing.handlers.access import ensure_window_staff, known_staff, staff_ref, task_for
 from daiban_routing.handlers.answers import answered_route
 from daiban_routing.handlers.cases import note, refresh_due
+from daiban_routing.handlers.holding import take_up
 from daiban_routing.models import Case, PauseRecord, Task
 from daiban_routing.queries.cases import CaseStatus, TaskStatus, can_see_case, load_case, summary_of
 from daiban_routing.schemas.work import ExtensionIn, PauseIn
@@ -43,6 +44,8 @@ async def pause(uow: UnitOfWork, principal: Principal, task_id: str, body: Pause
             raise InvalidInput.field(
                 "procedure", f"本事项不适用“{body.procedure.label}”，可用的特别程序：{names}"
             )
+        # Starting a procedure is the holder's work, like a decision.
+        await take_up(uow, principal, task, case, now)
         uow.session.add(
             PauseRecord(
                 id=str(uuid7()),
@@ -164,6 +167,7 @@ async def extend(
     async with uow:
         if (stored := await replay(uow, once)) is not None:
             return stored
+        await known_staff(uow.session, principal)
         case = await load_case(uow.session, number, lock=True)
         if case is None or not can_see_case(principal, case):
             raise NotFound("办件不存在")

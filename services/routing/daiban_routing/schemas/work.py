@@ -46,6 +46,16 @@ class DecideIn(BaseModel):
     issues: list[MaterialIssueIn] = Field(default_factory=list, max_length=100)
 
 
+class ReassignIn(BaseModel):
+    """The person of the task's window who holds the task from now on (they must be at work)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"staff_id": "js-mz-b"}]})
+
+    staff_id: StoredText = Field(
+        min_length=1, max_length=64, description="Their token subject in the directory"
+    )
+
+
 class PauseIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
