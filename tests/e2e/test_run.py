@@ -34,13 +34,15 @@ def start_suite(var_dir: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[
             "DAIBAN_DEMO_HISTORY_CASES": "0",
         }
     )
+    errors = (var_dir.parent / "run.stderr").open("a", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "daiban_common.cli", "run"],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=errors,
         text=True,
     )
+    errors.close()
     banner: list[str] = []
     deadline = time.monotonic() + 180
     assert proc.stdout is not None
@@ -52,7 +54,8 @@ def start_suite(var_dir: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[
         if line.startswith("More:"):
             return proc, banner
     proc.kill()
-    raise AssertionError("daiban run did not come up:\n" + "".join(banner))
+    logged = (var_dir.parent / "run.stderr").read_text(encoding="utf-8")[-4000:]
+    raise AssertionError("daiban run did not come up:\n" + "".join(banner) + "\nstderr:\n" + logged)
 
 
 def stop_suite(proc: subprocess.Popen[str]) -> str:
