@@ -126,6 +126,7 @@ def test_village_to_township_and_back_with_progress_audit_and_statistics(county:
             ("forwarded", VILLAGE),
             ("received", TOWNSHIP),
             ("assigned", TOWNSHIP),
+            ("in_review", TOWNSHIP),  # the clerk's decision claims the task first
             ("approved", TOWNSHIP),
             ("returned_down", TOWNSHIP),
             ("received", VILLAGE),
@@ -149,6 +150,7 @@ def test_village_to_township_and_back_with_progress_audit_and_statistics(county:
             "daiban.case.accepted.v1",
             "daiban.case.forwarded.v1",
             "daiban.case.assigned.v1",
+            "daiban.case.task_claimed.v1",
             "daiban.case.decided.v1",
             "daiban.case.returned_down.v1",
             "daiban.case.ready_for_handover.v1",
