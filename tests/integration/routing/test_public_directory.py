@@ -44,7 +44,12 @@ async def test_anyone_reads_a_service_point_with_its_parent_and_caches_it(networ
         assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
         assert again.headers["cache-control"] == "public, max-age=300"
         # A changed point is a new ETag: the stale copy is not confirmed.
-        edited = {"name": "姜山镇便民服务中心", "address": "姜山镇新址", "phone": "0532-1", "opening_hours": "全天"}
+        edited = {
+            "name": "姜山镇便民服务中心",
+            "address": "姜山镇新址",
+            "phone": "0532-1",
+            "opening_hours": "全天",
+        }
         changed = await client.put(f"/v1/orgs/{JIANGSHAN}/service-point", json=edited, headers=admin)
         assert changed.status_code == 200, changed.text
         fresh = await client.get(f"/v1/public/service-points/{JIANGSHAN}", headers={"If-None-Match": etag})

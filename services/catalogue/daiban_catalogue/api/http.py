@@ -21,6 +21,7 @@ from daiban_common.deps import RuntimeDep
 from daiban_common.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode, Tier
 
+
 class CatalogueRoute(APIRoute):
     """Turns the domain's errors into problem+json: 422 for a broken rule or a read's parameters
     that do not fit, 404 for what is not in the catalogue, 409 for a conflict."""
