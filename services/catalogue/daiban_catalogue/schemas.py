@@ -249,7 +249,8 @@ class HandbookOut(BaseModel):
         description="The unit's name from routing's directory (null until the directory is received)"
     )
     title: str = Field(
-        description="The unit's name, tier and code, e.g. 姜山镇便民服务手册（乡镇（街道），区划代码370285101000）"
+        description="The unit's name (when known), tier and code: "
+        "姜山镇便民服务手册（乡镇（街道），区划代码370285101000）"
     )
     item_count: int
     items: list[ItemOut]
