@@ -58,6 +58,8 @@ __all__ = [
 
 PROBLEM_SCHEMA: Final = "Problem"
 PROBLEM_REF: Final = f"#/components/schemas/{PROBLEM_SCHEMA}"
+# The answer of `negotiation.conditional` when the client already holds the body.
+NOT_MODIFIED: Final[dict[str, Any]] = {"description": "Not modified (If-None-Match matched the ETag)"}
 # Replaced by the operation's path (with example parameter values) when the document is built.
 INSTANCE_PLACEHOLDER: Final = "{instance}"
 

@@ -77,7 +77,8 @@ def handbook_out(book: Handbook) -> HandbookOut:
         org=org.value,
         org_tier=org.tier,
         org_tier_label=org.tier.label,
-        title=f"便民服务手册（{org.tier.label}，区划代码{org.value}）",
+        org_name=book.org_name,
+        title=f"{book.org_name or ''}便民服务手册（{org.tier.label}，区划代码{org.value}）",
         item_count=len(book.versions),
         items=[item_out(v, book.department_names) for v in book.versions],
     )

@@ -32,7 +32,7 @@ from daiban_catalogue.domain import (
 )
 from daiban_catalogue.domain.handbook import handbook_order, implementing_orgs_for
 from daiban_catalogue.models import Department as DepartmentRow
-from daiban_catalogue.models import Item, ItemVersion
+from daiban_catalogue.models import Item, ItemVersion, org_units
 from daiban_common.pagination import PageParams, after_clause, paginate
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.catalogue import HandlingLevel, ItemKind, ItemStatus, ItemType, ItemVersionData
@@ -227,6 +227,8 @@ class Handbook:
     org: OrgCode
     versions: list[ItemVersionData]
     department_names: dict[str, str]
+    # From the replica of routing's directory; None until routing has published the unit.
+    org_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,13 @@ async def handbook(uow: UnitOfWork, org: OrgCode, prefixes: Sequence[str]) -> Ha
     async with uow:
         versions = handbook_order(await acceptable_at(uow.session, org))
         names = await department_names(uow.session)
-    return Handbook(org, versions, names)
+        org_name = await _org_name(uow.session, org)
+    return Handbook(org, versions, names, org_name)
+
+
+async def _org_name(session: AsyncSession, org: OrgCode) -> str | None:
+    name = (await session.exec(select(org_units.c.name).where(org_units.c.code == org.value))).first()
+    return str(name) if name is not None else None
 
 
 async def reform(uow: UnitOfWork, start: date | None, end: date, today: date) -> Reform:

@@ -245,6 +245,12 @@ class HandbookOut(BaseModel):
     org: str
     org_tier: Tier
     org_tier_label: str
-    title: str
+    org_name: str | None = Field(
+        description="The unit's name from routing's directory (null until the directory is received)"
+    )
+    title: str = Field(
+        description="The unit's name (when known), tier and code: "
+        "姜山镇便民服务手册（乡镇（街道），区划代码370285101000）"
+    )
     item_count: int
     items: list[ItemOut]

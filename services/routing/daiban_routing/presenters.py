@@ -7,7 +7,14 @@ from daiban_common.auth import Role
 from daiban_contracts.orgcodes import Tier
 from daiban_routing.models import Department, OrgUnit, Staff, Task, Window
 from daiban_routing.queries.lookup import duty_of
-from daiban_routing.schemas.directory import DepartmentOut, OrgOut, ServicePoint, StaffOut, WindowOut
+from daiban_routing.schemas.directory import (
+    DepartmentOut,
+    OrgOut,
+    PublicServicePointOut,
+    ServicePoint,
+    StaffOut,
+    WindowOut,
+)
 from daiban_routing.schemas.work import TaskOut
 
 _STATUS_LABELS = {
@@ -37,6 +44,21 @@ def org_out(org: OrgUnit) -> OrgOut:
         service_point=ServicePoint(
             name=org.point_name, address=org.address, phone=org.phone, opening_hours=org.opening_hours
         ),
+    )
+
+
+def public_point_out(org: OrgUnit, parent: OrgUnit | None) -> PublicServicePointOut:
+    return PublicServicePointOut(
+        code=org.code,
+        name=org.point_name or org.name,
+        org_name=org.name,
+        tier=org.tier,
+        tier_label=Tier(org.tier).label,
+        address=org.address,
+        opening_hours=org.opening_hours,
+        phone=org.phone,
+        parent_code=org.parent_code,
+        parent_name=parent.name if parent is not None else None,
     )
 
 

@@ -43,5 +43,9 @@ SERVICE = ServiceSpec(
         {"name": "directory", "description": "区划单位、服务场所、部门、窗口、工作人员与AB岗"},
         {"name": "work", "description": "任务、决定、特别程序、延期与流转轨迹"},
         {"name": "supervision", "description": "电子监察：黄牌、红牌"},
+        {
+            "name": "public",
+            "description": "公开目录（无需令牌）：便民服务中心、代办点的名称、地址、电话与办公时间",
+        },
     ],
 )

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from daiban_catalogue.models import org_units
 from daiban_catalogue.seed import seed_demo_catalogue
-from tests.integration.catalogue.conftest import TOWNSHIP, VILLAGE
+from daiban_common import clock
+from daiban_common.orgunits import apply_org_units
+from daiban_contracts.directory import OrgUnitEntry, OrgUnitsPublished
+from daiban_contracts.orgcodes import Tier
+from tests.integration.catalogue.conftest import COUNTY, TOWNSHIP, VILLAGE
 from tests.servers import RunningService
 
 pytestmark = pytest.mark.integration
@@ -45,6 +50,26 @@ async def test_the_handbook_of_a_township_lists_what_can_be_started_there(catalo
 
     village = (await client.get("/v1/handbook", params={"org": VILLAGE})).json()
     assert "人民调解申请" in {item["name"] for item in village["items"]}
+
+
+async def test_the_handbook_is_titled_with_the_units_name_from_the_directory(
+    catalogue: RunningService,
+) -> None:
+    client = catalogue.client
+    book = (await client.get("/v1/handbook", params={"org": TOWNSHIP})).json()
+    assert book["org_name"] == "姜山镇"
+    assert book["title"] == f"姜山镇便民服务手册（乡镇（街道），区划代码{TOWNSHIP}）"
+    page = await client.get("/v1/handbook.html", params={"org": TOWNSHIP})
+    assert "<h1>姜山镇便民服务手册（" in page.text
+    # A unit the directory no longer lists keeps its handbook, titled by its code alone.
+    units = (OrgUnitEntry(code=COUNTY, name="莱西市", tier=Tier.county),)
+    published = OrgUnitsPublished(county=COUNTY, units=units, published_at=clock.now())
+    async with catalogue.runtime.uow() as uow:
+        await apply_org_units(uow, org_units, published)
+        await uow.commit()
+    unnamed = (await client.get("/v1/handbook", params={"org": TOWNSHIP})).json()
+    assert unnamed["org_name"] is None
+    assert unnamed["title"] == f"便民服务手册（乡镇（街道），区划代码{TOWNSHIP}）"
 
 
 async def test_reform_stats_compare_the_catalogue_with_its_baseline(catalogue: RunningService) -> None:

@@ -1,8 +1,7 @@
-"""HTTP plumbing shared by the catalogue's routes: errors, who may write, ETags, content negotiation."""
+"""HTTP plumbing shared by the catalogue's routes: errors, who may write, JSON bodies."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -21,9 +20,6 @@ from daiban_common.auth import Principal, Role, require_roles
 from daiban_common.deps import RuntimeDep
 from daiban_common.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode, Tier
-
-JSON = "application/json"
-HTML = "text/html; charset=utf-8"
 
 
 class CatalogueRoute(APIRoute):
@@ -74,28 +70,6 @@ def parse_org(raw: str, field: str) -> OrgCode:
         return OrgCode.parse(raw)
     except InvalidOrgCode as exc:
         raise InvalidInput.field(field, str(exc)) from None
-
-
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _matches(header: str | None, etag: str) -> bool:
-    if header is None:
-        return False
-    candidates = [tag.strip().removeprefix("W/") for tag in header.split(",")]
-    return "*" in candidates or etag in candidates
-
-
-def conditional(request: Request, body: bytes, media_type: str = JSON, *, vary: bool = False) -> Response:
-    """The body with its ETag, or 304 when the client already has it (If-None-Match)."""
-    etag = etag_of(body)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if vary:
-        headers["Vary"] = "Accept"
-    if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(content=body, media_type=media_type, headers=headers)
 
 
 def json_body(model: BaseModel) -> bytes:

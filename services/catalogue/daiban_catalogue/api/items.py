@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from daiban_catalogue import presenters, queries
-from daiban_catalogue.api.http import CatalogueRoute, CountyAdmin, conditional, json_body, parse_org
+from daiban_catalogue.api.http import CatalogueRoute, CountyAdmin, json_body, parse_org
 from daiban_catalogue.api.problem_docs import problems
 from daiban_catalogue.commands import CreateDraft, DelegateItem, EditDraft, PublishDraft, RetireItem
 from daiban_catalogue.context import ContextDep
@@ -27,6 +27,7 @@ from daiban_catalogue.schemas import (
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.idempotency import IdempotencyKey, once
+from daiban_common.negotiation import conditional
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.strict import Instant
 from daiban_common.text import ensure_storable

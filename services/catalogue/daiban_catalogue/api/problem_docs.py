@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from daiban_common.idempotency import KEY_REUSED
-from daiban_common.openapi import ProblemDoc, default_problem, problem_responses
+from daiban_common.openapi import NOT_MODIFIED, ProblemDoc, default_problem, problem_responses
 
 _DOCS: dict[int, tuple[ProblemDoc, ...]] = {
     401: (ProblemDoc(401, "No valid bearer token", detail="缺少身份令牌，请先登录"),),
@@ -43,5 +43,5 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries, with problem+json examples, for the errors a route can answer."""
     documented = problem_responses(*(doc for status in statuses for doc in _DOCS.get(status, ())))
     if 304 in statuses:
-        documented[304] = {"description": "Not modified (If-None-Match matched the ETag)"}
+        documented[304] = NOT_MODIFIED
     return documented

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from daiban_catalogue import presenters, queries
-from daiban_catalogue.api.http import HTML, CatalogueRoute, conditional, json_body, parse_org
+from daiban_catalogue.api.http import CatalogueRoute, json_body, parse_org
 from daiban_catalogue.api.problem_docs import problems
 from daiban_catalogue.context import ContextDep
 from daiban_catalogue.schemas import HandbookOut, ReformStatsOut
 from daiban_common.deps import UowDep
-from daiban_common.negotiation import wants_html
+from daiban_common.negotiation import HTML, conditional, wants_html
 from daiban_common.strict import Day
 from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 

@@ -97,3 +97,9 @@ REASSIGN = problem_responses(TASK_NOT_FOUND, NOT_IN_DIRECTORY, ALREADY_DECIDED, 
 EXTENSION = problem_responses(CASE_NOT_FOUND, NOT_IN_DIRECTORY, SECOND_EXTENSION, KEY_REUSED)
 CASE = problem_responses(CASE_NOT_FOUND)
 HOME_VISIT = problem_responses(CASE_NOT_FOUND, KEY_REUSED)
+PUBLIC_ORG_NOT_FOUND = ProblemDoc(
+    404,
+    "No such org unit in the county's directory",
+    detail="区划单位370285101999不存在",
+    errors=[("org", "目录中没有该区划单位")],
+)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal, can_see, subtree_clause
-from daiban_common.errors import NotFound
+from daiban_common.errors import FieldError, NotFound
 from daiban_common.pagination import Page, PageParams, after_clause, paginate
 from daiban_routing.models import Department, OrgUnit, Staff, Window
-from daiban_routing.presenters import department_out, org_out, staff_out, window_out
+from daiban_routing.presenters import department_out, org_out, public_point_out, staff_out, window_out
 from daiban_routing.queries.work import parse_org_filter
 from daiban_routing.schemas.directory import (
     DepartmentOut,
     OrgDetailOut,
     OrgOut,
+    PublicServicePointOut,
     StaffOut,
     WindowOut,
 )
@@ -52,6 +54,38 @@ async def org_detail(session: AsyncSession, principal: Principal, code: str) -> 
         select(OrgUnit).where(OrgUnit.parent_code == code).order_by(col(OrgUnit.code))
     )
     return OrgDetailOut(**org_out(org).model_dump(), children=[org_out(c) for c in children])
+
+
+def _unknown_org(code: str, field: str) -> NotFound:
+    return NotFound(f"区划单位{code}不存在", errors=[FieldError(field, "目录中没有该区划单位")])
+
+
+def _with_parent() -> Any:
+    parent = aliased(OrgUnit)
+    return select(OrgUnit, parent).outerjoin(parent, col(OrgUnit.parent_code) == parent.code)
+
+
+async def public_points(
+    session: AsyncSession, page: PageParams, *, org: str | None, tier: str | None
+) -> Page[PublicServicePointOut]:
+    """The directory's service points anyone may read, `org`'s subtree when given; no scoping by
+    caller: a point's name, address and hours are public."""
+    stmt = _with_parent()
+    if org is not None:
+        if await session.get(OrgUnit, org) is None:
+            raise _unknown_org(org, "org")
+        stmt = stmt.where(subtree_clause(col(OrgUnit.code), org))
+    if tier is not None:
+        stmt = stmt.where(OrgUnit.tier == tier)
+    rows, cursor = await _page(session, stmt, [col(OrgUnit.code)], page, (str,), lambda r: (r[0].code,))
+    return Page(items=[public_point_out(o, p) for o, p in rows], next_cursor=cursor)
+
+
+async def public_point(session: AsyncSession, code: str) -> PublicServicePointOut:
+    row = (await session.exec(_with_parent().where(OrgUnit.code == code))).first()
+    if row is None:
+        raise _unknown_org(code, "org")
+    return public_point_out(*row)
 
 
 async def list_departments(

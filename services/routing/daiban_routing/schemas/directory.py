@@ -158,3 +158,20 @@ class ImportResult(BaseModel):
     created: int
     updated: int
     unchanged: int
+
+
+class PublicServicePointOut(BaseModel):
+    """A service point as anyone may read it (no token): where to go, when, whom to call.
+
+    Only the org unit's public face: never its staff, windows or duty."""
+
+    code: str = Field(description="12-digit code of the org unit the point serves")
+    name: str = Field(description="The point's name (便民服务中心/代办点); the org's name if it has none")
+    org_name: str
+    tier: str
+    tier_label: str
+    address: str
+    opening_hours: str
+    phone: str
+    parent_code: str | None
+    parent_name: str | None
