@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any, Final, overload
+from typing import Annotated, Any, Final, Generic, TypeVar, overload
 
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
@@ -274,3 +274,53 @@ async def purge(uow: UnitOfWork, older_than: timedelta, *, limit: int | None = N
     conn = await uow.session.connection()
     result = await conn.execute(delete(table).where(literal_column("ctid").in_(old.scalar_subquery())))
     return int(result.rowcount or 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Handlers stay free of HTTP: a creating POST's handler is given how the route answers its result
+# (an `Answering`), stores that answer with its change (`remember`, for retries under the same
+# Idempotency-Key) and returns the result, or `Replayed` on a retry. The route sends either.
+
+R = TypeVar("R")
+# How a result becomes the answer sent (and stored for replays).
+AnswerOf = Callable[[R], Answer]
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A retry under the same Idempotency-Key: nothing was done again; this is the first answer."""
+
+    answer: Answer
+
+
+class Answering(Generic[R]):
+    """How a route answers a handler's result: given to the handler to store, then sent."""
+
+    def __init__(self, present: AnswerOf[R]) -> None:
+        self._present = present
+
+    def __call__(self, result: R) -> Answer:
+        return self._present(result)
+
+    def respond(self, result: R | Replayed) -> JSONResponse:
+        return (result.answer if isinstance(result, Replayed) else self(result)).response()
+
+
+def answering(present: Callable[[R], BaseModel], location: Callable[[R], str]) -> Answering[R]:
+    """201 with the presented body and, in `Location`, where the created thing is read."""
+    return Answering(
+        lambda result: Answer(
+            201, present(result).model_dump(mode="json"), headers={"Location": location(result)}
+        )
+    )
+
+
+def answering_ok(present: Callable[[R], BaseModel]) -> Answering[R]:
+    """200 with the presented body (a POST that changes something and creates nothing)."""
+    return Answering(lambda result: Answer(200, present(result).model_dump(mode="json")))
+
+
+async def replayed(uow: UnitOfWork, once: Once | None) -> Replayed | None:
+    """`Replayed` with the stored answer when this is a retry of a request already applied."""
+    stored = await replay(uow, once)
+    return Replayed(stored) if stored is not None else None

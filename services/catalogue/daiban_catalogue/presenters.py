@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from daiban_catalogue.domain import DraftState, describe_reform, diff
+from daiban_catalogue.domain import DraftState, NewVersion, describe_reform, diff
 from daiban_catalogue.queries import Found, Handbook, Reform
 from daiban_catalogue.schemas import (
     DRAFT_STATUS_LABELS,
@@ -19,7 +19,7 @@ from daiban_catalogue.schemas import (
     ReformStatsOut,
     VersionSummary,
 )
-from daiban_common.idempotency import Answer
+from daiban_common.idempotency import Answering, answering
 from daiban_common.pagination import Page
 from daiban_contracts.catalogue import ItemVersionData
 
@@ -60,15 +60,14 @@ def draft_out(state: DraftState) -> DraftOut:
     )
 
 
-def draft_created(state: DraftState) -> Answer:
-    location = f"/v1/items/{state.implementation_code}/draft"
-    return Answer(201, draft_out(state).model_dump(mode="json"), headers={"Location": location})
-
-
-def version_created(version: ItemVersionData, department_names: dict[str, str]) -> Answer:
-    out = item_out(version, department_names)
-    location = f"/v1/items/{version.implementation_code}/versions/{version.version}"
-    return Answer(201, out.model_dump(mode="json"), headers={"Location": location})
+# The 201 answers of the creating POSTs (stored by the handlers for Idempotency-Key replays).
+DRAFT_CREATED: Answering[DraftState] = answering(
+    draft_out, lambda state: f"/v1/items/{state.implementation_code}/draft"
+)
+VERSION_CREATED: Answering[NewVersion] = answering(
+    lambda created: item_out(created.version, created.department_names),
+    lambda created: f"/v1/items/{created.version.implementation_code}/versions/{created.version.version}",
+)
 
 
 def handbook_out(book: Handbook) -> HandbookOut:

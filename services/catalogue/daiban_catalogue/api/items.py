@@ -176,7 +176,9 @@ async def create_item(
     idempotency_key: IdempotencyKey,
 ) -> Response:
     command = CreateDraft(draft=draft, actor=admin.sub, once=once(request, admin.sub, idempotency_key, draft))
-    return (await handlers.create_draft(command, uow, context)).response()
+    return presenters.DRAFT_CREATED.respond(
+        await handlers.create_draft(command, uow, context, presenters.DRAFT_CREATED)
+    )
 
 
 @router.get(
@@ -231,7 +233,9 @@ async def publish_item(
         actor=admin.sub,
         once=once(request, admin.sub, idempotency_key, body),
     )
-    return (await handlers.publish_draft(command, uow, context)).response()
+    return presenters.VERSION_CREATED.respond(
+        await handlers.publish_draft(command, uow, context, presenters.VERSION_CREATED)
+    )
 
 
 @router.post(
@@ -261,7 +265,9 @@ async def delegate_item(
         actor=admin.sub,
         once=once(request, admin.sub, idempotency_key, body),
     )
-    return (await handlers.delegate_item(command, uow, context)).response()
+    return presenters.VERSION_CREATED.respond(
+        await handlers.delegate_item(command, uow, context, presenters.VERSION_CREATED)
+    )
 
 
 @router.post(
@@ -287,4 +293,6 @@ async def retire_item(
         actor=admin.sub,
         once=once(request, admin.sub, idempotency_key, body),
     )
-    return (await handlers.retire_item(command, uow, context)).response()
+    return presenters.VERSION_CREATED.respond(
+        await handlers.retire_item(command, uow, context, presenters.VERSION_CREATED)
+    )

@@ -25,6 +25,7 @@ from daiban_catalogue.domain.rules import deciding_tier, ensure_valid, validate_
 from daiban_catalogue.domain.search import derive_search_keys, matches_query, normalise, search_texts
 from daiban_catalogue.domain.stats import ReformStats, describe_reform, percent, reform_stats
 from daiban_catalogue.domain.versions import (
+    NewVersion,
     delegate,
     ensure_not_retroactive,
     publish,
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidDraft",
     "InvalidQuery",
     "ItemDraft",
+    "NewVersion",
     "NotInCatalogue",
     "ReformStats",
     "VersionConflict",

@@ -8,6 +8,7 @@ from and why (the centres report delegated powers, 下放事权, from this recor
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
 
@@ -223,3 +224,11 @@ def _require_aware(now: datetime) -> None:
     # A programming error, not bad input: published_at must be comparable across nodes.
     if now.tzinfo is None:
         raise ValueError("now must carry a UTC offset")
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A version just published (or delegated, retired), with the department names its answer shows."""
+
+    version: ItemVersionData
+    department_names: dict[str, str]

@@ -7,12 +7,12 @@ unit of work, so a replica can never see a version the catalogue does not hold, 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from daiban_catalogue import presenters, queries
+from daiban_catalogue import queries
 from daiban_catalogue.commands import CreateDraft, DelegateItem, EditDraft, PublishDraft, RetireItem
 from daiban_catalogue.context import CatalogueContext
 from daiban_catalogue.domain import (
@@ -20,6 +20,7 @@ from daiban_catalogue.domain import (
     DraftState,
     InvalidDraft,
     ItemDraft,
+    NewVersion,
     NotInCatalogue,
     VersionConflict,
     Violation,
@@ -35,25 +36,28 @@ from daiban_catalogue.domain import (
 )
 from daiban_catalogue.handlers import rows
 from daiban_catalogue.models import Item
-from daiban_common.idempotency import Answer, Once, remember, replay
+from daiban_common.idempotency import AnswerOf, Once, Replayed, remember, replayed
 from daiban_common.uow import UnitOfWork
 from daiban_common.validation import field_path, validation_message
 from daiban_contracts.catalogue import ItemPublished, ItemVersionData
 
+T = TypeVar("T")
 
-async def create_draft(cmd: CreateDraft, uow: UnitOfWork, catalogue: CatalogueContext) -> Answer:
+
+async def create_draft(
+    cmd: CreateDraft, uow: UnitOfWork, catalogue: CatalogueContext, answer: AnswerOf[DraftState]
+) -> DraftState | Replayed:
     """A new item, as a draft nobody but administrators sees until it is published."""
     async with uow:
-        if (stored := await replay(uow, cmd.once)) is not None:
-            return stored
+        if (retry := await replayed(uow, cmd.once)) is not None:
+            return retry
         names = await queries.department_names(uow.session)
         ensure_valid(cmd.draft, known_departments=names.keys(), known_orgs=catalogue.known_orgs)
         if await queries.get_item(uow.session, cmd.draft.implementation_code) is not None:
             message = f"实施编码{cmd.draft.implementation_code}已存在"
             raise VersionConflict([Violation("implementation_code", message)])
         item = rows.add_item(uow.session, cmd.draft)
-        answer = presenters.draft_created(_state(item, cmd.draft, None))
-        return await _commit(uow, cmd.once, answer)
+        return await _commit(uow, cmd.once, answer, _state(item, cmd.draft, None))
 
 
 async def edit_draft(cmd: EditDraft, uow: UnitOfWork, catalogue: CatalogueContext) -> DraftState:
@@ -81,11 +85,13 @@ async def edit_version(code: str, version: int, uow: UnitOfWork) -> NoReturn:
     refuse_version_edit(found)
 
 
-async def publish_draft(cmd: PublishDraft, uow: UnitOfWork, catalogue: CatalogueContext) -> Answer:
+async def publish_draft(
+    cmd: PublishDraft, uow: UnitOfWork, catalogue: CatalogueContext, answer: AnswerOf[NewVersion]
+) -> NewVersion | Replayed:
     """The draft becomes the next version, immutable from now on."""
     async with uow:
-        if (stored := await replay(uow, cmd.once)) is not None:
-            return stored
+        if (retry := await replayed(uow, cmd.once)) is not None:
+            return retry
         item = await _item(uow, cmd.code, for_update=True)
         effective = _effective_date(cmd.effective_date, catalogue)
         names = await queries.department_names(uow.session)
@@ -98,14 +104,16 @@ async def publish_draft(cmd: PublishDraft, uow: UnitOfWork, catalogue: Catalogue
             known_orgs=catalogue.known_orgs,
             note=cmd.note,
         )
-        return await _record(uow, item, version, cmd.actor, cmd.once)
+        return await _record(uow, item, version, cmd.actor, cmd.once, answer)
 
 
-async def delegate_item(cmd: DelegateItem, uow: UnitOfWork, catalogue: CatalogueContext) -> Answer:
+async def delegate_item(
+    cmd: DelegateItem, uow: UnitOfWork, catalogue: CatalogueContext, answer: AnswerOf[NewVersion]
+) -> NewVersion | Replayed:
     """Move the handling level down (下放) or back up (收回) as a new version recording the move."""
     async with uow:
-        if (stored := await replay(uow, cmd.once)) is not None:
-            return stored
+        if (retry := await replayed(uow, cmd.once)) is not None:
+            return retry
         item = await _item(uow, cmd.code, for_update=True)
         current = await _published(uow, item)
         effective = _effective_date(cmd.effective_date, catalogue)
@@ -122,19 +130,21 @@ async def delegate_item(cmd: DelegateItem, uow: UnitOfWork, catalogue: Catalogue
             kind=cmd.kind,
             deciding_authority=cmd.deciding_authority,
         )
-        return await _record(uow, item, version, cmd.actor, cmd.once)
+        return await _record(uow, item, version, cmd.actor, cmd.once, answer)
 
 
-async def retire_item(cmd: RetireItem, uow: UnitOfWork, catalogue: CatalogueContext) -> Answer:
+async def retire_item(
+    cmd: RetireItem, uow: UnitOfWork, catalogue: CatalogueContext, answer: AnswerOf[NewVersion]
+) -> NewVersion | Replayed:
     """Withdraw the item; cases accepted under earlier versions keep theirs."""
     async with uow:
-        if (stored := await replay(uow, cmd.once)) is not None:
-            return stored
+        if (retry := await replayed(uow, cmd.once)) is not None:
+            return retry
         item = await _item(uow, cmd.code, for_update=True)
         current = await _published(uow, item)
         effective = _effective_date(cmd.effective_date, catalogue)
         version = retire(current, reason=cmd.reason, effective_date=effective, now=catalogue.clock())
-        return await _record(uow, item, version, cmd.actor, cmd.once)
+        return await _record(uow, item, version, cmd.actor, cmd.once, answer)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,7 +176,14 @@ def _effective_date(requested: date | None, catalogue: CatalogueContext) -> date
     return effective
 
 
-async def _record(uow: UnitOfWork, item: Item, version: ItemVersionData, actor: str, once: Once) -> Answer:
+async def _record(
+    uow: UnitOfWork,
+    item: Item,
+    version: ItemVersionData,
+    actor: str,
+    once: Once,
+    answer: AnswerOf[NewVersion],
+) -> NewVersion:
     rows.add_version(uow.session, item, version)
     uow.emit(
         ItemPublished(item=version),
@@ -174,19 +191,19 @@ async def _record(uow: UnitOfWork, item: Item, version: ItemVersionData, actor: 
         org=version.implementing_org,
         actor=actor,
     )
-    # Presented here, in the unit of work, so a replay answers exactly what was sent.
-    answer = presenters.version_created(version, await queries.department_names(uow.session))
-    return await _commit(uow, once, answer)
+    # The names are read here, in the unit of work, so a replay answers exactly what was sent.
+    created = NewVersion(version, await queries.department_names(uow.session))
+    return await _commit(uow, once, answer, created)
 
 
-async def _commit(uow: UnitOfWork, once: Once, answer: Answer) -> Answer:
-    await remember(uow, once, answer)
+async def _commit(uow: UnitOfWork, once: Once, answer: AnswerOf[T], result: T) -> T:
+    await remember(uow, once, answer(result))
     try:
         await uow.commit()
     except IntegrityError:
         # Two requests raced (the same new item or version number under different keys): one won.
         raise ConcurrentChange() from None
-    return answer
+    return result
 
 
 def _state(item: Item, draft: ItemDraft, current: ItemVersionData | None) -> DraftState:

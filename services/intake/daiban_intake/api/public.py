@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common.auth import OptionalPrincipal
 from daiban_common.deps import UowDep
-from daiban_common.idempotency import OptionalIdempotencyKey, once
+from daiban_common.idempotency import OptionalIdempotencyKey, answering, once
 from daiban_common.ratelimit import PublicAttempts, rate_limited_responses
 from daiban_contracts.text import StoredText
 from daiban_intake import presenters
 from daiban_intake.api import problem_docs as docs
-from daiban_intake.api.http import answering, problems
+from daiban_intake.api.http import problems
 from daiban_intake.context import ContextDep
 from daiban_intake.handlers.feedback import PUBLIC_ACTOR, evaluate, file_complaint
 from daiban_intake.queries import cases as queries

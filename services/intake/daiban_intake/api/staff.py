@@ -9,7 +9,15 @@ from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common.auth import CurrentPrincipal
 from daiban_common.deps import UowDep
-from daiban_common.idempotency import PROBLEM_JSON, Answer, IdempotencyKey, once
+from daiban_common.idempotency import (
+    PROBLEM_JSON,
+    Answer,
+    Answering,
+    IdempotencyKey,
+    answering,
+    answering_ok,
+    once,
+)
 from daiban_common.negotiation import wants_html
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.strict import Day
@@ -17,7 +25,7 @@ from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 from daiban_contracts.text import StoredText
 from daiban_intake import presenters
 from daiban_intake.api import problem_docs as docs
-from daiban_intake.api.http import Acceptor, Answering, Supervisor, answering, answering_ok, html, problems
+from daiban_intake.api.http import Acceptor, Supervisor, html, problems
 from daiban_intake.context import ContextDep
 from daiban_intake.domain.progress import CaseStatus
 from daiban_intake.handlers.acceptance import Acceptance, NoticeIssued, accept_application

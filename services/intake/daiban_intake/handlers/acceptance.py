@@ -14,7 +14,7 @@ from daiban_common import clock
 from daiban_common.auth import KnownOrgs, Principal, can_see
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.errors import FieldError, InvalidInput, NotFound
-from daiban_common.idempotency import Once, remember, replay
+from daiban_common.idempotency import AnswerOf, Once, Replayed, remember, replay
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
     CaseAccepted,
@@ -36,14 +36,7 @@ from daiban_intake.domain.materials import (
     validate_codes,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import (
-    AnswerOf,
-    Replayed,
-    add_stage,
-    next_sequence,
-    staff_record,
-    staff_ref,
-)
+from daiban_intake.handlers.common import add_stage, next_sequence, staff_record, staff_ref
 from daiban_intake.models import Case, OneTimeNotice
 from daiban_intake.queries.items import ParsedItems, item_in_force
 from daiban_intake.schemas import AcceptApplication

@@ -12,7 +12,7 @@ from daiban_common import clock
 from daiban_common.auth import Principal
 from daiban_common.calendar import to_shanghai_date
 from daiban_common.errors import Conflict, FieldError, InvalidInput
-from daiban_common.idempotency import Once, remember, replay
+from daiban_common.idempotency import AnswerOf, Once, Replayed, remember, replay
 from daiban_common.identity import InvalidIdentity, mask_resident_id, normalize_resident_id
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
@@ -27,7 +27,7 @@ from daiban_contracts.ids import uuid7
 from daiban_intake.domain.applicants import Applicant, may_collect
 from daiban_intake.domain.materials import Presented, check_supplied, validate_codes
 from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import AnswerOf, Replayed, add_stage, staff_record, staff_ref
+from daiban_intake.handlers.common import add_stage, staff_record, staff_ref
 from daiban_intake.models import Case, Supplement
 from daiban_intake.queries.cases import visible_case
 from daiban_intake.schemas import HandOver, SupplyMaterials

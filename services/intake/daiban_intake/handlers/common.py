@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal
-from daiban_common.idempotency import Answer
 from daiban_contracts.case import StaffRef
 from daiban_intake.domain.progress import Stage
 from daiban_intake.models import Case, CaseStage, Counter
-
-# How the route answers a handler's result. A handler under an Idempotency-Key stores that answer
-# in the unit of work of the change (`remember`), so that a retry replays the very same bytes.
-R = TypeVar("R")
-AnswerOf = Callable[[R], Answer]
-
-
-@dataclass(frozen=True)
-class Replayed:
-    """A retry under the same Idempotency-Key: nothing was done again; this is the first answer."""
-
-    answer: Answer
 
 
 async def next_sequence(session: AsyncSession, kind: str, org: str, day: date) -> int:

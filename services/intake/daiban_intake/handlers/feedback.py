@@ -12,7 +12,7 @@ from daiban_common import clock
 from daiban_common.auth import Principal
 from daiban_common.calendar import WorkCalendar, to_shanghai_date
 from daiban_common.errors import Conflict, FieldError, InvalidInput, NotFound
-from daiban_common.idempotency import Once, remember, replay
+from daiban_common.idempotency import AnswerOf, Once, Replayed, remember, replay
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import CaseEvaluated, ComplaintFiled, RectificationOpened
 from daiban_contracts.ids import uuid7
@@ -26,7 +26,7 @@ from daiban_intake.domain.feedback import (
     rectification_due,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import AnswerOf, Replayed, add_stage
+from daiban_intake.handlers.common import add_stage
 from daiban_intake.models import Case, Complaint, Evaluation, Rectification
 from daiban_intake.queries.cases import public_case, visible_case
 from daiban_intake.schemas import ComplaintTarget, Evaluate, FileComplaint
