@@ -82,6 +82,17 @@ def test_every_operation_has_request_and_success_examples(
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_summaries_are_english(documents: dict[str, dict[str, Any]], service: str) -> None:
+    """Summaries are developer documentation (English); what clerks read goes in `description`."""
+    chinese = [
+        f"{name}: {operation['summary']}"
+        for name, operation in operations(documents[service])
+        if CJK.search(operation.get("summary", ""))
+    ]
+    assert not chinese, "summaries in Chinese:\n" + "\n".join(chinese)
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_every_error_is_problem_json_with_an_example(
     documents: dict[str, dict[str, Any]], service: str
 ) -> None:

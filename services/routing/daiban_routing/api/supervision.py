@@ -26,7 +26,8 @@ router = APIRouter(prefix="/v1/supervision", tags=["supervision"])
 
 @router.get(
     "/flags",
-    summary="电子监察：指定时刻的黄牌、红牌",
+    summary="Electronic supervision: yellow and red flags as of an instant or a day",
+    description="电子监察：指定时刻的黄牌、红牌",
     responses={
         401: {"description": "未登录"},
         403: {"description": "仅限监察、管理、审计人员"},
