@@ -82,6 +82,17 @@ def test_every_operation_has_request_and_success_examples(
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_summaries_are_english(documents: dict[str, dict[str, Any]], service: str) -> None:
+    """Summaries are developer documentation (English); what clerks read goes in `description`."""
+    chinese = [
+        f"{name}: {operation['summary']}"
+        for name, operation in operations(documents[service])
+        if CJK.search(operation.get("summary", ""))
+    ]
+    assert not chinese, "summaries in Chinese:\n" + "\n".join(chinese)
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_every_error_is_problem_json_with_an_example(
     documents: dict[str, dict[str, Any]], service: str
 ) -> None:
@@ -199,3 +210,28 @@ def test_every_201_documents_its_location(documents: dict[str, dict[str, Any]], 
     assert created or service == "audit"
     for name, response in created:
         assert "Location" in response.get("headers", {}), f"{name}: the 201 does not document Location"
+
+
+@pytest.mark.parametrize(
+    ("service", "schema", "field"),
+    [
+        ("intake", "CaseOut", "handover"),
+        ("intake", "StageOut", "stage"),
+        ("routing", "TaskOut", "decided_by"),
+        ("routing", "DecisionOut", "decided_by"),
+        ("routing", "RouteOut", "first_responder"),
+    ],
+)
+def test_nested_objects_and_codes_have_a_schema(
+    documents: dict[str, dict[str, Any]], service: str, schema: str, field: str
+) -> None:
+    """A generator makes a type of a $ref; of a bare object or string it makes `any` and `string`."""
+    prop = documents[service]["components"]["schemas"][schema]["properties"][field]
+    options = prop.get("anyOf", [prop])
+    assert any("$ref" in o for o in options), f"{schema}.{field}: {prop}"
+
+
+def test_an_audit_entry_points_at_the_payload_schemas(documents: dict[str, dict[str, Any]]) -> None:
+    data = documents["audit"]["components"]["schemas"]["EntryOut"]["properties"]["data"]
+    assert data["type"] == "object" and data["additionalProperties"] is True
+    assert "docs/asyncapi.yaml" in data["description"]

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator, StrictBool
 
-__all__ = ["Day", "Instant", "StrictBool"]
+__all__ = ["Day", "DayOrInstant", "Instant", "StrictBool"]
 
 _DAY_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 # RFC 3339 `date-time` as JSON Schema's format means it: a date, `T`, a time, an offset or `Z`.
@@ -43,3 +43,18 @@ def _instant(value: Any) -> Any:
 
 Day = Annotated[date, BeforeValidator(_day)]
 Instant = Annotated[datetime, BeforeValidator(_instant)]
+
+
+def _day_or_instant(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DAY_RE.fullmatch(value):
+        return date.fromisoformat(value)
+    if isinstance(value, str) and _INSTANT_RE.fullmatch(value):
+        # Parsed here, not by the union: pydantic would also read "2026-12-01T00:00:00Z" as a date.
+        return datetime.fromisoformat(value.upper())
+    raise ValueError("应为日期（YYYY-MM-DD）或RFC 3339时刻，例如2026-12-01T09:30:00+08:00")
+
+
+# A date or an instant, kept as given (a `date` or a `datetime`) so that an answer can echo it.
+DayOrInstant = Annotated[datetime | date, BeforeValidator(_day_or_instant)]

@@ -19,14 +19,25 @@ class EntryOut(BaseModel):
 
     seq: int
     event_id: str
-    type: str
+    type: str = Field(
+        description='The event type, e.g. "daiban.case.accepted.v1"; it fixes the shape of `data`'
+    )
     source: str
     subject: str = Field(description="Case number or item code")
     time: datetime = Field(description="When it happened (the event's time)")
     recorded_at: datetime = Field(description="When the log recorded it")
     org: str
     actor: str
-    data: dict[str, Any] = Field(description="The event data, personal data masked")
+    # Deliberately an open object, not a oneOf of the event payloads: the discriminator (`type`) is a
+    # sibling of `data`, which an OpenAPI discriminator cannot name, and masking changes the shapes;
+    # generators turn a large undiscriminated oneOf into a union nobody can narrow.
+    data: dict[str, Any] = Field(
+        description=(
+            "The event's payload, personal data masked. Its shape depends on `type`: the message of that "
+            "name in docs/asyncapi.yaml (e.g. `daiban.case.accepted.v1`), with names and ID numbers masked."
+        ),
+        json_schema_extra={"additionalProperties": True, "x-payload-schema": "docs/asyncapi.yaml"},
+    )
     prev_hash: str
     hash: str
 

@@ -33,6 +33,7 @@ from daiban_intake.schemas import (
     DeficiencyOut,
     EvaluationOut,
     HandoverOut,
+    HandoverRecordOut,
     IssueOut,
     ItemOut,
     MaterialOut,
@@ -135,7 +136,7 @@ def decision_out(case: Case) -> DecisionOut | None:
 
 def stage_out(stage: CaseStage) -> StageOut:
     return StageOut(
-        stage=stage.stage,
+        stage=Stage(stage.stage),
         label=Stage(stage.stage).label,
         org=stage.org,
         org_tier_label=OrgCode.parse(stage.org).tier.label,
@@ -188,7 +189,7 @@ def case_out(case: Case, stages: Sequence[CaseStage]) -> CaseOut:
         decision=decision_out(case),
         pending_supplement=[issue_out(i) for i in case.pending_supplement],
         supervision_flag=case.supervision_flag,
-        handover=case.handover,
+        handover=HandoverRecordOut.model_validate(case.handover) if case.handover else None,
         stages=[stage_out(s) for s in stages],
     )
 

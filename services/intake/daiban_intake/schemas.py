@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,7 @@ from daiban_common.strict import StrictBool
 from daiban_contracts.case import ApplicantKind, Channel, EvaluationLevel, HandoverMethod, Outcome
 from daiban_contracts.catalogue import MaterialForm
 from daiban_contracts.text import StoredText
+from daiban_intake.domain.progress import Stage
 
 # Every string here reaches PostgreSQL; StoredText refuses what it cannot store (422).
 Text = StoredText
@@ -250,13 +251,25 @@ class DecisionOut(BaseModel):
 
 
 class StageOut(BaseModel):
-    stage: str
+    stage: Stage = Field(description="What happened; `label` is its Chinese name for the public and clerks")
     label: str
     org: str
     org_tier_label: str
     at: datetime
     date: date
     note: str = ""
+
+
+class HandoverRecordOut(BaseModel):
+    """The handover (送达) as the case keeps it: in person with the recipient's identity, or by mail."""
+
+    method: HandoverMethod
+    recipient_name: str | None = Field(description="Who collected it in person; null when mailed")
+    recipient_id_masked: str | None = Field(description="The collector's ID number, masked; null when mailed")
+    carrier: str | None = Field(description="The postal carrier when mailed")
+    tracking_number: str | None
+    handed_over_at: datetime
+    handed_over_by: StaffOut
 
 
 class ReceiptOut(BaseModel):
@@ -313,7 +326,9 @@ class CaseOut(BaseModel):
     decision: DecisionOut | None
     pending_supplement: list[IssueOut]
     supervision_flag: str | None
-    handover: dict[str, Any] | None
+    handover: HandoverRecordOut | None = Field(
+        description="How the result reached the applicant; null until handed over"
+    )
     stages: list[StageOut]
 
 

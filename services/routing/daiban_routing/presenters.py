@@ -6,6 +6,7 @@ from daiban_common import clock
 from daiban_common.auth import Role
 from daiban_contracts.orgcodes import Tier
 from daiban_routing.models import Department, OrgUnit, Staff, Task, Window
+from daiban_routing.queries.cases import staff_ref_of
 from daiban_routing.queries.lookup import duty_of
 from daiban_routing.schemas.directory import (
     DepartmentOut,
@@ -114,7 +115,7 @@ def task_out(task: Task) -> TaskOut:
         created_at=task.created_at,
         claimed_at=task.claimed_at,
         decided_at=task.decided_at,
-        decided_by=task.decided_by,
+        decided_by=staff_ref_of(task.decided_by),
         outcome=task.outcome,
         result=task.result,
         reasons=task.reasons,

@@ -139,6 +139,13 @@ async def test_decision_handover_and_a_dissatisfied_rating_open_a_rectification(
     assert handed.status_code == 200, handed.text
     [handed_event] = await emitted(intake.runtime, "daiban.case.handed_over.v1")
     assert handed_event.data["method"] == "in_person" and handed_event.org == VILLAGE
+    # The case keeps the handover as its documented schema (HandoverRecordOut) says.
+    kept = (await intake.client.get(f"/v1/cases/{number}", headers=agent)).json()["handover"]
+    assert (kept["method"], kept["recipient_name"], kept["handed_over_by"]["org"]) == (
+        "in_person",
+        "王秀英",
+        VILLAGE,
+    )
 
     receipt = await intake.client.get(f"/v1/cases/{number}/receipt", headers=agent)
     query_code = receipt.json()["query_code"]

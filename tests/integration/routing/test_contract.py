@@ -51,8 +51,9 @@ async def test_instants_and_booleans_are_not_read_from_numbers(network: Network)
         assert [e["field"] for e in body["errors"]] == ["absent_from"]
         body = is_problem(await client.put(duty, json={"on_duty": 1}, headers=supervisor), 422)
         assert [e["field"] for e in body["errors"]] == ["on_duty"]
-        # A moment needs a date, a time and an offset; 0.5 was half a second after the epoch.
-        for as_of in ("0.5", "0", "2026-12-01"):
+        # A moment needs a date, a time and an offset (or is a whole day); 0.5 was half a second after
+        # the epoch.
+        for as_of in ("0.5", "0", "2026-12-1", "2026-12-01T09:00:00"):
             body = is_problem(
                 await client.get("/v1/supervision/flags", params={"as_of": as_of}, headers=supervisor), 422
             )

@@ -61,12 +61,19 @@ async def test_flags_as_of_a_future_moment_and_the_sweep(network: Network) -> No
         (red,) = await flags(as_of=week_late, level="red")
         assert red["org"] == JIANGSHAN and red["due_date"] == route["due_date"] and "已超期" in red["reason"]
         assert await flags(as_of=week_late, level="yellow") == []
+        # A day is that day in Asia/Shanghai; the answer echoes as_of in the form it was given.
+        day_late = str(due + timedelta(days=7))
+        by_day = await client.get("/v1/supervision/flags", params={"as_of": day_late}, headers=supervisor)
+        assert by_day.json()["as_of"] == day_late, by_day.text
+        assert [f for f in by_day.json()["items"] if f["case_number"] == number] == [red]
+        assert red["as_of"] == day_late
         assert await flags(as_of=week_late, org=JIANGSHAN)
         assert await flags(as_of=week_late, org=XIAGEZHUANG) == []
         township = bearer(settings, "js-supervisor", "supervisor", JIANGSHAN)
         other = bearer(settings, "xgz-supervisor", "supervisor", XIAGEZHUANG)
         response = await client.get("/v1/supervision/flags", params={"as_of": week_late}, headers=township)
         assert [f["case_number"] for f in response.json()["items"]] == [number]
+        assert response.json()["as_of"] == week_late
         response = await client.get("/v1/supervision/flags", params={"as_of": week_late}, headers=other)
         assert response.json()["items"] == []
         is_problem(

@@ -124,6 +124,10 @@ async def test_a_joint_item_runs_parallel_tasks_and_one_refusal_refuses_with_eve
             f"/v1/tasks/{tasks['county.market_regulation']['id']}/decide", json=refuse_too, headers=market
         )
         assert r3.status_code == 200, r3.text
+        # A decided task cannot be claimed; the detail names its state as a clerk knows it, not its code.
+        again = await client.post(f"/v1/tasks/{tasks['county.housing']['id']}/claim", headers=planning)
+        assert again.status_code == 409, again.text
+        assert "“已决定”" in again.json()["detail"] and "decided" not in again.json()["detail"]
 
         route = await route_when(client, supervisor, number, lambda r: r["outcome"] is not None)
         assert route["outcome"] == "refused"

@@ -241,7 +241,8 @@ async def publish_item(
 @router.post(
     "/{code}/delegate",
     status_code=201,
-    summary="Move the handling level down (下放) or back up (收回) as a new version",
+    summary="Move the handling level down (delegate) or back up (recall) as a new version",
+    description="下放或收回办理层级，形成新版本",
     response_model=ItemOut,
     responses=problems(401, 403, 404, 409, 422),
 )

@@ -24,7 +24,8 @@ router = APIRouter(prefix="/v1", tags=["public"])
 
 @router.get(
     "/public/progress/{number}",
-    summary="办理进度查询（办件编号 + 查询码）",
+    summary="Public progress of a case (case number and query code)",
+    description="办理进度查询（办件编号 + 查询码）",
     response_model=ProgressOut,
     responses={**problems(docs.PUBLIC_NOT_FOUND, 422), **rate_limited_responses()},
     dependencies=[PublicAttempts],
@@ -41,7 +42,8 @@ async def progress(
 @router.post(
     "/public/evaluations",
     status_code=201,
-    summary="好差评：送达后每件评价一次",
+    summary="Evaluate a case once, after handover",
+    description="好差评：送达后每件评价一次",
     response_model=EvaluationOut,
     responses={
         **problems(
@@ -72,7 +74,8 @@ async def evaluations(
 @router.post(
     "/complaints",
     status_code=201,
-    summary="投诉（办件、窗口或工作人员）",
+    summary="File a complaint (about a case, a window or a staff member)",
+    description="投诉（办件、窗口或工作人员）",
     response_model=ComplaintOut,
     responses={**problems(401, docs.COMPLAINT_ORG, docs.KEY_REUSED, 422), **rate_limited_responses()},
     # Filed without a token, a complaint about a case proves itself with the query code.

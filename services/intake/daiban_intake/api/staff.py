@@ -92,7 +92,8 @@ def _acceptance_answer(instance: str) -> Answering[Acceptance]:
 @router.post(
     "/applications",
     status_code=201,
-    summary="受理申请：材料齐全则立案并出具回执，否则一次性告知",
+    summary="Accept an application: a receipt if the materials are complete, else a one-time notice",
+    description="受理申请：材料齐全则立案并出具回执，否则一次性告知",
     response_model=AcceptanceOut,
     responses=problems(401, 403, docs.ORG_OUTSIDE, docs.KEY_REUSED, docs.ONE_TIME_NOTICE, docs.INVALID_ID),
 )
@@ -116,7 +117,12 @@ async def accept(
     return answer.respond(result)
 
 
-@router.get("/cases", summary="本辖区办件列表", responses=problems(401, 422))
+@router.get(
+    "/cases",
+    summary="List cases in the caller's subtree",
+    description="本辖区办件列表",
+    responses=problems(401, 422),
+)
 async def list_cases(
     principal: CurrentPrincipal,
     page: PageParamsDep,
@@ -135,7 +141,8 @@ async def list_cases(
 
 @router.get(
     "/cases/{number}",
-    summary="办件详情",
+    summary="A case",
+    description="办件详情",
     response_model=CaseOut,
     responses=problems(401, docs.CASE_NOT_FOUND),
 )
@@ -146,7 +153,8 @@ async def get_case(number: StoredText, principal: CurrentPrincipal, uow: UowDep)
 
 @router.get(
     "/cases/{number}/receipt.html",
-    summary="受理回执（打印）",
+    summary="The acceptance receipt, printable",
+    description="受理回执（打印）",
     response_class=Response,
     responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
 )
@@ -158,7 +166,8 @@ async def receipt_page(number: StoredText, principal: CurrentPrincipal, uow: Uow
 
 @router.get(
     "/cases/{number}/receipt",
-    summary="受理回执（JSON；Accept: text/html 时为打印页）",
+    summary="The acceptance receipt (JSON, or the printable page with Accept: text/html)",
+    description="受理回执（JSON；Accept: text/html 时为打印页）",
     response_model=ReceiptOut,
     responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
 )
@@ -170,7 +179,8 @@ async def receipt(number: StoredText, request: Request, principal: CurrentPrinci
 
 @router.get(
     "/notices/{number}.html",
-    summary="一次性告知书（打印）",
+    summary="The one-time notice, printable",
+    description="一次性告知书（打印）",
     response_class=Response,
     responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
 )
@@ -182,7 +192,8 @@ async def notice_page(number: StoredText, principal: CurrentPrincipal, uow: UowD
 
 @router.get(
     "/notices/{number}",
-    summary="一次性告知书",
+    summary="The one-time notice",
+    description="一次性告知书",
     response_model=NoticeOut,
     responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
 )
@@ -195,7 +206,8 @@ async def notice(number: StoredText, request: Request, principal: CurrentPrincip
 @router.post(
     "/cases/{number}/supplements",
     status_code=201,
-    summary="补正材料或补交容缺材料",
+    summary="Supply requested or deferred materials",
+    description="补正材料或补交容缺材料",
     response_model=SupplementOut,
     responses=problems(
         401, 403, docs.CASE_NOT_FOUND, docs.NOT_WAITING, docs.KEY_REUSED, docs.SUPPLEMENT_INCOMPLETE
@@ -223,7 +235,8 @@ async def supplements(
 
 @router.post(
     "/cases/{number}/handover",
-    summary="送达办理结果（当面核验身份或邮寄）",
+    summary="Hand over the result (in person with identity check, or by mail)",
+    description="送达办理结果（当面核验身份或邮寄）",
     response_model=HandoverOut,
     responses=problems(
         401, 403, docs.CASE_NOT_FOUND, docs.NOT_READY, docs.KEY_REUSED, docs.IDENTITY_REQUIRED
@@ -251,7 +264,8 @@ async def handover(
 
 @router.get(
     "/complaints/{complaint_id}",
-    summary="投诉详情（监察人员、管理员）",
+    summary="A complaint (supervisors, admins)",
+    description="投诉详情（监察人员、管理员）",
     response_model=ComplaintOut,
     responses=problems(401, 403, docs.COMPLAINT_NOT_FOUND),
 )

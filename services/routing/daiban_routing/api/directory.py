@@ -74,7 +74,7 @@ def _existing(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
 router = APIRouter(prefix="/v1", tags=["directory"], responses=_ERRORS)
 
 
-@router.get("/orgs", summary="区划单位列表")
+@router.get("/orgs", summary="List org units", description="区划单位列表")
 async def list_orgs(
     principal: CurrentPrincipal,
     uow: UowDep,
@@ -88,7 +88,8 @@ async def list_orgs(
 
 @router.get(
     "/orgs/{code}",
-    summary="区划单位详情（含服务场所与下级单位）",
+    summary="An org unit with its service point and child units",
+    description="区划单位详情（含服务场所与下级单位）",
     responses=problem_responses(docs.ORG_NOT_FOUND),
 )
 async def org_detail(code: StoredText, principal: CurrentPrincipal, uow: UowDep) -> OrgDetailOut:
@@ -96,13 +97,17 @@ async def org_detail(code: StoredText, principal: CurrentPrincipal, uow: UowDep)
         return await queries.org_detail(uow.session, principal, code)
 
 
-@router.put("/orgs/{code}/service-point", summary="修改服务场所（地址、电话、办公时间）")
+@router.put(
+    "/orgs/{code}/service-point",
+    summary="Edit a service point (address, phone, opening hours)",
+    description="修改服务场所（地址、电话、办公时间）",
+)
 async def service_point(code: StoredText, body: ServicePoint, principal: Editor, uow: UowDep) -> OrgOut:
     return presenters.org_out(await commands.set_service_point(uow, principal, code, body))
 
 
 # ---- departments
-@router.get("/departments", summary="部门列表")
+@router.get("/departments", summary="List departments", description="部门列表")
 async def list_departments(
     principal: CurrentPrincipal,
     uow: UowDep,
@@ -117,7 +122,8 @@ async def list_departments(
 @router.post(
     "/departments",
     status_code=201,
-    summary="新增部门",
+    summary="Create a department",
+    description="新增部门",
     response_model=DepartmentOut,
     responses={**problem_responses(docs.SAME_KEY, KEY_REUSED), **_existing(DepartmentOut)},
 )
@@ -128,18 +134,23 @@ async def create_department(
     return (await commands.create_department(uow, principal, body, keyed)).response()
 
 
-@router.post("/departments/import", summary="CSV导入部门（org,code,name）", openapi_extra=_CSV_BODY)
+@router.post(
+    "/departments/import",
+    summary="Import departments from CSV (org,code,name)",
+    description="CSV导入部门（org,code,name）",
+    openapi_extra=_CSV_BODY,
+)
 async def import_departments(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
     return await import_rows(uow, principal, ImportKind.departments, await _csv_text(request))
 
 
-@router.get("/departments/{id}", summary="部门详情")
+@router.get("/departments/{id}", summary="A department", description="部门详情")
 async def get_department(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> DepartmentOut:
     async with uow:
         return presenters.department_out(await queries.visible(uow.session, principal, Department, id))
 
 
-@router.put("/departments/{id}", summary="修改部门名称")
+@router.put("/departments/{id}", summary="Rename a department", description="修改部门名称")
 async def update_department(
     id: StoredText, body: DepartmentUpdate, principal: Editor, uow: UowDep
 ) -> DepartmentOut:
@@ -149,7 +160,8 @@ async def update_department(
 @router.delete(
     "/departments/{id}",
     status_code=204,
-    summary="删除部门",
+    summary="Delete a department",
+    description="删除部门",
     responses=problem_responses(docs.RECORD_NOT_FOUND, docs.DEPARTMENT_IN_USE),
 )
 async def delete_department(id: StoredText, principal: Editor, uow: UowDep) -> None:
@@ -157,7 +169,7 @@ async def delete_department(id: StoredText, principal: Editor, uow: UowDep) -> N
 
 
 # ---- windows
-@router.get("/windows", summary="窗口列表")
+@router.get("/windows", summary="List windows", description="窗口列表")
 async def list_windows(
     principal: CurrentPrincipal,
     uow: UowDep,
@@ -172,7 +184,8 @@ async def list_windows(
 @router.post(
     "/windows",
     status_code=201,
-    summary="新增窗口（含A岗、B岗）",
+    summary="Create a window with its A and B posts",
+    description="新增窗口（含A岗、B岗）",
     response_model=WindowOut,
     responses={**problem_responses(KEY_REUSED), **_existing(WindowOut)},
 )
@@ -185,20 +198,25 @@ async def create_window(
 
 @router.post(
     "/windows/import",
-    summary="CSV导入窗口（org,number,name,departments,a_post,b_post）",
+    summary="Import windows from CSV (org,number,name,departments,a_post,b_post)",
+    description="CSV导入窗口（org,number,name,departments,a_post,b_post）",
     openapi_extra=_CSV_BODY,
 )
 async def import_windows(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
     return await import_rows(uow, principal, ImportKind.windows, await _csv_text(request))
 
 
-@router.get("/windows/{id}", summary="窗口详情")
+@router.get("/windows/{id}", summary="A window", description="窗口详情")
 async def get_window(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> WindowOut:
     async with uow:
         return presenters.window_out(await queries.visible(uow.session, principal, Window, id))
 
 
-@router.put("/windows/{id}", summary="修改窗口（办理部门、A岗、B岗）")
+@router.put(
+    "/windows/{id}",
+    summary="Edit a window (departments, A and B posts)",
+    description="修改窗口（办理部门、A岗、B岗）",
+)
 async def update_window(id: StoredText, body: WindowIn, principal: Editor, uow: UowDep) -> WindowOut:
     return presenters.window_out(await commands.update_window(uow, principal, id, body))
 
@@ -206,7 +224,8 @@ async def update_window(id: StoredText, body: WindowIn, principal: Editor, uow: 
 @router.delete(
     "/windows/{id}",
     status_code=204,
-    summary="删除窗口",
+    summary="Delete a window",
+    description="删除窗口",
     responses=problem_responses(docs.RECORD_NOT_FOUND, docs.WINDOW_IN_USE),
 )
 async def delete_window(id: StoredText, principal: Editor, uow: UowDep) -> None:
@@ -214,7 +233,7 @@ async def delete_window(id: StoredText, principal: Editor, uow: UowDep) -> None:
 
 
 # ---- staff
-@router.get("/staff", summary="工作人员列表")
+@router.get("/staff", summary="List staff", description="工作人员列表")
 async def list_staff(
     principal: CurrentPrincipal,
     uow: UowDep,
@@ -232,7 +251,8 @@ async def list_staff(
 @router.post(
     "/staff",
     status_code=201,
-    summary="新增工作人员",
+    summary="Create a staff member",
+    description="新增工作人员",
     response_model=StaffOut,
     responses={**problem_responses(KEY_REUSED), **_existing(StaffOut)},
 )
@@ -243,27 +263,34 @@ async def create_staff(
     return (await commands.create_staff(uow, principal, body, keyed)).response()
 
 
-@router.post("/staff/import", summary="CSV导入工作人员（id,name,role,org,windows）", openapi_extra=_CSV_BODY)
+@router.post(
+    "/staff/import",
+    summary="Import staff from CSV (id,name,role,org,windows)",
+    description="CSV导入工作人员（id,name,role,org,windows）",
+    openapi_extra=_CSV_BODY,
+)
 async def import_staff(request: Request, principal: Editor, uow: UowDep) -> ImportResult:
     return await import_rows(uow, principal, ImportKind.staff, await _csv_text(request))
 
 
-@router.get("/staff/{id}", summary="工作人员详情")
+@router.get("/staff/{id}", summary="A staff member", description="工作人员详情")
 async def get_staff(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> StaffOut:
     async with uow:
         return presenters.staff_out(await queries.visible(uow.session, principal, Staff, id))
 
 
-@router.put("/staff/{id}", summary="修改工作人员")
+@router.put("/staff/{id}", summary="Edit a staff member", description="修改工作人员")
 async def update_staff(id: StoredText, body: StaffUpdate, principal: Editor, uow: UowDep) -> StaffOut:
     return presenters.staff_out(await commands.update_staff(uow, principal, id, body))
 
 
-@router.delete("/staff/{id}", status_code=204, summary="删除工作人员")
+@router.delete("/staff/{id}", status_code=204, summary="Delete a staff member", description="删除工作人员")
 async def delete_staff(id: StoredText, principal: Editor, uow: UowDep) -> None:
     await commands.delete_staff(uow, principal, id)
 
 
-@router.put("/staff/{id}/duty", summary="设置在岗状态与请假时段")
+@router.put(
+    "/staff/{id}/duty", summary="Set duty status and leave periods", description="设置在岗状态与请假时段"
+)
 async def set_duty(id: StoredText, body: DutyIn, principal: Editor, uow: UowDep) -> StaffOut:
     return presenters.staff_out(await commands.set_duty(uow, principal, id, body))

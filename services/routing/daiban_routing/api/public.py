@@ -28,7 +28,8 @@ router = APIRouter(prefix="/v1/public", tags=["public"])
 
 @router.get(
     "/service-points",
-    summary="便民服务场所目录（无需令牌）",
+    summary="The public directory of service points (no token needed)",
+    description="便民服务场所目录（无需令牌）",
     response_model=Page[PublicServicePointOut],
     responses={304: NOT_MODIFIED, **problem_responses(docs.PUBLIC_ORG_NOT_FOUND, 422)},
 )
@@ -48,7 +49,8 @@ async def list_service_points(
 
 @router.get(
     "/service-points/{org}",
-    summary="一个便民服务场所（无需令牌）",
+    summary="One service point (no token needed)",
+    description="一个便民服务场所（无需令牌）",
     response_model=PublicServicePointOut,
     responses={304: NOT_MODIFIED, **problem_responses(docs.PUBLIC_ORG_NOT_FOUND, 422)},
 )

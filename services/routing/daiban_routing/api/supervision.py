@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from daiban_common.auth import Principal, Role, require_roles
+from daiban_common.calendar import SHANGHAI
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
-from daiban_common.pagination import Page, PageParamsDep
-from daiban_common.strict import Instant
+from daiban_common.pagination import PageParamsDep
+from daiban_common.strict import DayOrInstant
 from daiban_contracts.case import FlagLevel
 from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 from daiban_routing.context import ContextDep
 from daiban_routing.queries.supervision import flags_as_of
-from daiban_routing.schemas.supervision import FlagOut
+from daiban_routing.schemas.supervision import FlagPage
 
 Watcher = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin, Role.auditor))]
 
@@ -26,7 +27,8 @@ router = APIRouter(prefix="/v1/supervision", tags=["supervision"])
 
 @router.get(
     "/flags",
-    summary="电子监察：指定时刻的黄牌、红牌",
+    summary="Electronic supervision: yellow and red flags as of an instant or a day",
+    description="电子监察：指定时刻的黄牌、红牌",
     responses={
         401: {"description": "未登录"},
         403: {"description": "仅限监察、管理、审计人员"},
@@ -47,12 +49,22 @@ async def flags(
         ),
     ] = None,
     level: Annotated[FlagLevel | None, Query(description="yellow | red")] = None,
-    as_of: Annotated[Instant | None, Query(description="RFC 3339 时刻，默认现在；可问将来某时")] = None,
-) -> Page[FlagOut]:
-    moment = as_of or datetime.now(UTC)
+    as_of: Annotated[
+        DayOrInstant | None,
+        Query(
+            description=(
+                "RFC 3339 时刻，或日期 YYYY-MM-DD（指北京时间当日零时；黄牌、红牌按工作日计，"
+                "同一天内任何时刻结果相同）；默认现在；可问将来某时。应答的 as_of 与所给形式相同"
+            )
+        ),
+    ] = None,
+) -> FlagPage:
+    given = as_of if as_of is not None else datetime.now(UTC)
+    moment = given if isinstance(given, datetime) else datetime.combine(given, time(), tzinfo=SHANGHAI)
     if moment.tzinfo is None:
         raise InvalidInput.field("as_of", "时间须带时区，例如 2026-12-01T09:00:00+08:00")
     async with uow:
-        return await flags_as_of(
+        found = await flags_as_of(
             uow.session, principal, page, context.policy, context.limits, as_of=moment, org=org, level=level
         )
+    return FlagPage(items=found.items, next_cursor=found.next_cursor, as_of=given)

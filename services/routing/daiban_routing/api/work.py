@@ -49,7 +49,11 @@ def _now() -> datetime:
 router = APIRouter(prefix="/v1", tags=["work"], responses=_ERRORS)  # type: ignore[arg-type]
 
 
-@router.get("/tasks", summary="任务列表（本辖区，绿色通道优先）")
+@router.get(
+    "/tasks",
+    summary="List tasks in the caller's subtree, green channel first",
+    description="任务列表（本辖区，绿色通道优先）",
+)
 async def list_tasks(
     principal: CurrentPrincipal,
     uow: UowDep,
@@ -71,32 +75,48 @@ async def list_tasks(
         )
 
 
-@router.post("/tasks/{task_id}/claim", summary="领取任务", responses=docs.CLAIM)
+@router.post("/tasks/{task_id}/claim", summary="Claim a task", description="领取任务", responses=docs.CLAIM)
 async def claim(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> TaskOut:
     return presenters.task_out(await deciding.claim(uow, principal, task_id, _now()))
 
 
-@router.post("/tasks/{task_id}/decide", summary="作出决定：准予、不予办理或要求补正", responses=docs.DECIDE)
+@router.post(
+    "/tasks/{task_id}/decide",
+    summary="Decide a task: approve, refuse or request a supplement",
+    description="作出决定：准予、不予办理或要求补正",
+    responses=docs.DECIDE,
+)
 async def decide(task_id: StoredText, body: DecideIn, principal: WindowStaff, uow: UowDep) -> TaskOut:
     return presenters.task_out(await deciding.decide(uow, principal, task_id, body, _now()))
 
 
 @router.post(
     "/tasks/{task_id}/reassign",
-    summary="改派任务（监察人员）：交由本窗口另一位在岗人员承办",
+    summary="Reassign a task to another staff member on duty at the same window (supervisors)",
+    description="改派任务（监察人员）：交由本窗口另一位在岗人员承办",
     responses=docs.REASSIGN,
 )
 async def reassign(task_id: StoredText, body: ReassignIn, principal: Supervisor, uow: UowDep) -> TaskOut:
     return presenters.task_out(await holding.reassign(uow, principal, task_id, body, _now()))
 
 
-@router.post("/tasks/{task_id}/pause", summary="启动特别程序，暂停计时", responses=docs.PAUSE)
+@router.post(
+    "/tasks/{task_id}/pause",
+    summary="Start a special procedure and pause the clock",
+    description="启动特别程序，暂停计时",
+    responses=docs.PAUSE,
+)
 async def pause(task_id: StoredText, body: PauseIn, principal: WindowStaff, uow: UowDep) -> RouteOut:
     case = await pausing.pause(uow, principal, task_id, body, _now())
     return await _route(uow, principal, case.case_number)
 
 
-@router.post("/tasks/{task_id}/resume", summary="结束特别程序，恢复计时", responses=docs.RESUME)
+@router.post(
+    "/tasks/{task_id}/resume",
+    summary="End the special procedure and resume the clock",
+    description="结束特别程序，恢复计时",
+    responses=docs.RESUME,
+)
 async def resume(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> RouteOut:
     case = await pausing.resume(uow, principal, task_id, _now())
     return await _route(uow, principal, case.case_number)
@@ -104,7 +124,8 @@ async def resume(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> Ro
 
 @router.post(
     "/cases/{number}/extension",
-    summary="批准延期（每件一次）",
+    summary="Approve an extension (once per case)",
+    description="批准延期（每件一次）",
     response_model=RouteOut,
     responses=docs.EXTENSION,
 )
@@ -122,7 +143,8 @@ async def extension(
 
 @router.post(
     "/cases/{number}/home-visit",
-    summary="预约上门服务",
+    summary="Book a home visit",
+    description="预约上门服务",
     response_model=RouteOut,
     responses=docs.HOME_VISIT,
 )
@@ -140,14 +162,17 @@ async def home_visit(
 
 @router.get(
     "/cases/{number}/route",
-    summary="办件流转轨迹：各次流转、任务、暂停、决定与时间线",
+    summary="A case's route: hops, tasks, pauses, decisions and timeline",
+    description="办件流转轨迹：各次流转、任务、暂停、决定与时间线",
     responses=docs.CASE,
 )
 async def route(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> RouteOut:
     return await _route(uow, principal, number)
 
 
-@router.get("/notifications", summary="首问责任人的办件动态")
+@router.get(
+    "/notifications", summary="Case updates for the first responder", description="首问责任人的办件动态"
+)
 async def notifications(
     principal: CurrentPrincipal, uow: UowDep, page: PageParamsDep
 ) -> Page[NotificationOut]:

@@ -17,6 +17,7 @@ from daiban_routing.handlers.cases import note
 from daiban_routing.handlers.holding import take_up
 from daiban_routing.handlers.moving import send_down
 from daiban_routing.models import Case, PauseRecord, Task
+from daiban_routing.presenters import status_label
 from daiban_routing.queries.cases import CaseStatus, TaskStatus, tasks_of
 from daiban_routing.schemas.work import DecideIn, DecisionKind
 
@@ -27,7 +28,7 @@ async def claim(uow: UnitOfWork, principal: Principal, task_id: str, now: dateti
         task, case = await task_for(uow.session, principal, task_id)
         await ensure_window_staff(uow.session, principal, task)
         if task.status not in (TaskStatus.queued, TaskStatus.assigned, TaskStatus.in_review):
-            raise Conflict(f"该任务当前状态为“{task.status}”，不能领取")
+            raise Conflict(f"该任务当前状态为“{status_label(task.status)}”，不能领取")
         await take_up(uow, principal, task, case, now)
         await uow.commit()
     return task

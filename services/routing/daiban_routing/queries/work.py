@@ -10,11 +10,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from daiban_common.auth import Principal, ensure_within, subtree_clause
 from daiban_common.errors import InvalidInput, NotFound
 from daiban_common.pagination import Page, PageParams, after_clause, paginate
+from daiban_contracts.case import MaterialIssue
 from daiban_contracts.catalogue import SpecialProcedure
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_routing.models import Hop, Task, TimelineEntry
 from daiban_routing.presenters import status_label, task_out
-from daiban_routing.queries.cases import can_see_case, load_case, pauses_of, summary_of, tasks_of
+from daiban_routing.queries.cases import (
+    can_see_case,
+    load_case,
+    pauses_of,
+    staff_ref_of,
+    summary_of,
+    tasks_of,
+)
 from daiban_routing.schemas.work import (
     DecisionOut,
     HopOut,
@@ -104,7 +112,7 @@ async def route_after_change(session: AsyncSession, principal: Principal, number
         status_label=status_label(case.status),
         green_channel=case.green_channel,
         home_visit=case.home_visit,
-        first_responder=summary.first_responder.model_dump(mode="json"),
+        first_responder=summary.first_responder,
         accepted_at=case.accepted_at,
         due_date=case.due_date,
         due_date_provisional=case.due_provisional,
@@ -136,7 +144,7 @@ async def route_after_change(session: AsyncSession, principal: Principal, number
                 kind_label=_PAUSE_LABELS.get(p.kind, p.kind),
                 reason=p.reason,
                 expected_working_days=p.expected_working_days,
-                issues=p.issues,
+                issues=[MaterialIssue.model_validate(i) for i in p.issues],
                 started_at=p.started_at,
                 ended_at=p.ended_at,
             )
@@ -152,7 +160,7 @@ async def route_after_change(session: AsyncSession, principal: Principal, number
                 reasons=t.reasons,
                 legal_basis=t.legal_basis,
                 decided_at=t.decided_at,
-                decided_by=t.decided_by,
+                decided_by=staff_ref_of(t.decided_by),
             )
             for t in tasks
             if t.outcome

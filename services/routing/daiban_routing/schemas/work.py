@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from daiban_common.strict import Day
-from daiban_contracts.case import MaterialIssue
+from daiban_contracts.case import MaterialIssue, StaffRef
 from daiban_contracts.catalogue import SpecialProcedure
 from daiban_contracts.text import StoredText
 
@@ -107,7 +106,7 @@ class TaskOut(BaseModel):
     created_at: datetime
     claimed_at: datetime | None
     decided_at: datetime | None
-    decided_by: dict[str, Any] | None
+    decided_by: StaffRef | None = Field(description="Who decided; null until decided")
     outcome: str | None
     result: str | None
     reasons: list[str]
@@ -129,7 +128,7 @@ class PauseOut(BaseModel):
     kind_label: str
     reason: str
     expected_working_days: int
-    issues: list[dict[str, Any]]
+    issues: list[MaterialIssue] = Field(description="For a supplement: the materials to supply; else empty")
     started_at: datetime
     ended_at: datetime | None
 
@@ -143,7 +142,7 @@ class DecisionOut(BaseModel):
     reasons: list[str]
     legal_basis: list[str]
     decided_at: datetime | None
-    decided_by: dict[str, Any] | None
+    decided_by: StaffRef | None = Field(description="Who decided; null until decided")
 
 
 class TimelineOut(BaseModel):
@@ -166,7 +165,7 @@ class RouteOut(BaseModel):
     status_label: str
     green_channel: bool
     home_visit: bool
-    first_responder: dict[str, Any]
+    first_responder: StaffRef = Field(description="The staff member who accepted the case and answers for it")
     accepted_at: datetime
     due_date: date
     due_date_provisional: bool
