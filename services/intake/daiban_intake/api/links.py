@@ -14,6 +14,7 @@ from fastapi import Depends, Query
 from daiban_common import clock
 from daiban_common.auth import Principal
 from daiban_common.errors import FieldError, Forbidden, Unauthorized
+from daiban_contracts.text import StoredText
 from daiban_intake.domain.links import LinkSigner
 
 LINK_REFUSED_TYPE: Final = "/problems/print-link-refused"
@@ -35,7 +36,7 @@ def _link(
         int | None, Query(ge=0, le=2**53 - 1, description="签名链接的失效时间（Unix 秒）；用身份令牌时不需要")
     ] = None,
     sig: Annotated[
-        str | None, Query(max_length=128, description="签名链接的签名；用身份令牌时不需要")
+        StoredText | None, Query(max_length=128, description="签名链接的签名；用身份令牌时不需要")
     ] = None,
 ) -> Link:
     return Link(expires, sig)
