@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common import clock
-from daiban_common.auth import CurrentPrincipal, OptionalPrincipal
+from daiban_common.auth import CurrentPrincipal
 from daiban_common.deps import UowDep
 from daiban_common.idempotency import PROBLEM_JSON, Answer, IdempotencyKey, once
 from daiban_common.negotiation import wants_html
@@ -19,7 +19,7 @@ from daiban_contracts.text import StoredText
 from daiban_intake import presenters
 from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import Acceptor, Answering, Supervisor, answering, answering_ok, html, problems
-from daiban_intake.api.links import SignedLink, signed_or_token
+from daiban_intake.api.links import PrintAccessDep
 from daiban_intake.context import ContextDep
 from daiban_intake.domain.links import LinkSigner
 from daiban_intake.domain.progress import CaseStatus
@@ -146,14 +146,8 @@ async def get_case(number: StoredText, principal: CurrentPrincipal, uow: UowDep)
     response_class=Response,
     responses={**_HTML, **problems(401, docs.LINK_REFUSED, docs.CASE_NOT_FOUND)},
 )
-async def receipt_page(
-    number: StoredText,
-    principal: OptionalPrincipal,
-    link: SignedLink,
-    context: ContextDep,
-    uow: UowDep,
-) -> Response:
-    reader = signed_or_token(principal, link, presenters.receipt_page(number), context.links)
+async def receipt_page(number: StoredText, access: PrintAccessDep, uow: UowDep) -> Response:
+    reader = access.reader(presenters.receipt_page(number))
     async with uow:
         case, names = await queries.receipt(uow.session, number, reader)
         return html(presenters.receipt_html(presenters.receipt_out(case, names)))
@@ -177,14 +171,8 @@ async def receipt(number: StoredText, request: Request, principal: CurrentPrinci
     response_class=Response,
     responses={**_HTML, **problems(401, docs.LINK_REFUSED, docs.NOTICE_NOT_FOUND)},
 )
-async def notice_page(
-    number: StoredText,
-    principal: OptionalPrincipal,
-    link: SignedLink,
-    context: ContextDep,
-    uow: UowDep,
-) -> Response:
-    reader = signed_or_token(principal, link, presenters.notice_page(number), context.links)
+async def notice_page(number: StoredText, access: PrintAccessDep, uow: UowDep) -> Response:
+    reader = access.reader(presenters.notice_page(number))
     async with uow:
         return html(
             presenters.notice_html(presenters.notice_out(*await queries.notice(uow.session, reader, number)))
