@@ -12,6 +12,7 @@ from daiban_common.calendar import WorkCalendar, default_calendar
 from daiban_common.deps import get_runtime
 from daiban_common.runtime import ServiceRuntime
 from daiban_contracts.orgcodes import OrgCode
+from daiban_intake.domain.links import LinkSigner, link_key
 from daiban_intake.handlers.acceptance import AcceptancePoint
 
 
@@ -25,6 +26,8 @@ class IntakeContext:
     hosts: Callable[[OrgCode], bool]
     # Working days, for the rectification a dissatisfied rating opens.
     calendar: WorkCalendar
+    # Signs the links to the printable pages, which a browser tab opens without a token.
+    links: LinkSigner
 
 
 def build_context(runtime: ServiceRuntime) -> IntakeContext:
@@ -41,6 +44,7 @@ def build_context(runtime: ServiceRuntime) -> IntakeContext:
         ),
         hosts=settings.hosts,
         calendar=calendar,
+        links=LinkSigner(link_key(settings.resolved_jwt_secret())),
     )
 
 

@@ -1,5 +1,7 @@
 """Results and rows -> response models (labels in Chinese, personal data only for staff), and the
-printable HTML for the citizen: the acceptance receipt (受理回执) and the one-time notice (一次性告知书).
+printable HTML for the citizen: the acceptance receipt (受理回执), the one-time notice (一次性告知书) and the
+public progress page for hall kiosks (办理进度). Every org code shown comes with its unit's name
+(`names`: code -> name from the county's directory; a code it lacks gets a null name).
 
 The pages are plain string templates; every value goes through `html.escape`, since names and
 addresses are typed by people.
@@ -7,7 +9,7 @@ addresses are typed by people.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from html import escape
 from typing import Any, Final
@@ -70,8 +72,20 @@ def item_out(item: dict[str, Any]) -> ItemOut:
     )
 
 
-def staff_out(record: dict[str, Any]) -> StaffOut:
-    return StaffOut(staff_id=record["staff_id"], name=record["name"], org=record["org"])
+OrgNames = Mapping[str, str]
+
+
+def handover_record_out(record: dict[str, Any], names: OrgNames) -> HandoverRecordOut:
+    """The stored handover, its staff member with the unit's name like every other staff field."""
+    return HandoverRecordOut.model_validate(
+        {**record, "handed_over_by": staff_out(record["handed_over_by"], names)}
+    )
+
+
+def staff_out(record: dict[str, Any], names: OrgNames) -> StaffOut:
+    return StaffOut(
+        staff_id=record["staff_id"], name=record["name"], org=record["org"], org_name=names.get(record["org"])
+    )
 
 
 def applicant_out(record: dict[str, Any]) -> ApplicantOut:
@@ -120,7 +134,7 @@ def conditional_out(record: dict[str, Any]) -> ConditionalOut:
     return ConditionalOut(**record, required_form_label=_form_label(record["required_form"]))
 
 
-def decision_out(case: Case) -> DecisionOut | None:
+def decision_out(case: Case, names: OrgNames) -> DecisionOut | None:
     if case.outcome is None:
         return None
     return DecisionOut(
@@ -130,15 +144,17 @@ def decision_out(case: Case) -> DecisionOut | None:
         reasons=case.reasons,
         legal_basis=case.legal_basis,
         deciding_org=case.deciding_org,
+        deciding_org_name=names.get(case.deciding_org) if case.deciding_org else None,
         decided_at=case.decided_at,
     )
 
 
-def stage_out(stage: CaseStage) -> StageOut:
+def stage_out(stage: CaseStage, names: OrgNames) -> StageOut:
     return StageOut(
         stage=Stage(stage.stage),
         label=Stage(stage.stage).label,
         org=stage.org,
+        org_name=names.get(stage.org),
         org_tier_label=OrgCode.parse(stage.org).tier.label,
         at=stage.at,
         date=to_shanghai_date(stage.at),
@@ -146,12 +162,13 @@ def stage_out(stage: CaseStage) -> StageOut:
     )
 
 
-def receipt_out(case: Case) -> ReceiptOut:
+def receipt_out(case: Case, names: OrgNames) -> ReceiptOut:
     return ReceiptOut(
         case_number=case.number,
         query_code=case.query_code,
         item=item_out(case.item),
         accepting_org=case.org,
+        accepting_org_name=names.get(case.org),
         channel=case.channel,
         channel_label=CHANNEL_LABELS[Channel(case.channel)],
         applicant=applicant_out(case.applicant),
@@ -161,16 +178,17 @@ def receipt_out(case: Case) -> ReceiptOut:
         accepted_at=case.accepted_at,
         promised_date=case.promised_date,
         promised_date_provisional=case.promised_date_provisional,
-        first_responder=staff_out(case.first_responder),
+        first_responder=staff_out(case.first_responder, names),
         progress_hint=PROGRESS_HINT,
     )
 
 
-def case_out(case: Case, stages: Sequence[CaseStage]) -> CaseOut:
+def case_out(case: Case, stages: Sequence[CaseStage], names: OrgNames) -> CaseOut:
     status = CaseStatus(case.status)
     return CaseOut(
         number=case.number,
         org=case.org,
+        org_name=names.get(case.org),
         status=status.value,
         status_label=status.label,
         item=item_out(case.item),
@@ -180,17 +198,18 @@ def case_out(case: Case, stages: Sequence[CaseStage]) -> CaseOut:
         materials=materials_out(case.materials),
         deficiencies=deficiencies_out(case.deficiencies),
         green_channel=case.green_channel,
-        first_responder=staff_out(case.first_responder),
+        first_responder=staff_out(case.first_responder, names),
         accepted_at=case.accepted_at,
         promised_date=case.promised_date,
         promised_date_provisional=case.promised_date_provisional,
         due_date=case.due_date,
         holding_org=case.holding_org,
-        decision=decision_out(case),
+        holding_org_name=names.get(case.holding_org),
+        decision=decision_out(case, names),
         pending_supplement=[issue_out(i) for i in case.pending_supplement],
         supervision_flag=case.supervision_flag,
-        handover=HandoverRecordOut.model_validate(case.handover) if case.handover else None,
-        stages=[stage_out(s) for s in stages],
+        handover=handover_record_out(case.handover, names) if case.handover else None,
+        stages=[stage_out(s, names) for s in stages],
     )
 
 
@@ -212,7 +231,7 @@ def case_list_item(case: Case) -> CaseListItem:
     )
 
 
-def progress_out(case: Case, stages: Sequence[CaseStage]) -> ProgressOut:
+def progress_out(case: Case, stages: Sequence[CaseStage], names: OrgNames) -> ProgressOut:
     """Built field by field from what is public: no applicant, no staff, no result text."""
     status = CaseStatus(case.status)
     outcome = Outcome(case.outcome) if case.outcome else None
@@ -220,28 +239,31 @@ def progress_out(case: Case, stages: Sequence[CaseStage]) -> ProgressOut:
         case_number=case.number,
         item_name=str(case.item["name"]),
         accepting_org=case.org,
+        accepting_org_name=names.get(case.org),
         status=status.value,
         status_label=status.label,
         holding_org=case.holding_org,
+        holding_org_name=names.get(case.holding_org),
         holding_org_tier_label=OrgCode.parse(case.holding_org).tier.label,
         promised_date=case.promised_date,
         promised_date_provisional=case.promised_date_provisional,
         due_date=case.due_date,
         outcome=outcome.value if outcome else None,
         outcome_label=outcome.label if outcome else None,
-        stages=[stage_out(s) for s in stages],
+        stages=[stage_out(s, names) for s in stages],
     )
 
 
-def notice_out(notice: OneTimeNotice) -> NoticeOut:
+def notice_out(notice: OneTimeNotice, names: OrgNames) -> NoticeOut:
     return NoticeOut(
         notice_number=notice.number,
         org=notice.org,
+        org_name=names.get(notice.org),
         item_code=notice.item_code,
         item_name=notice.item_name,
         item_version=notice.item_version,
         applicant_name=notice.applicant_name,
-        issued_by=staff_out(notice.issued_by),
+        issued_by=staff_out(notice.issued_by, names),
         issued_at=notice.issued_at,
         issues=[issue_out(i) for i in notice.issues],
         conditional=[conditional_out(c) for c in notice.conditional],
@@ -253,6 +275,17 @@ def notice_out(notice: OneTimeNotice) -> NoticeOut:
 
 def case_location(number: str) -> str:
     return f"/v1/cases/{number}"
+
+
+# The printable pages, each the path a signed link is made for (`domain.links`).
+
+
+def receipt_page(number: str) -> str:
+    return f"/v1/cases/{number}/receipt.html"
+
+
+def notice_page(number: str) -> str:
+    return f"/v1/notices/{number}.html"
 
 
 def acceptance_location(case: Case) -> str:
@@ -274,7 +307,7 @@ def complaint_location(complaint: Complaint) -> str:
     return f"/v1/complaints/{complaint.id}"
 
 
-def acceptance_out(case: Case) -> AcceptanceOut:
+def acceptance_out(case: Case, names: OrgNames, receipt_url: str) -> AcceptanceOut:
     status = CaseStatus(case.status)
     return AcceptanceOut(
         case_number=case.number,
@@ -283,10 +316,10 @@ def acceptance_out(case: Case) -> AcceptanceOut:
         status_label=status.label,
         promised_date=case.promised_date,
         promised_date_provisional=case.promised_date_provisional,
-        first_responder=staff_out(case.first_responder),
-        decision=decision_out(case),
-        receipt=receipt_out(case),
-        receipt_url=f"/v1/cases/{case.number}/receipt.html",
+        first_responder=staff_out(case.first_responder, names),
+        decision=decision_out(case, names),
+        receipt=receipt_out(case, names),
+        receipt_url=receipt_url,
     )
 
 
@@ -372,6 +405,15 @@ def _when(ts: datetime) -> str:
     return ts.astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
 
 
+def _unit(code: str, name: str | None) -> str:
+    """A unit as printed: its name, with the code beside it for whoever must look it up."""
+    return f"{name}（{code}）" if name else code
+
+
+def _staff(staff: StaffOut) -> str:
+    return f"{staff.name}（{staff.org_name}）" if staff.org_name else staff.name
+
+
 def receipt_html(receipt: ReceiptOut) -> str:
     a = receipt.applicant
     identity = a.id_number or a.credit_code or ""
@@ -387,11 +429,11 @@ def receipt_html(receipt: ReceiptOut) -> str:
             ("申请人", a.name),
             ("证件号码", identity),
             ("联系电话", a.phone or ""),
-            ("受理单位", receipt.accepting_org),
+            ("受理单位", _unit(receipt.accepting_org, receipt.accepting_org_name)),
             ("受理方式", receipt.channel_label),
             ("受理时间", _when(receipt.accepted_at)),
             ("承诺办结日期", promised),
-            ("首问责任人", receipt.first_responder.name),
+            ("首问责任人", _staff(receipt.first_responder)),
         ]
     )
     materials = _table(
@@ -417,9 +459,9 @@ def notice_html(notice: NoticeOut) -> str:
             ("告知书编号", notice.notice_number),
             ("申请人", notice.applicant_name),
             ("申请事项", f"{notice.item_name}（{notice.item_code} 第{notice.item_version}版）"),
-            ("告知单位", notice.org),
+            ("告知单位", _unit(notice.org, notice.org_name)),
             ("告知时间", _when(notice.issued_at)),
-            ("经办人", notice.issued_by.name),
+            ("经办人", _staff(notice.issued_by)),
         ]
     )
     issues = _table(
@@ -463,3 +505,28 @@ def notice_html(notice: NoticeOut) -> str:
         '<p class="sign">（受理专用章）</p>'
     )
     return _page("一次性告知书", body)
+
+
+def progress_html(progress: ProgressOut) -> str:
+    """The public progress as a page for hall kiosks and LED boards: only what `progress_out` made
+    public (no applicant, no staff, no query code)."""
+    promised = progress.promised_date.strftime("%Y年%m月%d日") + (
+        "（暂定）" if progress.promised_date_provisional else ""
+    )
+    info = _rows(
+        [
+            ("办件编号", progress.case_number),
+            ("办理事项", progress.item_name),
+            ("受理单位", _unit(progress.accepting_org, progress.accepting_org_name)),
+            ("当前状态", progress.status_label),
+            ("当前办理单位", _unit(progress.holding_org, progress.holding_org_name)),
+            ("承诺办结日期", promised),
+            *([("办理结果", progress.outcome_label)] if progress.outcome_label else []),
+        ]
+    )
+    stages = _table(
+        ["时间", "办理环节", "办理单位", "说明"],
+        ([_when(s.at), s.label, _unit(s.org, s.org_name), s.note] for s in progress.stages),
+    )
+    body = f"<table>{info}</table><h2>办理过程</h2>{stages}"
+    return _page("办理进度", body)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -189,10 +189,16 @@ class ItemOut(BaseModel):
     promised_working_days: int
 
 
+def _name_of(code_field: str) -> Any:
+    # Printed pages and kiosks show units by name; the code stays for machines.
+    return Field(description=f"Name of `{code_field}` in the county's directory (null if it lacks the code)")
+
+
 class StaffOut(BaseModel):
     staff_id: str
     name: str
     org: str
+    org_name: str | None = _name_of("org")
 
 
 class ApplicantOut(BaseModel):
@@ -247,6 +253,7 @@ class DecisionOut(BaseModel):
     reasons: list[str]
     legal_basis: list[str]
     deciding_org: str | None
+    deciding_org_name: str | None = _name_of("deciding_org")
     decided_at: datetime | None
 
 
@@ -254,6 +261,7 @@ class StageOut(BaseModel):
     stage: Stage = Field(description="What happened; `label` is its Chinese name for the public and clerks")
     label: str
     org: str
+    org_name: str | None = _name_of("org")
     org_tier_label: str
     at: datetime
     date: date
@@ -279,6 +287,7 @@ class ReceiptOut(BaseModel):
     query_code: str
     item: ItemOut
     accepting_org: str
+    accepting_org_name: str | None = _name_of("accepting_org")
     channel: str
     channel_label: str
     applicant: ApplicantOut
@@ -308,6 +317,7 @@ class AcceptanceOut(BaseModel):
 class CaseOut(BaseModel):
     number: str
     org: str
+    org_name: str | None = _name_of("org")
     status: str
     status_label: str
     item: ItemOut
@@ -323,6 +333,7 @@ class CaseOut(BaseModel):
     promised_date_provisional: bool
     due_date: date
     holding_org: str
+    holding_org_name: str | None = _name_of("holding_org")
     decision: DecisionOut | None
     pending_supplement: list[IssueOut]
     supervision_flag: str | None
@@ -353,9 +364,11 @@ class ProgressOut(BaseModel):
     case_number: str
     item_name: str
     accepting_org: str
+    accepting_org_name: str | None = _name_of("accepting_org")
     status: str
     status_label: str
     holding_org: str
+    holding_org_name: str | None = _name_of("holding_org")
     holding_org_tier_label: str
     promised_date: date
     promised_date_provisional: bool
@@ -383,6 +396,7 @@ class NoticeOut(BaseModel):
 
     notice_number: str
     org: str
+    org_name: str | None = _name_of("org")
     item_code: str
     item_name: str
     item_version: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from daiban_common import idempotency
 from daiban_common.openapi import ProblemDoc
+from daiban_intake.api.links import LINK_REFUSED_TYPE
 
 # Walkthrough step 2a: 最低生活保障审核确认 with M04 missing and no condition claimed.
 _NOTICE_ISSUES = [
@@ -43,11 +44,17 @@ _NOTICE_CONDITIONAL = [
 NOTICE_EXAMPLE = {
     "notice_number": "370285101294-20261201-G0002",
     "org": "370285101294",
+    "org_name": "姜山社区村民委员会",
     "item_code": "JF-00401-001-370285000000-01",
     "item_name": "最低生活保障审核确认",
     "item_version": 3,
     "applicant_name": "孙玉兰",
-    "issued_by": {"staff_id": "js-294-agent", "name": "许春花", "org": "370285101294"},
+    "issued_by": {
+        "staff_id": "js-294-agent",
+        "name": "许春花",
+        "org": "370285101294",
+        "org_name": "姜山社区村民委员会",
+    },
     "issued_at": "2026-12-01T13:42:03.512208Z",
     "issues": _NOTICE_ISSUES,
     "conditional": _NOTICE_CONDITIONAL,
@@ -65,7 +72,8 @@ ONE_TIME_NOTICE = ProblemDoc(
     extensions={
         "notice_number": NOTICE_EXAMPLE["notice_number"],
         "notice": NOTICE_EXAMPLE,
-        "notice_url": "/v1/notices/370285101294-20261201-G0002.html",
+        "notice_url": "/v1/notices/370285101294-20261201-G0002.html?expires=1796097723"
+        "&sig=5b0e3f0c9d8a1e6f2c4b7a9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b",
     },
 )
 INVALID_ID = ProblemDoc(
@@ -140,4 +148,12 @@ COMPLAINT_ORG = ProblemDoc(
     "The case (number and query code) or the org unit complained about is not served here",
     detail="该单位不在本节点服务范围内",
     errors=[("org", "不在本节点服务范围内")],
+)
+LINK_REFUSED = ProblemDoc(
+    403,
+    "No token, and the signed link (expires, sig) is expired, incomplete, or not made for this page",
+    detail="打印链接已过期（有效期15分钟），请从受理系统重新打开",
+    type=LINK_REFUSED_TYPE,
+    title="Print link refused",
+    errors=[("expires", "链接已过期")],
 )

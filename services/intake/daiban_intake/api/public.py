@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from daiban_common.auth import OptionalPrincipal
 from daiban_common.deps import UowDep
 from daiban_common.idempotency import OptionalIdempotencyKey, answering, once
+from daiban_common.negotiation import wants_html
 from daiban_common.ratelimit import PublicAttempts, rate_limited_responses
 from daiban_contracts.text import StoredText
 from daiban_intake import presenters
 from daiban_intake.api import problem_docs as docs
-from daiban_intake.api.http import problems
+from daiban_intake.api.http import html, problems
 from daiban_intake.context import ContextDep
 from daiban_intake.handlers.feedback import PUBLIC_ACTOR, evaluate, file_complaint
 from daiban_intake.queries import cases as queries
@@ -24,19 +25,25 @@ router = APIRouter(prefix="/v1", tags=["public"])
 
 @router.get(
     "/public/progress/{number}",
-    summary="Public progress of a case (case number and query code)",
-    description="办理进度查询（办件编号 + 查询码）",
+    summary="Public progress of a case (case number and query code); a kiosk page for Accept: text/html",
+    description="办理进度查询（办件编号 + 查询码；Accept: text/html 时为大厅查询机、打印用页面）",
     response_model=ProgressOut,
-    responses={**problems(docs.PUBLIC_NOT_FOUND, 422), **rate_limited_responses()},
+    responses={
+        200: {"content": {"text/html": {}}},
+        **problems(docs.PUBLIC_NOT_FOUND, 422),
+        **rate_limited_responses(),
+    },
     dependencies=[PublicAttempts],
 )
 async def progress(
     number: StoredText,
+    request: Request,
     uow: UowDep,
     code: Annotated[StoredText, Query(min_length=1, max_length=16, description="查询码")],
-) -> ProgressOut:
+) -> Any:
     async with uow:
-        return presenters.progress_out(*await queries.public_progress(uow.session, number, code))
+        found = presenters.progress_out(*await queries.public_progress(uow.session, number, code))
+    return html(presenters.progress_html(found)) if wants_html(request) else found
 
 
 @router.post(

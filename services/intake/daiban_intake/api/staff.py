@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from daiban_common import clock
 from daiban_common.auth import CurrentPrincipal
 from daiban_common.deps import UowDep
 from daiban_common.idempotency import (
@@ -26,7 +27,9 @@ from daiban_contracts.text import StoredText
 from daiban_intake import presenters
 from daiban_intake.api import problem_docs as docs
 from daiban_intake.api.http import Acceptor, Supervisor, html, problems
+from daiban_intake.api.links import PrintAccessDep
 from daiban_intake.context import ContextDep
+from daiban_intake.domain.links import LinkSigner
 from daiban_intake.domain.progress import CaseStatus
 from daiban_intake.handlers.acceptance import Acceptance, NoticeIssued, accept_application
 from daiban_intake.handlers.aftercare import hand_over, supply_materials
@@ -51,7 +54,7 @@ _HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
 router = APIRouter(prefix="/v1", tags=["staff"])
 
 
-def _one_time_notice(result: NoticeIssued, instance: str) -> dict[str, Any]:
+def _one_time_notice(result: NoticeIssued, instance: str, links: LinkSigner) -> dict[str, Any]:
     """The 422 problem+json of a notice: each issue as a field error, and the notice itself to print
     (its `conditional` lists the conditional materials not claimed, which are not errors)."""
     number = result.notice.number
@@ -72,18 +75,19 @@ def _one_time_notice(result: NoticeIssued, instance: str) -> dict[str, Any]:
             for issue in result.issues
         ],
         "notice_number": number,
-        "notice": presenters.notice_out(result.notice).model_dump(mode="json"),
-        "notice_url": f"/v1/notices/{number}.html",
+        "notice": presenters.notice_out(result.notice, result.names).model_dump(mode="json"),
+        "notice_url": links.sign(presenters.notice_page(number), now=clock.now().timestamp()),
     }
 
 
-def _acceptance_answer(instance: str) -> Answering[Acceptance]:
-    """201 with the receipt, or the 422 one-time notice."""
+def _acceptance_answer(instance: str, links: LinkSigner) -> Answering[Acceptance]:
+    """201 with the receipt, or the 422 one-time notice; each with a signed link to its page."""
 
     def answer(result: Acceptance) -> Answer:
         if isinstance(result, NoticeIssued):
-            return Answer(422, _one_time_notice(result, instance), PROBLEM_JSON)
-        body = presenters.acceptance_out(result.case).model_dump(mode="json")
+            return Answer(422, _one_time_notice(result, instance, links), PROBLEM_JSON)
+        receipt_url = links.sign(presenters.receipt_page(result.case.number), now=clock.now().timestamp())
+        body = presenters.acceptance_out(result.case, result.names, receipt_url).model_dump(mode="json")
         return Answer(201, body, headers={"Location": presenters.acceptance_location(result.case)})
 
     return Answering(answer)
@@ -105,7 +109,7 @@ async def accept(
     uow: UowDep,
     context: ContextDep,
 ) -> Response:
-    answer = _acceptance_answer(instance=request.url.path)
+    answer = _acceptance_answer(instance=request.url.path, links=context.links)
     result = await accept_application(
         body,
         principal=principal,
@@ -153,15 +157,16 @@ async def get_case(number: StoredText, principal: CurrentPrincipal, uow: UowDep)
 
 @router.get(
     "/cases/{number}/receipt.html",
-    summary="The acceptance receipt, printable",
-    description="受理回执（打印）",
+    summary="The acceptance receipt, printable (a token, or the signed link of the acceptance answer)",
+    description="受理回执（打印；身份令牌或受理答复中的签名链接）",
     response_class=Response,
-    responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
+    responses={**_HTML, **problems(401, docs.LINK_REFUSED, docs.CASE_NOT_FOUND)},
 )
-async def receipt_page(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> Response:
+async def receipt_page(number: StoredText, access: PrintAccessDep, uow: UowDep) -> Response:
+    reader = access.reader(presenters.receipt_page(number))
     async with uow:
-        case = await queries.visible_case(uow.session, number, principal)
-        return html(presenters.receipt_html(presenters.receipt_out(case)))
+        case, names = await queries.receipt(uow.session, number, reader)
+        return html(presenters.receipt_html(presenters.receipt_out(case, names)))
 
 
 @router.get(
@@ -173,21 +178,23 @@ async def receipt_page(number: StoredText, principal: CurrentPrincipal, uow: Uow
 )
 async def receipt(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
     async with uow:
-        found = presenters.receipt_out(await queries.visible_case(uow.session, number, principal))
+        found = presenters.receipt_out(*await queries.receipt(uow.session, number, principal))
     return html(presenters.receipt_html(found)) if wants_html(request) else found
 
 
 @router.get(
     "/notices/{number}.html",
-    summary="The one-time notice, printable",
-    description="一次性告知书（打印）",
+    summary="The one-time notice, printable (a token, or the signed link of the notice answer)",
+    description="一次性告知书（打印；身份令牌或告知答复中的签名链接）",
     response_class=Response,
-    responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
+    responses={**_HTML, **problems(401, docs.LINK_REFUSED, docs.NOTICE_NOT_FOUND)},
 )
-async def notice_page(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> Response:
+async def notice_page(number: StoredText, access: PrintAccessDep, uow: UowDep) -> Response:
+    reader = access.reader(presenters.notice_page(number))
     async with uow:
-        notice = await queries.notice(uow.session, principal, number)
-        return html(presenters.notice_html(presenters.notice_out(notice)))
+        return html(
+            presenters.notice_html(presenters.notice_out(*await queries.notice(uow.session, reader, number)))
+        )
 
 
 @router.get(
@@ -199,7 +206,7 @@ async def notice_page(number: StoredText, principal: CurrentPrincipal, uow: UowD
 )
 async def notice(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
     async with uow:
-        found = presenters.notice_out(await queries.notice(uow.session, principal, number))
+        found = presenters.notice_out(*await queries.notice(uow.session, principal, number))
     return html(presenters.notice_html(found)) if wants_html(request) else found
 
 

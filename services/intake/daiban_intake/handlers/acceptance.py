@@ -38,7 +38,9 @@ from daiban_intake.domain.materials import (
 from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.common import add_stage, next_sequence, staff_record, staff_ref
 from daiban_intake.models import Case, OneTimeNotice
+from daiban_intake.queries.cases import case_orgs
 from daiban_intake.queries.items import ParsedItems, item_in_force
+from daiban_intake.queries.orgs import org_names
 from daiban_intake.schemas import AcceptApplication
 
 
@@ -63,6 +65,8 @@ class Accepted:
     """A case opened (perhaps concluded on the spot); its receipt is printable at once."""
 
     case: Case
+    # The names of the org units the receipt shows (code -> name).
+    names: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class NoticeIssued:
     notice: OneTimeNotice
     issues: tuple[MaterialIssue, ...]
     reminders: tuple[ConditionalReminder, ...] = ()
+    # The names of the org units the notice shows (code -> name).
+    names: dict[str, str] = field(default_factory=dict)
 
 
 Acceptance = Accepted | NoticeIssued
@@ -200,7 +206,8 @@ async def _issue_notice(
         org=org.value,
         actor=principal.sub,
     )
-    return NoticeIssued(notice, check.issues, check.reminders)
+    names = await org_names(uow.session, [org.value, principal.org])
+    return NoticeIssued(notice, check.issues, check.reminders, names)
 
 
 async def _open_case(
@@ -291,4 +298,4 @@ async def _open_case(
         org=org.value,
         actor=principal.sub,
     )
-    return Accepted(case)
+    return Accepted(case, await org_names(uow.session, case_orgs(case)))

@@ -1,8 +1,11 @@
-"""Reads: each scoped to the caller's org subtree in SQL (staff) or opened by a query code (public)."""
+"""Reads: each scoped to the caller's org subtree in SQL (staff), opened by a query code (public), or by
+a signed link (printable pages; the route checks the signature). What people read comes with the
+names of the org units it mentions (`OrgNames`)."""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -17,10 +20,15 @@ from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.domain.numbers import is_case_number, is_notice_number, normalise_query_code
 from daiban_intake.domain.progress import CaseStatus
 from daiban_intake.models import Case, CaseStage, OneTimeNotice
+from daiban_intake.queries.orgs import org_names
 
 CASE_NOT_FOUND = "办件不存在"
 # The same answer for an unknown number and a wrong code, so neither can be probed.
 PUBLIC_NOT_FOUND = "未找到该办件，请核对办件编号和查询码"
+NOTICE_NOT_FOUND = "一次性告知书不存在"
+
+# Org code -> name, for the codes a read mentions.
+OrgNames = dict[str, str]
 
 
 async def _case(session: AsyncSession, number: str, *, lock: bool) -> Case | None:
@@ -95,22 +103,45 @@ async def list_cases(
     return paginate(list((await session.exec(stmt)).all()), page, key=lambda c: (c.accepted_at, c.number))
 
 
+def case_orgs(case: Case, stages: Sequence[CaseStage] = ()) -> Iterable[str | None]:
+    """Every org code a case's answers show."""
+    return [case.org, case.holding_org, case.deciding_org, case.first_responder.get("org")] + [
+        s.org for s in stages
+    ]
+
+
 async def case_detail(
     session: AsyncSession, principal: Principal, number: str
-) -> tuple[Case, list[CaseStage]]:
+) -> tuple[Case, list[CaseStage], OrgNames]:
     case = await visible_case(session, number, principal)
-    return case, await stages_of(session, case)
+    stages = await stages_of(session, case)
+    return case, stages, await org_names(session, case_orgs(case, stages))
 
 
 async def public_progress(
     session: AsyncSession, number: str, query_code: str
-) -> tuple[Case, list[CaseStage]]:
+) -> tuple[Case, list[CaseStage], OrgNames]:
     case = await public_case(session, number, query_code)
-    return case, await stages_of(session, case)
+    stages = await stages_of(session, case)
+    return case, stages, await org_names(session, case_orgs(case, stages))
 
 
-async def notice(session: AsyncSession, principal: Principal, number: str) -> OneTimeNotice:
+async def receipt(session: AsyncSession, number: str, principal: Principal | None) -> tuple[Case, OrgNames]:
+    """The case of a receipt: within the caller's subtree, or (`None`: a signed link) any case."""
+    if principal is not None:
+        case = await visible_case(session, number, principal)
+    elif (found := await _case(session, number, lock=False)) is not None:
+        case = found
+    else:
+        raise NotFound(CASE_NOT_FOUND)
+    return case, await org_names(session, case_orgs(case))
+
+
+async def notice(
+    session: AsyncSession, principal: Principal | None, number: str
+) -> tuple[OneTimeNotice, OrgNames]:
+    """A notice within the caller's subtree, or (`None`: a signed link) any notice."""
     found = await session.get(OneTimeNotice, number) if is_notice_number(number) else None
-    if found is None or not can_see(principal, found.org):
-        raise NotFound("一次性告知书不存在")
-    return found
+    if found is None or (principal is not None and not can_see(principal, found.org)):
+        raise NotFound(NOTICE_NOT_FOUND)
+    return found, await org_names(session, [found.org, found.issued_by.get("org")])
