@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import BaseModel
+
 from daiban_common import clock
 from daiban_common.auth import Role
+from daiban_common.idempotency import Answer, Answering, answering_ok
 from daiban_contracts.orgcodes import Tier
+from daiban_routing.handlers import Upserted
 from daiban_routing.models import Department, OrgUnit, Staff, Task, Window
 from daiban_routing.queries.cases import staff_ref_of
 from daiban_routing.queries.lookup import duty_of
@@ -16,7 +23,7 @@ from daiban_routing.schemas.directory import (
     StaffOut,
     WindowOut,
 )
-from daiban_routing.schemas.work import TaskOut
+from daiban_routing.schemas.work import RouteOut, TaskOut
 
 _STATUS_LABELS = {
     "queued": "排队待领",
@@ -121,3 +128,30 @@ def task_out(task: Task) -> TaskOut:
         reasons=task.reasons,
         legal_basis=task.legal_basis,
     )
+
+
+R = TypeVar("R")
+
+
+# ---------------------------------------------------------------------------------------------
+# The answers of the creating POSTs, stored by the handlers for Idempotency-Key replays.
+
+
+def _upserted(present: Callable[[R], BaseModel]) -> Answering[Upserted[R]]:
+    """201 for a new record, with where it is; 200 for the same record sent again under another
+    key (already there)."""
+
+    def answer(result: Upserted[R]) -> Answer:
+        headers = {"Location": result.location} if result.created else {}
+        return Answer(
+            201 if result.created else 200, present(result.record).model_dump(mode="json"), headers=headers
+        )
+
+    return Answering(answer)
+
+
+DEPARTMENT_UPSERTED: Answering[Upserted[Department]] = _upserted(department_out)
+WINDOW_UPSERTED: Answering[Upserted[Window]] = _upserted(window_out)
+STAFF_UPSERTED: Answering[Upserted[Staff]] = _upserted(staff_out)
+# An extension or a home visit answers the case's route after the change.
+ROUTE_AFTER: Answering[RouteOut] = answering_ok(lambda route: route)

@@ -131,7 +131,8 @@ async def create_department(
     body: DepartmentIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
 ) -> Response:
     keyed = once(request, principal.sub, key, body)
-    return (await commands.create_department(uow, principal, body, keyed)).response()
+    answer = presenters.DEPARTMENT_UPSERTED
+    return answer.respond(await commands.create_department(uow, principal, body, keyed, answer))
 
 
 @router.post(
@@ -193,7 +194,8 @@ async def create_window(
     body: WindowIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
 ) -> Response:
     keyed = once(request, principal.sub, key, body)
-    return (await commands.create_window(uow, principal, body, keyed)).response()
+    answer = presenters.WINDOW_UPSERTED
+    return answer.respond(await commands.create_window(uow, principal, body, keyed, answer))
 
 
 @router.post(
@@ -260,7 +262,8 @@ async def create_staff(
     body: StaffIn, request: Request, principal: Editor, key: IdempotencyKey, uow: UowDep
 ) -> Response:
     keyed = once(request, principal.sub, key, body)
-    return (await commands.create_staff(uow, principal, body, keyed)).response()
+    answer = presenters.STAFF_UPSERTED
+    return answer.respond(await commands.create_staff(uow, principal, body, keyed, answer))
 
 
 @router.post(

@@ -138,7 +138,8 @@ async def extension(
     uow: UowDep,
 ) -> Response:
     keyed = once(request, principal.sub, key, body)
-    return (await pausing.extend(uow, principal, number, body, _now(), keyed)).response()
+    answer = presenters.ROUTE_AFTER
+    return answer.respond(await pausing.extend(uow, principal, number, body, _now(), keyed, answer))
 
 
 @router.post(
@@ -157,7 +158,8 @@ async def home_visit(
     uow: UowDep,
 ) -> Response:
     keyed = once(request, principal.sub, key, body)
-    return (await visits.book_home_visit(uow, principal, number, body, _now(), keyed)).response()
+    answer = presenters.ROUTE_AFTER
+    return answer.respond(await visits.book_home_visit(uow, principal, number, body, _now(), keyed, answer))
 
 
 @router.get(

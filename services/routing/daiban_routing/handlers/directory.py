@@ -6,17 +6,17 @@ entry before and after and the editor as actor, so the audit log records it.
 
 from __future__ import annotations
 
+from typing import TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel
 from sqlmodel import col, select
 
 from daiban_common.auth import Principal
 from daiban_common.errors import Conflict, InvalidInput
-from daiban_common.idempotency import Answer, Once, remember, replay
+from daiban_common.idempotency import AnswerOf, Once, Replayed, remember, replayed
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.directory import ChangeSource
-from daiban_routing import presenters
+from daiban_routing.handlers import Upserted
 from daiban_routing.handlers import directory_events as events
 from daiban_routing.handlers.entries import (
     Change,
@@ -40,16 +40,24 @@ from daiban_routing.schemas.directory import (
     WindowIn,
 )
 
+R = TypeVar("R")
+
 _API = ChangeSource.api
 _OPEN = ("queued", "assigned", "in_review", "paused")
 _SAME_KEY = "已存在内容不同的同编号记录；修改请用 PUT"
 
 
-async def create_department(uow: UnitOfWork, principal: Principal, body: DepartmentIn, once: Once) -> Answer:
+async def create_department(
+    uow: UnitOfWork,
+    principal: Principal,
+    body: DepartmentIn,
+    once: Once,
+    answer: AnswerOf[Upserted[Department]],
+) -> Upserted[Department] | Replayed:
     """Creating the same department again returns it unchanged (200); a different one is 409."""
     async with uow:
-        if (stored := await replay(uow, once)) is not None:
-            return stored
+        if (retry := await replayed(uow, once)) is not None:
+            return retry
         await org_for_edit(uow.session, principal, body.org)
         department, change = await upsert_department(uow.session, body)
         if change is Change.updated:
@@ -59,19 +67,19 @@ async def create_department(uow: UnitOfWork, principal: Principal, body: Departm
                 uow, principal.sub, _API, department.id, None, events.department_entry(department)
             )
         return await _created(
-            uow, once, presenters.department_out(department), change, _at("departments", department.id)
+            uow,
+            once,
+            answer,
+            Upserted(department, change is Change.created, _at("departments", department.id)),
         )
 
 
-async def _created(uow: UnitOfWork, once: Once, out: BaseModel, change: Change, location: str) -> Answer:
-    # 201 for a new record, with where it is; 200 for the same record sent again under another
-    # key (already there).
-    created = change is Change.created
-    headers = {"Location": location} if created else {}
-    answer = Answer(201 if created else 200, out.model_dump(mode="json"), headers=headers)
-    await remember(uow, once, answer)
+async def _created(
+    uow: UnitOfWork, once: Once, answer: AnswerOf[Upserted[R]], result: Upserted[R]
+) -> Upserted[R]:
+    await remember(uow, once, answer(result))
     await uow.commit()
-    return answer
+    return result
 
 
 def _at(collection: str, id: str) -> str:
@@ -107,17 +115,21 @@ async def delete_department(uow: UnitOfWork, principal: Principal, id: str) -> N
         await uow.commit()
 
 
-async def create_window(uow: UnitOfWork, principal: Principal, body: WindowIn, once: Once) -> Answer:
+async def create_window(
+    uow: UnitOfWork, principal: Principal, body: WindowIn, once: Once, answer: AnswerOf[Upserted[Window]]
+) -> Upserted[Window] | Replayed:
     async with uow:
-        if (stored := await replay(uow, once)) is not None:
-            return stored
+        if (retry := await replayed(uow, once)) is not None:
+            return retry
         await org_for_edit(uow.session, principal, body.org)
         window, change = await upsert_window(uow.session, body)
         if change is Change.updated:
             raise Conflict(f"{body.org}的{body.number}号窗口{_SAME_KEY}")
         if change is Change.created:
             events.emit_change(uow, principal.sub, _API, window.id, None, events.window_entry(window))
-        return await _created(uow, once, presenters.window_out(window), change, _at("windows", window.id))
+        return await _created(
+            uow, once, answer, Upserted(window, change is Change.created, _at("windows", window.id))
+        )
 
 
 async def update_window(uow: UnitOfWork, principal: Principal, id: str, body: WindowIn) -> Window:
@@ -150,10 +162,12 @@ async def delete_window(uow: UnitOfWork, principal: Principal, id: str) -> None:
         await uow.commit()
 
 
-async def create_staff(uow: UnitOfWork, principal: Principal, body: StaffIn, once: Once) -> Answer:
+async def create_staff(
+    uow: UnitOfWork, principal: Principal, body: StaffIn, once: Once, answer: AnswerOf[Upserted[Staff]]
+) -> Upserted[Staff] | Replayed:
     async with uow:
-        if (stored := await replay(uow, once)) is not None:
-            return stored
+        if (retry := await replayed(uow, once)) is not None:
+            return retry
         await org_for_edit(uow.session, principal, body.org)
         existing = await uow.session.get(Staff, body.id)
         if existing is not None and existing.org != body.org:
@@ -163,7 +177,9 @@ async def create_staff(uow: UnitOfWork, principal: Principal, body: StaffIn, onc
             raise Conflict(f"工作人员{body.id}{_SAME_KEY}")
         if change is Change.created:
             events.emit_change(uow, principal.sub, _API, staff.id, None, events.staff_entry(staff))
-        return await _created(uow, once, presenters.staff_out(staff), change, _at("staff", staff.id))
+        return await _created(
+            uow, once, answer, Upserted(staff, change is Change.created, _at("staff", staff.id))
+        )
 
 
 async def update_staff(uow: UnitOfWork, principal: Principal, id: str, body: StaffUpdate) -> Staff:

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from daiban_common.auth import Principal
 from daiban_common.consumer import PermanentFailure
 from daiban_common.errors import Conflict, InvalidInput, NotFound
-from daiban_common.idempotency import Answer, Once, replay
+from daiban_common.idempotency import AnswerOf, Once, Replayed, replayed
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import CaseSupplemented
 from daiban_contracts.envelope import Envelope
@@ -17,12 +17,12 @@ from daiban_contracts.ids import uuid7
 from daiban_contracts.routing import CaseExtended, CasePaused, CaseResumed
 from daiban_routing.domain.supervision import SUPPLEMENT
 from daiban_routing.handlers.access import ensure_window_staff, known_staff, staff_ref, task_for
-from daiban_routing.handlers.answers import answered_route
+from daiban_routing.handlers.answers import settled_route
 from daiban_routing.handlers.cases import note, refresh_due
 from daiban_routing.handlers.holding import take_up
 from daiban_routing.models import Case, PauseRecord, Task
 from daiban_routing.queries.cases import CaseStatus, TaskStatus, can_see_case, load_case, summary_of
-from daiban_routing.schemas.work import ExtensionIn, PauseIn
+from daiban_routing.schemas.work import ExtensionIn, PauseIn, RouteOut
 
 
 async def _open_pause(uow: UnitOfWork, number: str) -> PauseRecord | None:
@@ -158,15 +158,21 @@ async def on_case_supplemented(envelope: Envelope, payload: CaseSupplemented, uo
 
 
 async def extend(
-    uow: UnitOfWork, principal: Principal, number: str, body: ExtensionIn, now: datetime, once: Once
-) -> Answer:
+    uow: UnitOfWork,
+    principal: Principal,
+    number: str,
+    body: ExtensionIn,
+    now: datetime,
+    once: Once,
+    answer: AnswerOf[RouteOut],
+) -> RouteOut | Replayed:
     """The one extension a case may have, approved by a supervisor, with its reason.
 
     A retry (same Idempotency-Key) replays the answer, not the 409 of a second extension.
     """
     async with uow:
-        if (stored := await replay(uow, once)) is not None:
-            return stored
+        if (retry := await replayed(uow, once)) is not None:
+            return retry
         await known_staff(uow.session, principal)
         case = await load_case(uow.session, number, lock=True)
         if case is None or not can_see_case(principal, case):
@@ -202,6 +208,6 @@ async def extend(
             kind="extended",
             text=f"经{principal.name}批准延期{body.extra_working_days}个工作日（{body.reason}），期限至{case.due_date.isoformat()}",
         )
-        answer = await answered_route(uow, principal, number, once)
+        route = await settled_route(uow, principal, number, once, answer)
         await uow.commit()
-    return answer
+    return route

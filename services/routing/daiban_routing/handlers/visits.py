@@ -7,25 +7,31 @@ from datetime import datetime
 from daiban_common.auth import Principal
 from daiban_common.calendar import to_shanghai_date
 from daiban_common.errors import InvalidInput, NotFound
-from daiban_common.idempotency import Answer, Once, replay
+from daiban_common.idempotency import AnswerOf, Once, Replayed, replayed
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.routing import HomeVisitBooked
 from daiban_routing.handlers.access import staff_ref
-from daiban_routing.handlers.answers import answered_route
+from daiban_routing.handlers.answers import settled_route
 from daiban_routing.handlers.cases import note
 from daiban_routing.queries.cases import can_see_case, load_case
-from daiban_routing.schemas.work import HomeVisitIn
+from daiban_routing.schemas.work import HomeVisitIn, RouteOut
 
 
 async def book_home_visit(
-    uow: UnitOfWork, principal: Principal, number: str, body: HomeVisitIn, now: datetime, once: Once
-) -> Answer:
+    uow: UnitOfWork,
+    principal: Principal,
+    number: str,
+    body: HomeVisitIn,
+    now: datetime,
+    once: Once,
+    answer: AnswerOf[RouteOut],
+) -> RouteOut | Replayed:
     """A booking is a new visit each time: a retry of one (same Idempotency-Key) replays, books nothing."""
     if body.visit_date < to_shanghai_date(now):
         raise InvalidInput.field("visit_date", "上门日期不能早于今天")
     async with uow:
-        if (stored := await replay(uow, once)) is not None:
-            return stored
+        if (retry := await replayed(uow, once)) is not None:
+            return retry
         case = await load_case(uow.session, number, lock=True)
         if case is None or not can_see_case(principal, case):
             raise NotFound("办件不存在")
@@ -53,6 +59,6 @@ async def book_home_visit(
             text=f"{principal.name}预约{body.visit_date.isoformat()}上门服务"
             + (f"：{body.note}" if body.note else ""),
         )
-        answer = await answered_route(uow, principal, number, once)
+        route = await settled_route(uow, principal, number, once, answer)
         await uow.commit()
-    return answer
+    return route
