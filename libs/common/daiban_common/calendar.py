@@ -159,6 +159,13 @@ class WorkCalendar:
             published=True,
         )
 
+    def with_year(self, year: int, holidays: Iterable[date], workdays: Iterable[date]) -> WorkCalendar:
+        """A copy with `year` loaded, this calendar untouched: counts as they will be once it is."""
+        copy = WorkCalendar(statutory_fallback=self._statutory_fallback)
+        copy._years = dict(self._years)
+        copy.load_year(year, holidays, workdays)
+        return copy
+
     def _year(self, year: int) -> _Year:
         published = self._years.get(year)
         if published is not None:

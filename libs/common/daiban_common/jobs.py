@@ -25,8 +25,11 @@ class JobRunner:
         ]
 
     async def _loop(self, job: Job) -> None:
+        first = True
         while True:
-            await asyncio.sleep(job.every)
+            if not (first and job.at_start):
+                await asyncio.sleep(job.every)
+            first = False
             try:
                 await job.run()
             except asyncio.CancelledError:

@@ -28,12 +28,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Job:
     """Periodic work of a service (a sweep, a checkpoint timer), run by the runtime: `run()` every
-    `every` seconds, the first time `every` seconds after start; a failed run is logged and the
-    next one comes on time; stopping the service cancels it."""
+    `every` seconds, the first time `every` seconds after start (at once with `at_start`, for
+    state the service needs before it counts on it); a failed run is logged and the next one comes
+    on time; stopping the service cancels it."""
 
     name: str
     every: float
     run: Callable[[], Awaitable[None]]
+    at_start: bool = False
 
 
 def _none(runtime: ServiceRuntime) -> None:

@@ -161,6 +161,21 @@ class CaseExtended(EventData):
     due_date: date
 
 
+@event_type("daiban.case.due_recomputed.v1")
+class CaseDueRecomputed(EventData):
+    """A provisional deadline counted again once its year's official schedule was loaded."""
+
+    case_number: str
+    accepting_org: str
+    org: str
+    previous_due_date: date
+    due_date: date
+    provisional: bool = Field(description="Still provisional: the count crosses another unpublished year")
+    year: int = Field(description="The year whose schedule was loaded")
+    reference: str = Field(description="The State Council notice loaded")
+    recomputed_at: datetime
+
+
 @event_type("daiban.case.escalated.v1")
 class CaseEscalated(EventData):
     """An item decided above the county: the centre carries the procedure for the citizen."""

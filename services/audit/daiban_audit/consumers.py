@@ -21,6 +21,7 @@ from daiban_audit.handlers.stats import (
 from daiban_common.consumer import Subscription, on
 from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
+from daiban_common.schedules import schedule_subscription
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.audit import CheckpointSigned
 from daiban_contracts.case import (
@@ -88,4 +89,6 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
             subjects=checkpoint_subjects,
         ),
         replica_subscription(runtime),
+        # Its statistics count working days.
+        schedule_subscription(runtime),
     ]

@@ -7,6 +7,7 @@ from typing import cast
 from daiban_common.consumer import Subscription, on
 from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
+from daiban_common.schedules import schedule_subscription
 from daiban_contracts.catalogue import ItemPublished
 from daiban_intake.context import IntakeContext
 from daiban_intake.domain.routing_events import ROUTING_EVENTS
@@ -28,4 +29,5 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
             within=county,
         ),
         replica_subscription(runtime),
+        schedule_subscription(runtime),
     ]

@@ -8,6 +8,7 @@ tiers, tasks (one per department), pauses, the case timeline and the flags super
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
@@ -249,3 +250,21 @@ class RaisedFlag(SQLModel, table=True):
     reason: str
     due_date: date
     raised_at: datetime = Field(sa_type=_TZ)
+
+
+class PublishedYear(SQLModel, table=True):
+    """A year's official schedule (the State Council's notice) as an administrator loaded it.
+
+    Every routing process loads these into its calendar at start; the event carries them to the
+    other services.
+    """
+
+    __tablename__ = "calendar_years"
+    __table_args__ = {"schema": SCHEMA}
+
+    year: int = Field(primary_key=True)
+    holidays: list[date] = Field(sa_column=Column(ARRAY(sa.Date()), nullable=False))
+    workdays: list[date] = Field(sa_column=Column(ARRAY(sa.Date()), nullable=False))
+    reference: str
+    loaded_by: str = Field(max_length=64)
+    loaded_at: datetime = Field(sa_type=_TZ)

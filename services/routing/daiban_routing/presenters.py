@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
 
 from daiban_common import clock
 from daiban_common.auth import Role
+from daiban_common.calendar import DayRule, WorkCalendar
 from daiban_common.idempotency import Answer, Answering, answering_ok
 from daiban_contracts.orgcodes import Tier
 from daiban_routing.handlers import Upserted
-from daiban_routing.models import Department, OrgUnit, Staff, Task, Window
+from daiban_routing.handlers.calendar import YearLoaded
+from daiban_routing.models import Department, OrgUnit, PublishedYear, Staff, Task, Window
 from daiban_routing.queries.cases import staff_ref_of
 from daiban_routing.queries.lookup import duty_of
+from daiban_routing.schemas.calendar import CalendarYearLoaded, CalendarYearOut, YearSource
 from daiban_routing.schemas.directory import (
     DepartmentOut,
     OrgOut,
@@ -155,3 +159,41 @@ WINDOW_UPSERTED: Answering[Upserted[Window]] = _upserted(window_out)
 STAFF_UPSERTED: Answering[Upserted[Staff]] = _upserted(staff_out)
 # An extension or a home visit answers the case's route after the change.
 ROUTE_AFTER: Answering[RouteOut] = answering_ok(lambda route: route)
+
+
+_DAYS_OFF = (DayRule.PUBLISHED_DAY_OFF, DayRule.STATUTORY_HOLIDAY, DayRule.DAY_IN_LIEU)
+
+
+def calendar_year_out(year: int, row: PublishedYear | None, calendar: WorkCalendar) -> CalendarYearOut:
+    """The loaded notice as it was sent, or the days the calendar counts with when none was loaded."""
+    if row is not None:
+        return CalendarYearOut(
+            year=year,
+            source=YearSource.notice,
+            provisional=False,
+            holidays=sorted(row.holidays),
+            workdays=sorted(row.workdays),
+            reference=row.reference,
+            loaded_at=row.loaded_at,
+        )
+    verdicts = [calendar.explain(day) for day in _days_of(year)]
+    provisional = verdicts[0].provisional
+    return CalendarYearOut(
+        year=year,
+        source=YearSource.statutory_rule if provisional else YearSource.built_in,
+        provisional=provisional,
+        holidays=[v.date for v in verdicts if v.rule in _DAYS_OFF],
+        workdays=[v.date for v in verdicts if v.rule is DayRule.PUBLISHED_WORKDAY],
+    )
+
+
+def calendar_year_loaded(loaded: YearLoaded) -> CalendarYearLoaded:
+    out = calendar_year_out(loaded.row.year, loaded.row, WorkCalendar())
+    return CalendarYearLoaded(
+        **out.model_dump(), changed=loaded.changed, recomputed_cases=list(loaded.recomputed)
+    )
+
+
+def _days_of(year: int) -> list[date]:
+    first = date(year, 1, 1)
+    return [first + timedelta(days=n) for n in range((date(year + 1, 1, 1) - first).days)]

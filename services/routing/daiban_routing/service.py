@@ -47,5 +47,6 @@ SERVICE = ServiceSpec(
             "name": "public",
             "description": "公开目录（无需令牌）：便民服务中心、代办点的名称、地址、电话与办公时间",
         },
+        {"name": "calendar", "description": "节假日安排：国务院办公厅通知的放假与调休上班"},
     ],
 )

@@ -78,6 +78,7 @@ class Stage(StrEnum):
     paused = "paused"
     resumed = "resumed"
     extended = "extended"
+    due_recomputed = "due_recomputed"
     escalated = "escalated"
     supplement_requested = "supplement_requested"
     supplemented = "supplemented"
@@ -104,6 +105,7 @@ _STAGE_LABELS = {
     Stage.paused: "特别程序，暂停计时",
     Stage.resumed: "恢复计时",
     Stage.extended: "延长办理时限",
+    Stage.due_recomputed: "办结时限调整",
     Stage.escalated: "上报上级机关办理",
     Stage.supplement_requested: "要求补正材料",
     Stage.supplemented: "补正材料已提交",

@@ -10,6 +10,7 @@ from daiban_contracts.envelope import EventData
 from daiban_contracts.routing import (
     CaseAssigned,
     CaseDecided,
+    CaseDueRecomputed,
     CaseEscalated,
     CaseExtended,
     CaseForwarded,
@@ -109,6 +110,16 @@ def _extended(e: CaseExtended, at: datetime) -> Progress:
     )
 
 
+def _due_recomputed(e: CaseDueRecomputed) -> Progress:
+    return Progress(
+        Stage.due_recomputed,
+        e.recomputed_at,
+        e.org,
+        due_date=e.due_date,
+        note=f"依{e.year}年节假日安排（{e.reference}）调整",
+    )
+
+
 def _escalated(e: CaseEscalated) -> Progress:
     return Progress(
         Stage.escalated, e.escalated_at, e.org, CaseStatus.in_review, holding_org=e.org, note=e.authority
@@ -170,6 +181,7 @@ ROUTING_EVENTS: tuple[type[EventData], ...] = (
     CasePaused,
     CaseResumed,
     CaseExtended,
+    CaseDueRecomputed,
     CaseEscalated,
     CaseReturnedDown,
     CaseReadyForHandover,
@@ -209,6 +221,8 @@ def progress_of(event: EventData, *, event_time: datetime) -> Progress:
             return _resumed(event)
         case CaseExtended():
             return _extended(event, event_time)
+        case CaseDueRecomputed():
+            return _due_recomputed(event)
         case CaseEscalated():
             return _escalated(event)
         case CaseReturnedDown():

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from daiban_routing.api import directory, public, supervision, work
+from daiban_routing.api import calendar, directory, public, supervision, work
 
-routers = (directory.router, work.router, supervision.router, public.router)
+routers = (directory.router, work.router, supervision.router, public.router, calendar.router)

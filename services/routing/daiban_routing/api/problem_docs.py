@@ -103,3 +103,9 @@ PUBLIC_ORG_NOT_FOUND = ProblemDoc(
     detail="区划单位370285101999不存在",
     errors=[("org", "目录中没有该区划单位")],
 )
+BAD_SCHEDULE = ProblemDoc(
+    422,
+    "A day of the schedule is outside the year, both a day off and a working day, or a weekday "
+    "listed as a make-up working day",
+    errors=[("workdays[0]", "2031-02-03本是工作日，不能列为调休上班日")],
+)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from daiban_common.calendar import default_calendar, to_shanghai_date
+from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_routing.models import Case, TimelineEntry
 from daiban_routing.queries.cases import TaskStatus, clock_of, pauses_of, tasks_of
 
@@ -31,9 +31,12 @@ def note(
     )
 
 
-async def refresh_due(session: AsyncSession, case: Case, now: datetime) -> None:
-    """Recompute the case's deadline and its tasks' sub-deadlines after a pause or extension."""
-    calendar = default_calendar()
+async def refresh_due(
+    session: AsyncSession, case: Case, now: datetime, calendar: WorkCalendar | None = None
+) -> None:
+    """Recompute the case's deadline and its tasks' sub-deadlines after a pause or extension, or
+    on `calendar` once a year's official schedule is loaded into it."""
+    calendar = calendar or default_calendar()
     clock = clock_of(case, await pauses_of(session, case.case_number))
     today = to_shanghai_date(now)
     due = clock.due(today, calendar)
