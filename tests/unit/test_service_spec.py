@@ -78,6 +78,22 @@ async def test_a_job_runs_on_its_tick_survives_a_failure_and_stops() -> None:
     assert seen >= 3 and len(runs) == seen
 
 
+async def test_a_job_at_start_runs_at_once_then_on_its_interval() -> None:
+    runs: list[str] = []
+
+    async def load() -> None:
+        runs.append("load")
+
+    runner = JobRunner("svc", [Job(name="load", every=3600, run=load, at_start=True)])
+    runner.start()
+    for _ in range(100):
+        if runs:
+            break
+        await asyncio.sleep(0.01)
+    await runner.stop()
+    assert runs == ["load"]
+
+
 def test_every_service_has_its_own_port_and_a_township_node_runs_some() -> None:
     specs = list(discover_services().values())
     assert len({spec.default_port for spec in specs}) == len(specs)
