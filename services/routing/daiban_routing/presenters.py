@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -13,8 +13,9 @@ from daiban_common.auth import Role
 from daiban_common.calendar import DayRule, WorkCalendar
 from daiban_common.idempotency import Answer, Answering, answering_ok
 from daiban_contracts.orgcodes import Tier
+from daiban_routing.domain.schedule import Schedule
 from daiban_routing.handlers import Upserted
-from daiban_routing.handlers.calendar import YearLoaded
+from daiban_routing.handlers.calendar import YearLoaded, schedule_of
 from daiban_routing.models import Department, OrgUnit, PublishedYear, Staff, Task, Window
 from daiban_routing.queries.cases import staff_ref_of
 from daiban_routing.queries.lookup import duty_of
@@ -167,15 +168,7 @@ _DAYS_OFF = (DayRule.PUBLISHED_DAY_OFF, DayRule.STATUTORY_HOLIDAY, DayRule.DAY_I
 def calendar_year_out(year: int, row: PublishedYear | None, calendar: WorkCalendar) -> CalendarYearOut:
     """The loaded notice as it was sent, or the days the calendar counts with when none was loaded."""
     if row is not None:
-        return CalendarYearOut(
-            year=year,
-            source=YearSource.notice,
-            provisional=False,
-            holidays=sorted(row.holidays),
-            workdays=sorted(row.workdays),
-            reference=row.reference,
-            loaded_at=row.loaded_at,
-        )
+        return _notice_out(schedule_of(row), row.loaded_at)
     verdicts = [calendar.explain(day) for day in _days_of(year)]
     provisional = verdicts[0].provisional
     return CalendarYearOut(
@@ -188,9 +181,22 @@ def calendar_year_out(year: int, row: PublishedYear | None, calendar: WorkCalend
 
 
 def calendar_year_loaded(loaded: YearLoaded) -> CalendarYearLoaded:
-    out = calendar_year_out(loaded.row.year, loaded.row, WorkCalendar())
     return CalendarYearLoaded(
-        **out.model_dump(), changed=loaded.changed, recomputed_cases=list(loaded.recomputed)
+        **_notice_out(loaded.schedule, loaded.loaded_at).model_dump(),
+        changed=loaded.changed,
+        recomputed_cases=list(loaded.recomputed),
+    )
+
+
+def _notice_out(schedule: Schedule, loaded_at: datetime) -> CalendarYearOut:
+    return CalendarYearOut(
+        year=schedule.year,
+        source=YearSource.notice,
+        provisional=False,
+        holidays=list(schedule.holidays),
+        workdays=list(schedule.workdays),
+        reference=schedule.reference,
+        loaded_at=loaded_at,
     )
 
 

@@ -28,7 +28,9 @@ def test_each_day_at_fault_is_named_by_its_index() -> None:
 
 def test_the_same_days_in_another_order_or_repeated_are_the_same_schedule() -> None:
     one = Schedule.of(2031, [date(2031, 1, 2), date(2031, 1, 1)], [], "国办发明电〔2030〕7号")
-    two = Schedule.of(2031, [date(2031, 1, 1), date(2031, 1, 2), date(2031, 1, 1)], [], "国办发明电〔2030〕7号")
+    two = Schedule.of(
+        2031, [date(2031, 1, 1), date(2031, 1, 2), date(2031, 1, 1)], [], "国办发明电〔2030〕7号"
+    )
     assert one == two
     assert one != Schedule.of(2031, [date(2031, 1, 1)], [], "国办发明电〔2030〕7号")
     assert one != Schedule.of(2031, one.holidays, [], "另一文号")

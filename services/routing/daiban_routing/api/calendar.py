@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 async def get_year(year: Year, uow: UowDep) -> CalendarYearOut:
     async with uow:
         row = await published_year(uow.session, year)
-    return presenters.calendar_year_out(year, row, default_calendar())
+        return presenters.calendar_year_out(year, row, default_calendar())
 
 
 @router.put(

@@ -28,7 +28,8 @@ from daiban_routing.queries.cases import CaseStatus
 
 @dataclass(frozen=True)
 class YearLoaded:
-    row: PublishedYear
+    schedule: Schedule
+    loaded_at: datetime
     changed: bool
     recomputed: tuple[str, ...]
 
@@ -53,7 +54,7 @@ async def load_year(uow: UnitOfWork, principal: Principal, schedule: Schedule, n
     async with uow:
         stored = await uow.session.get(PublishedYear, schedule.year, with_for_update=True)
         if stored is not None and schedule_of(stored) == schedule:
-            return YearLoaded(stored, changed=False, recomputed=())
+            return YearLoaded(schedule, stored.loaded_at, changed=False, recomputed=())
         row = stored or PublishedYear(
             year=schedule.year, holidays=[], workdays=[], reference="", loaded_by="", loaded_at=now
         )
@@ -78,7 +79,7 @@ async def load_year(uow: UnitOfWork, principal: Principal, schedule: Schedule, n
         recomputed = await _recompute(uow, calendar, schedule, now)
         await uow.commit()
     apply_schedule(schedule)
-    return YearLoaded(row, changed=True, recomputed=recomputed)
+    return YearLoaded(schedule, now, changed=True, recomputed=recomputed)
 
 
 async def _recompute(

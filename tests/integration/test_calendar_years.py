@@ -1,0 +1,158 @@
+"""Loading a year's official schedule moves the provisional deadlines it reaches, up to the citizen.
+
+Intake and routing of one node on the real bus: a case accepted in late 2030 is due in January
+2031, a year no installed calendar knows, so its deadline is counted with the statutory holidays
+by rule and is provisional. The administrator loads the State Council's notice for 2031 (here one
+that gives three days off for New Year's Day where the rule gives one): routing counts the
+deadline again, announces it (`daiban.case.due_recomputed.v1`), and intake's public progress shows
+the new date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+
+from daiban_common import clock
+from daiban_common.calendar import SHANGHAI, default_calendar
+from daiban_routing.service import SERVICE as ROUTING
+from tests.integration.intake.helpers import application, item, keyed, publish_item
+from tests.integration.routing.helpers import bearer, events_of, is_problem, published
+from tests.servers import Network, eventually, running
+
+pytestmark = pytest.mark.integration
+
+COUNTY = "370285000000"
+VILLAGE = "370285101294"  # 姜山社区, in routing's demo directory
+NOTICE = "国办发明电〔2030〕7号"
+# Friday 27 December 2030; five working days by rule: 30, 31 December, 2, 3 and 6 January.
+ACCEPTED_AT = datetime(2030, 12, 27, 10, 0, tzinfo=SHANGHAI)
+DUE_BY_RULE = date(2031, 1, 6)
+# With 1–3 January off: 30, 31 December, 6, 7 and 8 January.
+DUE_BY_NOTICE = date(2031, 1, 8)
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendar() -> Iterator[None]:
+    # The process calendar is shared by every service running in this test process.
+    default_calendar.cache_clear()
+    yield
+    default_calendar.cache_clear()
+
+
+async def test_a_loaded_schedule_moves_provisional_deadlines_up_to_public_progress(network: Network) -> None:
+    settings = await network.node(COUNTY)
+    async with running("intake", settings) as intake, running("routing", settings) as routing:
+        assert ROUTING.seed is not None
+        await ROUTING.seed(routing.runtime)
+        await publish_item(settings, intake.runtime, item())
+        agent = bearer(settings, "js-294-agent", "agent", VILLAGE, "许春花")
+        admin = bearer(settings, "county-admin", "admin", COUNTY, "县中心管理员")
+
+        async def accepted() -> dict[str, Any] | None:
+            with clock.at(ACCEPTED_AT):
+                response = await intake.client.post(
+                    "/v1/applications", json=application(org=VILLAGE), headers=keyed(agent)
+                )
+            return response.json() if response.status_code == 201 else None
+
+        receipt = await eventually(accepted)
+        assert isinstance(receipt, dict)
+        number, code = receipt["case_number"], receipt["query_code"]
+        assert (receipt["promised_date"], receipt["promised_date_provisional"]) == (
+            DUE_BY_RULE.isoformat(),
+            True,
+        )
+
+        async def progress() -> dict[str, Any]:
+            response = await intake.client.get(f"/v1/public/progress/{number}", params={"code": code})
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        async def assigned() -> bool:
+            return bool((await progress())["status"] == "assigned")
+
+        await eventually(assigned)
+        before = (await routing.client.get("/v1/calendar/years/2031")).json()
+        assert (before["source"], before["provisional"]) == ("statutory_rule", True)
+        assert "2031-01-01" in before["holidays"] and "2031-01-02" not in before["holidays"]
+
+        schedule = {
+            "holidays": ["2031-01-01", "2031-01-02", "2031-01-03"],
+            "workdays": [],
+            "reference": NOTICE,
+        }
+        loaded = await routing.client.put("/v1/calendar/years/2031", json=schedule, headers=admin)
+        assert loaded.status_code == 200, loaded.text
+        body = loaded.json()
+        assert body["changed"] is True and body["recomputed_cases"] == [number]
+        assert (body["source"], body["reference"]) == ("notice", NOTICE)
+
+        [moved] = await published(settings, number, "case.due_recomputed")
+        payload = moved.data
+        assert (payload["previous_due_date"], payload["due_date"]) == (
+            DUE_BY_RULE.isoformat(),
+            DUE_BY_NOTICE.isoformat(),
+        )
+        # The count still crosses the end of 2030, a year nobody published either.
+        assert payload["provisional"] is True and payload["reference"] == NOTICE
+        [announced] = await published(settings, "calendar-2031", "calendar.year_published")
+        assert announced.data["holidays"] == schedule["holidays"] and announced.actor == "county-admin"
+
+        async def shown() -> dict[str, Any] | None:
+            body = await progress()
+            return body if body["due_date"] == DUE_BY_NOTICE.isoformat() else None
+
+        shown_progress = await eventually(shown)
+        assert isinstance(shown_progress, dict)
+        stage = shown_progress["stages"][-1]
+        assert (stage["stage"], stage["label"]) == ("due_recomputed", "办结时限调整")
+        assert NOTICE in stage["note"]
+        # The process calendar counts with the notice from now on; GET shows it.
+        assert not default_calendar().is_working_day(date(2031, 1, 2))
+        after = (await routing.client.get("/v1/calendar/years/2031")).json()
+        assert (after["source"], after["provisional"], after["reference"]) == ("notice", False, NOTICE)
+
+        # The same notice again: nothing changes, nothing is announced (PUT is idempotent).
+        again = await routing.client.put("/v1/calendar/years/2031", json=schedule, headers=admin)
+        assert again.status_code == 200 and again.json()["changed"] is False
+        assert again.json()["recomputed_cases"] == []
+        assert len(await events_of(settings, "calendar-2031", "calendar.year_published")) == 1
+
+
+async def test_only_an_admin_loads_a_schedule_and_bad_days_are_named(network: Network) -> None:
+    settings = await network.node(COUNTY)
+    async with running("routing", settings) as routing:
+        assert ROUTING.seed is not None
+        await ROUTING.seed(routing.runtime)
+        admin = bearer(settings, "county-admin", "admin", COUNTY, "县中心管理员")
+        clerk = bearer(settings, "county-clerk", "clerk", COUNTY, "县中心窗口人员")
+        schedule = {"holidays": ["2031-01-01"], "workdays": [], "reference": NOTICE}
+        is_problem(await routing.client.put("/v1/calendar/years/2031", json=schedule, headers=clerk), 403)
+        is_problem(await routing.client.put("/v1/calendar/years/2031", json=schedule), 401)
+
+        bad = {"holidays": ["2031-01-01", "2030-12-31"], "workdays": ["2031-02-03"], "reference": NOTICE}
+        problem = is_problem(
+            await routing.client.put("/v1/calendar/years/2031", json=bad, headers=admin), 422
+        )
+        assert [e["field"] for e in problem["errors"]] == ["holidays[1]", "workdays[0]"]
+        assert problem["errors"][1]["message"] == "2031-02-03本是工作日，不能列为调休上班日"
+        nul = {**schedule, "reference": "a\u0000b"}
+        problem = is_problem(
+            await routing.client.put("/v1/calendar/years/2031", json=nul, headers=admin), 422
+        )
+        assert problem["errors"][0]["field"] == "reference"
+        problem = is_problem(
+            await routing.client.put("/v1/calendar/years/1999", json=schedule, headers=admin), 422
+        )
+        assert problem["errors"][0]["field"] == "year"
+        # Nothing was stored: the year is still counted by rule.
+        year = (await routing.client.get("/v1/calendar/years/2031")).json()
+        assert year["source"] == "statutory_rule"
+        built_in = (await routing.client.get("/v1/calendar/years/2024")).json()
+        assert (built_in["source"], built_in["provisional"]) == ("built_in", False)
+        assert "2024-02-04" in built_in["workdays"]  # a Sunday worked before 春节 2024
