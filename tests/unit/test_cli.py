@@ -10,7 +10,7 @@ import pytest
 
 from daiban_common.cli import COMMANDS, all_commands, main
 
-DEVELOPER_COMMANDS = {"run", "seed", "token", "demo", "makemigration", "asyncapi"}
+DEVELOPER_COMMANDS = {"run", "seed", "token", "demo", "makemigration", "asyncapi", "calendar"}
 
 
 def test_a_node_has_serve_migrate_and_audit_and_the_developer_tools_add_theirs() -> None:

@@ -3,7 +3,8 @@
 `run` starts the embedded servers, migrates, seeds and serves every service (or two nodes with
 `--tiers`); `seed` and `makemigration` work on the embedded servers unless DAIBAN_DATABASE_URL is
 set; `demo` drives a live case; `token` mints a development token; `asyncapi` writes the document
-of every event. A node's own commands (serve, migrate, audit verify) are daiban_common.cli's.
+of every event; `calendar load` sends a year's official schedule to routing. A node's own commands
+(serve, migrate, audit verify) are daiban_common.cli's.
 """
 
 from __future__ import annotations
@@ -132,12 +133,36 @@ def _asyncapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calendar_arguments(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="calendar_command", required=True)
+    load = commands.add_parser(
+        "load", help="load a year's official schedule (holidays, make-up working days)"
+    )
+    load.add_argument("year", type=int)
+    load.add_argument(
+        "file", type=Path, help='JSON: {"holidays": [...], "workdays": [...], "reference": "..."}'
+    )
+    load.add_argument("--url", default=None, help="routing's base URL (default: this node's routing port)")
+    load.add_argument("--token", default=None, help="an admin's bearer token (default: a development one)")
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    from daiban_devtools.schedule import load
+
+    return load(Settings(), args.year, args.file, url=args.url, token=args.token)
+
+
 RUN = Command("start the embedded servers, migrate, seed and run every service", _run_arguments, _run)
 SEED = Command("migrate and load demo data (idempotent)", _seed_arguments, _seed)
 TOKEN = Command("print a bearer token for development", _token_arguments, _token)
 DEMO = Command("drive a live scenario against the running suite (after `daiban run`)", _demo_arguments, _demo)
 MAKEMIGRATION = Command(
     "autogenerate a migration for one service (developers)", _makemigration_arguments, _makemigration
+)
+CALENDAR = Command(
+    "load a year's official schedule through routing's API (then provisional deadlines move)",
+    _calendar_arguments,
+    _calendar,
 )
 ASYNCAPI = Command(
     "write the AsyncAPI 3.0 document of every event (developers)", _asyncapi_arguments, _asyncapi
