@@ -123,6 +123,17 @@ async def test_a_loaded_schedule_moves_provisional_deadlines_up_to_public_progre
         assert again.json()["recomputed_cases"] == []
         assert len(await events_of(settings, "calendar-2031", "calendar.year_published")) == 1
 
+    # A restarted intake process is not handed the event again (its durable consumer applied it):
+    # it counts with the notice from its replica, loaded at start.
+    default_calendar.cache_clear()
+    assert default_calendar().is_working_day(date(2031, 1, 2))
+    async with running("intake", settings):
+
+        async def knows_the_notice() -> bool:
+            return not default_calendar().is_working_day(date(2031, 1, 2))
+
+        await eventually(knows_the_notice)
+
 
 async def test_only_an_admin_loads_a_schedule_and_bad_days_are_named(network: Network) -> None:
     settings = await network.node(COUNTY)

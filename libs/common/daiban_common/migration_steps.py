@@ -1,5 +1,6 @@
 """Migration steps for the platform's tables, which every service keeps in its own schema (the
-outbox, inbox and dead letters; the idempotency record; the replica of the county's org units).
+outbox, inbox and dead letters; the idempotency record; the replicas of the county's org units
+and of the official schedules).
 
 A service's revision calls these instead of spelling the tables out again. Each function is a
 step of history: once released it never changes, or databases migrated before would differ from
@@ -120,3 +121,19 @@ def create_idempotency_table(schema: str) -> None:
 def drop_idempotency_table(schema: str) -> None:
     op.drop_index(f"ix_{schema}_idempotency_created_at", table_name="idempotency", schema=schema)
     op.drop_table("idempotency", schema=schema)
+
+
+def create_calendar_years_replica(schema: str) -> None:
+    op.create_table(
+        "calendar_years",
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("holidays", postgresql.ARRAY(sa.Date()), nullable=False),
+        sa.Column("workdays", postgresql.ARRAY(sa.Date()), nullable=False),
+        sa.Column("reference", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("year"),
+        schema=schema,
+    )
+
+
+def drop_calendar_years_replica(schema: str) -> None:
+    op.drop_table("calendar_years", schema=schema)

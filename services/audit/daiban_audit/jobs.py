@@ -1,4 +1,5 @@
-"""The checkpoint timer: on a quiet node, entries not yet covered still get a checkpoint in time."""
+"""The checkpoint timer: on a quiet node, entries not yet covered still get a checkpoint in time; the
+official schedules, into the process calendar at start and now and then."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import cast
 from daiban_audit.context import AuditContext
 from daiban_audit.handlers.ledger import sign_overdue_checkpoint
 from daiban_common.runtime import ServiceRuntime
+from daiban_common.schedules import schedule_job
 from daiban_common.service import Job
 
 
@@ -19,4 +21,4 @@ def jobs(runtime: ServiceRuntime) -> Sequence[Job]:
     async def sign_overdue() -> None:
         await sign_overdue_checkpoint(context, runtime.uow())
 
-    return [Job(name="checkpoint-timer", every=tick, run=sign_overdue)]
+    return [Job(name="checkpoint-timer", every=tick, run=sign_overdue), schedule_job(runtime)]

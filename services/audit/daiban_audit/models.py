@@ -10,12 +10,15 @@ from sqlmodel import Field, SQLModel
 from daiban_audit.domain.chain import GENESIS_HASH
 from daiban_common.messaging import messaging_tables
 from daiban_common.orgunits import org_units_replica
+from daiban_common.schedules import calendar_years_replica
 
 SCHEMA = "audit"
 metadata = SQLModel.metadata
 messaging = messaging_tables(SCHEMA)
 # The county's org units as routing publishes them: whose tokens this service accepts.
 org_units = org_units_replica(SCHEMA)
+# The official schedules routing announces, loaded into the process calendar at start.
+calendar_years = calendar_years_replica(SCHEMA)
 
 
 def _timestamp(nullable: bool = False) -> Any:

@@ -19,12 +19,15 @@ from sqlmodel import Field, SQLModel
 from daiban_common.idempotency import idempotency_table
 from daiban_common.messaging import messaging_tables
 from daiban_common.orgunits import org_units_replica
+from daiban_common.schedules import calendar_years_replica
 
 SCHEMA = "intake"
 metadata = SQLModel.metadata
 messaging = messaging_tables(SCHEMA)
 # The county's org units as routing publishes them: whose tokens this service accepts.
 org_units = org_units_replica(SCHEMA)
+# The official schedules routing announces, loaded into the process calendar at start.
+calendar_years = calendar_years_replica(SCHEMA)
 # Answers of creating POSTs, for Idempotency-Key replays (daiban_common.idempotency).
 idempotency = idempotency_table(SCHEMA)
 

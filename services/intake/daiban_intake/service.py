@@ -9,6 +9,7 @@ from daiban_common.service import ServiceSpec
 from daiban_intake.api import routers
 from daiban_intake.consumers import subscriptions
 from daiban_intake.context import build_context
+from daiban_intake.jobs import jobs
 
 SERVICE = ServiceSpec(
     name="intake",
@@ -21,6 +22,7 @@ SERVICE = ServiceSpec(
     context=build_context,
     routers=routers,
     subscriptions=subscriptions,
+    jobs=jobs,
     known_orgs=replica_of,
     openapi_tags=[
         {"name": "staff", "description": "窗口工作人员与代办员"},
