@@ -109,9 +109,19 @@ async def test_a_loaded_schedule_moves_provisional_deadlines_up_to_public_progre
 
         shown_progress = await eventually(shown)
         assert isinstance(shown_progress, dict)
+        assert shown_progress["due_date_provisional"] is True
+        assert shown_progress["promised_date"] == DUE_BY_RULE.isoformat()
         stage = shown_progress["stages"][-1]
         assert (stage["stage"], stage["label"]) == ("due_recomputed", "办结时限调整")
         assert NOTICE in stage["note"]
+        staff = bearer(settings, "js-294-agent", "agent", VILLAGE, "许春花")
+        reprinted = (await intake.client.get(f"/v1/cases/{number}/receipt", headers=staff)).json()
+        assert (reprinted["promised_date"], reprinted["due_date"]) == (
+            DUE_BY_RULE.isoformat(),
+            DUE_BY_NOTICE.isoformat(),
+        )
+        page = await intake.client.get(f"/v1/cases/{number}/receipt.html", headers=staff)
+        assert "调整后办结日期</th><td>2031年01月08日（暂定）" in page.text
         # The process calendar counts with the notice from now on; GET shows it.
         assert not default_calendar().is_working_day(date(2031, 1, 2))
         after = (await routing.client.get("/v1/calendar/years/2031")).json()

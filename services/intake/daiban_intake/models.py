@@ -107,8 +107,11 @@ class Case(SQLModel, table=True):
     accepted_at: datetime = Field(sa_type=_TZ)
     promised_date: date
     promised_date_provisional: bool = False
-    # Promised date as moved by pauses and extensions (routing's CaseResumed / CaseExtended).
+    # Promised date as moved by pauses and extensions (routing's CaseResumed / CaseExtended) and
+    # by the year's official schedule once loaded (CaseDueRecomputed, which also says if it may
+    # still move).
     due_date: date
+    due_date_provisional: bool = False
     status: str = Field(max_length=24)
     holding_org: str = Field(max_length=12)
     outcome: str | None = Field(default=None, max_length=16)

@@ -178,6 +178,8 @@ def receipt_out(case: Case, names: OrgNames) -> ReceiptOut:
         accepted_at=case.accepted_at,
         promised_date=case.promised_date,
         promised_date_provisional=case.promised_date_provisional,
+        due_date=case.due_date,
+        due_date_provisional=case.due_date_provisional,
         first_responder=staff_out(case.first_responder, names),
         progress_hint=PROGRESS_HINT,
     )
@@ -203,6 +205,7 @@ def case_out(case: Case, stages: Sequence[CaseStage], names: OrgNames) -> CaseOu
         promised_date=case.promised_date,
         promised_date_provisional=case.promised_date_provisional,
         due_date=case.due_date,
+        due_date_provisional=case.due_date_provisional,
         holding_org=case.holding_org,
         holding_org_name=names.get(case.holding_org),
         decision=decision_out(case, names),
@@ -248,6 +251,7 @@ def progress_out(case: Case, stages: Sequence[CaseStage], names: OrgNames) -> Pr
         promised_date=case.promised_date,
         promised_date_provisional=case.promised_date_provisional,
         due_date=case.due_date,
+        due_date_provisional=case.due_date_provisional,
         outcome=outcome.value if outcome else None,
         outcome_label=outcome.label if outcome else None,
         stages=[stage_out(s, names) for s in stages],
@@ -433,6 +437,7 @@ def receipt_html(receipt: ReceiptOut) -> str:
             ("受理方式", receipt.channel_label),
             ("受理时间", _when(receipt.accepted_at)),
             ("承诺办结日期", promised),
+            *_moved_due(receipt),
             ("首问责任人", _staff(receipt.first_responder)),
         ]
     )
@@ -451,6 +456,14 @@ def receipt_html(receipt: ReceiptOut) -> str:
         f'<p class="note">{escape(receipt.progress_hint)}</p><p class="sign">（受理专用章）</p>'
     )
     return _page("受理回执", body)
+
+
+def _moved_due(receipt: ReceiptOut) -> list[tuple[str, str]]:
+    """The deadline as moved since acceptance (pauses, an extension, the year's official schedule)."""
+    if receipt.due_date == receipt.promised_date:
+        return []
+    moved = receipt.due_date.strftime("%Y年%m月%d日") + ("（暂定）" if receipt.due_date_provisional else "")
+    return [("调整后办结日期", moved)]
 
 
 def notice_html(notice: NoticeOut) -> str:

@@ -297,6 +297,8 @@ class ReceiptOut(BaseModel):
     accepted_at: datetime
     promised_date: date
     promised_date_provisional: bool
+    due_date: date = Field(description="The deadline now: the promised date as moved since acceptance")
+    due_date_provisional: bool
     first_responder: StaffOut
     progress_hint: str
 
@@ -332,6 +334,7 @@ class CaseOut(BaseModel):
     promised_date: date
     promised_date_provisional: bool
     due_date: date
+    due_date_provisional: bool
     holding_org: str
     holding_org_name: str | None = _name_of("holding_org")
     decision: DecisionOut | None
@@ -373,6 +376,7 @@ class ProgressOut(BaseModel):
     promised_date: date
     promised_date_provisional: bool
     due_date: date
+    due_date_provisional: bool
     outcome: str | None
     outcome_label: str | None
     stages: list[StageOut]

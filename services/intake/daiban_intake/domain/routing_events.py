@@ -117,6 +117,7 @@ def _due_recomputed(e: CaseDueRecomputed) -> Progress:
         e.org,
         due_date=e.due_date,
         note=f"依{e.year}年节假日安排（{e.reference}）调整",
+        updates={"due_date_provisional": e.provisional},
     )
 
 

@@ -255,6 +255,7 @@ async def _open_case(
         promised_date=promised.date,
         promised_date_provisional=promised.provisional,
         due_date=promised.date,
+        due_date_provisional=promised.provisional,
         status=CaseStatus.accepted.value,
         holding_org=org.value,
         reasons=[],

@@ -26,6 +26,7 @@ _UPDATABLE = frozenset(
         "deciding_org",
         "decided_at",
         "pending_supplement",
+        "due_date_provisional",
         "supervision_flag",
     }
 )
