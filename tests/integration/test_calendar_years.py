@@ -10,6 +10,7 @@ the new date.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from tests.servers import Network, eventually, running
 pytestmark = pytest.mark.integration
 
 COUNTY = "370285000000"
+TOWNSHIP = "370285101000"  # 姜山镇, running a node of its own in the last test
 VILLAGE = "370285101294"  # 姜山社区, in routing's demo directory
 NOTICE = "国办发明电〔2030〕7号"
 # Friday 27 December 2030; five working days by rule: 30, 31 December, 2, 3 and 6 January.
@@ -177,3 +179,34 @@ async def test_only_an_admin_loads_a_schedule_and_bad_days_are_named(network: Ne
         built_in = (await routing.client.get("/v1/calendar/years/2024")).json()
         assert (built_in["source"], built_in["provisional"]) == ("built_in", False)
         assert "2024-02-04" in built_in["workdays"]  # a Sunday worked before 春节 2024
+
+        # Two administrators load a year at the same moment: one stores it, the other finds it.
+        first = {"holidays": ["2032-01-01"], "workdays": [], "reference": "国办发明电〔2031〕1号"}
+        answers = await asyncio.gather(
+            *(routing.client.put("/v1/calendar/years/2032", json=first, headers=admin) for _ in range(2))
+        )
+        assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+        assert sorted(a.json()["changed"] for a in answers) == [False, True]
+
+
+async def test_a_township_node_takes_the_schedule_loaded_at_the_county(network: Network) -> None:
+    county = await network.node(COUNTY, child_nodes=[TOWNSHIP])
+    township = await network.node(TOWNSHIP)
+    async with running("routing", county) as county_routing, running("routing", township) as township_routing:
+        assert ROUTING.seed is not None
+        await ROUTING.seed(county_routing.runtime)
+        admin = bearer(county, "county-admin", "admin", COUNTY, "县中心管理员")
+        schedule = {"holidays": ["2031-01-01", "2031-01-02"], "workdays": [], "reference": NOTICE}
+        loaded = await county_routing.client.put("/v1/calendar/years/2031", json=schedule, headers=admin)
+        assert loaded.status_code == 200, loaded.text
+
+        async def stored_at_the_township() -> dict[str, Any] | None:
+            body: dict[str, Any] = (await township_routing.client.get("/v1/calendar/years/2031")).json()
+            return body if body["source"] == "notice" else None
+
+        year = await eventually(stored_at_the_township)
+        assert isinstance(year, dict)
+        assert year["holidays"] == schedule["holidays"] and year["reference"] == NOTICE
+        # Neither node announces the year a second time.
+        await asyncio.sleep(0.5)
+        assert len(await events_of(county, "calendar-2031", "calendar.year_published")) == 1

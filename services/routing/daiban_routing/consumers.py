@@ -1,4 +1,5 @@
-"""Which events routing applies: one durable consumer for the case events of this node's subtree.
+"""Which events routing applies: one durable consumer for the case events of this node's subtree,
+another for the official schedules loaded anywhere in the county.
 
 One consumer rather than one per type keeps a case's events in the order they were published
 (a forward is applied before the decision that follows it). Its filters are derived from the
@@ -13,9 +14,11 @@ from daiban_common.consumer import Handler, P, Subscription, on
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.calendar import CalendarYearPublished
 from daiban_contracts.case import CaseAccepted, CaseSupplemented
 from daiban_contracts.envelope import Envelope
 from daiban_contracts.routing import CaseForwarded, CaseReceived, CaseReturnedDown
+from daiban_routing.handlers.calendar import on_year_published
 from daiban_routing.handlers.moving import (
     on_case_accepted,
     on_case_forwarded,
@@ -52,5 +55,11 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
                     on(CaseSupplemented, hosted(on_case_supplemented)),
                 ]
             ),
-        )
+        ),
+        # A year's schedule is the county's: a township node takes the one loaded at the county.
+        Subscription(
+            name="calendar",
+            handlers=dict([on(CalendarYearPublished, on_year_published)]),
+            within=runtime.node_org.county.value,
+        ),
     ]

@@ -9,14 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from daiban_common import clock
 from daiban_common.auth import Principal
 from daiban_common.calendar import WorkCalendar, default_calendar
 from daiban_common.errors import FieldError, InvalidInput
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.calendar import CalendarYearPublished
+from daiban_contracts.envelope import Envelope
 from daiban_contracts.orgcodes import OrgCode
 from daiban_contracts.routing import CaseDueRecomputed
 from daiban_routing.domain.schedule import Schedule, schedule_errors
@@ -24,6 +26,9 @@ from daiban_routing.handlers import SYSTEM_ACTOR
 from daiban_routing.handlers.cases import note, refresh_due
 from daiban_routing.models import Case, PublishedYear
 from daiban_routing.queries.cases import CaseStatus
+
+# The first key of the advisory lock on a year (the second is the year): "cal" in ASCII.
+_LOCK_SPACE = 0x63616C
 
 
 @dataclass(frozen=True)
@@ -52,16 +57,9 @@ async def load_year(uow: UnitOfWork, principal: Principal, schedule: Schedule, n
     """Store the year's schedule and recompute the provisional deadlines it reaches; the same
     schedule loaded again changes nothing and announces nothing (PUT)."""
     async with uow:
-        stored = await uow.session.get(PublishedYear, schedule.year, with_for_update=True)
+        stored = await _stored(uow, schedule.year)
         if stored is not None and schedule_of(stored) == schedule:
             return YearLoaded(schedule, stored.loaded_at, changed=False, recomputed=())
-        row = stored or PublishedYear(
-            year=schedule.year, holidays=[], workdays=[], reference="", loaded_by="", loaded_at=now
-        )
-        row.holidays, row.workdays = list(schedule.holidays), list(schedule.workdays)
-        row.reference, row.loaded_by, row.loaded_at = schedule.reference, principal.sub, now
-        uow.session.add(row)
-        county = OrgCode.parse(principal.org).county.value
         uow.emit(
             CalendarYearPublished(
                 year=schedule.year,
@@ -72,14 +70,44 @@ async def load_year(uow: UnitOfWork, principal: Principal, schedule: Schedule, n
                 published_at=now,
             ),
             subject=f"calendar-{schedule.year}",
-            org=county,
+            org=OrgCode.parse(principal.org).county.value,
             actor=principal.sub,
         )
-        calendar = default_calendar().with_year(schedule.year, schedule.holidays, schedule.workdays)
-        recomputed = await _recompute(uow, calendar, schedule, now)
+        recomputed = await _store(uow, stored, schedule, principal.sub, now)
         await uow.commit()
     apply_schedule(schedule)
     return YearLoaded(schedule, now, changed=True, recomputed=recomputed)
+
+
+async def on_year_published(envelope: Envelope, payload: CalendarYearPublished, uow: UnitOfWork) -> None:
+    """A year loaded at another node of the county (a township node shares the county's stream):
+    this node stores it and recomputes its own cases too. The node that loaded it finds it stored."""
+    schedule = Schedule.of(payload.year, payload.holidays, payload.workdays, payload.reference)
+    stored = await _stored(uow, schedule.year)
+    if stored is not None and schedule_of(stored) == schedule:
+        return
+    await _store(uow, stored, schedule, payload.published_by, clock.now())
+    # Before the consumer commits: a failed commit redelivers the event, which loads it again.
+    apply_schedule(schedule)
+
+
+async def _stored(uow: UnitOfWork, year: int) -> PublishedYear | None:
+    # Two loads of a year not yet stored have no row to lock: they wait for each other here.
+    await uow.session.exec(select(func.pg_advisory_xact_lock(_LOCK_SPACE, year)))
+    return await uow.session.get(PublishedYear, year)
+
+
+async def _store(
+    uow: UnitOfWork, stored: PublishedYear | None, schedule: Schedule, by: str, now: datetime
+) -> tuple[str, ...]:
+    row = stored or PublishedYear(
+        year=schedule.year, holidays=[], workdays=[], reference="", loaded_by=by, loaded_at=now
+    )
+    row.holidays, row.workdays = list(schedule.holidays), list(schedule.workdays)
+    row.reference, row.loaded_by, row.loaded_at = schedule.reference, by, now
+    uow.session.add(row)
+    calendar = default_calendar().with_year(schedule.year, schedule.holidays, schedule.workdays)
+    return await _recompute(uow, calendar, schedule, now)
 
 
 async def _recompute(
