@@ -25,7 +25,8 @@ router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 
 @router.get(
     "/years/{year}",
-    summary="某年的节假日安排（已公布的通知，或按法定节假日推算）",
+    summary="A year's days off and make-up working days, as deadlines count them (no token needed)",
+    description="某年的节假日安排：已载入的国务院办公厅通知、软件内置的安排，或按法定节假日推算（暂定）",
     responses={422: {"description": "年份有误"}},
 )
 async def get_year(year: Year, uow: UowDep) -> CalendarYearOut:
@@ -36,7 +37,8 @@ async def get_year(year: Year, uow: UowDep) -> CalendarYearOut:
 
 @router.put(
     "/years/{year}",
-    summary="载入某年国务院办公厅节假日安排通知（放假、调休上班），重算暂定的办结时限",
+    summary="Load a year's official schedule (admins); provisional deadlines are recomputed",
+    description="载入某年国务院办公厅节假日安排通知（放假、调休上班），重算暂定的办结时限",
     responses={
         401: {"description": "缺少或无效的身份令牌"},
         403: {"description": "仅限管理员"},
