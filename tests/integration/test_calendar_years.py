@@ -20,7 +20,7 @@ import pytest
 from daiban_common import clock
 from daiban_common.calendar import SHANGHAI, default_calendar
 from daiban_routing.service import SERVICE as ROUTING
-from tests.integration.intake.helpers import application, item, keyed, publish_item
+from tests.integration.intake.helpers import accept_once_known, item, progress_when, publish_item
 from tests.integration.routing.helpers import bearer, events_of, is_problem, published
 from tests.servers import Network, eventually, running
 
@@ -54,31 +54,14 @@ async def test_a_loaded_schedule_moves_provisional_deadlines_up_to_public_progre
         agent = bearer(settings, "js-294-agent", "agent", VILLAGE, "许春花")
         admin = bearer(settings, "county-admin", "admin", COUNTY, "县中心管理员")
 
-        async def accepted() -> dict[str, Any] | None:
-            with clock.at(ACCEPTED_AT):
-                response = await intake.client.post(
-                    "/v1/applications", json=application(org=VILLAGE), headers=keyed(agent)
-                )
-            return response.json() if response.status_code == 201 else None
-
-        receipt = await eventually(accepted)
-        assert isinstance(receipt, dict)
-        number, code = receipt["case_number"], receipt["query_code"]
+        with clock.at(ACCEPTED_AT):
+            receipt = await accept_once_known(intake.client, agent, VILLAGE)
+        number = receipt["case_number"]
         assert (receipt["promised_date"], receipt["promised_date_provisional"]) == (
             DUE_BY_RULE.isoformat(),
             True,
         )
-
-        async def progress() -> dict[str, Any]:
-            response = await intake.client.get(f"/v1/public/progress/{number}", params={"code": code})
-            assert response.status_code == 200, response.text
-            body: dict[str, Any] = response.json()
-            return body
-
-        async def assigned() -> bool:
-            return bool((await progress())["status"] == "assigned")
-
-        await eventually(assigned)
+        await progress_when(intake.client, receipt, lambda shown: bool(shown["status"] == "assigned"))
         before = (await routing.client.get("/v1/calendar/years/2031")).json()
         assert (before["source"], before["provisional"]) == ("statutory_rule", True)
         assert "2031-01-01" in before["holidays"] and "2031-01-02" not in before["holidays"]
@@ -105,24 +88,20 @@ async def test_a_loaded_schedule_moves_provisional_deadlines_up_to_public_progre
         [announced] = await published(settings, "calendar-2031", "calendar.year_published")
         assert announced.data["holidays"] == schedule["holidays"] and announced.actor == "county-admin"
 
-        async def shown() -> dict[str, Any] | None:
-            body = await progress()
-            return body if body["due_date"] == DUE_BY_NOTICE.isoformat() else None
-
-        shown_progress = await eventually(shown)
-        assert isinstance(shown_progress, dict)
+        shown_progress = await progress_when(
+            intake.client, receipt, lambda shown: bool(shown["due_date"] == DUE_BY_NOTICE.isoformat())
+        )
         assert shown_progress["due_date_provisional"] is True
         assert shown_progress["promised_date"] == DUE_BY_RULE.isoformat()
         stage = shown_progress["stages"][-1]
         assert (stage["stage"], stage["label"]) == ("due_recomputed", "办结时限调整")
         assert NOTICE in stage["note"]
-        staff = bearer(settings, "js-294-agent", "agent", VILLAGE, "许春花")
-        reprinted = (await intake.client.get(f"/v1/cases/{number}/receipt", headers=staff)).json()
+        reprinted = (await intake.client.get(f"/v1/cases/{number}/receipt", headers=agent)).json()
         assert (reprinted["promised_date"], reprinted["due_date"]) == (
             DUE_BY_RULE.isoformat(),
             DUE_BY_NOTICE.isoformat(),
         )
-        page = await intake.client.get(f"/v1/cases/{number}/receipt.html", headers=staff)
+        page = await intake.client.get(f"/v1/cases/{number}/receipt.html", headers=agent)
         assert "调整后办结日期</th><td>2031年01月08日（暂定）" in page.text
         # The process calendar counts with the notice from now on; GET shows it.
         assert not default_calendar().is_working_day(date(2031, 1, 2))

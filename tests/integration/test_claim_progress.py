@@ -6,14 +6,12 @@ Intake and routing of one node, on the real bus: routing announces the claim
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from daiban_routing.service import SERVICE as ROUTING
-from tests.integration.intake.helpers import application, item, keyed, publish_item
+from tests.integration.intake.helpers import accept_once_known, item, progress_when, publish_item
 from tests.integration.routing.helpers import bearer
-from tests.servers import Network, eventually, running
+from tests.servers import Network, running
 
 pytestmark = pytest.mark.integration
 
@@ -30,27 +28,9 @@ async def test_a_claimed_task_shows_as_in_review_on_public_progress(network: Net
         await publish_item(settings, intake.runtime, item())
         agent = bearer(settings, "js-294-agent", "agent", VILLAGE, "许春花")
 
-        async def accepted() -> dict[str, Any] | None:
-            # The org units reach intake's replica from routing's seed a moment later.
-            response = await intake.client.post(
-                "/v1/applications", json=application(org=VILLAGE), headers=keyed(agent)
-            )
-            return response.json() if response.status_code == 201 else None
-
-        receipt = await eventually(accepted)
-        assert isinstance(receipt, dict)
-        number, code = receipt["case_number"], receipt["query_code"]
-
-        async def progress() -> dict[str, Any]:
-            response = await intake.client.get(f"/v1/public/progress/{number}", params={"code": code})
-            assert response.status_code == 200, response.text
-            body: dict[str, Any] = response.json()
-            return body
-
-        async def assigned() -> bool:
-            return bool((await progress())["status"] == "assigned")
-
-        await eventually(assigned)
+        receipt = await accept_once_known(intake.client, agent, VILLAGE)
+        number = receipt["case_number"]
+        await progress_when(intake.client, receipt, lambda shown: bool(shown["status"] == "assigned"))
         clerk = bearer(settings, "township-clerk", "clerk", TOWNSHIP, "沈玉兰")
         tasks = (
             await routing.client.get("/v1/tasks", params={"staff": "township-clerk"}, headers=clerk)
@@ -59,12 +39,9 @@ async def test_a_claimed_task_shows_as_in_review_on_public_progress(network: Net
         claimed = await routing.client.post(f"/v1/tasks/{task['id']}/claim", headers=clerk)
         assert claimed.status_code == 200, claimed.text
 
-        async def in_review() -> dict[str, Any] | None:
-            shown = await progress()
-            return shown if shown["status"] == "in_review" else None
-
-        shown = await eventually(in_review)
-        assert isinstance(shown, dict)
+        shown = await progress_when(
+            intake.client, receipt, lambda shown: bool(shown["status"] == "in_review")
+        )
         assert shown["status_label"] == "审查中" and shown["holding_org"] == TOWNSHIP
         stage = shown["stages"][-1]
         assert (stage["stage"], stage["label"], stage["org"]) == ("in_review", "审查中", TOWNSHIP)

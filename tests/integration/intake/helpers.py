@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 import nats
 from sqlalchemy import select
 
@@ -40,6 +42,7 @@ __all__ = [
     "PROMISED_ITEM",
     "TOWNSHIP",
     "VILLAGE",
+    "accept_once_known",
     "application",
     "bearer",
     "complete_materials",
@@ -47,6 +50,7 @@ __all__ = [
     "item",
     "keyed",
     "materials",
+    "progress_when",
     "publish",
     "publish_item",
     "resident_id",
@@ -140,3 +144,34 @@ async def emitted(runtime: ServiceRuntime, type_name: str) -> list[Envelope]:
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(outbox.c.envelope).where(outbox.c.type == type_name))).all()
     return [Envelope.model_validate_json(row.envelope) for row in rows]
+
+
+async def accept_once_known(client: httpx.AsyncClient, agent: dict[str, str], org: str) -> dict[str, Any]:
+    """The receipt of an application at `org`, retried until intake's replica knows the org unit
+    (routing's seed reaches it a moment after routing has it)."""
+
+    async def accepted() -> dict[str, Any] | None:
+        response = await client.post("/v1/applications", json=application(org=org), headers=keyed(agent))
+        return response.json() if response.status_code == 201 else None
+
+    receipt = await eventually(accepted)
+    assert isinstance(receipt, dict)
+    return receipt
+
+
+async def progress_when(
+    client: httpx.AsyncClient, receipt: dict[str, Any], shows: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The case's public progress once it `shows` what is awaited (events travel asynchronously)."""
+
+    async def shown() -> dict[str, Any] | None:
+        response = await client.get(
+            f"/v1/public/progress/{receipt['case_number']}", params={"code": receipt["query_code"]}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body if shows(body) else None
+
+    found = await eventually(shown)
+    assert isinstance(found, dict)
+    return found
