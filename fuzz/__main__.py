@@ -31,6 +31,7 @@ import httpx
 from fuzz.roles import AUTH, DEFAULT_AUTH, SEMANTIC_422, Caller
 from tests.e2e.harness import SERVICES, Suite
 
+ROOT = Path(__file__).resolve().parent.parent
 PHASES = "examples,coverage,fuzzing,stateful"
 # One service's run must end: a hung run is a failure, not a wait.
 SERVICE_TIMEOUT = 1800.0
@@ -152,7 +153,13 @@ def run_service(service: str, suite: Suite, args: argparse.Namespace, work: Path
     with log.open("wb") as out:
         # In the service's folder: schemathesis keeps a cache in its working directory.
         proc = subprocess.run(
-            command, stdout=out, stderr=subprocess.STDOUT, timeout=SERVICE_TIMEOUT, check=False, cwd=folder
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=SERVICE_TIMEOUT,
+            check=False,
+            cwd=folder,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "fuzz.hooks", "PYTHONPATH": str(ROOT)},
         )
     outcome = Outcome(service, seconds=time.monotonic() - started, exit_code=proc.returncode)
     summarise(outcome, report)

@@ -76,6 +76,7 @@ SEMANTIC_422: dict[str, tuple[str, ...]] = {
     ),
     "routing": (
         "^/v1/(orgs|departments|windows|staff|tasks|notifications|supervision/flags)$",  # cursor; fit
+        "^/v1/public/service-points$",  # cursor
         "^/v1/(departments|windows|staff)/import$",  # the CSV's header and rows
         "^/v1/(windows|staff)/[^/]+$",  # departments and windows of the org; number fixed
         "/duty$",  # an absence ends after it starts
