@@ -216,11 +216,12 @@ def case_out(case: Case, stages: Sequence[CaseStage], names: OrgNames) -> CaseOu
     )
 
 
-def case_list_item(case: Case) -> CaseListItem:
+def case_list_item(case: Case, names: OrgNames) -> CaseListItem:
     status = CaseStatus(case.status)
     return CaseListItem(
         number=case.number,
         org=case.org,
+        org_name=names.get(case.org),
         status=status.value,
         status_label=status.label,
         item_code=case.item_code,
@@ -230,6 +231,7 @@ def case_list_item(case: Case) -> CaseListItem:
         promised_date=case.promised_date,
         due_date=case.due_date,
         holding_org=case.holding_org,
+        holding_org_name=names.get(case.holding_org),
         supervision_flag=case.supervision_flag,
     )
 

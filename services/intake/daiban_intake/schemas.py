@@ -349,6 +349,7 @@ class CaseOut(BaseModel):
 class CaseListItem(BaseModel):
     number: str
     org: str
+    org_name: str | None = _name_of("org")
     status: str
     status_label: str
     item_code: str
@@ -358,6 +359,7 @@ class CaseListItem(BaseModel):
     promised_date: date
     due_date: date
     holding_org: str
+    holding_org_name: str | None = _name_of("holding_org")
     supervision_flag: str | None
 
 

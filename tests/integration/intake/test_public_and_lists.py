@@ -62,6 +62,9 @@ async def test_staff_see_only_their_subtree_and_lists_are_paginated(intake: Inta
     first = await intake.client.get("/v1/cases", params={"limit": 2}, headers=township)
     assert first.status_code == 200
     assert [c["number"] for c in first.json()["items"]] == numbers[::-1][:2]
+    # Lists name the units beside their codes, from intake's replica of the directory.
+    listed = first.json()["items"][0]
+    assert listed["org_name"] and listed["holding_org_name"] == listed["org_name"]
     rest = await intake.client.get(
         "/v1/cases", params={"limit": 2, "cursor": first.json()["next_cursor"]}, headers=township
     )

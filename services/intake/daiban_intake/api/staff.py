@@ -35,6 +35,7 @@ from daiban_intake.handlers.acceptance import Acceptance, NoticeIssued, accept_a
 from daiban_intake.handlers.aftercare import hand_over, supply_materials
 from daiban_intake.queries import cases as queries
 from daiban_intake.queries import feedback
+from daiban_intake.queries.orgs import org_names
 from daiban_intake.schemas import (
     AcceptanceOut,
     AcceptApplication,
@@ -140,7 +141,8 @@ async def list_cases(
     filters = queries.CaseFilter(org=org, status=status, item=item, accepted_from=from_, accepted_to=to)
     async with uow:
         rows, next_cursor = await queries.list_cases(uow.session, principal, filters, page)
-        return Page(items=[presenters.case_list_item(c) for c in rows], next_cursor=next_cursor)
+        names = await org_names(uow.session, [code for c in rows for code in (c.org, c.holding_org)])
+        return Page(items=[presenters.case_list_item(c, names) for c in rows], next_cursor=next_cursor)
 
 
 @router.get(
