@@ -32,7 +32,6 @@ from daiban_devtools.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 TEMPLATE_DB = "daiban_test_template"
 DIVISIONS = Path(__file__).resolve().parents[1] / "data" / "divisions" / "seed-counties.csv"
-# The services that keep a replica of routing's org units (daiban_common.orgunits).
 # The services that keep a replica of the directory's org units (not its owner, routing).
 REPLICA_SCHEMAS = tuple(spec.schema for spec in discover_services().values() if spec.known_orgs is replica_of)
 

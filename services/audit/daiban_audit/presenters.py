@@ -18,6 +18,7 @@ from daiban_audit.models import Checkpoint
 from daiban_audit.queries import UnsignedTail
 from daiban_audit.schemas import (
     CheckpointOut,
+    EntryOut,
     FailureOut,
     GroupBy,
     ReportOut,
@@ -242,3 +243,8 @@ def verify_out(verdict: Verdict, tail: UnsignedTail) -> VerifyOut:
 def own_checkpoint_out(checkpoint: Checkpoint, *, node_org: str, node: str) -> CheckpointOut:
     """A checkpoint this node signed: its rows leave out the node, which is this one."""
     return CheckpointOut(node_org=node_org, node=node, **checkpoint.model_dump(exclude={"id"}))
+
+
+def entry_out(row: Any, names: Mapping[str, str]) -> EntryOut:
+    """A log entry as listed, its unit named beside its code."""
+    return EntryOut.model_validate(row).model_copy(update={"org_name": names.get(row.org)})

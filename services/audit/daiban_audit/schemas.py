@@ -27,6 +27,9 @@ class EntryOut(BaseModel):
     time: datetime = Field(description="When it happened (the event's time)")
     recorded_at: datetime = Field(description="When the log recorded it")
     org: str
+    org_name: str | None = Field(
+        default=None, description="Name of `org` in the county's directory (null if it lacks the code)"
+    )
     actor: str
     # Deliberately an open object, not a oneOf of the event payloads: the discriminator (`type`) is a
     # sibling of `data`, which an OpenAPI discriminator cannot name, and masking changes the shapes;

@@ -57,6 +57,8 @@ from tests.servers import Network, RunningService, eventually, running
 pytestmark = pytest.mark.integration
 
 CASE = "370285101201-20261102-0001"
+# What the test servers' replica holds of the units the journey names (data/divisions).
+DIRECTORY_NAMES = {"370285000000": "莱西市", "370285101000": "姜山镇"}
 
 
 def journey() -> list[Envelope]:
@@ -156,6 +158,8 @@ async def test_every_event_of_a_journey_appears_once_in_order_attributed(
     for entry, event in zip(items, events, strict=True):
         assert (entry["type"], entry["actor"], entry["org"]) == (event.type, event.actor, event.org)
         assert datetime.fromisoformat(entry["time"]) == event.time
+        # Named from audit's replica of the county's directory; a code it lacks has no name.
+        assert entry["org_name"] == DIRECTORY_NAMES.get(event.org)
     assert items[0]["prev_hash"] == "0" * 64
     assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(items))
     # Personal data in free text is masked in the log.

@@ -54,8 +54,11 @@ async def list_entries(
     )
     async with uow:
         rows, next_cursor = await queries.list_entries(uow, filters, page)
+        names = await queries.org_names(uow, {row.org for row in rows})
         # Inside the unit of work: leaving it rolls back, which expires the rows.
-        items = [EntryOut.model_validate(row) for row in rows]
+        items = [
+            EntryOut.model_validate(row).model_copy(update={"org_name": names.get(row.org)}) for row in rows
+        ]
     return Page(items=items, next_cursor=next_cursor)
 
 
