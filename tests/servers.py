@@ -73,6 +73,7 @@ async def create_template(servers: Servers) -> None:
     for spec in discover_services().values():
         await asyncio.to_thread(upgrade, spec, url)
     await _known_org_units(url)
+    await _known_test_staff(url)
 
 
 async def _known_org_units(url: str) -> None:
@@ -88,6 +89,29 @@ async def _known_org_units(url: str) -> None:
             await conn.copy_records_to_table(
                 "org_units", schema_name=schema, records=rows, columns=["code", "name", "tier", "parent_code"]
             )
+    finally:
+        await conn.close()
+
+
+# The subjects the integration tests' tokens use for agents and clerks (`agent-<org>`, `clerk@<org>`).
+TEST_STAFF_FORMS = ("{role}-{org}", "{role}@{org}")
+
+
+async def _known_test_staff(url: str) -> None:
+    """Intake's staff replica starts knowing the tests' agents and clerks of every demo unit, as if
+    routing had published them (`StaffPublished`); learning staff by event, and refusing anyone
+    else, is tested in tests/integration/test_staff_directory.py."""
+    with DIVISIONS.open(encoding="utf-8", newline="") as handle:
+        orgs = [r["code"] for r in csv.DictReader(handle)]
+    rows = [
+        (form.format(role=role, org=org), org)
+        for org in orgs
+        for role in ("agent", "clerk")
+        for form in TEST_STAFF_FORMS
+    ]
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.copy_records_to_table("staff_directory", schema_name="intake", records=rows, columns=["staff_id", "org"])
     finally:
         await conn.close()
 

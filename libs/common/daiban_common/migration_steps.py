@@ -98,6 +98,21 @@ def drop_org_units_replica(schema: str) -> None:
     op.drop_table("org_units", schema=schema)
 
 
+def create_staff_replica(schema: str) -> None:
+    """`daiban_common.staffdir.staff_replica`: who the directory's staff are and where they work."""
+    op.create_table(
+        "staff_directory",
+        sa.Column("staff_id", sa.String(length=64), nullable=False),
+        sa.Column("org", sa.String(length=12), nullable=False),
+        sa.PrimaryKeyConstraint("staff_id"),
+        schema=schema,
+    )
+
+
+def drop_staff_replica(schema: str) -> None:
+    op.drop_table("staff_directory", schema=schema)
+
+
 def create_idempotency_table(schema: str) -> None:
     op.create_table(
         "idempotency",

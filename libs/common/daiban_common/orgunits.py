@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Column, MetaData, String, Table, delete, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,7 +25,7 @@ from daiban_common.errors import ServiceUnavailable
 from daiban_common.messaging import defined_once, messaging_tables
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.directory import OrgUnitsPublished
-from daiban_contracts.envelope import Envelope
+from daiban_contracts.envelope import Envelope, EventData
 from daiban_contracts.orgcodes import OrgCode
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ __all__ = [
     "CachedOrgSet",
     "apply_org_units",
     "deliver_seeded_org_units",
+    "latest_published",
     "org_units_replica",
     "org_units_subscription",
     "replica_known_orgs",
@@ -78,9 +79,15 @@ class CachedOrgSet:
     """
 
     def __init__(
-        self, engine: AsyncEngine, load: Loader, *, ttl_seconds: float = DEFAULT_TTL_SECONDS
+        self,
+        engine: AsyncEngine,
+        load: Loader,
+        *,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        unavailable: str = "暂时无法核对区划单位，请稍后重试",
     ) -> None:
         self._engine = engine
+        self._unavailable = unavailable
         self._load = load
         self._ttl = ttl_seconds
         self._codes: frozenset[str] = frozenset()
@@ -108,9 +115,9 @@ class CachedOrgSet:
                     codes = frozenset(await self._load(conn))
             except Exception as exc:
                 if not self._codes:
-                    raise ServiceUnavailable("暂时无法核对区划单位，请稍后重试") from exc
+                    raise ServiceUnavailable(self._unavailable) from exc
                 log.warning(
-                    "cannot reload the known org units (%s); keeping the last %d", exc, len(self._codes)
+                    "cannot reload a replica's keys (%s); keeping the last %d", exc, len(self._codes)
                 )
                 self._loaded_at = started
                 return
@@ -196,25 +203,35 @@ def replica_subscription(runtime: ServiceRuntime) -> Subscription:
     )
 
 
-async def deliver_seeded_org_units(engine: AsyncEngine, specs: Sequence[ServiceSpec]) -> int:
-    """Hand the org units a seed just published to the replicas of this node's services, at seed
-    time, before any bus is up (`daiban seed`/`daiban run`), so no token of a known unit is
-    refused while the first events travel. The same event reaches the consumers later and changes
-    nothing. Returns how many replicas were filled."""
-    published: list[OrgUnitsPublished] = []
+P = TypeVar("P", bound=EventData)
+
+
+async def latest_published(engine: AsyncEngine, specs: Sequence[ServiceSpec], kind: type[P]) -> list[P]:
+    """The last event of type `kind` in the outbox of each of `specs` that has one (what a seed
+    just published, read before any bus carries it)."""
+    published: list[P] = []
     async with engine.connect() as conn:
         for spec in specs:
             outbox = messaging_tables(spec.schema).outbox
             rows = await conn.execute(
                 select(outbox.c.envelope)
-                .where(outbox.c.type == OrgUnitsPublished.event_type)
+                .where(outbox.c.type == kind.event_type)
                 .order_by(outbox.c.seq.desc())
                 .limit(1)
             )
             for (raw,) in rows:
                 payload = Envelope.from_bytes(raw.encode()).payload()
-                assert isinstance(payload, OrgUnitsPublished)
+                assert isinstance(payload, kind)
                 published.append(payload)
+    return published
+
+
+async def deliver_seeded_org_units(engine: AsyncEngine, specs: Sequence[ServiceSpec]) -> int:
+    """Hand the org units a seed just published to the replicas of this node's services, at seed
+    time, before any bus is up (`daiban seed`/`daiban run`), so no token of a known unit is
+    refused while the first events travel. The same event reaches the consumers later and changes
+    nothing. Returns how many replicas were filled."""
+    published = await latest_published(engine, specs, OrgUnitsPublished)
     replicas = [spec for spec in specs if spec.known_orgs is replica_of]
     async with engine.begin() as conn:
         for spec in replicas:

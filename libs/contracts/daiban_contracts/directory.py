@@ -3,7 +3,9 @@
 Routing is the only producer. `OrgUnitsPublished` carries every org unit of one county whenever the
 units change (a seed or an import of division codes); every service that authenticates people keeps
 a replica of them, so that a token of an org unit the county does not have is refused everywhere
-alike (see `daiban_common.orgunits`). The other events say what one edit changed, with the entry
+alike (see `daiban_common.orgunits`). `StaffPublished` carries every staff member of the county
+after a seed, so that intake refuses staff actions of a token whose subject is nobody of the
+directory (see `daiban_common.staffdir`). The other events say what one edit changed, with the entry
 before and after it, who changed it and when, so the audit log shows, for instance, who was A post
 and B post of a window before and after a supervisor changed it.
 
@@ -35,6 +37,8 @@ __all__ = [
     "ServicePointEntry",
     "StaffChanged",
     "StaffEntry",
+    "StaffMember",
+    "StaffPublished",
     "WindowChanged",
     "WindowEntry",
     "directory_subject",
@@ -150,6 +154,25 @@ class StaffChanged(EventData):
     after: StaffEntry | None
     changed_by: str
     changed_at: datetime
+
+
+class StaffMember(_Wire):
+    staff_id: str = Field(description="The subject (`sub`) of the person's token")
+    org: str = Field(pattern=r"^[0-9]{12}$")
+
+
+@event_type("daiban.directory.staff_published.v1")
+class StaffPublished(EventData):
+    """Every staff member of `county` and where they work, as the directory holds them.
+
+    Routing publishes it when a seed changed its people (a seed's people are not anyone's edit, so
+    no `StaffChanged` is emitted for them); each edit through the API or an import, removals
+    included, is a `StaffChanged`.
+    """
+
+    county: str = Field(pattern=r"^[0-9]{12}$")
+    staff: tuple[StaffMember, ...]
+    published_at: datetime
 
 
 class DutyEntry(_Wire):

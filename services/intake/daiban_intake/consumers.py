@@ -1,4 +1,5 @@
-"""Which events intake applies: the catalogue's item versions, and routing's moves of its cases."""
+"""Which events intake applies: the catalogue's item versions, routing's moves of its cases, and who
+the directory's staff are."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from daiban_common.consumer import Subscription, on
 from daiban_common.orgunits import replica_subscription
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.schedules import schedule_subscription
+from daiban_common.staffdir import staff_subscription
 from daiban_contracts.catalogue import ItemPublished
 from daiban_intake.context import IntakeContext
 from daiban_intake.domain.routing_events import ROUTING_EVENTS
@@ -20,7 +22,8 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
     # the filter is the county's subtree and the handler skips cases accepted at other nodes
     # (outside this node's subtree, or below a child node of DAIBAN_CHILD_NODES).
     county = runtime.node_org.county.value
-    apply_progress = progress_handler(cast(IntakeContext, runtime.context).hosts)
+    context = cast(IntakeContext, runtime.context)
+    apply_progress = progress_handler(context.hosts)
     return [
         Subscription(name="catalogue", handlers=dict([on(ItemPublished, record_version)]), within=county),
         Subscription(
@@ -29,5 +32,6 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
             within=county,
         ),
         replica_subscription(runtime),
+        staff_subscription(county, runtime.spec.schema, context.staff),
         schedule_subscription(runtime),
     ]

@@ -10,7 +10,9 @@ from fastapi import Depends, Request
 
 from daiban_common.calendar import WorkCalendar, default_calendar
 from daiban_common.deps import get_runtime
+from daiban_common.orgunits import CachedOrgSet
 from daiban_common.runtime import ServiceRuntime
+from daiban_common.staffdir import replica_staff
 from daiban_contracts.orgcodes import OrgCode
 from daiban_intake.domain.links import LinkSigner, link_key
 from daiban_intake.handlers.acceptance import AcceptancePoint
@@ -28,6 +30,8 @@ class IntakeContext:
     calendar: WorkCalendar
     # Signs the links to the printable pages, which a browser tab opens without a token.
     links: LinkSigner
+    # The directory's staff (`org/staff_id`): who may act for the administration here.
+    staff: CachedOrgSet
 
 
 def build_context(runtime: ServiceRuntime) -> IntakeContext:
@@ -45,6 +49,7 @@ def build_context(runtime: ServiceRuntime) -> IntakeContext:
         hosts=settings.hosts,
         calendar=calendar,
         links=LinkSigner(link_key(settings.resolved_jwt_secret())),
+        staff=replica_staff(runtime.engine, runtime.spec.schema),
     )
 
 

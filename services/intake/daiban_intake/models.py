@@ -20,6 +20,7 @@ from daiban_common.idempotency import idempotency_table
 from daiban_common.messaging import messaging_tables
 from daiban_common.orgunits import org_units_replica
 from daiban_common.schedules import calendar_years_replica
+from daiban_common.staffdir import staff_replica
 
 SCHEMA = "intake"
 metadata = SQLModel.metadata
@@ -28,6 +29,8 @@ messaging = messaging_tables(SCHEMA)
 org_units = org_units_replica(SCHEMA)
 # The official schedules routing announces, loaded into the process calendar at start.
 calendar_years = calendar_years_replica(SCHEMA)
+# Who routing's directory says the staff are: only they accept, supplement and hand over.
+staff_directory = staff_replica(SCHEMA)
 # Answers of creating POSTs, for Idempotency-Key replays (daiban_common.idempotency).
 idempotency = idempotency_table(SCHEMA)
 

@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from daiban_common import clock, db
 from daiban_common.orgunits import deliver_seeded_org_units
+from daiban_common.staffdir import deliver_seeded_staff
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Environment, Settings
@@ -190,10 +191,12 @@ async def seed_node(
         finally:
             await runtime.engine.dispose()
             runtime.tracer_provider.shutdown()
-    # The org units the directory seed published reach this node's replicas before anything else.
+    # The org units and staff the directory seed published reach this node's replicas before
+    # anything else.
     engine = db.create_engine(settings.database_url)
     try:
         await deliver_seeded_org_units(engine, specs)
+        await deliver_seeded_staff(engine, specs)
     finally:
         await engine.dispose()
     return await seed_history(settings, specs, cases=history_cases)

@@ -9,13 +9,27 @@ from fastapi.responses import HTMLResponse
 
 from daiban_common.auth import Principal, Role, require_roles
 from daiban_common.openapi import ProblemDoc, problem_responses
+from daiban_common.staffdir import known_staff_member
+from daiban_intake.context import ContextDep
 
 R = TypeVar("R")
 
 HTML = "text/html"
 
-# Agents record applications on their phones at village points; clerks at township/county windows.
-Acceptor = Annotated[Principal, Depends(require_roles(Role.agent, Role.clerk))]
+_agent_or_clerk = require_roles(Role.agent, Role.clerk)
+
+
+async def _acceptor(
+    principal: Annotated[Principal, Depends(_agent_or_clerk)], context: ContextDep
+) -> Principal:
+    # What they do is recorded under their name: the directory must know them where they work.
+    await known_staff_member(context.staff, principal)
+    return principal
+
+
+# Agents record applications on their phones at village points; clerks at township/county windows;
+# either one the directory (routing's staff) knows at the token's org.
+Acceptor = Annotated[Principal, Depends(_acceptor)]
 # Complaints go to the supervisors (监察) of the unit complained about.
 Supervisor = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin))]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from daiban_common import idempotency
 from daiban_common.openapi import ProblemDoc
+from daiban_common.staffdir import NOT_IN_DIRECTORY_DOC
 from daiban_intake.api.links import LINK_REFUSED_TYPE
 
 # Walkthrough step 2a: 最低生活保障审核确认 with M04 missing and no condition claimed.
@@ -88,6 +89,8 @@ ORG_OUTSIDE = ProblemDoc(
     errors=[("org", "不在您的管辖范围内")],
 )
 KEY_REUSED = idempotency.KEY_REUSED
+# Acceptance, supplements and handover: only someone of routing's directory, at the token's org.
+NOT_IN_DIRECTORY = NOT_IN_DIRECTORY_DOC
 CASE_NOT_FOUND = ProblemDoc(404, "No such case in the caller's subtree", detail="办件不存在")
 NOTICE_NOT_FOUND = ProblemDoc(404, "No such notice in the caller's subtree", detail="一次性告知书不存在")
 COMPLAINT_NOT_FOUND = ProblemDoc(404, "No such complaint in the caller's subtree", detail="投诉不存在")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from daiban_common.idempotency import KEY_REUSED
 from daiban_common.openapi import ProblemDoc, problem_responses
+from daiban_common.staffdir import NOT_IN_DIRECTORY_DOC
 
 TASK_NOT_FOUND = ProblemDoc(404, "No such task in the caller's subtree", detail="任务不存在")
 CASE_NOT_FOUND = ProblemDoc(404, "No such case in the caller's subtree", detail="办件不存在")
@@ -21,13 +22,7 @@ CLAIMED_BY_OTHER = ProblemDoc(
     title="Another person on duty holds the task",
     detail="该任务由在岗的秦月承办，只有承办人可以办理；承办人请假或不在岗时，B岗方可接办",
 )
-NOT_IN_DIRECTORY = ProblemDoc(
-    403,
-    "The token's subject is not a staff member of the directory at the token's org",
-    type="/problems/not-in-directory",
-    title="Not a staff member of the directory",
-    detail="身份“someone”不是370285101000人员目录中的工作人员，不能办理；请联系管理员登记",
-)
+NOT_IN_DIRECTORY = NOT_IN_DIRECTORY_DOC
 NO_WINDOW = ProblemDoc(
     409,
     "The task has no window to reassign within",

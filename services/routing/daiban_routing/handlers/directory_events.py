@@ -2,8 +2,8 @@
 
 Commands and imports take the entry before they change it (`*_entry`) and hand both states to
 `emit_change` (departments, windows, staff), `emit_duty` or `emit_service_point`, which emit
-nothing when nothing changed. The demo seed emits only the org units (`publish_org_units`): its
-thousands of made-up people and windows are not anyone's edit.
+nothing when nothing changed. The demo seed emits only the org units (`publish_org_units`) and who
+its staff are (`publish_staff`): its thousands of made-up people and windows are not anyone's edit.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from daiban_contracts.directory import (
     ServicePointEntry,
     StaffChanged,
     StaffEntry,
+    StaffMember,
+    StaffPublished,
     WindowChanged,
     WindowEntry,
     directory_subject,
 )
-from daiban_contracts.envelope import EventData
+from daiban_contracts.envelope import Envelope, EventData
 from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_routing.handlers import SYSTEM_ACTOR
 from daiban_routing.models import Department, OrgUnit, Staff, Window
@@ -210,3 +212,37 @@ async def publish_org_units(uow: UnitOfWork, county: str, actor: str = SYSTEM_AC
     )
     uow.emit(payload, subject=directory_subject("org-units", code.value), org=code.value, actor=actor)
     return payload
+
+
+async def publish_staff(uow: UnitOfWork, county: str, actor: str = SYSTEM_ACTOR) -> StaffPublished | None:
+    """Emit every staff member of `county` as the directory now holds them, unless the last such
+    event said the same (a seed run again emits nothing); call before commit."""
+    code = OrgCode.parse(county)
+    await uow.session.flush()
+    people = await uow.session.exec(
+        select(Staff.id, Staff.org)
+        .where(col(Staff.org).startswith(code.subtree_prefix))
+        .order_by(col(Staff.org), col(Staff.id))
+    )
+    members = tuple(StaffMember(staff_id=staff_id, org=org) for staff_id, org in people)
+    if members == await _last_published_staff(uow, code):
+        return None
+    payload = StaffPublished(county=code.value, staff=members, published_at=clock.now())
+    uow.emit(payload, subject=directory_subject("staff", code.value), org=code.value, actor=actor)
+    return payload
+
+
+async def _last_published_staff(uow: UnitOfWork, county: OrgCode) -> tuple[StaffMember, ...] | None:
+    outbox = uow.tables.outbox
+    tail = f".{county.subject_tokens}.directory.staff_published"
+    found = await uow.session.exec(
+        select(outbox.c.envelope)
+        .where(outbox.c.type == StaffPublished.event_type, outbox.c.subject.endswith(tail))
+        .order_by(outbox.c.seq.desc())
+        .limit(1)
+    )
+    raw = found.first()
+    if raw is None:
+        return None
+    payload = Envelope.from_bytes(str(raw).encode()).payload()
+    return payload.staff if isinstance(payload, StaffPublished) else None

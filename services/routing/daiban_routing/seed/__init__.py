@@ -3,8 +3,8 @@ windows and staff with AB posts: spelled out for the county, 姜山镇, 夏格�
 from templates (templates.py) for every other township and village.
 
 Idempotent: running it again changes nothing. Phone numbers and addresses are illustrative.
-The staff ids `county-clerk`, `county-approver`, `county-supervisor`, `county-admin` and
-`township-clerk` match the ready-made dev tokens that `daiban run` prints.
+The staff ids `county-clerk`, `county-approver`, `county-supervisor`, `county-admin`,
+`township-clerk` and `village-agent` match the ready-made dev tokens that `daiban run` prints.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from daiban_common.orgunits import CachedOrgSet
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
 from daiban_routing.context import RoutingContext
-from daiban_routing.handlers.directory_events import org_units_published, publish_org_units
+from daiban_routing.handlers.directory_events import org_units_published, publish_org_units, publish_staff
 from daiban_routing.handlers.entries import upsert_department, upsert_staff, upsert_window
 from daiban_routing.models import OrgUnit
 from daiban_routing.schemas.directory import DepartmentIn, StaffIn, WindowIn
@@ -70,6 +70,9 @@ async def seed_directory(uow: UnitOfWork, csv_path: Path) -> None:
         await session.flush()
         spelled_out = {row["org"] for row in demo["departments"]}
         await fill_from_templates(session, demo["county"], demo["templates"], spelled_out)
+        # Intake refuses staff actions of anyone the directory does not know: it learns who they
+        # are from this event (nothing when the seed changed no one).
+        await publish_staff(uow, demo["county"])
         await uow.commit()
 
 
