@@ -111,7 +111,9 @@ async def _known_test_staff(url: str) -> None:
     ]
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        await conn.copy_records_to_table("staff_directory", schema_name="intake", records=rows, columns=["staff_id", "org"])
+        await conn.copy_records_to_table(
+            "staff_directory", schema_name="intake", records=rows, columns=["staff_id", "org"]
+        )
     finally:
         await conn.close()
 

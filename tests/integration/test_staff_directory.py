@@ -49,6 +49,7 @@ async def test_only_staff_of_the_directory_at_the_tokens_org_accept(network: Net
         await publish_item(settings, intake.runtime, item())
         assert ROUTING.seed is not None
         await ROUTING.seed(routing.runtime)
+
         async def accepted() -> bool:
             return (await accept(intake.client, settings, "js-294-agent", VILLAGE)).status_code == 201
 
@@ -104,7 +105,9 @@ async def test_the_seed_fills_the_replica_before_any_bus(network: Network) -> No
     try:
         assert await deliver_seeded_staff(engine, list(discover_services().values())) == 1
         async with engine.connect() as conn:
-            org = await conn.scalar(text("SELECT org FROM intake.staff_directory WHERE staff_id = 'village-agent'"))
+            org = await conn.scalar(
+                text("SELECT org FROM intake.staff_directory WHERE staff_id = 'village-agent'")
+            )
         assert org == VILLAGE
     finally:
         await engine.dispose()

@@ -116,9 +116,7 @@ class CachedOrgSet:
             except Exception as exc:
                 if not self._codes:
                     raise ServiceUnavailable(self._unavailable) from exc
-                log.warning(
-                    "cannot reload a replica's keys (%s); keeping the last %d", exc, len(self._codes)
-                )
+                log.warning("cannot reload a replica's keys (%s); keeping the last %d", exc, len(self._codes))
                 self._loaded_at = started
                 return
             self._codes = codes

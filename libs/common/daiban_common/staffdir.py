@@ -79,7 +79,9 @@ def replica_staff(engine: AsyncEngine, schema: str) -> CachedOrgSet:
     table = staff_replica(schema)
 
     async def load(conn: AsyncConnection) -> set[str]:
-        return {_key(org, staff_id) for staff_id, org in await conn.execute(select(table.c.staff_id, table.c.org))}
+        return {
+            _key(org, staff_id) for staff_id, org in await conn.execute(select(table.c.staff_id, table.c.org))
+        }
 
     return CachedOrgSet(engine, load, unavailable="暂时无法核对人员目录，请稍后重试")
 
@@ -104,7 +106,9 @@ async def _apply_published(conn: AsyncConnection, table: Table, payload: StaffPu
     `StaffChanged` (deleted), so a snapshot never takes away someone it does not list."""
     county = OrgCode.parse(payload.county)
     rows = [
-        {"staff_id": m.staff_id, "org": m.org} for m in payload.staff if OrgCode.parse(m.org).is_within(county)
+        {"staff_id": m.staff_id, "org": m.org}
+        for m in payload.staff
+        if OrgCode.parse(m.org).is_within(county)
     ]
     if rows:
         stmt = pg_insert(table).values(rows)
@@ -148,7 +152,9 @@ async def deliver_seeded_staff(engine: AsyncEngine, specs: Sequence[ServiceSpec]
     filled = 0
     async with engine.begin() as conn:
         for spec in specs:
-            found = await conn.execute(text("SELECT to_regclass(:name)"), {"name": f"{spec.schema}.staff_directory"})
+            found = await conn.execute(
+                text("SELECT to_regclass(:name)"), {"name": f"{spec.schema}.staff_directory"}
+            )
             if found.scalar() is None:
                 continue
             filled += 1

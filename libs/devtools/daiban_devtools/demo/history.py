@@ -26,10 +26,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from daiban_common import clock, db
 from daiban_common.orgunits import deliver_seeded_org_units
-from daiban_common.staffdir import deliver_seeded_staff
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Environment, Settings
+from daiban_common.staffdir import deliver_seeded_staff
 from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_devtools.demo.inprocess import InProcessSuite
 from daiban_devtools.demo.plan import CasePlan, Step

@@ -100,7 +100,15 @@ def _acceptance_answer(instance: str, links: LinkSigner) -> Answering[Acceptance
     summary="Accept an application: a receipt if the materials are complete, else a one-time notice",
     description="受理申请：材料齐全则立案并出具回执，否则一次性告知",
     response_model=AcceptanceOut,
-    responses=problems(401, 403, docs.NOT_IN_DIRECTORY, docs.ORG_OUTSIDE, docs.KEY_REUSED, docs.ONE_TIME_NOTICE, docs.INVALID_ID),
+    responses=problems(
+        401,
+        403,
+        docs.NOT_IN_DIRECTORY,
+        docs.ORG_OUTSIDE,
+        docs.KEY_REUSED,
+        docs.ONE_TIME_NOTICE,
+        docs.INVALID_ID,
+    ),
 )
 async def accept(
     body: AcceptApplication,
@@ -219,7 +227,13 @@ async def notice(number: StoredText, request: Request, principal: CurrentPrincip
     description="补正材料或补交容缺材料",
     response_model=SupplementOut,
     responses=problems(
-        401, 403, docs.NOT_IN_DIRECTORY, docs.CASE_NOT_FOUND, docs.NOT_WAITING, docs.KEY_REUSED, docs.SUPPLEMENT_INCOMPLETE
+        401,
+        403,
+        docs.NOT_IN_DIRECTORY,
+        docs.CASE_NOT_FOUND,
+        docs.NOT_WAITING,
+        docs.KEY_REUSED,
+        docs.SUPPLEMENT_INCOMPLETE,
     ),
 )
 async def supplements(
@@ -248,7 +262,13 @@ async def supplements(
     description="送达办理结果（当面核验身份或邮寄）",
     response_model=HandoverOut,
     responses=problems(
-        401, 403, docs.NOT_IN_DIRECTORY, docs.CASE_NOT_FOUND, docs.NOT_READY, docs.KEY_REUSED, docs.IDENTITY_REQUIRED
+        401,
+        403,
+        docs.NOT_IN_DIRECTORY,
+        docs.CASE_NOT_FOUND,
+        docs.NOT_READY,
+        docs.KEY_REUSED,
+        docs.IDENTITY_REQUIRED,
     ),
 )
 async def handover(
