@@ -46,14 +46,17 @@ class Agent:
     token: str
 
 
-async def villages(conn: asyncpg.Connection, count: int) -> list[str]:
-    """`count` villages of the county, spread over its townships."""
+async def villages(conn: asyncpg.Connection, count: int) -> list[tuple[str, str]]:
+    """`count` villages of the county, spread over its townships, each with an agent of the
+    directory there (intake refuses anyone else)."""
     rows = await conn.fetch(
-        "SELECT code FROM routing.org_units WHERE tier = 'village' AND code LIKE '370285%' ORDER BY code"
+        "SELECT DISTINCT ON (u.code) u.code, s.id FROM routing.org_units u "
+        "JOIN routing.staff s ON s.org = u.code AND s.role = 'agent' "
+        "WHERE u.tier = 'village' AND u.code LIKE '370285%' ORDER BY u.code, s.id"
     )
-    codes = [r["code"] for r in rows]
-    step = max(1, len(codes) // count)
-    return codes[::step][:count]
+    pairs = [(r["code"], r["id"]) for r in rows]
+    step = max(1, len(pairs) // count)
+    return pairs[::step][:count]
 
 
 async def item_materials(conn: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
@@ -84,7 +87,7 @@ async def application_variants(
         materials = await item_materials(conn)
     finally:
         await conn.close()
-    people = [Agent(org, suite.token(Role.agent, org, f"bench-agent-{org}", name="村代办员")) for org in orgs]
+    people = [Agent(org, suite.token(Role.agent, org, staff_id, name="村代办员")) for org, staff_id in orgs]
     rng = random.Random(8)
     built = []
     for i in range(variants):

@@ -71,7 +71,7 @@ def options() -> argparse.Namespace:
 
 def tokens(suite: Suite, callers: dict[str, Caller]) -> dict[str, str]:
     return {
-        name: suite.token(f"fuzz-{name}", caller.role, caller.org, name=f"模糊测试{name}")
+        name: suite.token(caller.staff_id or f"fuzz-{name}", caller.role, caller.org, name=f"模糊测试{name}")
         for name, caller in callers.items()
     }
 

@@ -21,6 +21,8 @@ VILLAGE = "370285101294"
 class Caller:
     role: Role
     org: str
+    # A staff member of the demo directory at `org`, for routes that only they may call.
+    staff_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,9 @@ class ServiceAuth:
 
 
 AUTH: dict[str, ServiceAuth] = {
-    # Village agents file applications and see their own cases; complaints need no token.
-    "intake": ServiceAuth(callers={"agent": Caller(Role.agent, VILLAGE)}, default="agent"),
+    # Village agents file applications and see their own cases; complaints need no token. Intake
+    # lets only staff of the directory accept.
+    "intake": ServiceAuth(callers={"agent": Caller(Role.agent, VILLAGE, "js-294-agent")}, default="agent"),
     "catalogue": ServiceAuth(callers={"admin": Caller(Role.admin, COUNTY)}, default="admin"),
     # The directory and supervision are a county supervisor's; tasks a township clerk's; home visits
     # a village agent's.
