@@ -2,7 +2,7 @@
 
 Routing owns the directory and publishes the county's org units (`OrgUnitsPublished`). Every other
 service that authenticates people keeps them in a small table of its own schema
-(`org_units_replica`), fed by the subscription `org_units_subscription` builds. `CachedOrgSet`
+(`org_units_replica`), fed by the subscription `org_units_subscription` builds. `CachedKeySet`
 answers "is this a known org unit?" from a set in memory, reloaded when the replica changes in
 this process and after a short time otherwise (another process of the same service may have
 applied the event), so checking every request's token costs no query.
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from daiban_common.service import ServiceSpec
 
 __all__ = [
-    "CachedOrgSet",
+    "CachedKeySet",
     "apply_org_units",
     "deliver_seeded_org_units",
     "latest_published",
@@ -71,8 +71,9 @@ def org_units_replica(schema: str, metadata: MetaData | None = None) -> Table:
 Loader = Callable[[AsyncConnection], Awaitable[set[str]]]
 
 
-class CachedOrgSet:
-    """`KnownOrgs` from a set in memory: loaded on first use, reloaded after `invalidate()` or `ttl`.
+class CachedKeySet:
+    """A replica's keys in memory (org codes for `KnownOrgs`, `org/staff_id` for the staff
+    directory): loaded on first use, reloaded after `invalidate()` or `ttl`.
 
     An empty directory is never kept (a node whose directory is not there yet must learn it as soon
     as it arrives); a reload that fails keeps the last set, and with none answers 503.
@@ -130,8 +131,8 @@ def codes_of(table: Table) -> Loader:
     return load
 
 
-def replica_known_orgs(engine: AsyncEngine, schema: str) -> CachedOrgSet:
-    return CachedOrgSet(engine, codes_of(org_units_replica(schema)))
+def replica_known_orgs(engine: AsyncEngine, schema: str) -> CachedKeySet:
+    return CachedKeySet(engine, codes_of(org_units_replica(schema)))
 
 
 async def apply_org_units(uow: UnitOfWork, table: Table, payload: OrgUnitsPublished) -> None:
@@ -164,14 +165,14 @@ async def _apply(conn: AsyncConnection, table: Table, payload: OrgUnitsPublished
         )
 
 
-def invalidate_on_commit(uow: UnitOfWork, known: CachedOrgSet | None) -> None:
+def invalidate_on_commit(uow: UnitOfWork, known: CachedKeySet | None) -> None:
     """Forget `known`'s set once this unit of work commits (not before: a reload would miss it)."""
     if known is None:
         return
     event.listen(uow.session.sync_session, "after_commit", lambda _session: known.invalidate(), once=True)
 
 
-def org_units_subscription(county: str, table: Table, known: CachedOrgSet | None) -> Subscription:
+def org_units_subscription(county: str, table: Table, known: CachedKeySet | None) -> Subscription:
     """The consumer of `OrgUnitsPublished` that keeps `table` (and `known`) up to date."""
 
     async def apply(envelope: Envelope, payload: OrgUnitsPublished, uow: UnitOfWork) -> None:
@@ -186,7 +187,7 @@ def org_units_subscription(county: str, table: Table, known: CachedOrgSet | None
 # among its subscriptions.
 
 
-def replica_of(runtime: ServiceRuntime) -> CachedOrgSet:
+def replica_of(runtime: ServiceRuntime) -> CachedKeySet:
     """`ServiceSpec.known_orgs` of a service that keeps the replica in its own schema."""
     return replica_known_orgs(runtime.engine, runtime.spec.schema)
 
@@ -197,7 +198,7 @@ def replica_subscription(runtime: ServiceRuntime) -> Subscription:
     return org_units_subscription(
         runtime.node_org.county.value,
         org_units_replica(runtime.spec.schema),
-        known if isinstance(known, CachedOrgSet) else None,
+        known if isinstance(known, CachedKeySet) else None,
     )
 
 

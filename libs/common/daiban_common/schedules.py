@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, event, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -60,8 +60,13 @@ def schedule_subscription(runtime: ServiceRuntime) -> Subscription:
         stmt = pg_insert(table).values(row)
         conn = await uow.session.connection()
         await conn.execute(stmt.on_conflict_do_update(index_elements=[table.c.year], set_=row))
-        # Loading replaces the year whole, so a redelivered event changes nothing.
-        default_calendar().load_year(payload.year, payload.holidays, payload.workdays)
+
+        # Into the process calendar once stored (a rolled-back event is tried again whole). Loading
+        # replaces the year, so a redelivered event changes nothing.
+        def load(_session: object) -> None:
+            default_calendar().load_year(payload.year, payload.holidays, payload.workdays)
+
+        event.listen(uow.session.sync_session, "after_commit", load, once=True)
 
     return Subscription(
         name="calendar",

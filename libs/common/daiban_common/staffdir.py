@@ -5,7 +5,7 @@ Routing owns the directory. After a seed it publishes every staff member of the 
 do under their name (intake: acceptance, supplements, handover) keeps `(staff_id, org)` in a small
 table of its own schema (`staff_directory`), fed by `staff_subscription`, and refuses a token whose
 subject is nobody of the directory at the token's org (`known_staff_member`), from a set in memory
-(`CachedOrgSet`, reloaded after the consumer commits), so checking a request costs no query.
+(`CachedKeySet`, reloaded after the consumer commits), so checking a request costs no query.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from daiban_common.consumer import Subscription, on
 from daiban_common.errors import Forbidden
 from daiban_common.messaging import defined_once
 from daiban_common.openapi import ProblemDoc
-from daiban_common.orgunits import CachedOrgSet, invalidate_on_commit, latest_published
+from daiban_common.orgunits import CachedKeySet, invalidate_on_commit, latest_published
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.directory import StaffChanged, StaffPublished
 from daiban_contracts.envelope import Envelope
@@ -74,7 +74,7 @@ def _key(org: str, staff_id: str) -> str:
     return f"{org}/{staff_id}"
 
 
-def replica_staff(engine: AsyncEngine, schema: str) -> CachedOrgSet:
+def replica_staff(engine: AsyncEngine, schema: str) -> CachedKeySet:
     """The staff of `<schema>.staff_directory` in memory, as `org/staff_id` keys."""
     table = staff_replica(schema)
 
@@ -83,10 +83,10 @@ def replica_staff(engine: AsyncEngine, schema: str) -> CachedOrgSet:
             _key(org, staff_id) for staff_id, org in await conn.execute(select(table.c.staff_id, table.c.org))
         }
 
-    return CachedOrgSet(engine, load, unavailable="暂时无法核对人员目录，请稍后重试")
+    return CachedKeySet(engine, load, unavailable="暂时无法核对人员目录，请稍后重试")
 
 
-async def known_staff_member(staff: CachedOrgSet, principal: Principal) -> None:
+async def known_staff_member(staff: CachedKeySet, principal: Principal) -> None:
     """403 unless the caller is a staff member of the directory at the token's org (systems aside).
 
     A valid token is not enough to act for the administration: what staff do is recorded under
@@ -127,7 +127,7 @@ async def _apply_changed(conn: AsyncConnection, table: Table, payload: StaffChan
     )
 
 
-def staff_subscription(county: str, schema: str, known: CachedOrgSet) -> Subscription:
+def staff_subscription(county: str, schema: str, known: CachedKeySet) -> Subscription:
     """The consumer of routing's staff events that keeps `<schema>.staff_directory` (and `known`)."""
     table = staff_replica(schema)
 

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 
 from daiban_common.calendar import WorkCalendar, default_calendar
 from daiban_common.deps import get_runtime
-from daiban_common.orgunits import CachedOrgSet
+from daiban_common.orgunits import CachedKeySet
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.staffdir import replica_staff
 from daiban_contracts.orgcodes import OrgCode
@@ -31,7 +31,7 @@ class IntakeContext:
     # Signs the links to the printable pages, which a browser tab opens without a token.
     links: LinkSigner
     # The directory's staff (`org/staff_id`): who may act for the administration here.
-    staff: CachedOrgSet
+    staff: CachedKeySet
 
 
 def build_context(runtime: ServiceRuntime) -> IntakeContext:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from daiban_common.migrations import migrations_dir
 from daiban_common.openapi import OpenApiExamples
-from daiban_common.orgunits import CachedOrgSet, codes_of
+from daiban_common.orgunits import CachedKeySet, codes_of
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_routing.api import routers
@@ -17,9 +17,9 @@ from daiban_routing.models import OrgUnit
 from daiban_routing.seed import seed
 
 
-def known_orgs(runtime: ServiceRuntime) -> CachedOrgSet:
+def known_orgs(runtime: ServiceRuntime) -> CachedKeySet:
     """Routing owns the directory: it reads its own org units (never a replica)."""
-    return CachedOrgSet(runtime.engine, codes_of(OrgUnit.__table__))  # type: ignore[attr-defined]
+    return CachedKeySet(runtime.engine, codes_of(OrgUnit.__table__))  # type: ignore[attr-defined]
 
 
 SERVICE = ServiceSpec(

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
-from daiban_common.orgunits import CachedOrgSet
+from daiban_common.orgunits import CachedKeySet
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.uow import UnitOfWork
 from daiban_routing.context import RoutingContext
@@ -81,5 +81,5 @@ async def seed(runtime: ServiceRuntime) -> None:
     context = cast(RoutingContext, runtime.context)
     await seed_directory(runtime.uow(), divisions_csv(context.settings))
     known = runtime.known_orgs
-    if isinstance(known, CachedOrgSet):
+    if isinstance(known, CachedKeySet):
         known.invalidate()
