@@ -30,9 +30,9 @@ def document(generated: str) -> dict[str, Any]:
 
 
 def test_the_committed_document_is_what_the_generator_writes(generated: str) -> None:
-    assert COMMITTED.exists(), "docs/asyncapi.yaml is missing: run `uv run daiban asyncapi`"
+    assert COMMITTED.exists(), "docs/asyncapi.yaml is missing: run `./daiban asyncapi`"
     assert COMMITTED.read_text(encoding="utf-8") == generated, (
-        "docs/asyncapi.yaml is out of date: run `uv run daiban asyncapi` and commit it"
+        "docs/asyncapi.yaml is out of date: run `./daiban asyncapi` and commit it"
     )
 
 

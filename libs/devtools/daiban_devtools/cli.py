@@ -323,7 +323,7 @@ def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seco
     tokens_file.chmod(0o600)
     print(f"  (also in {tokens_file}: source it for $COUNTY_CLERK_TOKEN, $VILLAGE_AGENT_TOKEN, ...)")
     print(
-        "\nMore: uv run daiban token --role clerk --org 370285101000 ; Ctrl-C stops everything.", flush=True
+        "\nMore: ./daiban token --role clerk --org 370285101000 ; Ctrl-C stops everything.", flush=True
     )
 
 
@@ -356,7 +356,7 @@ def print_tiers_banner(
             )
             print(f"    {role:<10} {org}  {sub_id:<18} {token}")
     print(
-        f"\nMore: DAIBAN_VAR_DIR={county.settings.var_dir} uv run daiban token --role clerk --org {town} ; "
+        f"\nMore: DAIBAN_VAR_DIR={county.settings.var_dir} ./daiban token --role clerk --org {town} ; "
         "Ctrl-C stops everything.",
         flush=True,
     )
