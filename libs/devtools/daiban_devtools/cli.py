@@ -322,9 +322,7 @@ def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seco
     tokens_file.write_text("\n".join(exports) + "\n", encoding="utf-8")
     tokens_file.chmod(0o600)
     print(f"  (also in {tokens_file}: source it for $COUNTY_CLERK_TOKEN, $VILLAGE_AGENT_TOKEN, ...)")
-    print(
-        "\nMore: ./daiban token --role clerk --org 370285101000 ; Ctrl-C stops everything.", flush=True
-    )
+    print("\nMore: ./daiban token --role clerk --org 370285101000 ; Ctrl-C stops everything.", flush=True)
 
 
 def print_tiers_banner(
