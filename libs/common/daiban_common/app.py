@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
+from daiban_common.apidocs import install_docs
 from daiban_common.auth import install_auth
 from daiban_common.cors import CorsMiddleware
 from daiban_common.error_handlers import (
@@ -47,6 +48,9 @@ def create_app(
         version=spec.version,
         lifespan=lifespan,
         openapi_tags=list(spec.openapi_tags) or None,
+        # FastAPI's own pages load their scripts from a CDN: install_docs serves them locally.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.settings = settings
@@ -65,6 +69,7 @@ def create_app(
     for router in spec.routers:
         app.include_router(router)
     install_openapi(app, spec.openapi_examples)
+    install_docs(app)
     instrument_app(app, runtime.tracer_provider)
     # Inside the metrics middleware, so that a 503 for a lost database, a 413 and a preflight are
     # each counted and logged once; inside CORS, so that a front end can read those answers too.
