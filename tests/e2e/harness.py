@@ -292,10 +292,12 @@ def person(name: str, serial: int, *, phone: str = "13912345678", address: str =
 
 
 def demo_materials(code: str) -> list[Material]:
-    """The materials of a demo catalogue item as `daiban run` seeds it."""
+    """The materials of a demo catalogue item as `daiban run` seeds it (in the county its code names)."""
     from daiban_catalogue.seed.catalogue import load_demo_catalogue
+    from daiban_common.divisions import county_name, divisions_dir
 
-    for draft in load_demo_catalogue().drafts:
+    county = code.split("-")[3]  # XK-00105-001-<implementing org>-01
+    for draft in load_demo_catalogue(county, county_name(divisions_dir(None), county)).drafts:
         if draft.implementation_code == code:
             return list(draft.materials)
     raise KeyError(f"no demo item {code}")

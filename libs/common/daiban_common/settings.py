@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # The org unit this node serves; the tier follows from the code.
     org: str = "370285000000"
     var_dir: Path = Path("var")
+    # The division data (data/divisions of the repository) a county's directory and demo catalogue
+    # are built from; empty: the checkout's (an installed node names its copy).
+    divisions_dir: Path | None = None
     # Empty means "start the embedded server under var_dir".
     database_url: str = ""
     nats_url: str = ""

@@ -26,9 +26,11 @@ import httpx
 from daiban_common.auth import Role, issue_token
 from daiban_common.cli import Command, chosen_services, migrate_all
 from daiban_common.db import ensure_database
+from daiban_common.divisions import DEMO_COUNTY, divisions_dir, read_county
 from daiban_common.migrations import make_revision
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
+from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_devtools.devstack import DevStack
 from daiban_devtools.tiers import DEFAULT_TOWNSHIP, Node, plan_tiers, tier_tokens, tiers_home
 
@@ -41,6 +43,32 @@ DEMO_TOKENS = [
     ("clerk", "370285101000", "township-clerk", "镇便民服务中心窗口人员"),
     ("agent", "370285101294", "village-agent", "村代办员"),
 ]
+
+
+def demo_tokens(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """The banner's tokens for the node's county: Laixi's hand-made staff, or, in any other county,
+    the same county staff and the generated window clerk and agent of its first township and village
+    (daiban_routing.seed.templates names them from the org codes)."""
+    county = OrgCode.parse(settings.org).county.value
+    if county == DEMO_COUNTY:
+        return DEMO_TOKENS
+    units = read_county(divisions_dir(settings.divisions_dir), county)
+    township = min(u.code for u in units if u.tier is Tier.township)
+    village = min(u.code for u in units if u.parent_code == township)
+    return [
+        *((role, county, sub, name) for role, org, sub, name in DEMO_TOKENS if org == DEMO_COUNTY),
+        ("clerk", township, f"t{township[6:9]}-w01-a", "镇便民服务中心窗口人员"),
+        ("agent", village, f"v{village[6:12]}-agent", "村代办员"),
+    ]
+
+
+def token_variable(role: str, org: str, sub: str) -> str:
+    """The dev-tokens.env name: the walkthrough's $TOWNSHIP_CLERK_TOKEN and $VILLAGE_AGENT_TOKEN in
+    every county, $COUNTY_CLERK_TOKEN and the like for the county's staff."""
+    tier = OrgCode.parse(org).tier
+    if tier is not Tier.county:
+        return f"{tier.value.upper()}_{role.upper()}_TOKEN"
+    return f"{sub.upper().replace('-', '_')}_TOKEN"
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -313,16 +341,18 @@ def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seco
     print(f"  nats       {stack.nats_url}")
     print("\nDevelopment tokens (Authorization: Bearer <token>):")
     exports = []
-    for role, org, sub_id, name in DEMO_TOKENS:
+    tokens = demo_tokens(settings)
+    for role, org, sub_id, name in tokens:
         token = issue_token(settings, sub=sub_id, role=Role(role), org=org, name=name, ttl_seconds=30 * 86400)
         print(f"  {role:<10} {org}  {token}")
-        exports.append(f"{sub_id.upper().replace('-', '_')}_TOKEN={token}")
+        exports.append(f"{token_variable(role, org, sub_id)}={token}")
     # Scripts and the walkthrough `source` this instead of copying tokens off the screen.
     tokens_file = settings.var_dir / "dev-tokens.env"
     tokens_file.write_text("\n".join(exports) + "\n", encoding="utf-8")
     tokens_file.chmod(0o600)
     print(f"  (also in {tokens_file}: source it for $COUNTY_CLERK_TOKEN, $VILLAGE_AGENT_TOKEN, ...)")
-    print("\nMore: ./daiban token --role clerk --org 370285101000 ; Ctrl-C stops everything.", flush=True)
+    township = next(org for _, org, _, _ in tokens if OrgCode.parse(org).tier is Tier.township)
+    print(f"\nMore: ./daiban token --role clerk --org {township} ; Ctrl-C stops everything.", flush=True)
 
 
 def print_tiers_banner(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,8 +17,6 @@ class RoutingSettings(BaseSettings):
     yellow_ratio: float = Field(default=0.2, ge=0, le=1)
     supplement_watch_working_days: int = Field(default=5, ge=1)
     idle_working_days: int = Field(default=3, ge=1)
-    # The `code,name,level,parent_code` CSV the demo directory loads (default: the project's data/).
-    divisions_csv: Path | None = None
 
     @property
     def policy(self) -> Policy:

@@ -1,4 +1,5 @@
-"""Loading the demo catalogue with its history (baseline -> delegation -> today's version).
+"""Loading the demo catalogue with its history (baseline -> delegation -> today's version), for
+the node's county (written for Laixi, moved to any other: `load_demo_catalogue`).
 
 Idempotent: items already present are left alone. Every version goes to the outbox as an
 `ItemPublished` event like any other publish, so that intake's replicas fill when the suite starts.
@@ -12,15 +13,19 @@ from daiban_catalogue import queries
 from daiban_catalogue.handlers import rows
 from daiban_catalogue.seed.catalogue import load_demo_catalogue
 from daiban_catalogue.seed.history import replay_demo_history
+from daiban_common.divisions import county_name, divisions_dir
 from daiban_common.runtime import ServiceRuntime
 from daiban_contracts.catalogue import ItemPublished
+from daiban_contracts.orgcodes import OrgCode
 
 log = logging.getLogger(__name__)
 SEED_ACTOR = "system:catalogue"
 
 
 async def seed_demo_catalogue(runtime: ServiceRuntime) -> None:
-    demo = load_demo_catalogue()
+    settings = runtime.settings
+    county = OrgCode.parse(settings.org).county.value
+    demo = load_demo_catalogue(county, county_name(divisions_dir(settings.divisions_dir), county))
     history = replay_demo_history(demo)
     async with runtime.uow() as uow:
         await rows.add_departments(uow.session, demo.departments)

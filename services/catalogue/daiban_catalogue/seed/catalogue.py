@@ -20,8 +20,9 @@ from importlib.resources.abc import Traversable
 from typing import Any, NamedTuple
 
 from daiban_catalogue.domain import Department, InvalidDraft, ItemDraft, Violation, validate_draft
+from daiban_common.divisions import DEMO_COUNTY, DEMO_COUNTY_NAME, relocate_demo
 
-COUNTY_ORG = "370285000000"
+COUNTY_ORG = DEMO_COUNTY
 BASELINE_EFFECTIVE_DATE = date(2019, 1, 1)
 CURRENT_EFFECTIVE_DATE = date(2024, 1, 1)
 
@@ -30,6 +31,8 @@ class DemoCatalogue(NamedTuple):
     departments: tuple[Department, ...]
     drafts: tuple[ItemDraft, ...]
     baselines: tuple[ItemDraft, ...]
+    county: str = COUNTY_ORG
+    county_name: str = DEMO_COUNTY_NAME
 
     @property
     def department_codes(self) -> frozenset[str]:
@@ -37,13 +40,18 @@ class DemoCatalogue(NamedTuple):
 
     @property
     def org_codes(self) -> frozenset[str]:
-        return frozenset({COUNTY_ORG})
+        return frozenset({self.county})
 
 
-def load_demo_catalogue() -> DemoCatalogue:
-    """Departments, current drafts and baseline drafts; raises InvalidDraft on any broken rule."""
+def load_demo_catalogue(county: str = COUNTY_ORG, name: str = DEMO_COUNTY_NAME) -> DemoCatalogue:
+    """Departments, current drafts and baseline drafts; raises InvalidDraft on any broken rule.
+
+    Written for Laixi; another county (12 digits, its name) gets the same items, implemented by it
+    (`relocate_demo`: codes and names moved).
+    """
     root = files("daiban_catalogue.seed")
-    departments = tuple(Department.model_validate(d) for d in _read(root / "departments.json"))
+    place = (county, name)
+    departments = tuple(Department.model_validate(d) for d in _read(root / "departments.json", place))
     known = frozenset(d.code for d in departments)
     if len(known) != len(departments):
         raise ValueError("departments.json lists a department twice")
@@ -51,8 +59,8 @@ def load_demo_catalogue() -> DemoCatalogue:
     drafts: list[ItemDraft] = []
     for path in sorted((root / "items").iterdir(), key=lambda p: p.name):
         if path.name.endswith(".json"):
-            drafts.extend(_drafts(path, known, problems))
-    baselines = _drafts(root / "baseline.json", known, problems)
+            drafts.extend(_drafts(path, known, problems, place))
+    baselines = _drafts(root / "baseline.json", known, problems, place)
     codes = [d.implementation_code for d in drafts]
     problems.extend(
         Violation(code, "演示数据中实施编码重复") for code in sorted({c for c in codes if codes.count(c) > 1})
@@ -64,23 +72,26 @@ def load_demo_catalogue() -> DemoCatalogue:
     )
     if problems:
         raise InvalidDraft(problems)
-    return DemoCatalogue(departments, tuple(drafts), tuple(baselines))
+    return DemoCatalogue(departments, tuple(drafts), tuple(baselines), county, name)
 
 
 def _drafts(
-    path: Traversable, known_departments: frozenset[str], problems: list[Violation]
+    path: Traversable,
+    known_departments: frozenset[str],
+    problems: list[Violation],
+    place: tuple[str, str],
 ) -> list[ItemDraft]:
     drafts = []
-    for i, raw in enumerate(_read(path)):
+    for i, raw in enumerate(_read(path, place)):
         draft = ItemDraft.model_validate(raw)
-        found = validate_draft(draft, known_departments=known_departments, known_orgs={COUNTY_ORG})
+        found = validate_draft(draft, known_departments=known_departments, known_orgs={place[0]})
         problems.extend(Violation(f"{path.name}[{i}].{v.field}", v.message) for v in found)
         drafts.append(draft)
     return drafts
 
 
-def _read(path: Traversable) -> list[Any]:
-    data = json.loads(path.read_text(encoding="utf-8"))
+def _read(path: Traversable, place: tuple[str, str]) -> list[Any]:
+    data = json.loads(relocate_demo(path.read_text(encoding="utf-8"), *place))
     if not isinstance(data, list):
         raise ValueError(f"{path.name} must hold a JSON list")
     return data

@@ -13,7 +13,7 @@ from daiban_catalogue.domain import delegate, publish, same_content
 from daiban_catalogue.seed.catalogue import BASELINE_EFFECTIVE_DATE, CURRENT_EFFECTIVE_DATE, DemoCatalogue
 from daiban_contracts.catalogue import ItemVersionData
 
-DELEGATION_REASON = "依据莱西市赋予镇（街道）经济社会管理权限目录，下放至镇（街道）实施"
+DELEGATION_REASON = "依据{county}赋予镇（街道）经济社会管理权限目录，下放至镇（街道）实施"
 REFORM_NOTE = "审批制度改革：压缩承诺时限，精简申请材料"
 _SHANGHAI = timezone(timedelta(hours=8))
 
@@ -40,7 +40,7 @@ def replay_demo_history(demo: DemoCatalogue) -> dict[str, list[ItemVersionData]]
                 first,
                 to_level=draft.handling_level,
                 departments=draft.departments,
-                reason=DELEGATION_REASON,
+                reason=DELEGATION_REASON.format(county=demo.county_name),
                 effective_date=today,
                 now=_morning(today),
                 known_departments=departments,

@@ -46,6 +46,8 @@ class Missing:
     departments: list[Department] = field(default_factory=list)
     windows: list[Window] = field(default_factory=list)
     staff: list[Staff] = field(default_factory=list)
+    # Appended to every generated person's name (a county without staffing of its own: 演示).
+    mark: str = ""
 
 
 def _short(org: OrgCode) -> str:
@@ -56,8 +58,8 @@ def _person(
     staff_id: str, role: str, org: str, windows: list[str], known: set[str], missing: Missing
 ) -> None:
     if staff_id not in known:
-        person = Staff(id=staff_id, name=made_up_name(staff_id), role=role, org=org, windows=windows)
-        missing.staff.append(person)
+        name = made_up_name(staff_id) + missing.mark
+        missing.staff.append(Staff(id=staff_id, name=name, role=role, org=org, windows=windows))
 
 
 def _plan_org(
@@ -103,7 +105,7 @@ def _plan_org(
         missing.staff.append(
             Staff(
                 id=f"{short}-supervisor",
-                name=supervisor.format(name=unit.name),
+                name=supervisor.format(name=unit.name) + missing.mark,
                 role="supervisor",
                 org=unit.code,
                 windows=[],
@@ -112,7 +114,7 @@ def _plan_org(
 
 
 async def fill_from_templates(
-    session: AsyncSession, county: str, templates: dict[str, Any], spelled_out: set[str]
+    session: AsyncSession, county: str, templates: dict[str, Any], spelled_out: set[str], *, mark: str = ""
 ) -> Missing:
     """Add what the templates call for at every township and village not in `spelled_out`."""
     prefix = OrgCode.parse(county).subtree_prefix
@@ -120,7 +122,7 @@ async def fill_from_templates(
     departments = {(d.org, d.code) for d in await session.exec(select(Department))}
     windows = {(w.org, w.number) for w in await session.exec(select(Window))}
     staff = set(await session.exec(select(Staff.id)))
-    missing = Missing()
+    missing = Missing(mark=mark)
     for unit in sorted(units, key=lambda u: u.code):
         template = templates.get(unit.tier)
         if template is None or unit.code in spelled_out:
