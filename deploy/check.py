@@ -214,7 +214,7 @@ def county_node(workdir: Path, env: dict[str, str]) -> Iterator[dict[str, str]]:
         for name in reversed(started):
             if os.environ.get("DAIBAN_CHECK_LOGS"):
                 print(podman("logs", f"{PREFIX}-{name}", check=False, quiet=True).stderr[-2000:])
-            podman("rm", "--force", "--time", "20", f"{PREFIX}-{name}", check=False, quiet=True)
+            podman("rm", "--force", "--volumes", "--time", "20", f"{PREFIX}-{name}", check=False, quiet=True)
         for declared in compose.get("volumes", {}):
             podman("volume", "rm", "--force", f"{volume}-{declared}", check=False, quiet=True)
         log(f"stopped and removed {len(started)} containers and their volumes")

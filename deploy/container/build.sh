@@ -20,7 +20,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${DAIBAN_BUILD_DIR:-$root/build/container}"
 base="${BASE:-localhost/debian-python:bookworm}"
-python="${PYTHON:-python3}"  # builds the dependency wheels: the same minor version as the base's
+python_version="${PYTHON_VERSION:-3.11}"  # the base's Python: the dependency wheels are made for it
 uv="$(command -v uv || echo "$root/.tools/bin/uv")"
 [[ -x "$uv" ]] || make -C "$root" --no-print-directory -s setup >&2
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/libs/common/pyproject.toml" | head -1)"
@@ -47,7 +47,10 @@ export_args=()
 for service in "${services[@]}"; do export_args+=(--package "$service"); done
 (cd "$root" && "$uv" export --quiet --frozen --no-dev --no-emit-workspace --no-hashes \
     "${export_args[@]}" --output-file "$out/dependencies.txt")
+# pip in a throwaway virtualenv of the base's Python version (the caller's python3 may have no pip);
 # --isolated: the host's pip configuration (extra indexes, constraints) has no say in the image.
+"$uv" venv --quiet --seed --python "$python_version" "$out/pip-venv"
+python="$out/pip-venv/bin/python"
 "$python" -m pip --isolated --disable-pip-version-check wheel --quiet --no-deps \
     --wheel-dir "$out/wheels" -r "$out/dependencies.txt"
 {
