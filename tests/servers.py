@@ -130,7 +130,7 @@ async def _recreate(server_url: str, name: str, template: str | None = None) -> 
 
 @dataclass
 class Network:
-    """One test's isolated network: its own subject root and stream on the shared servers."""
+    """One test's isolated network: its own subject root and streams on the shared servers."""
 
     servers: Servers
     tmp: Path
@@ -146,7 +146,9 @@ class Network:
             "node": f"{self.name}-{org}",
             "database_url": with_database(self.servers.pg_url, database),
             "nats_url": self.servers.nats_url,
-            "stream_name": self.name.upper(),
+            # A stream per node: a county node with a township node below it (`child_nodes`) and
+            # that township node share the server, each stream owning its own subjects.
+            "stream_name": self.name.upper() + ("" if org.endswith("000000") else f"_{org[:9]}"),
             "subject_root": self.name,
             "var_dir": self.tmp,
             "jwt_secret": "test-secret-" + self.name + "-0123456789abcdef0123456789abcdef",

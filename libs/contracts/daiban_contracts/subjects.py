@@ -57,7 +57,8 @@ class Subjects:
         """The subjects a node's own stream holds: its subtree, less its child nodes' subtrees.
 
         Each subject space is owned by exactly one node's stream, so an event published anywhere
-        in the network is stored once, by the node it is addressed to.
+        in the network is stored once, by the node it is addressed to. A county node also keeps
+        what it addresses to its parent (its signed checkpoints): the network ends at the county.
         """
         code = _org(org)
         children = [_org(child) for child in child_nodes]
@@ -65,12 +66,14 @@ class Subjects:
             return [f"{self.root}.{code.county6}.{code.township3}.>"]
         if code.tier is not Tier.county:
             raise InvalidOrgCode(f"区划代码{code.value}不是县级或乡镇级单位，不能作为节点")
+        above = [f"{self.root}.{parent.subject_tokens}.>"] if (parent := code.parent) is not None else []
         if not children:
-            return [f"{self.root}.{code.county6}.>"]
+            return [f"{self.root}.{code.county6}.>", *above]
         if any(child.tier is not Tier.township or not child.is_within(code) for child in children):
             raise InvalidOrgCode(f"{code.value}的下级节点须是其下的乡镇")
         away = {child.township3 for child in children}
-        return [f"{self.root}.{code.county6}.{token}.>" for token in _TOWNSHIP_TOKENS if token not in away]
+        own = [f"{self.root}.{code.county6}.{token}.>" for token in _TOWNSHIP_TOKENS if token not in away]
+        return [*own, *above]
 
     def of(self, envelope: Envelope) -> str:
         """The subject `envelope` is published to."""
