@@ -78,6 +78,13 @@ class OutboxLanes:
         now = time.monotonic()
         return [lane for lane, (until, _) in self._held.items() if until > now]
 
+    def rows_of(self, lane: str, subject: ColumnElement[str]) -> ColumnElement[bool]:
+        """The condition on an outbox row's subject that picks the events taking `lane`."""
+        prefix = self.lanes()[lane]
+        if prefix:
+            return subject.like(f"{prefix}%")
+        return subject.not_like(f"{self._prefix(self.topology.node_org.value)}%")
+
     def open_rows(self, subject: ColumnElement[str]) -> ColumnElement[bool]:
         """The condition on an outbox row's subject that leaves out the lanes held right now."""
         conditions: list[ColumnElement[bool]] = []
@@ -121,6 +128,7 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._ack_timeout = ack_timeout
         self._lanes = lanes
+        self._reported_at = 0.0
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -190,8 +198,9 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            if not rows:
+            if not rows or (self._lanes is not None and self._lanes.held_now() and self._report_due()):
                 await self._report_pending(conn)
+            if not rows:
                 return 0
             futures: list[asyncio.Future[Any]] = []
             for row in rows:
@@ -268,10 +277,28 @@ class OutboxRelay:
             self._metrics.outbox_lag_seconds.observe((now - row.created_at).total_seconds())
             self._metrics.events_published_total.labels(type=row.type).inc()
 
+    def _report_due(self) -> bool:
+        """At most once a second while busy: a held link's backlog is counted, not every window."""
+        now = time.monotonic()
+        if now - self._reported_at < 1.0:
+            return False
+        self._reported_at = now
+        return True
+
     async def _report_pending(self, conn: Any) -> None:
         if self._metrics is None:
             return
-        count = await conn.scalar(
-            select(func.count()).select_from(self._outbox).where(self._outbox.c.published_at.is_(None))
-        )
+        pending = self._outbox.c.published_at.is_(None)
+        count = await conn.scalar(select(func.count()).select_from(self._outbox).where(pending))
         self._metrics.outbox_pending.set(count or 0)
+        if self._lanes is None or not count:
+            for lane in self._lanes.lanes() if self._lanes else ():
+                self._metrics.outbox_waiting_for_link.labels(node=lane).set(0)
+            return
+        for lane in self._lanes.lanes():
+            waiting = await conn.scalar(
+                select(func.count())
+                .select_from(self._outbox)
+                .where(pending, self._lanes.rows_of(lane, self._outbox.c.subject))
+            )
+            self._metrics.outbox_waiting_for_link.labels(node=lane).set(waiting or 0)
