@@ -50,7 +50,8 @@ class Servers:
             self.pg.destroy()
 
 
-def start_servers(base: Path) -> Servers:
+def start_servers(base: Path, *, with_nats: bool = True) -> Servers:
+    """PostgreSQL and (unless the caller brings its own, as the tier tests do) a nats-server."""
     external_db = os.environ.get("DAIBAN_DATABASE_URL")
     external_nats = os.environ.get("DAIBAN_NATS_URL")
     pg = nats = None
@@ -59,8 +60,8 @@ def start_servers(base: Path) -> Servers:
     else:
         pg = EmbeddedPostgres(base / "pg", free_port(), fast_unsafe=True)
         pg_url = pg.start()
-    if external_nats:
-        nats_url = external_nats
+    if external_nats or not with_nats:
+        nats_url = external_nats or ""
     else:
         nats = EmbeddedNats(base / "nats", free_port())
         nats_url = nats.start()
