@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import count
 from typing import Any
 
@@ -140,7 +141,7 @@ class Load:
         case is back at its village point, ready to hand over."""
         for township in self.townships.values():
             for number in township.cases["county"]:
-                task = eventually(lambda number=number: self.at_county(number))
+                task = eventually(partial(self.at_county, number))
                 answer = self.county_clerk.post(
                     f"/v1/tasks/{task['id']}/decide", json={"decision": "approve", "result": "特困供养证"}
                 )
@@ -233,7 +234,7 @@ def test_a_township_cut_off_for_a_minute_works_on_and_catches_up_exactly_once(
         eventually(lambda: all(load.at_county(n) for n in other.cases["county"]))
     # The line is back: every queued case arrives at the county, once.
     for number in cut.cases["county"]:
-        eventually(lambda number=number: load.at_county(number))
+        eventually(partial(load.at_county, number))
     load.finish()
     assert_each_case_once(nodes, load)
     assert_chains_verify(nodes)
