@@ -28,6 +28,11 @@ from daiban_common.orgunits import replica_of
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
+from daiban_contracts.crossing import Topology, accepting_org, copied_as
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.orgcodes import OrgCode, Tier
+from daiban_contracts.subjects import CopyKind, Subjects
+from daiban_devtools.demo.inprocess import subject_matches
 from daiban_devtools.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 TEMPLATE_DB = "daiban_test_template"
@@ -206,3 +211,22 @@ async def eventually(check: object, within: float = 10.0, interval: float = 0.05
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {within}s (last value: {last!r})")
+
+
+def node_subjects(settings: Settings, envelope: Envelope) -> list[str]:
+    """Where the node of `settings` finds `envelope` when another service or node sends it: the
+    event's own subject if the node's stream holds it, and the copies another node would address to
+    this one (daiban_contracts.crossing): its cases' progress, and at a township node the county's
+    publications."""
+    subjects = Subjects(settings.subject_root)
+    node = OrgCode.parse(settings.org)
+    kinds = [CopyKind.published] if node.tier is Tier.township else []
+    accepted_at = accepting_org(envelope.subject)
+    if accepted_at is not None and Topology.of(node, settings.child_nodes).node_of(accepted_at) == node:
+        kinds.append(CopyKind.progress)
+    candidates = [subjects.of(envelope)]
+    candidates += [
+        subjects.copy(node, kind, envelope.type) for kind in kinds if copied_as(kind, envelope.type)
+    ]
+    stream = subjects.node_stream(node, settings.child_nodes)
+    return [s for s in candidates if any(subject_matches(pattern, s) for pattern in stream)]

@@ -75,6 +75,9 @@ def test_a_copy_is_addressed_to_a_node_and_says_why() -> None:
     assert not subject_matches(Subjects().within(COUNTY), subject)
     assert not subject_matches(Subjects().within(COUNTY, CaseAccepted), subject)
     assert subject_matches(Subjects().node_stream(TOWNSHIP)[0], subject)
+    # A stream may hold the event and its copy: their message ids differ, or one would be dropped.
+    assert Subjects.message_id("e1", "daiban.370285.101.000.case.decided") == "e1"
+    assert Subjects.message_id("e1", subject) == "e1+progress.case.accepted"
 
 
 def test_each_subject_space_is_owned_by_exactly_one_node_stream() -> None:

@@ -210,7 +210,7 @@ class OutboxRelay:
                     row.traceparent,
                     {"messaging.message.id": row.event_id},
                 ):
-                    headers = inject_headers({"Nats-Msg-Id": row.event_id})
+                    headers = inject_headers({"Nats-Msg-Id": Subjects.message_id(row.event_id, row.subject)})
                 futures.append(
                     await self._js.publish_async(row.subject, row.envelope.encode(), headers=headers)
                 )

@@ -101,6 +101,14 @@ class Subjects:
         aggregate, name, _ = type_parts(event.event_type)
         return ".".join([self.root, *tokens, *["*"] * (3 - fixed), aggregate, name])
 
+    @staticmethod
+    def message_id(event_id: str, subject: str) -> str:
+        """The `Nats-Msg-Id` of a publish: the event's id, and for a copy the id and what the copy
+        is, because a node's stream may hold an event and its copy for that node's intake, and
+        JetStream would drop the second as a duplicate of the first."""
+        _, marker, copy = subject.partition(".copy.")
+        return f"{event_id}+{copy}" if marker else event_id
+
     def copy(self, org: str | OrgCode, kind: CopyKind, event_type: str | type[EventData]) -> str:
         """Where a copy of an event of `event_type` for the node of `org` is published; also the
         filter that node reads such copies with."""
