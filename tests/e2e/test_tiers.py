@@ -193,6 +193,7 @@ def test_a_township_item_is_decided_entirely_within_the_township_node(
     assert at_county and all(".copy.countywide." in e.subject for e in at_county), at_county
     assert {e.envelope.type for e in at_county} == {
         "daiban.case.accepted.v1",
+        "daiban.case.forwarded.v1",
         "daiban.case.assigned.v1",
         "daiban.case.decided.v1",
     }
