@@ -70,6 +70,7 @@ def hub_config(
     store_dir: str,
     subjects: Subjects,
     server_name: str = "county-hub",
+    monitor: Listen | None = None,
 ) -> str:
     """The county's server: its own JetStream domain `hub`, one account for the county's services
     and one user per township leaf, limited to what that township may send and receive."""
