@@ -23,6 +23,7 @@ SAMPLES = {
         leaf_listen=Listen("0.0.0.0", 7422),
         store_dir="/var/lib/daiban/nats",
         subjects=Subjects(),
+        monitor=Listen("127.0.0.1", 8222),
     ),
     "township-leaf.conf": HEADER
     + leaf_config(
@@ -30,6 +31,7 @@ SAMPLES = {
         listen=Listen("127.0.0.1", 4222),
         store_dir="/var/lib/daiban/nats",
         hub_url_variable="DAIBAN_HUB_URL",
+        monitor=Listen("127.0.0.1", 8222),
     ),
 }
 

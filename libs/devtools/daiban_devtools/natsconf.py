@@ -57,6 +57,11 @@ def _jetstream(store_dir: str, domain: str) -> str:
     )
 
 
+def _monitor(monitor: Listen | None) -> str:
+    # /varz, /leafz, /jsz: what an operator looks at to see a link and a stream.
+    return f"http: {monitor}\n" if monitor is not None else ""
+
+
 def _list(values: Sequence[str]) -> str:
     return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
@@ -89,7 +94,10 @@ def hub_config(
     return (
         f'server_name: "{server_name}"\n'
         f"listen: {listen}\n"
-        "max_payload: 1MB\n" + _jetstream(store_dir, "hub") + "accounts {\n"
+        + _monitor(monitor)
+        + "max_payload: 1MB\n"
+        + _jetstream(store_dir, "hub")
+        + "accounts {\n"
         f"  {ACCOUNT} {{\n"
         "    jetstream: enabled\n"
         "    users = [\n" + "\n".join(users) + "\n    ]\n  }\n}\n"
@@ -99,7 +107,13 @@ def hub_config(
 
 
 def leaf_config(
-    *, township: str, listen: Listen, store_dir: str, hub_url_variable: str, server_name: str = ""
+    *,
+    township: str,
+    listen: Listen,
+    store_dir: str,
+    hub_url_variable: str,
+    server_name: str = "",
+    monitor: Listen | None = None,
 ) -> str:
     """A township's server: its own JetStream domain, a leaf connection up to the hub whose whole
     URL (`nats-leaf://t370285101:<password>@hub:7422`) is read from `hub_url_variable`."""
@@ -110,7 +124,10 @@ def leaf_config(
     return (
         f'server_name: "{server_name or "township-" + code.value[:9]}"\n'
         f"listen: {listen}\n"
-        "max_payload: 1MB\n" + _jetstream(store_dir, domain) + "leafnodes {\n"
+        + _monitor(monitor)
+        + "max_payload: 1MB\n"
+        + _jetstream(store_dir, domain)
+        + "leafnodes {\n"
         # Reconnect at once when the line comes back: the outboxes are waiting.
         "  reconnect: 1s\n"
         f"  remotes = [ {{ urls: [${hub_url_variable}] }} ]\n"
