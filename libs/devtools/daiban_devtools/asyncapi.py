@@ -64,8 +64,8 @@ its own subtree, so each event is stored once, by the node it is addressed to. P
 events to an outbox in the same transaction as their state and publish them with the header
 `Nats-Msg-Id: <envelope id>` (`<envelope id>+<kind>.<aggregate>.<event>` for a copy), so a
 re-publish within the stream's duplicate window is dropped. Delivery is at least once; consumers
-are durable and idempotent (an inbox keyed by the envelope id), and an event that can never apply is parked in a
-dead-letter table. Order is kept per subject filter of one consumer, not across consumers.
+are durable and idempotent (an inbox keyed by the envelope id), and an event that can never apply
+is parked in a dead-letter table. Order is kept per subject filter of one consumer, not across consumers.
 
 **Joining as another system.** Publish the envelope as JSON to the subject of the event's org unit
 with `Nats-Msg-Id` set to its `id`; consume with a durable JetStream consumer filtered on your
