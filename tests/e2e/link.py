@@ -34,6 +34,9 @@ class Link:
     def cut(self) -> None:
         listener, self._listener = self._listener, None
         if listener is not None:
+            # shutdown wakes the thread blocked in accept(); close alone would leave the port bound.
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         with self._lock:
             sockets, self._open = self._open, []
