@@ -29,9 +29,9 @@ from daiban_common.db import ensure_database, with_database
 from daiban_common.service import discover_services
 from daiban_contracts.envelope import Envelope
 from daiban_devtools.embedded import free_port
+from daiban_devtools.link import Link
 from daiban_devtools.tiers import NatsNetwork
 from tests.e2e.harness import COUNTY, Suite, free_ports
-from tests.e2e.link import Link
 from tests.servers import Servers, start_servers
 
 TOWNSHIP = "370285101000"  # 姜山镇, whose windows and staff the demo directory holds

@@ -102,7 +102,10 @@ def hub_config(
         "    jetstream: enabled\n"
         "    users = [\n" + "\n".join(users) + "\n    ]\n  }\n}\n"
         # Township leaves authenticate as the account's users above (no block of their own here).
-        f"leafnodes {{\n  listen: {leaf_listen}\n}}\n"
+        f"leafnodes {{\n  listen: {leaf_listen}\n"
+        # A leaf keeps to the address it was given (a county's public address, a relay): the hub
+        # must not tell it the listen address, which a township usually cannot reach.
+        "  no_advertise: true\n}\n"
     )
 
 

@@ -1,4 +1,4 @@
-"""A line between two nodes that a test can cut: a TCP relay in front of the county's leaf port.
+"""A line between two nodes that a test or a benchmark can cut: a TCP relay before the hub's leaf port.
 
 A township's nats-server dials the relay instead of the hub; `cut()` drops every connection and
 refuses new ones (as a broken line between a township and the county seat does), `mend()` listens
