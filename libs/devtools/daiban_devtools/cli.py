@@ -314,8 +314,12 @@ def run_suite(
         print("daiban stopped.")
 
 
+READY_TIMEOUT = 300.0
+
+
 def wait_ready(urls: dict[str, str], children: list[subprocess.Popen[bytes]], stop: object) -> None:
-    deadline = time.monotonic() + 120
+    # Generous: on a busy two-core machine a dozen Python processes take minutes to import.
+    deadline = time.monotonic() + READY_TIMEOUT
     pending = dict(urls)
     while pending and time.monotonic() < deadline:
         if callable(stop) and stop():
@@ -330,7 +334,7 @@ def wait_ready(urls: dict[str, str], children: list[subprocess.Popen[bytes]], st
                 pass
         time.sleep(0.2)
     if pending:
-        raise SystemExit(f"not ready after 120 s: {', '.join(pending)}")
+        raise SystemExit(f"not ready after {READY_TIMEOUT:.0f} s: {', '.join(pending)}")
 
 
 def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seconds: float) -> None:
