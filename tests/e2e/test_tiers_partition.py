@@ -173,6 +173,7 @@ def count_rows(nodes: TierNodes, node: str, table: str, number: str) -> int:
 def assert_each_case_once(nodes: TierNodes, load: Load) -> None:
     """Every case exactly once wherever it is held, every event stored once by each stream, and one
     audit entry per event a node's stream holds."""
+    streams = nodes.events_by_case()
     for org, township in load.townships.items():
         for kind, numbers in township.cases.items():
             for number in numbers:
@@ -185,7 +186,7 @@ def assert_each_case_once(nodes: TierNodes, load: Load) -> None:
                 assert count_rows(nodes, COUNTY, "routing.cases", number) == at_county, number
                 assert count_rows(nodes, COUNTY, "routing.tasks", number) == at_county, number
                 assert count_rows(nodes, COUNTY, "routing.hops", number) == 2 * at_county, number
-                stored = nodes.events_of(number)
+                stored = streams.get(number, [])
                 twice = [
                     k for k, n in Counter((e.node, e.subject, e.envelope.id) for e in stored).items() if n > 1
                 ]
@@ -221,6 +222,7 @@ def assert_nothing_skipped_or_parked(nodes: TierNodes) -> None:
     assert nodes.consumed(COUNTY, "dead_lettered") == {}
 
 
+@pytest.mark.timeout(1200)
 def test_a_township_cut_off_for_a_minute_works_on_and_catches_up_exactly_once(
     nodes: TierNodes, load: Load
 ) -> None:
@@ -241,6 +243,7 @@ def test_a_township_cut_off_for_a_minute_works_on_and_catches_up_exactly_once(
     assert_nothing_skipped_or_parked(nodes)
 
 
+@pytest.mark.timeout(1200)
 def test_restarting_a_leaf_and_the_hub_under_load_loses_and_doubles_nothing(
     nodes: TierNodes, load: Load
 ) -> None:

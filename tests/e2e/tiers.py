@@ -163,7 +163,14 @@ class TierNodes:
 
     def events_of(self, case_number: str) -> list[Stored]:
         """Every event and copy about the case on every node's stream, node by node, in order."""
-        return [e for e in asyncio.run(self._streams()) if e.envelope.subject == case_number]
+        return self.events_by_case().get(case_number, [])
+
+    def events_by_case(self) -> dict[str, list[Stored]]:
+        """Every event and copy on every node's stream, by the envelope's subject (a case number)."""
+        found: dict[str, list[Stored]] = {}
+        for stored in asyncio.run(self._streams()):
+            found.setdefault(stored.envelope.subject, []).append(stored)
+        return found
 
     async def _streams(self) -> list[Stored]:
         found: list[Stored] = []
