@@ -10,6 +10,7 @@ test_tiers_partition.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from itertools import count
 from typing import Any
 
 import httpx
+import nats
 import pytest
 
 from daiban_contracts.orgcodes import OrgCode
@@ -360,3 +362,77 @@ def test_the_township_audit_log_verifies_against_the_checkpoints_the_county_hold
     assert verified.returncode == 0, verified.stdout + verified.stderr
     verdict = json.loads(verified.stdout)
     assert verdict["ok"] is True and verdict["checkpoints_checked"] >= len(held), verdict
+
+
+# -- a township leaves the county node's care and joins again (last: it changes the topology) -----
+
+OTHER_VILLAGE = "370285102210"  # 官庄村委会 of 夏格庄镇
+
+
+def stream_subjects(nodes: TierNodes, node: str) -> list[str]:
+    async def ask() -> list[str]:
+        nc = await nats.connect(nodes.network.url(node))
+        try:
+            return list((await nc.jetstream().stream_info("DAIBAN")).config.subjects or [])
+        finally:
+            await nc.close()
+
+    return asyncio.run(ask())
+
+
+def villager_application() -> dict[str, Any]:
+    return application(TOWNSHIP_ITEM, OTHER_VILLAGE, person("孙丽", next(_serials), address="莱西市夏格庄镇"))
+
+
+def test_a_township_leaves_and_joins_again_and_the_county_finishes_what_it_accepted(nodes: TierNodes) -> None:
+    """The rule (deploy/README.md): cases are finished by the node that accepted them. A township
+    leaves when its node holds no open case; the county hosts it from then on. It joins again
+    once the county has decided what it accepted there; the county's intake keeps those cases and
+    hands them over, and new cases are the township node's."""
+    county, other = nodes.county, nodes.other_township
+    agent = ("v102210-agent", "agent", OTHER_VILLAGE, "官庄村委会代办员")
+    # Leaving: the township node stops (services, then its server); the county takes it back.
+    other.stop()
+    nodes.network.servers[OTHER_TOWNSHIP].stop()
+    county.env["DAIBAN_CHILD_NODES"] = TOWNSHIP
+    county.restart()
+    assert "daiban.370285.102.>" in stream_subjects(nodes, COUNTY)
+    with county.client("intake", county.token(*agent)) as intake:
+        wait_for_replica(county, county.token(*agent), OTHER_VILLAGE, [TOWNSHIP_ITEM])
+        body = application(
+            TOWNSHIP_ITEM, OTHER_VILLAGE, person("孙丽", next(_serials), address="莱西市夏格庄镇")
+        )
+        number = created(intake.post("/v1/applications", json=body, headers=idempotent()))["case_number"]
+        with county.client("routing", county.token("xgz-mz-a", "clerk", OTHER_TOWNSHIP, "秦月")) as window:
+            task = eventually(lambda: task_of(window, OTHER_TOWNSHIP, number))
+            decide(window, task, decision="approve", result="准予临时救助 XGZ-LS-2026-0001")
+
+        def ready_at_county() -> bool:
+            return bool(ok(intake.get(f"/v1/cases/{number}"))["status"] == "ready_for_handover")
+
+        eventually(ready_at_county)
+
+    # Joining again: decided at the county, the case stays there; the county gives up the subjects.
+    nodes.network.servers[OTHER_TOWNSHIP].start()
+    other.launch()
+    county.env["DAIBAN_CHILD_NODES"] = ",".join((TOWNSHIP, OTHER_TOWNSHIP))
+    county.restart()
+    assert not [s for s in stream_subjects(nodes, COUNTY) if s.startswith("daiban.370285.102.")]
+    with county.client("intake", county.token(*agent)) as intake:
+        kept = ok(intake.get(f"/v1/cases/{number}"))
+        assert kept["status"] == "ready_for_handover" and kept["decision"]["deciding_org"] == OTHER_TOWNSHIP
+        body = application(
+            TOWNSHIP_ITEM, OTHER_VILLAGE, person("孙丽", next(_serials), address="莱西市夏格庄镇")
+        )
+        refused = intake.post("/v1/applications", json=body, headers=idempotent())
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "org", refused.text
+    with other.client("intake", other.token(*agent)) as intake:
+        wait_for_replica(other, other.token(*agent), OTHER_VILLAGE, [TOWNSHIP_ITEM])
+        fresh = created(intake.post("/v1/applications", json=body, headers=idempotent()))["case_number"]
+        with other.client("routing", other.token("xgz-mz-a", "clerk", OTHER_TOWNSHIP, "秦月")) as window:
+            task = eventually(lambda: task_of(window, OTHER_TOWNSHIP, fresh))
+            decide(window, task, decision="approve", result="准予临时救助 XGZ-LS-2026-0002")
+        eventually(lambda: ok(intake.get(f"/v1/cases/{fresh}"))["status"] == "ready_for_handover")
+    with county.client("routing", county.token("county-clerk", "clerk", COUNTY, "赵敏")) as routing:
+        expect(routing.get(f"/v1/cases/{fresh}/route"), 404)
+    assert no_dead_letters(nodes)
