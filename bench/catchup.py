@@ -144,6 +144,9 @@ async def run(base: Path, database_url: str, events: int = 10_000) -> dict[str, 
 
         mended = time.perf_counter()
         link.mend()
+        # Crossed: the county's stream acknowledged every copy (the township's outbox is empty).
+        await _until(lambda: _within(engine, town_tables, pending, 0), 600)
+        crossed = time.perf_counter() - mended
         await _until(lambda: _all_applied(engine, applied, events), 600)
         caught_up = time.perf_counter() - mended
         arrived = await _count(engine, county_tables.inbox)
@@ -162,6 +165,7 @@ async def run(base: Path, database_url: str, events: int = 10_000) -> dict[str, 
     return {
         "events": events,
         "committed_while_cut_seconds": round(queued_in, 2),
+        "crossed_seconds": round(crossed, 2),
         "caught_up_seconds": round(caught_up, 2),
         "applied_per_second": round(events / caught_up, 1),
         "applied_once": arrived == events,

@@ -65,7 +65,8 @@ def _catchup(c: dict[str, Any]) -> list[Row]:
     return [
         (
             f"catch-up: {c['events']:,} events queued at a cut-off township, applied at the county",
-            f"{c['caught_up_seconds']} s after the line came back ({_n(c['applied_per_second'])}/s)"
+            f"{c['caught_up_seconds']} s after the line came back ({_n(c['applied_per_second'])}/s; "
+            f"all in the county's stream after {c['crossed_seconds']} s)"
             + ("" if c["applied_once"] else "; **not applied exactly once**"),
             "-",
             "-",
