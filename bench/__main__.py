@@ -25,7 +25,7 @@ from typing import Any
 
 import psutil
 
-from bench import acceptance, audit, history, pipeline, queries, relay
+from bench import acceptance, audit, catchup, history, pipeline, queries, relay
 from bench.profile import Profiler
 from bench.report import render
 from bench.suite import Suite
@@ -33,7 +33,7 @@ from bench.workload import ITEMS
 from daiban_common.db import ensure_database, with_database
 
 RESULTS = Path(__file__).parent / "results"
-PHASES = ("relay", "acceptance", "audit", "history", "memory")
+PHASES = ("relay", "catchup", "acceptance", "audit", "history", "memory")
 
 
 def machine() -> dict[str, object]:
@@ -80,6 +80,7 @@ def sizes(args: argparse.Namespace) -> dict[str, Any]:
         "plan": plan,
         "relay_events": 2_000 if quick else 20_000,
         "relay_lag_events": 500 if quick else 3_000,
+        "catchup_events": 1_000 if quick else 10_000,
         "audit_burst": 1_000 if quick else 2_000,
         "verify_repeats": 1 if quick else 3,
         "cases": args.cases or (10_000 if quick else 1_000_000),
@@ -109,6 +110,15 @@ async def measure(suite: Suite, phases: set[str], size: dict[str, Any], profiler
         r = figures["relay"]
         print(f"  {r['relay_per_s']}/s against {r['raw_publish_per_s']}/s; lag p99 {r['lag_p99_ms']} ms")
         lap("relay")
+    if "catchup" in phases:
+        print(f"catch-up: {size['catchup_events']:,} events queued at a cut-off township reach the county")
+        await ensure_database(suite.server_url, "bench")
+        figures["catchup"] = await catchup.run(
+            suite.var_dir / "catchup", with_database(suite.server_url, "bench"), events=size["catchup_events"]
+        )
+        c = figures["catchup"]
+        print(f"  applied at the county {c['caught_up_seconds']} s after the line came back")
+        lap("catchup")
     if "acceptance" in phases:
         print("acceptance and hop")
         figures["acceptance"] = await acceptance.run(suite, size["plan"], profiler)

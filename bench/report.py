@@ -61,6 +61,21 @@ def _relay(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _catchup(c: dict[str, Any]) -> list[Row]:
+    return [
+        (
+            f"catch-up: {c['events']:,} events queued at a cut-off township, applied at the county",
+            f"{c['caught_up_seconds']} s after the line came back ({_n(c['applied_per_second'])}/s; "
+            f"all in the county's stream after {c['crossed_seconds']} s)"
+            + ("" if c["applied_once"] else "; **not applied exactly once**"),
+            "-",
+            "-",
+            "< 10 s",
+            _under(c["caught_up_seconds"], 10.0),
+        )
+    ]
+
+
 def _cpu(level: dict[str, Any]) -> str:
     """CPU per request of the server process and of PostgreSQL (all backends), when measured."""
     if "server_cpu_ms_per_request" not in level:
@@ -206,6 +221,8 @@ def rows(result: dict[str, Any]) -> list[Row]:
         found += _acceptance(f["acceptance"])
     if "relay" in f:
         found += _relay(f["relay"])
+    if "catchup" in f:
+        found += _catchup(f["catchup"])
     if "audit" in f:
         found += _audit(f["audit"])
     if "queries" in f:

@@ -28,6 +28,11 @@ from daiban_common.orgunits import replica_of
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
+from daiban_contracts.crossing import Topology, accepting_org, copied_as
+from daiban_contracts.envelope import Envelope
+from daiban_contracts.orgcodes import OrgCode, Tier
+from daiban_contracts.subjects import CopyKind, Subjects
+from daiban_devtools.demo.inprocess import subject_matches
 from daiban_devtools.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 TEMPLATE_DB = "daiban_test_template"
@@ -50,7 +55,8 @@ class Servers:
             self.pg.destroy()
 
 
-def start_servers(base: Path) -> Servers:
+def start_servers(base: Path, *, with_nats: bool = True) -> Servers:
+    """PostgreSQL and (unless the caller brings its own, as the tier tests do) a nats-server."""
     external_db = os.environ.get("DAIBAN_DATABASE_URL")
     external_nats = os.environ.get("DAIBAN_NATS_URL")
     pg = nats = None
@@ -59,8 +65,8 @@ def start_servers(base: Path) -> Servers:
     else:
         pg = EmbeddedPostgres(base / "pg", free_port(), fast_unsafe=True)
         pg_url = pg.start()
-    if external_nats:
-        nats_url = external_nats
+    if external_nats or not with_nats:
+        nats_url = external_nats or ""
     else:
         nats = EmbeddedNats(base / "nats", free_port())
         nats_url = nats.start()
@@ -130,7 +136,7 @@ async def _recreate(server_url: str, name: str, template: str | None = None) -> 
 
 @dataclass
 class Network:
-    """One test's isolated network: its own subject root and stream on the shared servers."""
+    """One test's isolated network: its own subject root and streams on the shared servers."""
 
     servers: Servers
     tmp: Path
@@ -146,7 +152,9 @@ class Network:
             "node": f"{self.name}-{org}",
             "database_url": with_database(self.servers.pg_url, database),
             "nats_url": self.servers.nats_url,
-            "stream_name": self.name.upper(),
+            # A stream per node: a county node with a township node below it (`child_nodes`) and
+            # that township node share the server, each stream owning its own subjects.
+            "stream_name": self.name.upper() + ("" if org.endswith("000000") else f"_{org[:9]}"),
             "subject_root": self.name,
             "var_dir": self.tmp,
             "jwt_secret": "test-secret-" + self.name + "-0123456789abcdef0123456789abcdef",
@@ -203,3 +211,22 @@ async def eventually(check: object, within: float = 10.0, interval: float = 0.05
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {within}s (last value: {last!r})")
+
+
+def node_subjects(settings: Settings, envelope: Envelope) -> list[str]:
+    """Where the node of `settings` finds `envelope` when another service or node sends it: the
+    event's own subject if the node's stream holds it, and the copies another node would address to
+    this one (daiban_contracts.crossing): its cases' progress, and at a township node the county's
+    publications."""
+    subjects = Subjects(settings.subject_root)
+    node = OrgCode.parse(settings.org)
+    kinds = [CopyKind.published] if node.tier is Tier.township else []
+    accepted_at = accepting_org(envelope.subject)
+    if accepted_at is not None and Topology.of(node, settings.child_nodes).node_of(accepted_at) == node:
+        kinds.append(CopyKind.progress)
+    candidates = [subjects.of(envelope)]
+    candidates += [
+        subjects.copy(node, kind, envelope.type) for kind in kinds if copied_as(kind, envelope.type)
+    ]
+    stream = subjects.node_stream(node, settings.child_nodes)
+    return [s for s in candidates if any(subject_matches(pattern, s) for pattern in stream)]

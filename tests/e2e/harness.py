@@ -48,7 +48,7 @@ from daiban_devtools.embedded import free_port
 SERVICES = tuple(discover_services())
 COUNTY = "370285000000"
 READY_MARKER = "More:"  # the last line of `daiban run`'s banner
-START_TIMEOUT = 300.0
+START_TIMEOUT = 480.0
 STOP_TIMEOUT = 90.0
 # Events cross three processes and a broker on a busy 2-core machine: be patient, never sleep blindly.
 PATIENCE = 90.0

@@ -15,7 +15,8 @@ from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import CaseAccepted, CaseSupplemented
 from daiban_contracts.envelope import Envelope
-from daiban_contracts.subjects import Subjects
+from daiban_contracts.routing import CaseDecided
+from daiban_contracts.subjects import CopyKind, Subjects
 
 TOWNSHIP = "370285101000"
 
@@ -35,7 +36,21 @@ def test_filters_are_derived_from_the_handler_table() -> None:
     county = dataclasses.replace(table, within="370285000000")
     assert county.filter_subjects(subjects, TOWNSHIP) == ["r.370285.*.*.case.accepted"]
     catch_all = Subscription(name="log", default_handler=anything)
-    assert catch_all.filter_subjects(subjects, TOWNSHIP) == ["r.370285.101.>"]
+    assert catch_all.filter_subjects(subjects, TOWNSHIP) == ["r.370285.101.*.*.*"]
+    # Copies addressed to this node, beside the events or instead of them.
+    both = dataclasses.replace(county, copies=[CopyKind.countywide])
+    assert both.filter_subjects(subjects, TOWNSHIP) == [
+        "r.370285.*.*.case.accepted",
+        "r.370285.101.000.copy.countywide.case.accepted",
+    ]
+    progress = Subscription(
+        name="progress", handlers=dict([on(CaseDecided, accepted)]), copies=[CopyKind.progress], events=False
+    )
+    assert progress.filter_subjects(subjects, TOWNSHIP) == ["r.370285.101.000.copy.progress.case.decided"]
+    # A kind of copy never made of a class gets no filter.
+    assert (
+        dataclasses.replace(progress, copies=[CopyKind.published]).filter_subjects(subjects, TOWNSHIP) == []
+    )
     explicit = Subscription(name="x", handlers=dict([on(CaseAccepted, accepted)]), subjects=["r.a.>"])
     assert explicit.filter_subjects(subjects, TOWNSHIP) == ["r.a.>"]
 

@@ -9,7 +9,8 @@ from daiban_contracts.case import CaseAccepted
 from daiban_contracts.catalogue import ItemPublished
 from daiban_contracts.envelope import Envelope
 from daiban_contracts.orgcodes import InvalidOrgCode
-from daiban_contracts.subjects import Subjects
+from daiban_contracts.subjects import CopyKind, Subjects
+from daiban_devtools.demo.inprocess import subject_matches
 
 COUNTY = "370285000000"
 TOWNSHIP = "370285101000"
@@ -40,9 +41,10 @@ def test_an_event_is_published_under_its_org_and_type() -> None:
 
 def test_filters_follow_the_tiers() -> None:
     subjects = Subjects()
-    assert subjects.within(COUNTY) == "daiban.370285.>"
-    assert subjects.within(TOWNSHIP) == "daiban.370285.101.>"
-    assert subjects.within(VILLAGE) == "daiban.370285.101.201.>"
+    # Six tokens: the catch-all of a subtree takes its events, never the copies for other nodes.
+    assert subjects.within(COUNTY) == "daiban.370285.*.*.*.*"
+    assert subjects.within(TOWNSHIP) == "daiban.370285.101.*.*.*"
+    assert subjects.within(VILLAGE) == "daiban.370285.101.201.*.*"
     assert subjects.within(COUNTY, CaseAccepted) == "daiban.370285.*.*.case.accepted"
     assert subjects.within(TOWNSHIP, CaseAccepted) == "daiban.370285.101.*.case.accepted"
     assert subjects.within(VILLAGE, CaseAccepted) == "daiban.370285.101.201.case.accepted"
@@ -65,3 +67,42 @@ def test_the_root_is_one_plain_token(root: str) -> None:
 
 def test_the_stream_holds_the_whole_network() -> None:
     assert Subjects("daiban").stream == ["daiban.>"]
+
+
+def test_a_copy_is_addressed_to_a_node_and_says_why() -> None:
+    subject = Subjects().copy(TOWNSHIP, CopyKind.progress, CaseAccepted)
+    assert subject == "daiban.370285.101.000.copy.progress.case.accepted"
+    assert not subject_matches(Subjects().within(COUNTY), subject)
+    assert not subject_matches(Subjects().within(COUNTY, CaseAccepted), subject)
+    assert subject_matches(Subjects().node_stream(TOWNSHIP)[0], subject)
+    # A stream may hold the event and its copy: their message ids differ, or one would be dropped.
+    assert Subjects.message_id("e1", "daiban.370285.101.000.case.decided") == "e1"
+    assert Subjects.message_id("e1", subject) == "e1+progress.case.accepted"
+
+
+def test_each_subject_space_is_owned_by_exactly_one_node_stream() -> None:
+    subjects = Subjects()
+    county = subjects.node_stream(COUNTY, [TOWNSHIP, "370285102000"])
+    township = subjects.node_stream(TOWNSHIP)
+    assert township == ["daiban.370285.101.>"]
+    assert len(county) == 999 and "daiban.370200.000.000.>" in county
+    assert "daiban.370285.000.>" in county and "daiban.370285.103.>" in county
+    streams = [*county, *township, *subjects.node_stream("370285102000")]
+    for subject in [
+        "daiban.370285.101.201.case.accepted",
+        "daiban.370285.101.000.copy.progress.case.decided",
+        "daiban.370285.000.000.case.forwarded",
+        "daiban.370285.102.000.copy.published.catalogue.item_published",
+        "daiban.370285.103.201.case.accepted",
+    ]:
+        owners = [f for f in streams if subject_matches(f, subject)]
+        assert len(owners) <= 1, (subject, owners)
+    # A county node without township nodes keeps its whole county.
+    assert subjects.node_stream(COUNTY) == ["daiban.370285.>", "daiban.370200.000.000.>"]
+
+
+def test_a_node_is_a_county_or_a_township() -> None:
+    with pytest.raises(InvalidOrgCode):
+        Subjects().node_stream(VILLAGE)
+    with pytest.raises(InvalidOrgCode):
+        Subjects().node_stream(COUNTY, ["370211101000"])

@@ -45,7 +45,9 @@ async def connect(url: str, *, name: str) -> NATS:
 
 
 async def ensure_stream(js: JetStreamContext, name: str, subjects: list[str] | None = None) -> None:
-    """Create the event stream if missing. File storage; fsync policy is the server's (always)."""
+    """Create the event stream if missing, or give it `subjects` if it has others (a township node
+    joined or left the county node's: daiban_contracts.subjects.Subjects.node_stream). File
+    storage; fsync policy is the server's (always)."""
     config = StreamConfig(
         name=name,
         subjects=subjects or EVENT_SUBJECTS,
@@ -56,7 +58,12 @@ async def ensure_stream(js: JetStreamContext, name: str, subjects: list[str] | N
         max_age=0,
     )
     try:
-        await js.stream_info(name)
+        info = await js.stream_info(name)
     except NotFoundError:
         await js.add_stream(config)
         log.info("created stream %s", name)
+        return
+    if sorted(info.config.subjects or []) != sorted(config.subjects or []):
+        # What the stream stored under its former subjects stays in it; only new events differ.
+        await js.update_stream(info.config.evolve(subjects=config.subjects))
+        log.info("stream %s now holds %d subject spaces", name, len(config.subjects or []))

@@ -37,9 +37,10 @@ from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
 from daiban_common.telemetry import consumer_span
 from daiban_common.uow import UnitOfWork, UnitOfWorkFactory
+from daiban_contracts.crossing import copied_as
 from daiban_contracts.envelope import Envelope, EventData, MalformedEvent, UnknownEventType, payload_class
 from daiban_contracts.orgcodes import OrgCode
-from daiban_contracts.subjects import Subjects
+from daiban_contracts.subjects import CopyKind, Subjects
 
 log = logging.getLogger(__name__)
 
@@ -100,14 +101,27 @@ class Subscription:
     # Explicit filters, replacing the derived ones (e.g. events addressed to a parent org).
     subjects: Sequence[str] = ()
     deliver_policy: DeliverPolicy = DeliverPolicy.ALL
+    # Copies other nodes send this node of the handled classes (daiban_contracts.crossing), read
+    # beside the events of the subtree; with `events=False` instead of them.
+    copies: Sequence[CopyKind] = ()
+    events: bool = True
 
     def filter_subjects(self, subjects: Subjects, node_org: str | OrgCode) -> list[str]:
         if self.subjects:
             return list(self.subjects)
         within = self.within if self.within is not None else node_org
-        if self.default_handler is not None or not self.handlers:
-            return [subjects.within(within)]
-        return sorted({subjects.within(within, event) for event in self.handlers})
+        found: set[str] = set()
+        if self.events and (self.default_handler is not None or not self.handlers):
+            found.add(subjects.within(within))
+        elif self.events:
+            found.update(subjects.within(within, event) for event in self.handlers)
+        found.update(
+            subjects.copy(node_org, kind, event)
+            for kind in self.copies
+            for event in self.handlers
+            if copied_as(kind, event.event_type)
+        )
+        return sorted(found)
 
     def route(self, envelope: Envelope) -> tuple[Handler[Any], EventData | None] | None:
         """The handler and typed payload of `envelope`, or None when this subscription skips it.
@@ -207,7 +221,7 @@ class EventConsumer:
             max_deliver=-1,
             max_ack_pending=self._batch * 4,
         )
-        await self._update_ack_wait(config)
+        await self._update_config(config)
         psub = await self._js.pull_subscribe(
             self._filters[0], durable=self._name, stream=self._stream, config=config
         )
@@ -216,20 +230,23 @@ class EventConsumer:
         self._task = asyncio.create_task(self._run(psub), name=f"consumer-{self._name}")
         self._task.add_done_callback(self._ended)
 
-    async def _update_ack_wait(self, config: ConsumerConfig) -> None:
-        """A durable created before ack_wait changed keeps its old one unless it is updated."""
+    async def _update_config(self, config: ConsumerConfig) -> None:
+        """A durable created before its ack_wait or filters changed (a new release, a township
+        node joining) keeps the old ones unless it is updated."""
         try:
             info = await self._js.consumer_info(self._stream, self._name)
         except Exception:  # NotFoundError: pull_subscribe creates it with `config`
             return
-        if info.config.ack_wait is not None and abs(info.config.ack_wait - self._ack_wait) < 0.001:
+        same_wait = info.config.ack_wait is not None and abs(info.config.ack_wait - self._ack_wait) < 0.001
+        filters = info.config.filter_subjects or (
+            [info.config.filter_subject] if info.config.filter_subject else []
+        )
+        if same_wait and sorted(filters) == sorted(self._filters):
             return
         try:
             await self._js.add_consumer(self._stream, config=config)
         except Exception as exc:
-            log.warning(
-                "consumer %s: could not change ack_wait to %.1f s: %r", self.name, self._ack_wait, exc
-            )
+            log.warning("consumer %s: could not update its configuration: %r", self.name, exc)
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         if self._stopping:

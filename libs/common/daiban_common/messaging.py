@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -64,7 +65,8 @@ def _define(schema: str, metadata: MetaData) -> MessagingTables:
         "outbox",
         metadata,
         Column("seq", BigInteger, Identity(always=True), primary_key=True),
-        Column("event_id", String(36), nullable=False, unique=True),
+        # An event and its copies for other nodes share the id (daiban_contracts.crossing).
+        Column("event_id", String(36), nullable=False),
         Column("subject", Text, nullable=False),
         Column("type", Text, nullable=False),
         Column("envelope", Text, nullable=False),
@@ -72,6 +74,7 @@ def _define(schema: str, metadata: MetaData) -> MessagingTables:
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True)),
         Index(f"ix_{schema}_outbox_pending", "seq", postgresql_where=text("published_at IS NULL")),
+        UniqueConstraint("event_id", "subject", name=f"uq_{schema}_outbox_event_subject"),
         schema=schema,
     )
     inbox = Table(

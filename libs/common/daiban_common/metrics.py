@@ -102,6 +102,12 @@ class ServiceMetrics:
             "Outbox rows committed but not yet acknowledged by JetStream",
             registry=self.registry,
         )
+        self.outbox_waiting_for_link = Gauge(
+            "outbox_waiting_for_link",
+            "Outbox rows waiting for the link to another node (a township's or the county's), by node",
+            ["node"],
+            registry=self.registry,
+        )
         self.outbox_lag_seconds = Histogram(
             "outbox_lag_seconds",
             "Time from the commit of an outbox row to JetStream's publish ack",

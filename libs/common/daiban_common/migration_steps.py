@@ -152,3 +152,17 @@ def create_calendar_years_replica(schema: str) -> None:
 
 def drop_calendar_years_replica(schema: str) -> None:
     op.drop_table("calendar_years", schema=schema)
+
+
+def outbox_rows_per_subject(schema: str) -> None:
+    """An event and its copies for other nodes (daiban_contracts.crossing) are rows of their own:
+    one per (event id, subject) rather than one per event id."""
+    op.drop_constraint("outbox_event_id_key", "outbox", schema=schema, type_="unique")
+    op.create_unique_constraint(
+        f"uq_{schema}_outbox_event_subject", "outbox", ["event_id", "subject"], schema=schema
+    )
+
+
+def outbox_rows_per_event(schema: str) -> None:
+    op.drop_constraint(f"uq_{schema}_outbox_event_subject", "outbox", schema=schema, type_="unique")
+    op.create_unique_constraint("outbox_event_id_key", "outbox", ["event_id"], schema=schema)

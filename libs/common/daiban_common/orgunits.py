@@ -27,6 +27,7 @@ from daiban_common.uow import UnitOfWork
 from daiban_contracts.directory import OrgUnitsPublished
 from daiban_contracts.envelope import Envelope, EventData
 from daiban_contracts.orgcodes import OrgCode
+from daiban_contracts.subjects import CopyKind
 
 if TYPE_CHECKING:
     from daiban_common.runtime import ServiceRuntime
@@ -179,7 +180,12 @@ def org_units_subscription(county: str, table: Table, known: CachedKeySet | None
         await apply_org_units(uow, table, payload)
         invalidate_on_commit(uow, known)
 
-    return Subscription(name="org-units", handlers=dict([on(OrgUnitsPublished, apply)]), within=county)
+    return Subscription(
+        name="org-units",
+        handlers=dict([on(OrgUnitsPublished, apply)]),
+        within=county,
+        copies=[CopyKind.published],
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,20 +5,97 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from nats.js import JetStreamContext
 from opentelemetry.trace import Tracer
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
 from daiban_common.telemetry import inject_headers, producer_span
+from daiban_contracts.crossing import Topology
+from daiban_contracts.subjects import Subjects
 
 log = logging.getLogger(__name__)
+
+# How long a link that refused an event is left alone before its events are tried again: short,
+# because a line that comes back should carry its backlog within seconds.
+_HOLD_FIRST = 0.5
+_HOLD_MAX = 3.0
+
+
+@dataclass
+class OutboxLanes:
+    """The links a node's events leave by, told apart by subject, so that one link being down
+    holds back only the events that take it.
+
+    A lane is another node's stream: one per township node below a county node, and, at a
+    township node, the county's (whatever lies outside its subtree). Events for the node's own
+    stream take no lane: if that is refused, the node's own server is away and nothing moves.
+    """
+
+    subjects: Subjects
+    topology: Topology
+    _held: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+    def _prefix(self, org_value: str) -> str:
+        return f"{self.subjects.root}.{org_value[:6]}.{org_value[6:9]}."
+
+    def lanes(self) -> dict[str, str]:
+        """Lane (the receiving node's org) -> the subject prefix of its events ("" for the parent:
+        every subject outside this node's own)."""
+        found = {child.value: self._prefix(child.value) for child in self.topology.child_nodes}
+        if self.topology.parent_node is not None:
+            found[self.topology.parent_node.value] = ""
+        return found
+
+    def lane_of(self, subject: str) -> str | None:
+        for lane, prefix in self.lanes().items():
+            if prefix and subject.startswith(prefix):
+                return lane
+        parent = self.topology.parent_node
+        if parent is not None and not subject.startswith(self._prefix(self.topology.node_org.value)):
+            return parent.value
+        return None
+
+    def hold(self, lane: str) -> bool:
+        """Leave `lane` alone for a while; whether it was open until now."""
+        _, failures = self._held.get(lane, (0.0, 0))
+        self._held[lane] = (time.monotonic() + min(_HOLD_FIRST * 2**failures, _HOLD_MAX), failures + 1)
+        return failures == 0
+
+    def release(self, lane: str) -> bool:
+        """The lane carried an event; whether it had been held."""
+        return self._held.pop(lane, None) is not None
+
+    def held_now(self) -> list[str]:
+        now = time.monotonic()
+        return [lane for lane, (until, _) in self._held.items() if until > now]
+
+    def rows_of(self, lane: str, subject: ColumnElement[str]) -> ColumnElement[bool]:
+        """The condition on an outbox row's subject that picks the events taking `lane`."""
+        prefix = self.lanes()[lane]
+        if prefix:
+            return subject.like(f"{prefix}%")
+        return subject.not_like(f"{self._prefix(self.topology.node_org.value)}%")
+
+    def open_rows(self, subject: ColumnElement[str]) -> ColumnElement[bool]:
+        """The condition on an outbox row's subject that leaves out the lanes held right now."""
+        conditions: list[ColumnElement[bool]] = []
+        own = self._prefix(self.topology.node_org.value)
+        for lane in self.held_now():
+            prefix = self.lanes().get(lane)
+            if prefix:
+                conditions.append(subject.not_like(f"{prefix}%"))
+            elif prefix == "":
+                conditions.append(subject.like(f"{own}%"))
+        return and_(true(), *conditions)
 
 
 class OutboxRelay:
@@ -40,6 +117,7 @@ class OutboxRelay:
         batch: int = 256,
         poll_interval: float = 0.5,
         ack_timeout: float = 5.0,
+        lanes: OutboxLanes | None = None,
     ) -> None:
         self._engine = engine
         self._outbox = tables.outbox
@@ -49,6 +127,8 @@ class OutboxRelay:
         self._batch = batch
         self._poll_interval = poll_interval
         self._ack_timeout = ack_timeout
+        self._lanes = lanes
+        self._reported_at = 0.0
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -112,13 +192,15 @@ class OutboxRelay:
                         outbox.c.created_at,
                     )
                     .where(outbox.c.published_at.is_(None))
+                    .where(self._lanes.open_rows(outbox.c.subject) if self._lanes else true())
                     .order_by(outbox.c.seq)
                     .limit(self._batch)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            if not rows:
+            if not rows or (self._lanes is not None and self._lanes.held_now() and self._report_due()):
                 await self._report_pending(conn)
+            if not rows:
                 return 0
             futures: list[asyncio.Future[Any]] = []
             for row in rows:
@@ -128,7 +210,7 @@ class OutboxRelay:
                     row.traceparent,
                     {"messaging.message.id": row.event_id},
                 ):
-                    headers = inject_headers({"Nats-Msg-Id": row.event_id})
+                    headers = inject_headers({"Nats-Msg-Id": Subjects.message_id(row.event_id, row.subject)})
                 futures.append(
                     await self._js.publish_async(row.subject, row.envelope.encode(), headers=headers)
                 )
@@ -140,7 +222,6 @@ class OutboxRelay:
                 for row, result in zip(rows, results, strict=True)
                 if not isinstance(result, BaseException)
             ]
-            failed = len(rows) - len(acked)
             if acked:
                 await conn.execute(
                     update(outbox)
@@ -148,10 +229,45 @@ class OutboxRelay:
                     .values(published_at=func.now())
                 )
             self._observe(acked)
-            if failed:
-                first_error = next(r for r in results if isinstance(r, BaseException))
-                raise RuntimeError(f"{failed} of {len(rows)} events were not acknowledged: {first_error!r}")
+            refused = [
+                (row, result)
+                for row, result in zip(rows, results, strict=True)
+                if isinstance(result, BaseException)
+            ]
+            local = self._hold_lanes(acked, refused)
+            if local:
+                raise RuntimeError(
+                    f"{len(local)} of {len(rows)} events were not acknowledged: {local[0][1]!r}"
+                )
             return len(acked)
+
+    def _hold_lanes(
+        self, acked: list[Any], refused: list[tuple[Any, BaseException]]
+    ) -> list[tuple[Any, BaseException]]:
+        """Hold the lanes of refused events (they wait in the outbox for their link); the refused
+        events of this node's own stream, which no lane explains."""
+        if self._lanes is None:
+            return refused
+        lanes = self._lanes
+        for row in acked:
+            if (lane := lanes.lane_of(row.subject)) is not None and lanes.release(lane):
+                log.info("outbox relay: the link to node %s carries events again", lane)
+        local: list[tuple[Any, BaseException]] = []
+        held: dict[str, BaseException] = {}
+        for row, error in refused:
+            lane = lanes.lane_of(row.subject)
+            if lane is None:
+                local.append((row, error))
+            else:
+                held.setdefault(lane, error)
+        for lane, error in held.items():
+            if lanes.hold(lane):
+                log.warning(
+                    "outbox relay: the link to node %s refused %r; its events wait in the outbox",
+                    lane,
+                    error,
+                )
+        return local
 
     def _observe(self, rows: list[Any]) -> None:
         if self._metrics is None:
@@ -161,10 +277,28 @@ class OutboxRelay:
             self._metrics.outbox_lag_seconds.observe((now - row.created_at).total_seconds())
             self._metrics.events_published_total.labels(type=row.type).inc()
 
+    def _report_due(self) -> bool:
+        """At most once a second while busy: a held link's backlog is counted, not every window."""
+        now = time.monotonic()
+        if now - self._reported_at < 1.0:
+            return False
+        self._reported_at = now
+        return True
+
     async def _report_pending(self, conn: Any) -> None:
         if self._metrics is None:
             return
-        count = await conn.scalar(
-            select(func.count()).select_from(self._outbox).where(self._outbox.c.published_at.is_(None))
-        )
+        pending = self._outbox.c.published_at.is_(None)
+        count = await conn.scalar(select(func.count()).select_from(self._outbox).where(pending))
         self._metrics.outbox_pending.set(count or 0)
+        if self._lanes is None or not count:
+            for lane in self._lanes.lanes() if self._lanes else ():
+                self._metrics.outbox_waiting_for_link.labels(node=lane).set(0)
+            return
+        for lane in self._lanes.lanes():
+            waiting = await conn.scalar(
+                select(func.count())
+                .select_from(self._outbox)
+                .where(pending, self._lanes.rows_of(lane, self._outbox.c.subject))
+            )
+            self._metrics.outbox_waiting_for_link.labels(node=lane).set(waiting or 0)

@@ -20,11 +20,12 @@ from daiban_common.consumer import ConsumerNotHealthy, EventConsumer, Subscripti
 from daiban_common.jobs import JobRunner
 from daiban_common.messaging import MessagingTables, messaging_tables
 from daiban_common.metrics import ServiceMetrics
-from daiban_common.relay import OutboxRelay
+from daiban_common.relay import OutboxLanes, OutboxRelay
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Settings
 from daiban_common.telemetry import instrument_engine, setup_tracing, tracer_for
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.crossing import Topology
 from daiban_contracts.orgcodes import OrgCode
 from daiban_contracts.subjects import Subjects
 
@@ -68,6 +69,7 @@ class ServiceRuntime:
         self.sessions: async_sessionmaker[AsyncSession] = db.session_factory(self.engine)
         self.known_orgs: KnownOrgs | None = spec.known_orgs(self) if spec.known_orgs else None
         self.subjects = Subjects(settings.subject_root)
+        self.topology = Topology.of(settings.org, settings.child_nodes)
         # Built once per process, after everything above that it may use.
         self.context: object = spec.context(self)
         self.jobs = JobRunner(spec.name, spec.jobs(self))
@@ -84,6 +86,7 @@ class ServiceRuntime:
             self.tables,
             source=self.source,
             subjects=self.subjects,
+            topology=self.topology,
             on_commit=self._wake_relay,
         )
 
@@ -114,7 +117,11 @@ class ServiceRuntime:
                 delay = min(delay * 2, 5.0)
         self.nc = nc
         self.js = nc.jetstream()
-        await bus.ensure_stream(self.js, self.settings.stream_name, self.subjects.stream)
+        await bus.ensure_stream(
+            self.js,
+            self.settings.stream_name,
+            self.subjects.node_stream(self.node_org, self.settings.child_nodes),
+        )
         self.relay = OutboxRelay(
             engine=self.engine,
             tables=self.tables,
@@ -122,13 +129,17 @@ class ServiceRuntime:
             tracer=self.tracer,
             metrics=self.metrics,
             batch=self.settings.outbox_batch,
+            lanes=OutboxLanes(self.subjects, self.topology),
         )
         self.relay.start()
         for subscription in self.spec.subscriptions(self):
+            filters = subscription.filter_subjects(self.subjects, self.node_org)
+            if not filters:
+                raise ValueError(f"subscription {subscription.name} of {self.spec.name} reads nothing")
             consumer = EventConsumer(
                 subscription=subscription,
                 name=self.durable_name(subscription),
-                filter_subjects=subscription.filter_subjects(self.subjects, self.node_org),
+                filter_subjects=filters,
                 js=self.js,
                 stream=self.settings.stream_name,
                 engine=self.engine,

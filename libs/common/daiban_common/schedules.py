@@ -22,6 +22,7 @@ from daiban_common.service import Job
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.calendar import CalendarYearPublished
 from daiban_contracts.envelope import Envelope
+from daiban_contracts.subjects import CopyKind
 
 if TYPE_CHECKING:
     from daiban_common.runtime import ServiceRuntime
@@ -72,6 +73,7 @@ def schedule_subscription(runtime: ServiceRuntime) -> Subscription:
         name="calendar",
         handlers=dict([on(CalendarYearPublished, apply)]),
         within=runtime.node_org.county.value,
+        copies=[CopyKind.published],
     )
 
 

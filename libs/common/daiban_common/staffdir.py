@@ -27,6 +27,7 @@ from daiban_common.uow import UnitOfWork
 from daiban_contracts.directory import StaffChanged, StaffPublished
 from daiban_contracts.envelope import Envelope
 from daiban_contracts.orgcodes import OrgCode
+from daiban_contracts.subjects import CopyKind
 
 if TYPE_CHECKING:
     from daiban_common.service import ServiceSpec
@@ -140,7 +141,11 @@ def staff_subscription(county: str, schema: str, known: CachedKeySet) -> Subscri
         invalidate_on_commit(uow, known)
 
     return Subscription(
-        name="staff", handlers=dict([on(StaffPublished, published), on(StaffChanged, changed)]), within=county
+        name="staff",
+        handlers=dict([on(StaffPublished, published), on(StaffChanged, changed)]),
+        within=county,
+        # The county's directory comes down to township nodes; a township's changes go up.
+        copies=[CopyKind.published, CopyKind.countywide],
     )
 
 

@@ -14,7 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from daiban_common import clock
 from daiban_common.messaging import MessagingTables
 from daiban_common.telemetry import current_traceparent
+from daiban_contracts.crossing import Topology
 from daiban_contracts.envelope import Envelope, EventData, make_envelope
+from daiban_contracts.orgcodes import OrgCode
 from daiban_contracts.subjects import Subjects
 
 
@@ -23,6 +25,8 @@ class UnitOfWork:
 
     Events emitted inside are written to the outbox in the same transaction as the state, so an
     event exists exactly when the change it describes does; the relay publishes it afterwards.
+    With a `topology`, each event's copies for other nodes (daiban_contracts.crossing) are rows of
+    the same transaction too, so a copy exists exactly when its event does.
     """
 
     session: AsyncSession
@@ -34,12 +38,14 @@ class UnitOfWork:
         *,
         source: str,
         subjects: Subjects,
+        topology: Topology | None = None,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._tables = tables
         self._source = source
         self._subjects = subjects
+        self._topology = topology
         self._on_commit = on_commit
         self._pending: list[Envelope] = []
         self._committed = False
@@ -96,6 +102,14 @@ class UnitOfWork:
     async def flush(self) -> None:
         await self.session.flush()
 
+    def _subjects_of(self, envelope: Envelope) -> list[str]:
+        """The event's own subject, then those of its copies for other nodes."""
+        subjects = [self._subjects.of(envelope)]
+        if self._topology is not None:
+            copies = self._topology.copies(envelope.type, OrgCode.parse(envelope.org), envelope.subject)
+            subjects.extend(self._subjects.copy(node, kind, envelope.type) for node, kind in copies)
+        return subjects
+
     async def commit(self) -> None:
         if self._pending:
             await self.session.exec(
@@ -103,12 +117,14 @@ class UnitOfWork:
                 params=[
                     {
                         "event_id": env.id,
-                        "subject": self._subjects.of(env),
+                        "subject": subject,
                         "type": env.type,
-                        "envelope": env.model_dump_json(),
+                        "envelope": raw,
                         "traceparent": env.traceparent,
                     }
                     for env in self._pending
+                    for raw in [env.model_dump_json()]
+                    for subject in self._subjects_of(env)
                 ],
             )
         await self.session.commit()

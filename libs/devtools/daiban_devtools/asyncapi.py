@@ -53,14 +53,19 @@ it is added with a default (older producers stay valid).
 unit the event concerns: `daiban.370285.101.294.case.accepted` for a case accepted at village
 370285101294, `daiban.370285.101.000.case.forwarded` for a case forwarded to township
 370285101000, `daiban.370285.000.000.…` for the county itself. A node subscribes to its subtree
-with wildcards (`daiban.370285.101.>`). `root` is `DAIBAN_SUBJECT_ROOT` (default `daiban`).
+with wildcards (`daiban.370285.101.*.*.*`). `root` is `DAIBAN_SUBJECT_ROOT` (default `daiban`).
+A copy of an event for another node carries two more tokens and is addressed to that node:
+`daiban.370285.101.000.copy.progress.case.decided` (kinds `progress`, `countywide`, `published`;
+which events are copied where is `daiban_contracts.crossing`, and deploy/README.md's table).
 
-**Delivery.** All events live in one JetStream stream (`DAIBAN_STREAM_NAME`, default `DAIBAN`,
-subjects `<root>.>`). Producers write events to an outbox in the same transaction as their state
-and publish them with the header `Nats-Msg-Id: <envelope id>`, so a re-publish within the
-stream's duplicate window is dropped. Delivery is at least once; consumers are durable and
-idempotent (an inbox keyed by the envelope id), and an event that can never apply is parked in a
-dead-letter table. Order is kept per subject filter of one consumer, not across consumers.
+**Delivery.** Each node (the county's, and each township's that runs its own) has its own
+nats-server and stream (`DAIBAN_STREAM_NAME`, default `DAIBAN`), holding exactly the subjects of
+its own subtree, so each event is stored once, by the node it is addressed to. Producers write
+events to an outbox in the same transaction as their state and publish them with the header
+`Nats-Msg-Id: <envelope id>` (`<envelope id>+<kind>.<aggregate>.<event>` for a copy), so a
+re-publish within the stream's duplicate window is dropped. Delivery is at least once; consumers
+are durable and idempotent (an inbox keyed by the envelope id), and an event that can never apply
+is parked in a dead-letter table. Order is kept per subject filter of one consumer, not across consumers.
 
 **Joining as another system.** Publish the envelope as JSON to the subject of the event's org unit
 with `Nats-Msg-Id` set to its `id`; consume with a durable JetStream consumer filtered on your

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -32,7 +33,16 @@ from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
 from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_devtools.devstack import DevStack
-from daiban_devtools.tiers import DEFAULT_TOWNSHIP, Node, plan_tiers, tier_tokens, tiers_home
+from daiban_devtools.tiers import (
+    DEFAULT_TOWNSHIPS,
+    NatsNetwork,
+    Node,
+    check_townships,
+    nats_network,
+    plan_tiers,
+    tier_tokens,
+    tiers_home,
+)
 
 DEMO_TOKENS = [
     ("admin", "370285000000", "county-admin", "县中心管理员"),
@@ -75,9 +85,17 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tiers",
         action="store_true",
-        help="run the county node and one township node separately (township ports: county's + 10)",
+        help=(
+            "run the county node and township nodes separately, each on its own nats-server and "
+            "database (township n's ports: the county's + 10n)"
+        ),
     )
-    parser.add_argument("--township", default=DEFAULT_TOWNSHIP, help="the township node's org (with --tiers)")
+    parser.add_argument(
+        "--township",
+        action="append",
+        default=None,
+        help=f"a township node's org, once per node (with --tiers; default {', '.join(DEFAULT_TOWNSHIPS)})",
+    )
     parser.add_argument(
         "--services",
         type=service_list,
@@ -89,7 +107,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     if args.tiers and args.services:
         raise SystemExit("daiban run: --services does not apply with --tiers")
-    return run_suite(Settings(), tiers=args.tiers, township=args.township, only=args.services)
+    townships = tuple(args.township or DEFAULT_TOWNSHIPS)
+    return run_suite(Settings(), tiers=args.tiers, townships=townships, only=args.services)
 
 
 def _token_arguments(parser: argparse.ArgumentParser) -> None:
@@ -241,14 +260,22 @@ def run_suite(
     settings: Settings,
     *,
     tiers: bool = False,
-    township: str = DEFAULT_TOWNSHIP,
+    townships: Sequence[str] = DEFAULT_TOWNSHIPS,
     only: Sequence[str] | None = None,
 ) -> int:
     started = time.monotonic()
+    network: NatsNetwork | None = None
     if tiers:
         settings = tiers_home(settings)
-    stack = DevStack(settings)
+        if settings.nats_url:
+            raise SystemExit("daiban run --tiers starts a nats-server per node: unset DAIBAN_NATS_URL")
+        check_townships(settings.org, townships)
+        network = nats_network(settings, townships)
+    # With --tiers each node has a server of its own (the network's), not the embedded one.
+    stack = DevStack(settings, with_nats=network is None)
     stack.start()
+    if network is not None:
+        network.start()
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
 
@@ -263,8 +290,8 @@ def run_suite(
             update={"database_url": stack.database_url, "nats_url": stack.nats_url}
         )
         services = discover_services()
-        if tiers:
-            nodes = plan_tiers(resolved, township, list(services.values()))
+        if network is not None:
+            nodes = plan_tiers(resolved, townships, list(services.values()), network)
         else:
             nodes = [Node("node", resolved, tuple(only or services), stack.env())]
         for node in nodes:
@@ -288,7 +315,7 @@ def run_suite(
             for name, url in urls.items()
         }
         wait_ready(all_urls, children, lambda: stopping)
-        if not stopping and tiers:
+        if not stopping and network is not None:
             print_tiers_banner(nodes, node_urls, stack, time.monotonic() - started)
         elif not stopping:
             print_banner(settings, node_urls[0], stack, time.monotonic() - started)
@@ -309,12 +336,18 @@ def run_suite(
                 child.wait(20)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if network is not None:
+            network.stop()
         stack.stop()
         print("daiban stopped.")
 
 
+READY_TIMEOUT = 300.0
+
+
 def wait_ready(urls: dict[str, str], children: list[subprocess.Popen[bytes]], stop: object) -> None:
-    deadline = time.monotonic() + 120
+    # Generous: on a busy two-core machine a dozen Python processes take minutes to import.
+    deadline = time.monotonic() + READY_TIMEOUT
     pending = dict(urls)
     while pending and time.monotonic() < deadline:
         if callable(stop) and stop():
@@ -329,7 +362,7 @@ def wait_ready(urls: dict[str, str], children: list[subprocess.Popen[bytes]], st
                 pass
         time.sleep(0.2)
     if pending:
-        raise SystemExit(f"not ready after 120 s: {', '.join(pending)}")
+        raise SystemExit(f"not ready after {READY_TIMEOUT:.0f} s: {', '.join(pending)}")
 
 
 def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seconds: float) -> None:
@@ -358,25 +391,22 @@ def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seco
 def print_tiers_banner(
     nodes: list[Node], node_urls: list[dict[str, str]], stack: DevStack, seconds: float
 ) -> None:
-    county, township = nodes
-    town = township.settings.org
+    county, townships = nodes[0], nodes[1:]
     print()
-    print(f"daiban is running as two nodes (ready in {seconds:.1f} s)")
-    hosted = {
-        "county": f"the county and every township but {town}",
-        "township": "the township and its villages; the catalogue stays at the county",
-    }
+    print(f"daiban is running as {len(nodes)} nodes (ready in {seconds:.1f} s)")
     for node, urls in zip(nodes, node_urls, strict=True):
-        print(
-            f"  {node.label} node {node.settings.org} ({node.settings.node_name}): hosts {hosted[node.label]}"
-        )
+        if node is county:
+            hosts = "the county and every township without a node of its own; hub of the townships' leaves"
+        else:
+            hosts = "the township and its villages; the catalogue stays at the county"
+        print(f"  {node.label} node {node.settings.org} ({node.settings.node_name}): hosts {hosts}")
         for name, url in urls.items():
             print(f"    {name:<10} {url}   docs: {url}/docs")
         print(f"    postgres   {node.settings.database_url}")
-    print(f"  nats       {stack.nats_url}")
+        print(f"    nats       {redacted(node.settings.nats_url)}")
     print("\nDevelopment tokens (Authorization: Bearer <token>):")
     county_tokens = [t for t in DEMO_TOKENS if t[1] == county.settings.org]
-    for node, tokens in ((county, county_tokens), (township, tier_tokens(town))):
+    for node, tokens in [(county, county_tokens), *((t, tier_tokens(t.settings.org)) for t in townships)]:
         print(f"  {node.label} node:")
         for role, org, sub_id, name in tokens:
             token = issue_token(
@@ -384,7 +414,15 @@ def print_tiers_banner(
             )
             print(f"    {role:<10} {org}  {sub_id:<18} {token}")
     print(
-        f"\nMore: DAIBAN_VAR_DIR={county.settings.var_dir} ./daiban token --role clerk --org {town} ; "
-        "Ctrl-C stops everything.",
+        f"\nMore: DAIBAN_VAR_DIR={county.settings.var_dir} ./daiban token --role clerk "
+        f"--org {townships[0].settings.org} ; Ctrl-C stops everything.",
         flush=True,
     )
+
+
+def redacted(url: str) -> str:
+    """A URL as printed: without the password it may carry."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{parts.hostname}:{parts.port}"))

@@ -14,6 +14,8 @@ from daiban_devtools.embedded import EmbeddedNats, EmbeddedPostgres, port_is_ope
 class DevStack:
     settings: Settings
     database: str = "daiban"
+    # False: the nodes bring nats-servers of their own (`daiban run --tiers`).
+    with_nats: bool = True
     pg: EmbeddedPostgres | None = field(default=None, init=False)
     nats: EmbeddedNats | None = field(default=None, init=False)
     database_url: str = field(default="", init=False)
@@ -28,7 +30,7 @@ class DevStack:
             server_url = self.pg.start()
             asyncio.run(ensure_database(server_url, self.database))
             self.database_url = with_database(server_url, self.database)
-        if self.settings.nats_url:
+        if self.settings.nats_url or not self.with_nats:
             self.nats_url = self.settings.nats_url
         else:
             port = self.settings.embedded_nats_port

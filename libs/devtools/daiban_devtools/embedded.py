@@ -204,14 +204,28 @@ class EmbeddedNats:
     data_dir: Path
     port: int
     server_name: str = "daiban"
+    # A whole configuration (daiban_devtools.natsconf) instead of the plain one below, and the
+    # environment it reads its secrets from.
+    config: str = ""
+    env: dict[str, str] = field(default_factory=dict)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    @property
+    def store_dir(self) -> Path:
+        return (self.data_dir / "jetstream").resolve()
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
     def config_text(self) -> str:
-        store = (self.data_dir / "jetstream").resolve()
+        if self.config:
+            return self.config
+        store = self.store_dir
         return (
             f'server_name: "{self.server_name}"\n'
             f"listen: 127.0.0.1:{self.port}\n"
@@ -232,6 +246,7 @@ class EmbeddedNats:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, **self.env} if self.env else None,
         )
         log.close()
         wait_for_port(self.port, timeout, self._proc)

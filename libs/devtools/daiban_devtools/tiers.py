@@ -1,27 +1,125 @@
 """The nodes `daiban run` starts: one node hosting the whole county, or (`--tiers`) the county node
-and one township node running separately on the same PostgreSQL server and nats-server.
+and township nodes, each running separately as a county would run them.
 
-A township node hosts its township and the villages below it; the county node hosts the county and
-every other township, and leaves the township's cases to it (`DAIBAN_CHILD_NODES`). Each node has a
-database of its own and its own durable consumers (named after `DAIBAN_NODE`). The catalogue is
-authoritative at the county, so a township node runs intake, routing and audit only: its intake
-keeps its replica of the catalogue from the county's `catalogue.item_published` events. Which
-services a township node runs is each service's own `ServiceSpec.township`.
+Each node has its own nats-server and its own database. The county's server is the hub; each
+township's is a leaf node of it with a JetStream domain of its own, authenticating with a password
+generated under the var folder (daiban_devtools.natsconf). A township node hosts its township and
+the villages below it; the county node hosts the county and every other township, and leaves the
+townships to their nodes (`DAIBAN_CHILD_NODES`). The catalogue is authoritative at the county, so
+a township node runs intake, routing and audit only (`ServiceSpec.township`): its intake keeps a
+replica of the catalogue from the copies of `catalogue.item_published` the county sends it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
 
 from daiban_common.db import with_database
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
 from daiban_contracts.orgcodes import OrgCode, Tier
+from daiban_contracts.subjects import Subjects
+from daiban_devtools.embedded import EmbeddedNats
+from daiban_devtools.natsconf import (
+    COUNTY_USER,
+    Listen,
+    hub_config,
+    leaf_config,
+    leaf_user,
+    password_variable,
+)
 
-DEFAULT_TOWNSHIP = "370285101000"  # 姜山镇, whose staff the demo directory holds
-# A township node's ports are the county node's plus this (8011-8014 beside 8001-8004).
+# 姜山镇 (whose staff the demo directory holds) and 马连庄镇.
+DEFAULT_TOWNSHIPS = ("370285101000", "370285102000")
+DEFAULT_TOWNSHIP = DEFAULT_TOWNSHIPS[0]
+# The n-th township node's service ports are the county node's plus n times this (8011-8014, 8021-8024).
 PORT_OFFSET = 10
+# Its nats-server listens on the county's port plus n; the hub takes leaf connections here.
+LEAF_PORT_OFFSET = 200
+HUB_URL_VARIABLE = "DAIBAN_HUB_URL"
+
+
+@dataclass
+class NatsNetwork:
+    """The nats-servers of one county on one machine: the hub and a leaf per township node.
+
+    `uplinks` may send a township's leaf connection to another port than the hub's (a test puts a
+    proxy there, to cut that one link while everything else runs).
+    """
+
+    base: Path
+    county: str
+    townships: Sequence[str]
+    hub_port: int
+    township_ports: Mapping[str, int]
+    leaf_port: int
+    subjects: Subjects = field(default_factory=Subjects)
+    uplinks: Mapping[str, int] = field(default_factory=dict)
+    servers: dict[str, EmbeddedNats] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.base = self.base.resolve()
+        passwords = self.passwords()
+        hub = EmbeddedNats(self.base / "hub", self.hub_port, server_name="county-hub")
+        hub.config = hub_config(
+            county=self.county,
+            townships=self.townships,
+            listen=Listen("127.0.0.1", self.hub_port),
+            leaf_listen=Listen("127.0.0.1", self.leaf_port),
+            store_dir=str(hub.store_dir),
+            subjects=self.subjects,
+        )
+        hub.env = {password_variable(user): password for user, password in passwords.items()}
+        self.servers[self.county] = hub
+        for township in self.townships:
+            user = leaf_user(township)
+            port = self.township_ports[township]
+            leaf = EmbeddedNats(self.base / user, port, server_name=f"township-{user}")
+            leaf.config = leaf_config(
+                township=township,
+                listen=Listen("127.0.0.1", port),
+                store_dir=str(leaf.store_dir),
+                hub_url_variable=HUB_URL_VARIABLE,
+            )
+            uplink = self.uplinks.get(township, self.leaf_port)
+            leaf.env = {HUB_URL_VARIABLE: f"nats-leaf://{user}:{quote(passwords[user])}@127.0.0.1:{uplink}"}
+            self.servers[township] = leaf
+
+    def passwords(self) -> dict[str, str]:
+        """One password per hub user, made once and kept (0600) under the network's folder."""
+        folder = self.base / "secrets"
+        folder.mkdir(parents=True, exist_ok=True)
+        found = {}
+        for user in [COUNTY_USER, *(leaf_user(t) for t in self.townships)]:
+            path = folder / user
+            if not path.exists():
+                path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+                path.chmod(0o600)
+            found[user] = path.read_text(encoding="utf-8").strip()
+        return found
+
+    def url(self, node_org: str) -> str:
+        """The URL a node's services connect to their own server with (the county's as its user)."""
+        server = self.servers[node_org]
+        if node_org != self.county:
+            return server.url
+        return f"nats://{COUNTY_USER}:{quote(self.passwords()[COUNTY_USER])}@127.0.0.1:{server.port}"
+
+    def start(self) -> None:
+        try:
+            for server in self.servers.values():
+                server.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for server in reversed(self.servers.values()):
+            server.stop()
 
 
 @dataclass(frozen=True)
@@ -55,42 +153,79 @@ def tiers_home(settings: Settings) -> Settings:
     return settings.model_copy(update={"var_dir": settings.var_dir / "tiers"})
 
 
-def plan_tiers(settings: Settings, township: str, services: Sequence[ServiceSpec]) -> list[Node]:
-    """The county node (every service) and the township node, from resolved county settings."""
-    county_org = OrgCode.parse(settings.org)
-    town = OrgCode.parse(township)
+def check_townships(county: str, townships: Sequence[str]) -> list[OrgCode]:
+    county_org = OrgCode.parse(county)
     if county_org.tier is not Tier.county:
-        raise SystemExit(f"--tiers runs a county node: DAIBAN_ORG={settings.org} is not a county")
-    if town.tier is not Tier.township or not town.is_within(county_org):
-        raise SystemExit(f"{township} is not a township of {settings.org}")
+        raise SystemExit(f"--tiers runs a county node: DAIBAN_ORG={county} is not a county")
+    found = []
+    for township in townships:
+        town = OrgCode.parse(township)
+        if town.tier is not Tier.township or not town.is_within(county_org):
+            raise SystemExit(f"{township} is not a township of {county}")
+        found.append(town)
+    if len({t.value for t in found}) != len(found):
+        raise SystemExit("--township names a township twice")
+    return found
+
+
+def nats_network(settings: Settings, townships: Sequence[str]) -> NatsNetwork:
+    """The county's servers for `daiban run --tiers`, on ports next to the embedded one."""
+    base = settings.embedded_nats_port
+    return NatsNetwork(
+        base=settings.var_dir / "nats",
+        county=settings.org,
+        townships=list(townships),
+        hub_port=base,
+        township_ports={t: base + n for n, t in enumerate(townships, start=1)},
+        leaf_port=base + LEAF_PORT_OFFSET,
+        subjects=Subjects(settings.subject_root),
+    )
+
+
+def plan_tiers(
+    settings: Settings, townships: Sequence[str], services: Sequence[ServiceSpec], network: NatsNetwork
+) -> list[Node]:
+    """The county node (every service) and the township nodes, from resolved county settings."""
+    towns = check_townships(settings.org, townships)
     values = settings.model_dump()
-    county = Settings(**{**values, "node": "", "child_nodes": [town.value]})
-    database = f"daiban_{town.value}"
-    ports = {spec.name: settings.service_port(spec) + PORT_OFFSET for spec in discover_services().values()}
-    township_settings = Settings(
+    county = Settings(
         **{
             **values,
-            "org": town.value,
             "node": "",
-            "child_nodes": [],
-            "database_url": with_database(settings.database_url, database),
-            "ports": ports,
+            "child_nodes": [t.value for t in towns],
+            "nats_url": network.url(settings.org),
         }
     )
-    return [
-        Node("county", county, tuple(spec.name for spec in services), node_env(county)),
-        Node(
-            "township",
-            township_settings,
-            tuple(spec.name for spec in services if spec.township),
-            node_env(township_settings),
-            create_database=database,
-        ),
-    ]
+    nodes = [Node("county", county, tuple(spec.name for spec in services), node_env(county))]
+    every = discover_services().values()
+    for n, town in enumerate(towns, start=1):
+        database = f"daiban_{town.value}"
+        township_settings = Settings(
+            **{
+                **values,
+                "org": town.value,
+                "node": "",
+                "child_nodes": [],
+                "database_url": with_database(settings.database_url, database),
+                "nats_url": network.url(town.value),
+                "ports": {spec.name: settings.service_port(spec) + n * PORT_OFFSET for spec in every},
+            }
+        )
+        nodes.append(
+            Node(
+                f"township {town.value}",
+                township_settings,
+                tuple(spec.name for spec in services if spec.township),
+                node_env(township_settings),
+                create_database=database,
+            )
+        )
+    return nodes
 
 
 def tier_tokens(township: str) -> list[tuple[str, str, str, str]]:
-    """(role, org, sub, name) of the dev tokens printed for the township node."""
+    """(role, org, sub, name) of the dev tokens printed for a township node: staff of the demo
+    directory (services/routing/daiban_routing/seed/directory.json), who alone may act."""
     if township == DEFAULT_TOWNSHIP:
         return [
             ("clerk", township, "township-clerk", "沈玉兰"),
@@ -99,7 +234,15 @@ def tier_tokens(township: str) -> list[tuple[str, str, str, str]]:
             ("auditor", township, "township-auditor", "镇审计人员"),
             ("agent", "370285101294", "js-294-agent", "许春花"),
         ]
+    if township == "370285102000":
+        return [
+            ("clerk", township, "xgz-mz-a", "秦月"),
+            ("approver", township, "xgz-mz-b", "尤志刚"),
+            ("agent", "370285102210", "v102210-agent", "官庄村委会代办员"),
+        ]
+    t = township[6:9]
     return [
-        (role, township, f"{role}@{township}", name)
-        for role, name in (("clerk", "镇窗口人员"), ("approver", "镇审批人员"), ("auditor", "镇审计人员"))
+        ("clerk", township, f"t{t}-w01-a", "镇窗口人员"),
+        ("approver", township, f"t{t}-w01-b", "镇审批人员"),
+        ("supervisor", township, f"t{t}-supervisor", "镇监察员"),
     ]

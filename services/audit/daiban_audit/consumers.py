@@ -33,6 +33,7 @@ from daiban_contracts.case import (
 )
 from daiban_contracts.envelope import Envelope
 from daiban_contracts.routing import CaseAssigned, CaseDecided, CaseForwarded, SupplementRequested
+from daiban_contracts.subjects import CopyKind
 
 T = TypeVar("T")
 
@@ -82,6 +83,8 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
                     on(RectificationOpened, on_rectification),
                 ]
             ),
+            # At the county, a township node's cases count through the copies it sends up.
+            copies=[CopyKind.countywide],
         ),
         Subscription(
             name="checkpoints",

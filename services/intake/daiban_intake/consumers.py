@@ -11,25 +11,32 @@ from daiban_common.runtime import ServiceRuntime
 from daiban_common.schedules import schedule_subscription
 from daiban_common.staffdir import staff_subscription
 from daiban_contracts.catalogue import ItemPublished
+from daiban_contracts.crossing import FOLLOWED_BY_ACCEPTING_NODE
+from daiban_contracts.subjects import CopyKind
 from daiban_intake.context import IntakeContext
-from daiban_intake.domain.routing_events import ROUTING_EVENTS
 from daiban_intake.handlers.catalogue import record_version
 from daiban_intake.handlers.progress import progress_handler
 
 
 def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
-    # Items are published with the county as envelope org; cases move anywhere in the county, so
-    # the filter is the county's subtree and the handler skips cases accepted at other nodes
-    # (outside this node's subtree, or below a child node of DAIBAN_CHILD_NODES).
+    # Items are the county's publications (a township node reads the copies the county sends it);
+    # the moves of a case reach intake as the progress copies addressed to the node that accepted
+    # it (daiban_contracts.crossing), wherever the case is.
     county = runtime.node_org.county.value
     context = cast(IntakeContext, runtime.context)
     apply_progress = progress_handler(context.hosts)
     return [
-        Subscription(name="catalogue", handlers=dict([on(ItemPublished, record_version)]), within=county),
+        Subscription(
+            name="catalogue",
+            handlers=dict([on(ItemPublished, record_version)]),
+            within=county,
+            copies=[CopyKind.published],
+        ),
         Subscription(
             name="progress",
-            handlers=dict(on(event, apply_progress) for event in ROUTING_EVENTS),
-            within=county,
+            handlers=dict(on(event, apply_progress) for event in FOLLOWED_BY_ACCEPTING_NODE),
+            copies=[CopyKind.progress],
+            events=False,
         ),
         replica_subscription(runtime),
         staff_subscription(county, runtime.spec.schema, context.staff),

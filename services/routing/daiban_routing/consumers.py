@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from daiban_common.consumer import Handler, P, Subscription, on
+from daiban_common.consumer import Handler, P, PermanentFailure, Subscription, on
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
@@ -18,6 +18,7 @@ from daiban_contracts.calendar import CalendarYearPublished
 from daiban_contracts.case import CaseAccepted, CaseSupplemented
 from daiban_contracts.envelope import Envelope
 from daiban_contracts.routing import CaseForwarded, CaseReceived, CaseReturnedDown
+from daiban_contracts.subjects import CopyKind
 from daiban_routing.handlers.calendar import on_year_published
 from daiban_routing.handlers.moving import (
     on_case_accepted,
@@ -29,12 +30,15 @@ from daiban_routing.handlers.pausing import on_case_supplemented
 
 
 def _hosted_only(settings: Settings) -> Callable[[Handler[P]], Handler[P]]:
-    """Events about org units that run their own node (DAIBAN_CHILD_NODES) are theirs to apply."""
+    """Events about org units that run their own node (DAIBAN_CHILD_NODES) are theirs to apply.
+    Each node's stream holds only its own (Subjects.node_stream), so one here was misrouted: it is
+    parked with the reason rather than applied by two nodes."""
 
     def guard(handler: Handler[P]) -> Handler[P]:
         async def apply(envelope: Envelope, payload: P, uow: UnitOfWork) -> None:
-            if settings.hosts(envelope.org):
-                await handler(envelope, payload, uow)
+            if not settings.hosts(envelope.org):
+                raise PermanentFailure(f"事件所涉单位{envelope.org}由其自己的节点办理，不属于本节点")
+            await handler(envelope, payload, uow)
 
         return apply
 
@@ -61,5 +65,6 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
             name="calendar",
             handlers=dict([on(CalendarYearPublished, on_year_published)]),
             within=runtime.node_org.county.value,
+            copies=[CopyKind.published],
         ),
     ]

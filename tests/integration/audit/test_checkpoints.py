@@ -34,7 +34,7 @@ async def two_nodes(network: Network, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     monkeypatch.setenv("DAIBAN_AUDIT_CHECKPOINT_EVERY_ENTRIES", "3")
     # The timer covers the last entry too, which no count of three reaches.
     monkeypatch.setenv("DAIBAN_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "0.4")
-    county = await network.node(COUNTY)
+    county = await network.node(COUNTY, child_nodes=[TOWNSHIP])
     township = await network.node(TOWNSHIP)
     async with running("audit", county) as parent, running("audit", township) as child:
         await publish(township, journey()[:7])

@@ -20,7 +20,7 @@ from daiban_contracts.catalogue import (
 from daiban_contracts.envelope import Envelope, EventData, make_envelope
 from daiban_contracts.subjects import Subjects
 from daiban_intake.models import ItemReplica
-from tests.servers import eventually
+from tests.servers import eventually, node_subjects
 from tests.unit.intake.items import (
     APPLICANT_ID,
     APPLICANT_NAME,
@@ -113,9 +113,9 @@ async def publish(
     envelope = make_envelope(payload, source="/daiban/test", subject=subject, org=org, actor=actor)
     nc = await nats.connect(settings.nats_url)
     try:
-        await nc.jetstream().publish(
-            subject_of(settings, envelope), envelope.to_bytes(), headers={"Nats-Msg-Id": envelope.id}
-        )
+        for subject in node_subjects(settings, envelope):
+            msg_id = Subjects.message_id(envelope.id, subject)
+            await nc.jetstream().publish(subject, envelope.to_bytes(), headers={"Nats-Msg-Id": msg_id})
     finally:
         await nc.close()
     return envelope
@@ -142,7 +142,11 @@ async def emitted(runtime: ServiceRuntime, type_name: str) -> list[Envelope]:
     """Events intake wrote to its outbox (committed with the state they describe)."""
     outbox = runtime.tables.outbox
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(select(outbox.c.envelope).where(outbox.c.type == type_name))).all()
+        # The events themselves: their copies for other nodes share the rows' envelopes.
+        found = select(outbox.c.envelope).where(
+            outbox.c.type == type_name, outbox.c.subject.not_like("%.copy.%")
+        )
+        rows = (await conn.execute(found.order_by(outbox.c.seq))).all()
     return [Envelope.model_validate_json(row.envelope) for row in rows]
 
 

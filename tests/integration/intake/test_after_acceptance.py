@@ -223,20 +223,25 @@ async def test_a_supplement_request_makes_the_case_wait_for_the_supplement(intak
     assert event.data["material_codes"] == ["M02"] and event.subject == number
 
 
-async def test_events_for_unknown_cases_are_parked_and_other_subtrees_skipped(intake: Intake) -> None:
+async def test_events_for_unknown_cases_are_parked_and_other_townships_cases_never_arrive(
+    intake: Intake,
+) -> None:
     now = datetime.now(UTC)
     ready = {"outcome": Outcome.approved, "deciding_org": TOWNSHIP, "ready_at": now}
+    lost = "370285101295-20260101-9999"
     unknown = await publish(
         intake.settings,
-        CaseReadyForHandover(case_number="370285101295-20260101-9999", accepting_org=VILLAGE, **ready),
+        CaseReadyForHandover(case_number=lost, accepting_org=VILLAGE, **ready),
         org=TOWNSHIP,
-        subject="x",
+        subject=lost,
     )
+    # Another township's case: its progress copy is addressed to that township's node, not here.
+    theirs = "370285102001-20260101-0001"
     elsewhere = await publish(
         intake.settings,
-        CaseReadyForHandover(case_number="370285102001-20260101-0001", accepting_org="370285102001", **ready),
+        CaseReadyForHandover(case_number=theirs, accepting_org="370285102001", **ready),
         org="370285102000",
-        subject="y",
+        subject=theirs,
     )
     dead = intake.runtime.tables.dead_letters
     inbox = intake.runtime.tables.inbox
@@ -245,7 +250,7 @@ async def test_events_for_unknown_cases_are_parked_and_other_subtrees_skipped(in
         async with intake.runtime.engine.connect() as conn:
             parked = (await conn.execute(select(dead.c.event_id))).scalars().all()
             applied = (await conn.execute(select(inbox.c.event_id))).scalars().all()
-        return unknown.id in parked and elsewhere.id in applied
+        return unknown.id in parked and elsewhere.id not in applied
 
     await eventually(settled)
     async with intake.runtime.engine.connect() as conn:

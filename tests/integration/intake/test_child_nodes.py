@@ -53,31 +53,40 @@ async def test_no_acceptance_below_a_child_node_but_elsewhere_in_the_county(coun
     assert response.status_code == 201, response.text
 
 
-async def test_progress_of_a_child_nodes_case_is_skipped_not_dead_lettered(county_intake: Intake) -> None:
-    settings, runtime = county_intake.settings, county_intake.runtime
-    number = f"{VILLAGE}-20260105-0001"
-    envelope = await publish(
-        settings,
-        CaseReceived(
-            case_number=number,
-            accepting_org=VILLAGE,
-            from_org=VILLAGE,
-            to_org=TOWNSHIP,
-            hop=1,
-            received_at=datetime.now(UTC),
-            direction=HopDirection.up,
-        ),
-        org=VILLAGE,
-        subject=number,
+def received_at_county(number: str, accepting_org: str) -> CaseReceived:
+    return CaseReceived(
+        case_number=number,
+        accepting_org=accepting_org,
+        from_org=accepting_org,
+        to_org=COUNTY,
+        hop=1,
+        received_at=datetime.now(UTC),
+        direction=HopDirection.up,
     )
+
+
+async def test_progress_of_a_child_nodes_case_never_reaches_this_node(county_intake: Intake) -> None:
+    """Moves of a case are copied to the node hosting its accepting point (daiban_contracts.crossing):
+    the county's intake never sees one of a township node's cases, so it has nothing to skip."""
+    settings, runtime = county_intake.settings, county_intake.runtime
+    clerk = bearer(settings, Role.clerk, COUNTY, "县中心窗口人员")
+    answer = await county_intake.client.post(
+        "/v1/applications", json=application(org=OTHER_TOWNSHIP, channel="window"), headers=keyed(clerk)
+    )
+    own = answer.json()["case_number"]
+    theirs = f"{VILLAGE}-20260105-0001"
+    # As the county's routing emits them: each addressed to the county, with its progress copy.
+    child = await publish(settings, received_at_county(theirs, VILLAGE), org=COUNTY, subject=theirs)
+    mine = await publish(settings, received_at_county(own, OTHER_TOWNSHIP), org=COUNTY, subject=own)
     inbox, dead = runtime.tables.inbox, runtime.tables.dead_letters
 
-    async def seen() -> bool:
+    async def applied(event_id: str) -> bool:
         async with runtime.engine.connect() as conn:
             return (
-                await conn.scalar(select(inbox.c.event_id).where(inbox.c.event_id == envelope.id))
+                await conn.scalar(select(inbox.c.event_id).where(inbox.c.event_id == event_id))
             ) is not None
 
-    await eventually(seen)
+    await eventually(lambda: applied(mine.id))
+    assert not await applied(child.id)
     async with runtime.engine.connect() as conn:
         assert (await conn.execute(select(dead.c.event_id))).all() == []

@@ -7,6 +7,7 @@ import pytest
 from daiban_common.calendar import WorkCalendar
 from daiban_common.errors import InvalidInput
 from daiban_contracts.case import EvaluationLevel
+from daiban_contracts.orgcodes import OrgCode
 from daiban_intake.domain import applicants, numbers
 from daiban_intake.domain.feedback import mask_free_text, opens_rectification, rectification_due
 from tests.unit.intake.items import APPLICANT_ID
@@ -75,3 +76,10 @@ def test_bad_ratings_open_a_rectification_due_in_fifteen_working_days() -> None:
 def test_numbers_typed_into_free_text_are_masked() -> None:
     masked = mask_free_text(f"我的身份证{APPLICANT_ID}，电话13812345678")
     assert APPLICANT_ID not in masked and "13812345678" not in masked and "138****5678" in masked
+
+
+def test_a_township_node_counts_apart_from_the_county_node() -> None:
+    # A township that gets (or gives up) a node of its own mid-day never reuses a number.
+    assert numbers.first_sequence(OrgCode.parse("370285000000")) == 1
+    assert numbers.first_sequence(OrgCode.parse("370285101000")) == 5001
+    assert numbers.case_number("370285101294", date(2026, 12, 7), 5001) == "370285101294-20261207-5001"

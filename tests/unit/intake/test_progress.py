@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 from daiban_contracts.case import FlagLevel, MaterialIssue, Outcome, StaffRef
 from daiban_contracts.catalogue import SpecialProcedure
+from daiban_contracts.crossing import FOLLOWED_BY_ACCEPTING_NODE
 from daiban_contracts.routing import (
     CaseDecided,
     CaseExtended,
@@ -15,7 +16,7 @@ from daiban_contracts.routing import (
     TaskClaimed,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage, is_news, next_status
-from daiban_intake.domain.routing_events import case_of, progress_of
+from daiban_intake.domain.routing_events import MEANINGS, case_of, progress_of
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 STAFF = StaffRef(staff_id="s", name="孙", org="370285101000")
@@ -153,3 +154,7 @@ def test_a_second_claim_or_one_during_a_pause_says_nothing_new() -> None:
     assert not is_news(CaseStatus.in_review, progress)
     assert not is_news(CaseStatus.paused, progress)
     assert not is_news(CaseStatus.supplement_requested, progress)
+
+
+def test_every_event_the_accepting_node_follows_has_a_meaning_for_its_case() -> None:
+    assert set(MEANINGS) == set(FOLLOWED_BY_ACCEPTING_NODE)

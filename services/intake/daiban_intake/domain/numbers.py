@@ -6,6 +6,10 @@ Shanghai, and that point's count for the day (four digits, more once a point pas
 A clerk can read where and when a case began from its number alone, and numbers never collide
 across nodes because each org unit is accepted at exactly one node. A notice number is built the
 same way with `G` (告知) before the sequence: `370285101201-20261122-G0003`.
+
+A township that starts (or stops) running a node of its own in the middle of a day must not hand
+out a number the county node gave that morning: each node keeps its own count, so a township node
+counts from 5001 and the county node from 0001 (a point never accepts 5,000 cases a day).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import secrets
 from datetime import date
 from typing import Final
 
+from daiban_contracts.orgcodes import OrgCode, Tier
+
 CASE_NUMBER_PATTERN: Final = r"^[0-9]{12}-[0-9]{8}-[0-9]{4,}$"
 NOTICE_NUMBER_PATTERN: Final = r"^[0-9]{12}-[0-9]{8}-G[0-9]{4,}$"
 _CASE_NUMBER = re.compile(CASE_NUMBER_PATTERN)
@@ -23,6 +29,14 @@ _NOTICE_NUMBER = re.compile(NOTICE_NUMBER_PATTERN)
 # No 0/O, 1/I/L: the code is read aloud on the phone and typed from a paper receipt.
 QUERY_CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 QUERY_CODE_LENGTH: Final = 8
+
+
+# Where a township node's count of the day starts (the county node's starts at 1).
+TOWNSHIP_NODE_FIRST_SEQUENCE: Final = 5001
+
+
+def first_sequence(node: OrgCode) -> int:
+    return TOWNSHIP_NODE_FIRST_SEQUENCE if node.tier is Tier.township else 1
 
 
 def case_number(org: str, day: date, sequence: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -172,23 +173,8 @@ def _flag_cleared(e: SupervisionFlagCleared) -> Progress:
     return Progress(None, e.cleared_at, e.org, updates={"supervision_flag_cleared": e.level.value})
 
 
-ROUTING_EVENTS: tuple[type[EventData], ...] = (
-    CaseForwarded,
-    CaseReceived,
-    CaseAssigned,
-    TaskClaimed,
-    CaseDecided,
-    SupplementRequested,
-    CasePaused,
-    CaseResumed,
-    CaseExtended,
-    CaseDueRecomputed,
-    CaseEscalated,
-    CaseReturnedDown,
-    CaseReadyForHandover,
-    SupervisionFlagRaised,
-    SupervisionFlagCleared,
-)
+# Which of routing's events reach intake is the contract's: daiban_contracts.crossing.
+# FOLLOWED_BY_ACCEPTING_NODE (tests/unit/intake/test_progress.py checks each has a meaning here).
 
 
 def case_of(event: EventData) -> tuple[str, str]:
@@ -201,37 +187,29 @@ def case_of(event: EventData) -> tuple[str, str]:
     return number, org
 
 
+# What each event the accepting node follows means for the case record there.
+MEANINGS: dict[type[EventData], Callable[[Any, datetime], Progress]] = {
+    CaseForwarded: lambda e, _: _forwarded(e),
+    CaseReceived: lambda e, _: _received(e),
+    CaseAssigned: lambda e, _: _assigned(e),
+    TaskClaimed: lambda e, _: _claimed(e),
+    CaseDecided: lambda e, _: _decided(e),
+    SupplementRequested: lambda e, _: _supplement_requested(e),
+    CasePaused: lambda e, _: _paused(e),
+    CaseResumed: lambda e, _: _resumed(e),
+    CaseExtended: _extended,
+    CaseDueRecomputed: lambda e, _: _due_recomputed(e),
+    CaseEscalated: lambda e, _: _escalated(e),
+    CaseReturnedDown: lambda e, _: _returned_down(e),
+    CaseReadyForHandover: lambda e, _: _ready(e),
+    SupervisionFlagRaised: lambda e, _: _flag_raised(e),
+    SupervisionFlagCleared: lambda e, _: _flag_cleared(e),
+}
+
+
 def progress_of(event: EventData, *, event_time: datetime) -> Progress:
     """`event_time` (the envelope's) dates events that carry no time of their own."""
-    match event:
-        case CaseForwarded():
-            return _forwarded(event)
-        case CaseReceived():
-            return _received(event)
-        case CaseAssigned():
-            return _assigned(event)
-        case TaskClaimed():
-            return _claimed(event)
-        case CaseDecided():
-            return _decided(event)
-        case SupplementRequested():
-            return _supplement_requested(event)
-        case CasePaused():
-            return _paused(event)
-        case CaseResumed():
-            return _resumed(event)
-        case CaseExtended():
-            return _extended(event, event_time)
-        case CaseDueRecomputed():
-            return _due_recomputed(event)
-        case CaseEscalated():
-            return _escalated(event)
-        case CaseReturnedDown():
-            return _returned_down(event)
-        case CaseReadyForHandover():
-            return _ready(event)
-        case SupervisionFlagRaised():
-            return _flag_raised(event)
-        case SupervisionFlagCleared():
-            return _flag_cleared(event)
-    raise TypeError(f"{type(event).__name__} is not one of routing's case events")
+    meaning = MEANINGS.get(type(event))
+    if meaning is None:
+        raise TypeError(f"{type(event).__name__} is not one of routing's case events")
+    return meaning(event, event_time)

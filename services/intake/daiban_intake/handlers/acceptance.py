@@ -59,6 +59,11 @@ class AcceptancePoint:
     # Item versions parsed from the replica (immutable, so kept).
     items: ParsedItems = field(default_factory=ParsedItems)
 
+    @property
+    def first_sequence(self) -> int:
+        """Where a day's count of an org unit starts at this node (numbers.first_sequence)."""
+        return numbers.first_sequence(self.node)
+
 
 @dataclass(frozen=True)
 class Accepted:
@@ -158,7 +163,7 @@ async def accept_application(
             )
         result: Acceptance
         if not check.complete:
-            result = await _issue_notice(item, check, applicant, org, principal, now, uow)
+            result = await _issue_notice(item, check, applicant, org, principal, point, now, uow)
         else:
             result = await _open_case(
                 command, item, check, applicant, representative, org, principal, point, now, uow
@@ -174,11 +179,13 @@ async def _issue_notice(
     applicant: applicants.Applicant,
     org: OrgCode,
     principal: Principal,
+    point: AcceptancePoint,
     now: datetime,
     uow: UnitOfWork,
 ) -> NoticeIssued:
     day = to_shanghai_date(now)
-    number = numbers.notice_number(org.value, day, await next_sequence(uow.session, "notice", org.value, day))
+    sequence = await next_sequence(uow.session, "notice", org.value, day, first=point.first_sequence)
+    number = numbers.notice_number(org.value, day, sequence)
     notice = OneTimeNotice(
         number=number,
         org=org.value,
@@ -223,7 +230,8 @@ async def _open_case(
     uow: UnitOfWork,
 ) -> Accepted:
     day = to_shanghai_date(now)
-    number = numbers.case_number(org.value, day, await next_sequence(uow.session, "case", org.value, day))
+    sequence = await next_sequence(uow.session, "case", org.value, day, first=point.first_sequence)
+    number = numbers.case_number(org.value, day, sequence)
     promised = acceptance.promised_date(point.calendar, day, item)
     names = {m.code: m.name for m in item.materials}
     case = Case(

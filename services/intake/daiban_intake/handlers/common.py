@@ -15,11 +15,12 @@ from daiban_intake.domain.progress import Stage
 from daiban_intake.models import Case, CaseStage, Counter
 
 
-async def next_sequence(session: AsyncSession, kind: str, org: str, day: date) -> int:
-    """The next number of `kind` for `org` on `day`; the row lock serialises concurrent windows."""
+async def next_sequence(session: AsyncSession, kind: str, org: str, day: date, *, first: int = 1) -> int:
+    """The next number of `kind` for `org` on `day`, from `first` on; the row lock serialises
+    concurrent windows."""
     stmt = (
         pg_insert(Counter)
-        .values(kind=kind, org=org, day=day, last=1)
+        .values(kind=kind, org=org, day=day, last=first)
         .on_conflict_do_update(
             index_elements=[col(Counter.kind), col(Counter.org), col(Counter.day)],
             set_={"last": col(Counter.last) + 1},

@@ -34,7 +34,9 @@ _UPDATABLE = frozenset(
 
 def progress_handler(hosts: Callable[[OrgCode], bool]) -> Handler[EventData]:
     """A consumer handler applying routing's events to the cases accepted at org units `hosts` admits
-    (this node's subtree, less the org units that run a node of their own)."""
+    (this node's subtree, less the org units that run a node of their own). The progress copies
+    are addressed to the node hosting the accepting org, so another node's case here is a
+    misrouted copy: parked with the reason, never silently dropped."""
 
     async def apply(envelope: Envelope, payload: EventData, uow: UnitOfWork) -> None:
         number, accepting_org = case_of(payload)
@@ -43,7 +45,7 @@ def progress_handler(hosts: Callable[[OrgCode], bool]) -> Handler[EventData]:
         except InvalidOrgCode as exc:
             raise PermanentFailure(f"受理单位代码无效：{exc}") from None
         if not accepted_here:
-            return  # another node's case: its own intake follows it
+            raise PermanentFailure(f"办件{number}由{accepting_org}所在的节点受理，不属于本节点")
         case = (await uow.session.exec(select(Case).where(Case.number == number).with_for_update())).first()
         if case is None:
             raise PermanentFailure(f"本节点没有办件{number}")

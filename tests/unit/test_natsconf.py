@@ -1,0 +1,69 @@
+"""The nats-server configurations of the hub and a township leaf: deploy/nats holds exactly what
+daiban_devtools.natsconf renders, and nats-server accepts both."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from daiban_contracts.subjects import Subjects
+from daiban_devtools.embedded import nats_server_binary
+from daiban_devtools.natsconf import Listen, hub_config, leaf_config
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nats"
+HEADER = "# Rendered by daiban_devtools.natsconf (tests/unit/test_natsconf.py); see deploy/README.md.\n"
+SAMPLES = {
+    "county-hub.conf": HEADER
+    + hub_config(
+        county="370285000000",
+        townships=["370285101000", "370285102000"],
+        listen=Listen("0.0.0.0", 4222),
+        leaf_listen=Listen("0.0.0.0", 7422),
+        store_dir="/var/lib/daiban/nats",
+        subjects=Subjects(),
+        monitor=Listen("127.0.0.1", 8222),
+    ),
+    "township-leaf.conf": HEADER
+    + leaf_config(
+        township="370285101000",
+        listen=Listen("127.0.0.1", 4222),
+        store_dir="/var/lib/daiban/nats",
+        hub_url_variable="DAIBAN_HUB_URL",
+        monitor=Listen("127.0.0.1", 8222),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_the_deploy_samples_are_what_the_code_renders(name: str) -> None:
+    assert (DEPLOY / name).read_text(encoding="utf-8") == SAMPLES[name], (
+        f"deploy/nats/{name} differs: rewrite it from tests/unit/test_natsconf.py SAMPLES"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_nats_server_accepts_the_configuration(name: str, tmp_path: Path) -> None:
+    config = tmp_path / name
+    config.write_text(SAMPLES[name].replace("/var/lib/daiban/nats", str(tmp_path / "js")), encoding="utf-8")
+    env = {
+        "DAIBAN_NATS_PASSWORD_COUNTY": "x",
+        "DAIBAN_NATS_PASSWORD_T370285101": "y",
+        "DAIBAN_NATS_PASSWORD_T370285102": "z",
+        "DAIBAN_HUB_URL": "nats-leaf://t370285101:y@127.0.0.1:7422",
+    }
+    checked = subprocess.run(
+        [str(nats_server_binary()), "-t", "-c", str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_secret_is_never_written_into_a_configuration() -> None:
+    for text in SAMPLES.values():
+        assert "password: $DAIBAN_NATS_PASSWORD_" in text or "[$DAIBAN_HUB_URL]" in text
+        assert '"$' not in text
