@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import column
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 
 from daiban_common.relay import OutboxLanes
 from daiban_contracts.calendar import CalendarYearPublished
 from daiban_contracts.case import CaseAccepted, CaseHandedOver
 from daiban_contracts.catalogue import ItemPublished
 from daiban_contracts.crossing import Topology, accepting_org, leaf_permissions
+from daiban_contracts.envelope import EventData
 from daiban_contracts.orgcodes import OrgCode
 from daiban_contracts.routing import CaseDecided, CaseForwarded
 from daiban_contracts.subjects import CopyKind, Subjects
@@ -83,7 +85,11 @@ def test_a_case_number_names_the_org_that_accepted_it() -> None:
     ],
 )
 def test_which_copies_a_node_sends(
-    topology: Topology, event: type, org: OrgCode, subject: str, copies: list[tuple[OrgCode, CopyKind]]
+    topology: Topology,
+    event: type[EventData],
+    org: OrgCode,
+    subject: str,
+    copies: list[tuple[OrgCode, CopyKind]],
 ) -> None:
     assert topology.copies(event.event_type, org, subject) == copies
 
@@ -96,7 +102,8 @@ def test_the_relay_holds_back_only_the_lane_of_a_link_that_is_down() -> None:
     assert lanes.lane_of("daiban.370285.000.000.case.decided") is None
     assert lanes.hold(T101.value) and not lanes.hold(T101.value)
     condition = lanes.open_rows(column("subject"))
-    sql = str(condition.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    dialect: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    sql = str(condition.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     assert "NOT LIKE 'daiban.370285.101.%%'" in sql and "102" not in sql
     assert lanes.release(T101.value) and not lanes.release(T101.value)
 

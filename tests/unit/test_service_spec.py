@@ -44,7 +44,7 @@ def test_filters_are_derived_from_the_handler_table() -> None:
         "r.370285.101.000.copy.countywide.case.accepted",
     ]
     progress = Subscription(
-        name="progress", handlers=dict([on(CaseDecided, accepted)]), copies=[CopyKind.progress], events=False
+        name="progress", handlers=dict([on(CaseDecided, anything)]), copies=[CopyKind.progress], events=False
     )
     assert progress.filter_subjects(subjects, TOWNSHIP) == ["r.370285.101.000.copy.progress.case.decided"]
     # A kind of copy never made of a class gets no filter.

@@ -1,4 +1,4 @@
-"""`daiban run --tiers`: the two nodes it plans from the county's settings."""
+"""`daiban run --tiers`: the nodes it plans from the county's settings, each on its own server."""
 
 from __future__ import annotations
 
@@ -8,43 +8,70 @@ import pytest
 
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
-from daiban_devtools.tiers import PORT_OFFSET, plan_tiers, tiers_home
+from daiban_devtools.tiers import (
+    DEFAULT_TOWNSHIPS,
+    PORT_OFFSET,
+    NatsNetwork,
+    nats_network,
+    plan_tiers,
+    tiers_home,
+)
 
 SERVICES = list(discover_services().values())
 
 
-def county_settings() -> Settings:
+def county_settings(tmp_path: Path) -> Settings:
     return Settings(
         org="370285000000",
-        var_dir=Path("var"),
+        var_dir=tmp_path / "var",
         database_url="postgresql://postgres@127.0.0.1:55432/daiban",
-        nats_url="nats://127.0.0.1:54222",
     )
 
 
-def test_county_and_township_nodes_apart_on_shared_servers() -> None:
-    county, township = plan_tiers(county_settings(), "370285101000", SERVICES)
-    assert county.settings.child_nodes == ["370285101000"]
+def network(settings: Settings) -> NatsNetwork:
+    return nats_network(settings, DEFAULT_TOWNSHIPS)
+
+
+def test_county_and_township_nodes_each_with_a_server_and_database_of_its_own(tmp_path: Path) -> None:
+    settings = county_settings(tmp_path)
+    servers = network(settings)
+    county, *townships = plan_tiers(settings, DEFAULT_TOWNSHIPS, SERVICES, servers)
+    assert county.settings.child_nodes == list(DEFAULT_TOWNSHIPS)
     assert county.services == tuple(spec.name for spec in SERVICES)
-    assert township.services == tuple(spec.name for spec in SERVICES if spec.township)
-    assert "catalogue" not in township.services  # the catalogue stays at the county
-    assert township.settings.org == "370285101000" and township.settings.child_nodes == []
-    assert township.settings.database_url == "postgresql://postgres@127.0.0.1:55432/daiban_370285101000"
-    assert township.create_database == "daiban_370285101000"
-    assert township.settings.nats_url == county.settings.nats_url
-    ports = [township.settings.service_port(spec) for spec in SERVICES]
-    assert ports == [county.settings.service_port(spec) + PORT_OFFSET for spec in SERVICES]
-    assert len(set(ports)) == len(SERVICES)
-    assert county.settings.node_name != township.settings.node_name  # durable consumers of their own
-    assert county.env["DAIBAN_CHILD_NODES"] == "370285101000"
-    assert township.env["DAIBAN_ORG"] == "370285101000" and township.env["DAIBAN_INTAKE_PORT"] == "8011"
+    assert county.env["DAIBAN_CHILD_NODES"] == ",".join(DEFAULT_TOWNSHIPS)
+    # The county's services log in to the hub as its user; its password is not in the config.
+    assert county.settings.nats_url.startswith("nats://county:") and county.settings.nats_url.endswith(
+        ":54222"
+    )
+    assert "$DAIBAN_NATS_PASSWORD_COUNTY" in servers.servers[settings.org].config_text()
+    urls = {county.settings.nats_url}
+    for n, (town, node) in enumerate(zip(DEFAULT_TOWNSHIPS, townships, strict=True), start=1):
+        assert node.services == tuple(spec.name for spec in SERVICES if spec.township)
+        assert "catalogue" not in node.services  # the catalogue stays at the county
+        assert node.settings.org == town and node.settings.child_nodes == []
+        assert node.settings.database_url == f"postgresql://postgres@127.0.0.1:55432/daiban_{town}"
+        assert node.create_database == f"daiban_{town}"
+        assert node.settings.nats_url == f"nats://127.0.0.1:{54222 + n}"  # its own leaf server
+        ports = [node.settings.service_port(spec) for spec in SERVICES]
+        assert ports == [county.settings.service_port(spec) + n * PORT_OFFSET for spec in SERVICES]
+        assert node.settings.node_name != county.settings.node_name  # durable consumers of their own
+        leaf = servers.servers[town]
+        assert f"domain: t{town[:9]}" in leaf.config_text() and "$DAIBAN_HUB_URL" in leaf.config_text()
+        urls.add(node.settings.nats_url)
+    assert len(urls) == 3
+    # Passwords are made once and kept, readable by their owner only.
+    again = network(settings).passwords()
+    assert again == servers.passwords() and len(set(again.values())) == 3
+    assert all((tmp_path / "var" / "nats" / "secrets" / user).stat().st_mode & 0o077 == 0 for user in again)
 
 
-def test_the_tiers_keep_their_data_apart_from_make_run() -> None:
-    assert tiers_home(county_settings()).var_dir == Path("var") / "tiers"
+def test_the_tiers_keep_their_data_apart_from_make_run(tmp_path: Path) -> None:
+    settings = county_settings(tmp_path)
+    assert tiers_home(settings).var_dir == settings.var_dir / "tiers"
 
 
 @pytest.mark.parametrize("township", ["370285000000", "370285101201", "370283101000"])
-def test_the_township_must_be_a_township_of_the_county(township: str) -> None:
+def test_a_township_node_must_be_a_township_of_the_county(township: str, tmp_path: Path) -> None:
+    settings = county_settings(tmp_path)
     with pytest.raises(SystemExit, match="not a township"):
-        plan_tiers(county_settings(), township, SERVICES)
+        plan_tiers(settings, [township], SERVICES, network(settings))
