@@ -1,0 +1,159 @@
+"""Acceptance in one process, counted rather than timed: statements, Python calls and CPU per request.
+
+Rates on the shared two cores swing by a factor of two from run to run; these figures barely move.
+Intake runs alone in this process (its relay and consumers included) on embedded PostgreSQL and
+nats-server, as intake's integration tests run it, and is sent N sequential acceptances through
+an in-memory client (whose own CPU the process figure includes). Reported per accepted case:
+
+- statements: what SQLAlchemy sent (each execute, plus BEGIN/COMMIT/ROLLBACK): round trips;
+- calls: Python function calls under cProfile over the N requests (deterministic);
+- cpu_ms: this process's CPU time without the profiler; pg_cpu_ms: every PostgreSQL process's.
+
+    .venv/bin/python -m bench.probe --requests 300 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psutil
+from sqlalchemy import event
+
+from tests.integration.intake.helpers import application, bearer, item, publish_item
+from tests.servers import create_template, new_network, running, start_servers
+
+
+def _postgres(pid: int | None) -> list[psutil.Process]:
+    if pid is None:
+        return []
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def _package(file: str) -> str:
+    parts = Path(file).parts
+    for anchor in ("site-packages", "daiban_common", "daiban_intake", "daiban_contracts"):
+        if anchor in parts:
+            i = parts.index(anchor)
+            return parts[i] if anchor != "site-packages" else parts[i + 1] if i + 1 < len(parts) else file
+    if file == "~":
+        return "builtins"
+    return "stdlib " + Path(file).stem
+
+
+def _cpu(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in processes:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+async def probe(requests: int, rounds: int, show: bool = False) -> dict[str, Any]:
+    base = Path(tempfile.mkdtemp(prefix="daiban-probe-"))
+    servers = start_servers(base)
+    try:
+        await create_template(servers)
+        network = new_network(servers, base)
+        settings = await network.node("370285101000")
+        pg_pid = None
+        if servers.pg is not None:
+            pg_pid = int((servers.pg.pgdata / "postmaster.pid").read_text().split()[0])
+        async with running("intake", settings) as service:
+            await publish_item(settings, service.runtime, item())
+            statements = 0
+
+            seen: list[str] = []
+
+            def count(*args: Any) -> None:
+                nonlocal statements
+                statements += 1
+                if len(seen) < 400:
+                    seen.append(str(args[2])[:100].replace("\n", " ") if len(args) > 2 else "txn")
+
+            sync_engine = service.runtime.engine.sync_engine
+            event.listen(sync_engine, "before_cursor_execute", count)
+            for name in ("begin", "commit", "rollback"):
+                event.listen(sync_engine, name, count)
+            headers = bearer(settings)
+            body = application()
+
+            async def accept() -> None:
+                response = await service.client.post(
+                    "/v1/applications", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+                )
+                assert response.status_code == 201, response.text
+
+            for _ in range(50):  # warm-up: caches, prepared statements, the pool
+                await accept()
+            await asyncio.sleep(1.0)  # the relay publishes the warm-up's events
+            results = []
+            pg = _postgres(pg_pid)
+            for _ in range(rounds):
+                statements = 0
+                seen.clear()
+                cpu0, pg0, wall0 = time.process_time(), _cpu(pg), time.perf_counter()
+                for _ in range(requests):
+                    await accept()
+                await asyncio.sleep(0.5)  # let the relay publish (its CPU is intake's too)
+                cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
+                per_request_statements = statements / requests
+                profiler = cProfile.Profile()
+                profiler.enable()
+                for _ in range(requests):
+                    await accept()
+                profiler.disable()
+                stats = pstats.Stats(profiler)
+                calls = stats.total_calls  # type: ignore[attr-defined]
+                if show:
+                    by_package: dict[str, int] = {}
+                    for (file, _, _), (_, ncalls, *_rest) in stats.stats.items():  # type: ignore[attr-defined]
+                        key = _package(file)
+                        by_package[key] = by_package.get(key, 0) + ncalls
+                    top = sorted(by_package.items(), key=lambda kv: -kv[1])[:25]
+                    print({k: round(v / requests) for k, v in top})
+                    stats.sort_stats("cumulative").print_stats(r"daiban_|jwt|api_jws|routing.py|fastapi/dependencies|opentelemetry.*asgi", 45)
+                results.append(
+                    {
+                        "statements": round(per_request_statements, 2),
+                        "calls": round(calls / requests),
+                        "cpu_ms": round((cpu1 - cpu0) * 1000 / requests, 3),
+                        "pg_cpu_ms": round((pg1 - pg0) * 1000 / requests, 3),
+                        "wall_ms": round((wall1 - wall0 - 0.5) * 1000 / requests, 3),
+                    }
+                )
+            summary = {
+                key: statistics.median(r[key] for r in results)
+                for key in ("statements", "calls", "cpu_ms", "pg_cpu_ms", "wall_ms")
+            }
+            if show:
+                print("\n".join(seen[-60:]))
+            return {"requests": requests, "rounds": results, "median": summary}
+    finally:
+        servers.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--show", action="store_true", help="print the statements of the last requests")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(probe(args.requests, args.rounds, args.show)), indent=1))
+
+
+if __name__ == "__main__":
+    main()
