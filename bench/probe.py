@@ -125,7 +125,6 @@ async def probe(requests: int, rounds: int, show: bool = False) -> dict[str, Any
                         by_package[key] = by_package.get(key, 0) + ncalls
                     top = sorted(by_package.items(), key=lambda kv: -kv[1])[:25]
                     print({k: round(v / requests) for k, v in top})
-                    stats.sort_stats("cumulative").print_stats(r"daiban_|jwt|api_jws|routing.py|fastapi/dependencies|opentelemetry.*asgi", 45)
                 results.append(
                     {
                         "statements": round(per_request_statements, 2),

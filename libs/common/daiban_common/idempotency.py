@@ -11,14 +11,16 @@ the answer given to each (scope, operation, key):
   outbox events: a request either happened and can be replayed, or did not happen at all.
 - A replay answers the stored status, body and headers (e.g. Location) plus `Idempotent-Replayed: true`.
 
-Rows live `RETENTION` (30 days, long enough for a phone that queued its requests offline); each
-`remember` deletes a bounded batch of older ones, skipping rows another transaction holds.
+Rows live `RETENTION` (30 days, long enough for a phone that queued its requests offline); a
+`remember` deletes a bounded batch of older ones, skipping rows another transaction holds, at most
+once per `PURGE_EVERY` seconds per schema and process (not a statement on every creating POST).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -57,8 +59,11 @@ REPLAYED_HEADER: Final = "Idempotent-Replayed"
 KEY_PATTERN: Final = r"^[\x21-\x7e]+$"
 KEY_MAX_LENGTH: Final = 200
 RETENTION: Final = timedelta(days=30)
-# Old rows deleted per `remember`: enough to keep up with any plausible rate of creating POSTs.
-PURGE_BATCH: Final = 100
+# Old rows deleted per purge, at most one purge per PURGE_EVERY seconds: up to 1,000 rows/s, more
+# than any plausible rate of creating POSTs 30 days earlier.
+PURGE_BATCH: Final = 1_000
+PURGE_EVERY: Final = 1.0
+_last_purge: dict[str, float] = {}
 JSON: Final = "application/json"
 PROBLEM_JSON: Final = "application/problem+json"
 # Response headers worth replaying; the rest (Date, Content-Length, ...) are per response.
@@ -257,7 +262,10 @@ async def remember(uow: UnitOfWork, once: Once | None, answer: Answer) -> None:
             headers=kept,
         )
     )
-    await purge(uow, RETENTION, limit=PURGE_BATCH)
+    now = time.monotonic()
+    if now - _last_purge.get(table.fullname, -PURGE_EVERY) >= PURGE_EVERY:
+        _last_purge[table.fullname] = now
+        await purge(uow, RETENTION, limit=PURGE_BATCH)
 
 
 async def purge(uow: UnitOfWork, older_than: timedelta, *, limit: int | None = None) -> int:

@@ -7,14 +7,17 @@ notice); that answer is stored for replay like any other.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from daiban_common import clock
 from daiban_common.auth import KnownOrgs, Principal, can_see
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.errors import FieldError, InvalidInput, NotFound
 from daiban_common.idempotency import AnswerOf, Once, Replayed, remember, replay
+from daiban_common.orgunits import CachedKeySet
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
     CaseAccepted,
@@ -36,7 +39,7 @@ from daiban_intake.domain.materials import (
     validate_codes,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import add_stage, next_sequence, staff_record, staff_ref
+from daiban_intake.handlers.common import insert_case, next_sequence, staff_record, staff_ref, stage_row
 from daiban_intake.models import Case, OneTimeNotice
 from daiban_intake.queries.cases import case_orgs
 from daiban_intake.queries.items import ParsedItems, item_in_force
@@ -158,7 +161,7 @@ async def accept_application(
             )
         result: Acceptance
         if not check.complete:
-            result = await _issue_notice(item, check, applicant, org, principal, now, uow)
+            result = await _issue_notice(item, check, applicant, org, principal, point, now, uow)
         else:
             result = await _open_case(
                 command, item, check, applicant, representative, org, principal, point, now, uow
@@ -168,12 +171,22 @@ async def accept_application(
     return result
 
 
+async def _names(point: AcceptancePoint, uow: UnitOfWork, codes: Iterable[str | None]) -> dict[str, str]:
+    """Names from the known-orgs cache (reloaded as the replica changes), else from the replica."""
+    if isinstance(point.known_orgs, CachedKeySet):
+        cached = await point.known_orgs.names(codes)
+        if cached is not None:
+            return cached
+    return await org_names(uow.session, codes)
+
+
 async def _issue_notice(
     item: ItemVersionData,
     check: MaterialCheck,
     applicant: applicants.Applicant,
     org: OrgCode,
     principal: Principal,
+    point: AcceptancePoint,
     now: datetime,
     uow: UnitOfWork,
 ) -> NoticeIssued:
@@ -206,7 +219,7 @@ async def _issue_notice(
         org=org.value,
         actor=principal.sub,
     )
-    names = await org_names(uow.session, [org.value, principal.org])
+    names = await _names(point, uow, [org.value, principal.org])
     return NoticeIssued(notice, check.issues, check.reminders, names)
 
 
@@ -226,20 +239,20 @@ async def _open_case(
     number = numbers.case_number(org.value, day, await next_sequence(uow.session, "case", org.value, day))
     promised = acceptance.promised_date(point.calendar, day, item)
     names = {m.code: m.name for m in item.materials}
-    case = Case(
-        number=number,
-        org=org.value,
-        item_code=item.implementation_code,
-        item_version=item.version,
-        item=item.model_dump(mode="json"),
-        channel=command.channel.value,
-        applicant=applicant.as_record(),
-        representative=representative.as_record() if representative else None,
-        materials=[
+    values: dict[str, Any] = {
+        "number": number,
+        "org": org.value,
+        "item_code": item.implementation_code,
+        "item_version": item.version,
+        "item": item.model_dump(mode="json"),
+        "channel": command.channel.value,
+        "applicant": applicant.as_record(),
+        "representative": representative.as_record() if representative else None,
+        "materials": [
             {"code": m.code, "name": names[m.code], "form": m.form.value, "copies": m.copies}
             for m in command.materials
         ],
-        deficiencies=[
+        "deficiencies": [
             {
                 "code": d.material_code,
                 "name": d.material_name,
@@ -248,22 +261,21 @@ async def _open_case(
             }
             for d in check.deficiencies
         ],
-        green_channel=command.green_channel,
-        first_responder=staff_record(principal),
-        query_code=numbers.new_query_code(),
-        accepted_at=now,
-        promised_date=promised.date,
-        promised_date_provisional=promised.provisional,
-        due_date=promised.date,
-        due_date_provisional=promised.provisional,
-        status=CaseStatus.accepted.value,
-        holding_org=org.value,
-        reasons=[],
-        legal_basis=[],
-        pending_supplement=[],
-    )
-    uow.session.add(case)
-    add_stage(uow.session, case, Stage.accepted, org.value, now)
+        "green_channel": command.green_channel,
+        "first_responder": staff_record(principal),
+        "query_code": numbers.new_query_code(),
+        "accepted_at": now,
+        "promised_date": promised.date,
+        "promised_date_provisional": promised.provisional,
+        "due_date": promised.date,
+        "due_date_provisional": promised.provisional,
+        "status": CaseStatus.accepted.value,
+        "holding_org": org.value,
+        "reasons": [],
+        "legal_basis": [],
+        "pending_supplement": [],
+    }
+    stages = [stage_row(Stage.accepted, org.value, now)]
     on_the_spot = None
     if command.on_the_spot is not None:
         spot = command.on_the_spot
@@ -271,13 +283,19 @@ async def _open_case(
             outcome=spot.outcome, result=spot.result, decided_by=staff_ref(principal)
         )
         # Decided at the window where the citizen stands: the result is theirs to collect at once.
-        case.status = CaseStatus.ready_for_handover.value
-        case.outcome = spot.outcome.value
-        case.result = spot.result
-        case.reasons = list(spot.reasons)
-        case.deciding_org = org.value
-        case.decided_at = now
-        add_stage(uow.session, case, Stage.concluded_on_the_spot, org.value, now, spot.outcome.label)
+        values |= {
+            "status": CaseStatus.ready_for_handover.value,
+            "outcome": spot.outcome.value,
+            "result": spot.result,
+            "reasons": list(spot.reasons),
+            "deciding_org": org.value,
+            "decided_at": now,
+        }
+        stages.append(stage_row(Stage.concluded_on_the_spot, org.value, now, spot.outcome.label))
+    # The case and its stages in one statement (one round trip), without the ORM's unit of work:
+    # nothing reads the case back in this transaction, and the object below is only for the answer.
+    await insert_case(uow, values, stages)
+    case = Case(**values)
     uow.emit(
         CaseAccepted(
             case=CaseSummary(
@@ -299,4 +317,4 @@ async def _open_case(
         org=org.value,
         actor=principal.sub,
     )
-    return Accepted(case, await org_names(uow.session, case_orgs(case)))
+    return Accepted(case, await _names(point, uow, case_orgs(case)))
