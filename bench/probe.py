@@ -10,6 +10,7 @@ an in-memory client (whose own CPU the process figure includes). Reported per ac
 - cpu_ms: this process's CPU time without the profiler; pg_cpu_ms: every PostgreSQL process's.
 
     .venv/bin/python -m bench.probe --requests 300 --rounds 3
+    .venv/bin/python -m bench.probe --routing 500     # routing catching up with 500 queued cases
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ import psutil
 from sqlalchemy import event
 
 from tests.integration.intake.helpers import application, bearer, item, publish_item
-from tests.servers import create_template, new_network, running, start_servers
+from tests.servers import Servers, create_template, new_network, running, start_servers
+
+
+def _postmaster(servers: Servers) -> int | None:
+    if servers.pg is None:
+        return None
+    return int((servers.pg.pgdata / "postmaster.pid").read_text().split()[0])
 
 
 def _postgres(pid: int | None) -> list[psutil.Process]:
@@ -69,9 +76,7 @@ async def probe(requests: int, rounds: int, show: bool = False) -> dict[str, Any
         await create_template(servers)
         network = new_network(servers, base)
         settings = await network.node("370285101000")
-        pg_pid = None
-        if servers.pg is not None:
-            pg_pid = int((servers.pg.pgdata / "postmaster.pid").read_text().split()[0])
+        pg_pid = _postmaster(servers)
         async with running("intake", settings) as service:
             await publish_item(settings, service.runtime, item())
             statements = 0
@@ -145,13 +150,82 @@ async def probe(requests: int, rounds: int, show: bool = False) -> dict[str, Any
         servers.stop()
 
 
+async def probe_routing(cases: int) -> dict[str, Any]:
+    """Routing's `cases` consumer catching up with `cases` acceptances queued while it was stopped,
+    until each case has its lead task at the county (three events per case through the one
+    consumer: accepted, forwarded to the township, forwarded to the county; the relay between)."""
+    from sqlalchemy import func, select
+
+    from daiban_routing.models import Task
+    from daiban_routing.service import SERVICE as ROUTING
+
+    base = Path(tempfile.mkdtemp(prefix="daiban-probe-"))
+    servers = start_servers(base)
+    try:
+        await create_template(servers)
+        network = new_network(servers, base)
+        settings = await network.node("370285000000")
+        async with running("intake", settings) as intake, running("routing", settings) as routing:
+            assert ROUTING.seed is not None
+            await ROUTING.seed(routing.runtime)
+            await publish_item(settings, intake.runtime, item())
+            consumer = next(c for c in routing.runtime.consumers if c.name.endswith("-cases"))
+            await consumer.stop()
+            progress = next(c for c in intake.runtime.consumers if c.name.endswith("-progress"))
+            await progress.stop()
+            headers = bearer(settings, org="370285101294")
+            body = application(org="370285101294")
+            for _ in range(cases):
+                response = await intake.client.post(
+                    "/v1/applications", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+                )
+                assert response.status_code == 201, response.text
+            await asyncio.sleep(2.0)  # intake's relay publishes the acceptances
+            statements = 0
+
+            def count(*_: Any) -> None:
+                nonlocal statements
+                statements += 1
+
+            sync_engine = routing.runtime.engine.sync_engine
+            event.listen(sync_engine, "before_cursor_execute", count)
+            for name in ("begin", "commit", "rollback"):
+                event.listen(sync_engine, name, count)
+            tasks = select(func.count()).select_from(Task)
+            pg = _postgres(_postmaster(servers))  # the backends connected by now
+            cpu0, pg0, wall0 = time.process_time(), _cpu(pg), time.perf_counter()
+            await consumer.start()
+            while True:
+                async with routing.runtime.engine.connect() as conn:
+                    done = int(await conn.scalar(tasks) or 0)
+                if done >= cases:
+                    break
+                await asyncio.sleep(0.05)
+            cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
+            events = 3 * cases
+            return {
+                "cases": cases,
+                "seconds": round(wall1 - wall0, 2),
+                "cases_per_s": round(cases / (wall1 - wall0), 1),
+                "cpu_ms_per_event": round((cpu1 - cpu0) * 1000 / events, 3),
+                "pg_cpu_ms_per_event": round((pg1 - pg0) * 1000 / events, 3),
+                "statements_per_event": round(statements / events, 2),
+            }
+    finally:
+        servers.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--show", action="store_true", help="print the statements of the last requests")
+    parser.add_argument("--routing", type=int, metavar="CASES", help="measure routing catching up instead")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(probe(args.requests, args.rounds, args.show)), indent=1))
+    if args.routing:
+        print(json.dumps(asyncio.run(probe_routing(args.routing)), indent=1))
+    else:
+        print(json.dumps(asyncio.run(probe(args.requests, args.rounds, args.show)), indent=1))
 
 
 if __name__ == "__main__":
