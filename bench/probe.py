@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import cProfile
 import json
+import os
 import pstats
 import statistics
 import tempfile
@@ -130,6 +131,8 @@ async def probe(requests: int, rounds: int, show: bool = False) -> dict[str, Any
                         by_package[key] = by_package.get(key, 0) + ncalls
                     top = sorted(by_package.items(), key=lambda kv: -kv[1])[:25]
                     print({k: round(v / requests) for k, v in top})
+                    if os.environ.get("PROBE_DUMP"):
+                        stats.dump_stats(os.environ["PROBE_DUMP"])
                 results.append(
                     {
                         "statements": round(per_request_statements, 2),
@@ -193,7 +196,10 @@ async def probe_routing(cases: int) -> dict[str, Any]:
                 event.listen(sync_engine, name, count)
             tasks = select(func.count()).select_from(Task)
             pg = _postgres(_postmaster(servers))  # the backends connected by now
+            profiler = cProfile.Profile() if os.environ.get("PROBE_DUMP") else None
             cpu0, pg0, wall0 = time.process_time(), _cpu(pg), time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             await consumer.start()
             while True:
                 async with routing.runtime.engine.connect() as conn:
@@ -202,6 +208,9 @@ async def probe_routing(cases: int) -> dict[str, Any]:
                     break
                 await asyncio.sleep(0.05)
             cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(os.environ["PROBE_DUMP"])
             events = 3 * cases
             return {
                 "cases": cases,

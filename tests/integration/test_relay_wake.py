@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import nats
+import nats.errors
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import func, insert, select
@@ -12,6 +13,7 @@ from sqlmodel import SQLModel
 
 from daiban_common import bus, db
 from daiban_common.messaging import messaging_tables
+from daiban_common.metrics import ServiceMetrics
 from daiban_common.relay import OutboxRelay
 from daiban_common.telemetry import tracer_for
 from tests.servers import Network, eventually
@@ -75,6 +77,62 @@ async def test_a_commit_during_a_window_is_published_without_waiting_for_a_poll(
             return committed_during_window and pending == 0
 
         await eventually(all_published, within=30)
+    finally:
+        await relay.stop()
+        await nc.close()
+        await engine.dispose()
+
+
+async def test_the_pending_gauge_shows_what_waits_while_publishing_fails(network: Network) -> None:
+    settings = await network.node()
+    schema = f"{network.name}_relay"
+    engine = db.create_engine(settings.database_url, pool_size=2)
+    tables = messaging_tables(schema)
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        await conn.run_sync(
+            lambda sync: SQLModel.metadata.create_all(
+                sync, tables=[tables.outbox, tables.inbox, tables.dead_letters]
+            )
+        )
+        for i in range(3):
+            await conn.execute(
+                insert(tables.outbox).values(
+                    event_id=f"e{i}", subject=f"{network.name}relay.x", type="t", envelope="{}"
+                )
+            )
+    nc = await nats.connect(settings.nats_url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js, f"{network.name.upper()}_RELAY", [f"{network.name}relay.>"])
+    metrics = ServiceMetrics("test", process_collectors=False)
+    publish_async = js.publish_async
+    failing = True
+
+    async def publish(*args: Any, **kwargs: Any) -> Any:
+        if failing:
+            raise nats.errors.NoRespondersError
+        return await publish_async(*args, **kwargs)
+
+    def pending() -> float | None:
+        return metrics.registry.get_sample_value("outbox_pending")
+
+    js.publish_async = publish  # type: ignore[method-assign]
+    relay = OutboxRelay(
+        engine=engine, tables=tables, js=js, tracer=tracer_for(TracerProvider()), metrics=metrics
+    )
+    try:
+        relay.start()
+
+        async def three_waiting() -> bool:
+            return pending() == 3
+
+        await eventually(three_waiting, within=30)
+        failing = False
+
+        async def none_waiting() -> bool:
+            return pending() == 0
+
+        await eventually(none_waiting, within=30)
     finally:
         await relay.stop()
         await nc.close()
