@@ -1,7 +1,10 @@
 """Durable pull consumers that apply each event exactly once.
 
-Each event is applied in one unit of work together with its inbox row, so a redelivery finds the
-row and changes nothing. Ack only after commit; nak with a growing delay on transient failures;
+Each event is applied together with its inbox row, so a redelivery finds the row and changes
+nothing. The events of one fetch are applied in one unit of work (one commit for many events,
+each starting from the database as if alone); when one of them fails, the unit of work rolls back
+whole and the events are applied one by one, each in its own, where the failing one is counted,
+retried and parked alone. Ack only after commit; nak with a growing delay on transient failures;
 park the event in the dead-letter table (and terminate it in JetStream) once it has failed
 `max_deliver` times, or at once when it can never succeed (malformed, unknown type, a
 PermanentFailure raised by the handler).
