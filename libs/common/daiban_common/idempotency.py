@@ -18,6 +18,7 @@ once per `PURGE_EVERY` seconds per schema and process (not a statement on every 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -27,7 +28,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Final, Generic, TypeVar, overload
 
 from fastapi import Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import (
     Column,
@@ -150,17 +151,23 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=dict)
     replayed: bool = False
 
-    def response(self) -> JSONResponse:
+    @functools.cached_property
+    def rendered(self) -> str:
+        """The body as sent: rendered once, for the response and for the stored replay alike."""
+        return _rendered(self.body)
+
+    def response(self) -> Response:
         headers = dict(self.headers)
         if self.replayed:
             headers[REPLAYED_HEADER] = "true"
-        return JSONResponse(
-            self.body, status_code=self.status_code, media_type=self.media_type, headers=headers
+        return Response(
+            self.rendered.encode(), status_code=self.status_code, media_type=self.media_type, headers=headers
         )
 
 
 def _rendered(body: Any) -> str:
-    # As Starlette's JSONResponse renders it, so the replayed bytes are the ones first sent.
+    # As Starlette's JSONResponse renders it (what answers were sent as before they were rendered
+    # here once), so the replayed bytes are the ones first sent.
     return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
 
 
@@ -258,7 +265,7 @@ async def remember(uow: UnitOfWork, once: Once | None, answer: Answer) -> None:
             fingerprint=once.fingerprint,
             status_code=answer.status_code,
             media_type=answer.media_type,
-            body=_rendered(answer.body),
+            body=answer.rendered,
             headers=kept,
         )
     )
@@ -310,7 +317,7 @@ class Answering(Generic[R]):
     def __call__(self, result: R) -> Answer:
         return self._present(result)
 
-    def respond(self, result: R | Replayed) -> JSONResponse:
+    def respond(self, result: R | Replayed) -> Response:
         return (result.answer if isinstance(result, Replayed) else self(result)).response()
 
 
