@@ -25,12 +25,15 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import psutil
 from sqlalchemy import event
 
+from daiban_common.db import asyncpg_dsn
 from tests.integration.intake.helpers import application, bearer, item, publish_item
 from tests.servers import Servers, create_template, new_network, running, start_servers
 
@@ -70,7 +73,27 @@ def _cpu(processes: list[psutil.Process]) -> float:
     return total
 
 
-async def probe(requests: int, rounds: int, show: bool = False) -> dict[str, Any]:
+async def _concurrently(accept: Callable[[], Awaitable[None]], requests: int, concurrency: int) -> None:
+    async def worker(n: int) -> None:
+        for _ in range(n):
+            await accept()
+
+    share, extra = divmod(requests, concurrency)
+    await asyncio.gather(*(worker(share + (1 if i < extra else 0)) for i in range(concurrency)))
+
+
+async def _sessions(url: str) -> int:
+    """Connections PostgreSQL has accepted to the node's database so far (this one included)."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return int(
+            await conn.fetchval("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        )
+    finally:
+        await conn.close()
+
+
+async def probe(requests: int, rounds: int, show: bool = False, concurrency: int = 1) -> dict[str, Any]:
     base = Path(tempfile.mkdtemp(prefix="daiban-probe-"))
     servers = start_servers(base)
     try:
@@ -112,15 +135,15 @@ async def probe(requests: int, rounds: int, show: bool = False) -> dict[str, Any
                 statements = 0
                 seen.clear()
                 cpu0, pg0, wall0 = time.process_time(), _cpu(pg), time.perf_counter()
-                for _ in range(requests):
-                    await accept()
+                sessions0 = await _sessions(settings.database_url)
+                await _concurrently(accept, requests, concurrency)
                 await asyncio.sleep(0.5)  # let the relay publish (its CPU is intake's too)
+                sessions = await _sessions(settings.database_url) - sessions0 - 1
                 cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
                 per_request_statements = statements / requests
                 profiler = cProfile.Profile()
                 profiler.enable()
-                for _ in range(requests):
-                    await accept()
+                await _concurrently(accept, requests, concurrency)
                 profiler.disable()
                 stats = pstats.Stats(profiler)
                 calls = stats.total_calls  # type: ignore[attr-defined]
@@ -140,11 +163,12 @@ async def probe(requests: int, rounds: int, show: bool = False) -> dict[str, Any
                         "cpu_ms": round((cpu1 - cpu0) * 1000 / requests, 3),
                         "pg_cpu_ms": round((pg1 - pg0) * 1000 / requests, 3),
                         "wall_ms": round((wall1 - wall0 - 0.5) * 1000 / requests, 3),
+                        "connections_opened": sessions,
                     }
                 )
             summary = {
                 key: statistics.median(r[key] for r in results)
-                for key in ("statements", "calls", "cpu_ms", "pg_cpu_ms", "wall_ms")
+                for key in ("statements", "calls", "cpu_ms", "pg_cpu_ms", "wall_ms", "connections_opened")
             }
             if show:
                 print("\n".join(seen[-60:]))
@@ -228,13 +252,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=1, help="acceptances in flight at once")
     parser.add_argument("--show", action="store_true", help="print the statements of the last requests")
     parser.add_argument("--routing", type=int, metavar="CASES", help="measure routing catching up instead")
     args = parser.parse_args()
     if args.routing:
         print(json.dumps(asyncio.run(probe_routing(args.routing)), indent=1))
     else:
-        print(json.dumps(asyncio.run(probe(args.requests, args.rounds, args.show)), indent=1))
+        print(
+            json.dumps(asyncio.run(probe(args.requests, args.rounds, args.show, args.concurrency)), indent=1)
+        )
 
 
 if __name__ == "__main__":

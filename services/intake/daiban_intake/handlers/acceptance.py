@@ -7,7 +7,6 @@ notice); that answer is stored for replay like any other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -139,6 +138,8 @@ async def accept_application(
         )
     presented = [Presented(m.code, m.form, m.copies) for m in command.materials]
     promised = [Promised(d.code, d.due_date) for d in command.deficiencies]
+    # Every org unit an answer shows: where it was accepted (and decided, on the spot), and whose.
+    names = await _cached_names(point, [org.value, principal.org])
     async with uow:
         if (stored := await replay(uow, once)) is not None:
             return Replayed(stored)
@@ -161,23 +162,25 @@ async def accept_application(
             )
         result: Acceptance
         if not check.complete:
-            result = await _issue_notice(item, check, applicant, org, principal, point, now, uow)
+            result = await _issue_notice(item, check, applicant, org, principal, names, now, uow)
         else:
             result = await _open_case(
-                command, item, check, applicant, representative, org, principal, point, now, uow
+                command, item, check, applicant, representative, org, principal, point, names, now, uow
             )
         await remember(uow, once, answer(result))
         await uow.commit()
     return result
 
 
-async def _names(point: AcceptancePoint, uow: UnitOfWork, codes: Iterable[str | None]) -> dict[str, str]:
-    """Names from the known-orgs cache (reloaded as the replica changes), else from the replica."""
+async def _cached_names(point: AcceptancePoint, codes: list[str]) -> dict[str, str] | None:
+    """Names from the known-orgs cache (reloaded as the replica changes); None without one.
+
+    Read before the unit of work: a reload takes a connection of its own, and one taken while the
+    request holds another could wait for ever on a pool that concurrent requests have emptied.
+    """
     if isinstance(point.known_orgs, CachedKeySet):
-        cached = await point.known_orgs.names(codes)
-        if cached is not None:
-            return cached
-    return await org_names(uow.session, codes)
+        return await point.known_orgs.names(codes)
+    return None
 
 
 async def _issue_notice(
@@ -186,7 +189,7 @@ async def _issue_notice(
     applicant: applicants.Applicant,
     org: OrgCode,
     principal: Principal,
-    point: AcceptancePoint,
+    names: dict[str, str] | None,
     now: datetime,
     uow: UnitOfWork,
 ) -> NoticeIssued:
@@ -219,7 +222,8 @@ async def _issue_notice(
         org=org.value,
         actor=principal.sub,
     )
-    names = await _names(point, uow, [org.value, principal.org])
+    if names is None:
+        names = await org_names(uow.session, [org.value, principal.org])
     return NoticeIssued(notice, check.issues, check.reminders, names)
 
 
@@ -232,13 +236,14 @@ async def _open_case(
     org: OrgCode,
     principal: Principal,
     point: AcceptancePoint,
+    names: dict[str, str] | None,
     now: datetime,
     uow: UnitOfWork,
 ) -> Accepted:
     day = to_shanghai_date(now)
     number = numbers.case_number(org.value, day, await next_sequence(uow.session, "case", org.value, day))
     promised = acceptance.promised_date(point.calendar, day, item)
-    names = {m.code: m.name for m in item.materials}
+    material_names = {m.code: m.name for m in item.materials}
     values: dict[str, Any] = {
         "number": number,
         "org": org.value,
@@ -249,7 +254,7 @@ async def _open_case(
         "applicant": applicant.as_record(),
         "representative": representative.as_record() if representative else None,
         "materials": [
-            {"code": m.code, "name": names[m.code], "form": m.form.value, "copies": m.copies}
+            {"code": m.code, "name": material_names[m.code], "form": m.form.value, "copies": m.copies}
             for m in command.materials
         ],
         "deficiencies": [
@@ -317,4 +322,4 @@ async def _open_case(
         org=org.value,
         actor=principal.sub,
     )
-    return Accepted(case, await _names(point, uow, case_orgs(case)))
+    return Accepted(case, names if names is not None else await org_names(uow.session, case_orgs(case)))
