@@ -25,15 +25,18 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import psutil
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from daiban_common.db import asyncpg_dsn
+from daiban_common.settings import Settings
 from tests.integration.intake.helpers import application, bearer, item, publish_item
 from tests.servers import Servers, create_template, new_network, running, start_servers
 
@@ -93,30 +96,46 @@ async def _sessions(url: str) -> int:
         await conn.close()
 
 
-async def probe(requests: int, rounds: int, show: bool = False, concurrency: int = 1) -> dict[str, Any]:
+@asynccontextmanager
+async def _node(org: str) -> AsyncIterator[tuple[Servers, Settings]]:
+    """Embedded servers of the probe's own and a migrated node of `org` on them."""
     base = Path(tempfile.mkdtemp(prefix="daiban-probe-"))
     servers = start_servers(base)
     try:
         await create_template(servers)
-        network = new_network(servers, base)
-        settings = await network.node("370285101000")
+        yield servers, await new_network(servers, base).node(org)
+    finally:
+        servers.stop()
+
+
+class _Statements:
+    """Counts what an engine sends: each execute, plus BEGIN/COMMIT/ROLLBACK (the round trips)."""
+
+    def __init__(self, engine: AsyncEngine, keep: int = 0) -> None:
+        self.count = 0
+        self.seen: list[str] = []
+        self._keep = keep
+        sync_engine = engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", self._sent)
+        for name in ("begin", "commit", "rollback"):
+            event.listen(sync_engine, name, self._sent)
+
+    def _sent(self, *args: Any) -> None:
+        self.count += 1
+        if len(self.seen) < self._keep:
+            self.seen.append(str(args[2])[:100].replace("\n", " ") if len(args) > 2 else "txn")
+
+    def reset(self) -> None:
+        self.count = 0
+        self.seen.clear()
+
+
+async def probe(requests: int, rounds: int, show: bool = False, concurrency: int = 1) -> dict[str, Any]:
+    async with _node("370285101000") as (servers, settings):
         pg_pid = _postmaster(servers)
         async with running("intake", settings) as service:
             await publish_item(settings, service.runtime, item())
-            statements = 0
-
-            seen: list[str] = []
-
-            def count(*args: Any) -> None:
-                nonlocal statements
-                statements += 1
-                if len(seen) < 400:
-                    seen.append(str(args[2])[:100].replace("\n", " ") if len(args) > 2 else "txn")
-
-            sync_engine = service.runtime.engine.sync_engine
-            event.listen(sync_engine, "before_cursor_execute", count)
-            for name in ("begin", "commit", "rollback"):
-                event.listen(sync_engine, name, count)
+            statements = _Statements(service.runtime.engine, keep=400 if show else 0)
             headers = bearer(settings)
             body = application()
 
@@ -132,15 +151,14 @@ async def probe(requests: int, rounds: int, show: bool = False, concurrency: int
             results = []
             pg = _postgres(pg_pid)
             for _ in range(rounds):
-                statements = 0
-                seen.clear()
+                statements.reset()
                 cpu0, pg0, wall0 = time.process_time(), _cpu(pg), time.perf_counter()
                 sessions0 = await _sessions(settings.database_url)
                 await _concurrently(accept, requests, concurrency)
                 await asyncio.sleep(0.5)  # let the relay publish (its CPU is intake's too)
                 sessions = await _sessions(settings.database_url) - sessions0 - 1
                 cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
-                per_request_statements = statements / requests
+                per_request_statements = statements.count / requests
                 profiler = cProfile.Profile()
                 profiler.enable()
                 await _concurrently(accept, requests, concurrency)
@@ -171,81 +189,63 @@ async def probe(requests: int, rounds: int, show: bool = False, concurrency: int
                 for key in ("statements", "calls", "cpu_ms", "pg_cpu_ms", "wall_ms", "connections_opened")
             }
             if show:
-                print("\n".join(seen[-60:]))
+                print("\n".join(statements.seen[-60:]))
             return {"requests": requests, "rounds": results, "median": summary}
-    finally:
-        servers.stop()
 
 
 async def probe_routing(cases: int) -> dict[str, Any]:
     """Routing's `cases` consumer catching up with `cases` acceptances queued while it was stopped,
     until each case has its lead task at the county (three events per case through the one
     consumer: accepted, forwarded to the township, forwarded to the county; the relay between)."""
-    from sqlalchemy import func, select
-
-    from daiban_routing.models import Task
     from daiban_routing.service import SERVICE as ROUTING
 
-    base = Path(tempfile.mkdtemp(prefix="daiban-probe-"))
-    servers = start_servers(base)
-    try:
-        await create_template(servers)
-        network = new_network(servers, base)
-        settings = await network.node("370285000000")
-        async with running("intake", settings) as intake, running("routing", settings) as routing:
-            assert ROUTING.seed is not None
-            await ROUTING.seed(routing.runtime)
-            await publish_item(settings, intake.runtime, item())
-            consumer = next(c for c in routing.runtime.consumers if c.name.endswith("-cases"))
-            await consumer.stop()
-            progress = next(c for c in intake.runtime.consumers if c.name.endswith("-progress"))
-            await progress.stop()
-            headers = bearer(settings, org="370285101294")
-            body = application(org="370285101294")
-            for _ in range(cases):
-                response = await intake.client.post(
-                    "/v1/applications", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
-                )
-                assert response.status_code == 201, response.text
-            await asyncio.sleep(2.0)  # intake's relay publishes the acceptances
-            statements = 0
-
-            def count(*_: Any) -> None:
-                nonlocal statements
-                statements += 1
-
-            sync_engine = routing.runtime.engine.sync_engine
-            event.listen(sync_engine, "before_cursor_execute", count)
-            for name in ("begin", "commit", "rollback"):
-                event.listen(sync_engine, name, count)
-            tasks = select(func.count()).select_from(Task)
-            pg = _postgres(_postmaster(servers))  # the backends connected by now
-            profiler = cProfile.Profile() if os.environ.get("PROBE_DUMP") else None
-            cpu0, pg0, wall0 = time.process_time(), _cpu(pg), time.perf_counter()
-            if profiler is not None:
-                profiler.enable()
-            await consumer.start()
-            while True:
-                async with routing.runtime.engine.connect() as conn:
-                    done = int(await conn.scalar(tasks) or 0)
-                if done >= cases:
-                    break
-                await asyncio.sleep(0.05)
-            cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
-            if profiler is not None:
-                profiler.disable()
-                profiler.dump_stats(os.environ["PROBE_DUMP"])
-            events = 3 * cases
-            return {
-                "cases": cases,
-                "seconds": round(wall1 - wall0, 2),
-                "cases_per_s": round(cases / (wall1 - wall0), 1),
-                "cpu_ms_per_event": round((cpu1 - cpu0) * 1000 / events, 3),
-                "pg_cpu_ms_per_event": round((pg1 - pg0) * 1000 / events, 3),
-                "statements_per_event": round(statements / events, 2),
-            }
-    finally:
-        servers.stop()
+    async with (
+        _node("370285000000") as (servers, settings),
+        running("intake", settings) as intake,
+        running("routing", settings) as routing,
+    ):
+        assert ROUTING.seed is not None
+        await ROUTING.seed(routing.runtime)
+        await publish_item(settings, intake.runtime, item())
+        consumer = next(c for c in routing.runtime.consumers if c.name.endswith("-cases"))
+        await consumer.stop()
+        progress = next(c for c in intake.runtime.consumers if c.name.endswith("-progress"))
+        await progress.stop()
+        headers = bearer(settings, org="370285101294")
+        body = application(org="370285101294")
+        for _ in range(cases):
+            response = await intake.client.post(
+                "/v1/applications", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+            )
+            assert response.status_code == 201, response.text
+        await asyncio.sleep(2.0)  # intake's relay publishes the acceptances
+        statements = _Statements(routing.runtime.engine)
+        # Polled on a connection of its own, so that the polls are not counted as routing's.
+        poll = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+        pg = _postgres(_postmaster(servers))  # the backends connected by now
+        profiler = cProfile.Profile() if os.environ.get("PROBE_DUMP") else None
+        cpu0, pg0, wall0 = time.process_time(), _cpu(pg), time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        await consumer.start()
+        while True:
+            if int(await poll.fetchval("SELECT count(*) FROM routing.tasks")) >= cases:
+                break
+            await asyncio.sleep(0.05)
+        await poll.close()
+        cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(os.environ["PROBE_DUMP"])
+        events = 3 * cases
+        return {
+            "cases": cases,
+            "seconds": round(wall1 - wall0, 2),
+            "cases_per_s": round(cases / (wall1 - wall0), 1),
+            "cpu_ms_per_event": round((cpu1 - cpu0) * 1000 / events, 3),
+            "pg_cpu_ms_per_event": round((pg1 - pg0) * 1000 / events, 3),
+            "statements_per_event": round(statements.count / events, 2),
+        }
 
 
 def main() -> None:

@@ -12,20 +12,19 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import func, insert, select, text
 
 from daiban_common.consumer import EventConsumer, Subscription, on
-from daiban_common.db import asyncpg_dsn
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
+from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.envelope import Envelope
 from daiban_devtools.embedded import EmbeddedPostgres
-from tests.integration.probe import READER_SPEC, NoteWritten, applied, count, create_probe_tables
+from tests.integration.probe import READER_SPEC, NoteWritten, applied, count, create_probe_tables, own_network
 from tests.integration.test_consumer_health import publish_note
-from tests.servers import TEMPLATE_DB, Network, Servers, eventually, running
+from tests.servers import Network, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +59,15 @@ def notes_consumer(runtime: ServiceRuntime) -> EventConsumer:
     return next(c for c in runtime.consumers if c.name.endswith("-notes"))
 
 
+async def queued(runtime: ServiceRuntime, settings: Settings, texts: list[str]) -> None:
+    """Publish notes while the consumer is stopped, then start it: one fetch takes them all."""
+    consumer = notes_consumer(runtime)
+    await consumer.stop()
+    for note in texts:
+        await publish_note(settings, note)
+    await consumer.start()
+
+
 async def applied_rows(runtime: ServiceRuntime) -> list[tuple[str, str]]:
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(applied.c.note_id, applied.c.traceparent))).all()
@@ -70,14 +78,9 @@ async def test_a_failing_event_is_parked_once_and_the_rest_of_its_batch_applied(
     settings = await network.node(TOWNSHIP, consumer_max_deliver=3)
     async with running(recording_reader(), settings) as reader:
         await create_probe_tables(reader.runtime)
-        consumer = notes_consumer(reader.runtime)
-        # Stopped while the notes pile up, so that one fetch takes them all.
-        await consumer.stop()
         texts = [f"note-{i}" for i in range(NOTES)]
         texts.insert(NOTES // 2, "poison")
-        for note in texts:
-            await publish_note(settings, note)
-        await consumer.start()
+        await queued(reader.runtime, settings, texts)
 
         async def parked() -> bool:
             return await count(reader.runtime, reader.runtime.tables.dead_letters) >= 1
@@ -100,11 +103,7 @@ async def test_events_of_one_fetch_are_applied_in_few_transactions(network: Netw
     settings = await network.node(TOWNSHIP)
     async with running(recording_reader(), settings) as reader:
         await create_probe_tables(reader.runtime)
-        consumer = notes_consumer(reader.runtime)
-        await consumer.stop()
-        for i in range(NOTES):
-            await publish_note(settings, f"note-{i}")
-        await consumer.start()
+        await queued(reader.runtime, settings, [f"note-{i}" for i in range(NOTES)])
 
         async def all_applied() -> bool:
             return await count(reader.runtime, applied) == NOTES
@@ -118,16 +117,7 @@ async def test_events_of_one_fetch_are_applied_in_few_transactions(network: Netw
 async def test_a_database_lost_mid_batch_leaves_nothing_lost_or_doubled(
     network: Network, own_pg: EmbeddedPostgres, tmp_path: Path
 ) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(own_pg.url()))
-    try:
-        await conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')  # probe tables come from create_all
-    finally:
-        await conn.close()
-    own = Network(
-        servers=Servers(pg_url=own_pg.url(), nats_url=network.servers.nats_url),
-        tmp=tmp_path,
-        name=network.name,
-    )
+    own = await own_network(network, own_pg, tmp_path)
     settings = await own.node(TOWNSHIP)
     stopped = asyncio.Event()
 
@@ -139,15 +129,11 @@ async def test_a_database_lost_mid_batch_leaves_nothing_lost_or_doubled(
 
     async with running(recording_reader(stop_database_once), settings) as reader:
         await create_probe_tables(reader.runtime)
-        consumer = notes_consumer(reader.runtime)
-        await consumer.stop()
-        for i in range(NOTES):
-            await publish_note(settings, f"note-{i}")
-        await consumer.start()
+        await queued(reader.runtime, settings, [f"note-{i}" for i in range(NOTES)])
 
         await asyncio.wait_for(stopped.wait(), 30)
         await asyncio.sleep(1.0)  # the consumer meets the outage and hands the batch back
-        assert consumer.running
+        assert notes_consumer(reader.runtime).running
         await asyncio.to_thread(own_pg.start)
 
         async def all_applied() -> bool:

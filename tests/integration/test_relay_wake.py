@@ -7,12 +7,15 @@ from typing import Any
 import nats
 import nats.errors
 import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from daiban_common import bus, db
-from daiban_common.messaging import messaging_tables
+from daiban_common.messaging import MessagingTables, messaging_tables
 from daiban_common.metrics import ServiceMetrics
 from daiban_common.relay import OutboxRelay
 from daiban_common.telemetry import tracer_for
@@ -21,7 +24,8 @@ from tests.servers import Network, eventually
 pytestmark = pytest.mark.integration
 
 
-async def test_a_commit_during_a_window_is_published_without_waiting_for_a_poll(network: Network) -> None:
+async def relay_setup(network: Network) -> tuple[AsyncEngine, MessagingTables, Client, JetStreamContext]:
+    """An outbox in a schema of its own and a stream for its subjects (`<network>relay.>`)."""
     settings = await network.node()
     schema = f"{network.name}_relay"
     engine = db.create_engine(settings.database_url, pool_size=2)
@@ -35,8 +39,12 @@ async def test_a_commit_during_a_window_is_published_without_waiting_for_a_poll(
         )
     nc = await nats.connect(settings.nats_url)
     js = nc.jetstream()
-    stream = f"{network.name.upper()}_RELAY"
-    await bus.ensure_stream(js, stream, [f"{network.name}relay.>"])
+    await bus.ensure_stream(js, f"{network.name.upper()}_RELAY", [f"{network.name}relay.>"])
+    return engine, tables, nc, js
+
+
+async def test_a_commit_during_a_window_is_published_without_waiting_for_a_poll(network: Network) -> None:
+    engine, tables, nc, js = await relay_setup(network)
 
     async def commit_event(event_id: str) -> None:
         async with engine.begin() as conn:
@@ -84,26 +92,14 @@ async def test_a_commit_during_a_window_is_published_without_waiting_for_a_poll(
 
 
 async def test_the_pending_gauge_shows_what_waits_while_publishing_fails(network: Network) -> None:
-    settings = await network.node()
-    schema = f"{network.name}_relay"
-    engine = db.create_engine(settings.database_url, pool_size=2)
-    tables = messaging_tables(schema)
+    engine, tables, nc, js = await relay_setup(network)
     async with engine.begin() as conn:
-        await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        await conn.run_sync(
-            lambda sync: SQLModel.metadata.create_all(
-                sync, tables=[tables.outbox, tables.inbox, tables.dead_letters]
-            )
-        )
         for i in range(3):
             await conn.execute(
                 insert(tables.outbox).values(
                     event_id=f"e{i}", subject=f"{network.name}relay.x", type="t", envelope="{}"
                 )
             )
-    nc = await nats.connect(settings.nats_url)
-    js = nc.jetstream()
-    await bus.ensure_stream(js, f"{network.name.upper()}_RELAY", [f"{network.name}relay.>"])
     metrics = ServiceMetrics("test", process_collectors=False)
     publish_async = js.publish_async
     failing = True
