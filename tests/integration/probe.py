@@ -11,12 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, MetaData, String, Table, Text, func, insert, select
 
 from daiban_common.auth import Principal, Role, ensure_within, require_roles, subtree_clause
 from daiban_common.consumer import PermanentFailure, Subscription, on
+from daiban_common.db import asyncpg_dsn
 from daiban_common.deps import UowDep
 from daiban_common.errors import NotFound
 from daiban_common.messaging import messaging_tables
@@ -24,6 +26,8 @@ from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.envelope import Envelope, EventData, event_type
+from daiban_devtools.embedded import EmbeddedPostgres
+from tests.servers import TEMPLATE_DB, Network, Servers
 
 probe_metadata = MetaData()
 WRITER, READER = "probe_writer", "probe_reader"
@@ -156,3 +160,16 @@ async def create_probe_tables(runtime: ServiceRuntime) -> None:
 async def count(runtime: ServiceRuntime, table: Table) -> int:
     async with runtime.engine.connect() as conn:
         return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def own_network(network: Network, pg: EmbeddedPostgres, tmp: Path) -> Network:
+    """`network`, but on a PostgreSQL of the test's own (for tests that stop it): its template is
+    empty, the probe tables come from `create_probe_tables`."""
+    conn = await asyncpg.connect(asyncpg_dsn(pg.url()))
+    try:
+        await conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    finally:
+        await conn.close()
+    return Network(
+        servers=Servers(pg_url=pg.url(), nats_url=network.servers.nats_url), tmp=tmp, name=network.name
+    )

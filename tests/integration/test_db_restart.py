@@ -10,15 +10,21 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from daiban_common.auth import Role, issue_token
-from daiban_common.db import asyncpg_dsn
 from daiban_common.settings import Settings
 from daiban_devtools.embedded import EmbeddedPostgres
-from tests.integration.probe import READER_SPEC, WRITER_SPEC, applied, count, create_probe_tables, notes
-from tests.servers import TEMPLATE_DB, Network, Servers, eventually, running
+from tests.integration.probe import (
+    READER_SPEC,
+    WRITER_SPEC,
+    applied,
+    count,
+    create_probe_tables,
+    notes,
+    own_network,
+)
+from tests.servers import Network, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -33,16 +39,7 @@ def bearer(settings: Settings) -> dict[str, str]:
 async def test_restart_loses_no_request_and_answers_503_at_worst(
     network: Network, own_pg: EmbeddedPostgres, tmp_path: Path
 ) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(own_pg.url()))
-    try:
-        await conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')  # probe tables come from create_all
-    finally:
-        await conn.close()
-    own = Network(
-        servers=Servers(pg_url=own_pg.url(), nats_url=network.servers.nats_url),
-        tmp=tmp_path,
-        name=network.name,
-    )
+    own = await own_network(network, own_pg, tmp_path)
     settings = await own.node(TOWNSHIP)
     headers = bearer(settings)
 

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -21,11 +20,10 @@ from fastapi import FastAPI
 
 from daiban_common.app import create_app
 from daiban_common.auth import Role, issue_token
-from daiban_common.db import asyncpg_dsn
 from daiban_common.runtime import ServiceRuntime
 from daiban_devtools.embedded import EmbeddedPostgres, free_port
-from tests.integration.probe import WRITER_SPEC, create_probe_tables
-from tests.servers import TEMPLATE_DB, Network, Servers
+from tests.integration.probe import WRITER_SPEC, create_probe_tables, own_network
+from tests.servers import Network
 
 pytestmark = pytest.mark.integration
 
@@ -61,16 +59,7 @@ def local_address(response: httpx.Response) -> object:
 async def test_503_keeps_the_connection_and_logs_one_line(
     network: Network, own_pg: EmbeddedPostgres, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(own_pg.url()))
-    try:
-        await conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')  # probe tables come from create_all
-    finally:
-        await conn.close()
-    own = Network(
-        servers=Servers(pg_url=own_pg.url(), nats_url=network.servers.nats_url),
-        tmp=tmp_path,
-        name=network.name,
-    )
+    own = await own_network(network, own_pg, tmp_path)
     settings = await own.node(TOWNSHIP)
     token = issue_token(settings, sub=f"clerk@{TOWNSHIP}", role=Role.clerk, org=TOWNSHIP, name="测试")
     headers = {"Authorization": f"Bearer {token}"}

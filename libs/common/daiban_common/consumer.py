@@ -1,7 +1,10 @@
 """Durable pull consumers that apply each event exactly once.
 
-Each event is applied in one unit of work together with its inbox row, so a redelivery finds the
-row and changes nothing. Ack only after commit; nak with a growing delay on transient failures;
+Each event is applied together with its inbox row, so a redelivery finds the row and changes
+nothing. The events of one fetch are applied in one unit of work (one commit for many events,
+each starting from the database as if alone); when one of them fails, the unit of work rolls back
+whole and the events are applied one by one, each in its own, where the failing one is counted,
+retried and parked alone. Ack only after commit; nak with a growing delay on transient failures;
 park the event in the dead-letter table (and terminate it in JetStream) once it has failed
 `max_deliver` times, or at once when it can never succeed (malformed, unknown type, a
 PermanentFailure raised by the handler).
@@ -27,7 +30,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.trace import Tracer
-from sqlalchemy import insert
+from sqlalchemy import Insert, Table, bindparam, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -309,16 +312,116 @@ class EventConsumer:
             self._mark_progress()
             return
         async with self._heartbeat(msgs) as unfinished:
-            for index, msg in enumerate(msgs):
-                outcome = await self.process(msg)
-                unfinished.discard(id(msg))
+            units = self._units(msgs)
+            for position, unit in enumerate(units):
+                if isinstance(unit, list):
+                    outcome = await self._apply_batch(unit)
+                    if outcome == "failed":
+                        # Which event failed, and whether it failed by itself, is for each one
+                        # alone to show: the batch left nothing behind, so apply them one by one.
+                        for index, routed in enumerate(unit):
+                            outcome = await self.process(routed.msg)
+                            unfinished.discard(id(routed.msg))
+                            if outcome == "unavailable":
+                                rest = [r.msg for r in unit[index + 1 :]]
+                                await self._give_up_step(rest + _messages(units[position + 1 :]))
+                                return
+                        continue
+                    done = [routed.msg for routed in unit]
+                else:
+                    outcome = await self.process(unit)
+                    done = [unit]
+                for msg in done:
+                    unfinished.discard(id(msg))
                 if outcome == "unavailable":
                     # The rest of the batch would meet the same outage, one connect timeout
                     # each: hand it back and wait before fetching again.
-                    delay = self._backoff()
-                    await self._hand_back(msgs[index + 1 :], delay)
-                    await asyncio.sleep(delay)
+                    handed = done if isinstance(unit, list) else []
+                    await self._give_up_step(handed + _messages(units[position + 1 :]))
                     return
+
+    async def _give_up_step(self, msgs: Sequence[Msg]) -> None:
+        delay = self._backoff()
+        await self._hand_back(msgs, delay)
+        await asyncio.sleep(delay)
+
+    def _units(self, msgs: Sequence[Msg]) -> list[Msg | list[_Routed]]:
+        """The fetched messages in order, as runs applied in one transaction each, and single
+        messages applied alone: those that do not decode or route to a handler (parked or
+        skipped by `process`), and those that failed before in this process (a failing event
+        must not take the rest of a batch down with it again)."""
+        units: list[Msg | list[_Routed]] = []
+        run: list[_Routed] = []
+        for msg in msgs:
+            routed = None if _seq(msg) in self._faults else self._routed(msg)
+            if routed is not None:
+                run.append(routed)
+                continue
+            if run:
+                units.append(run)
+                run = []
+            units.append(msg)
+        if run:
+            units.append(run)
+        # A run of one is applied as a single message: the same statements, and its failure
+        # handled at once.
+        return [unit[0].msg if isinstance(unit, list) and len(unit) == 1 else unit for unit in units]
+
+    def _routed(self, msg: Msg) -> _Routed | None:
+        try:
+            envelope = Envelope.from_bytes(msg.data)
+            routed = self._sub.route(envelope)
+        except Exception:  # malformed, or anything else: `process` deals with it alone
+            return None
+        if routed is None:
+            return None
+        return _Routed(msg, envelope, routed[1], routed[0])
+
+    async def _apply_batch(self, batch: Sequence[_Routed]) -> str:
+        """Apply a run of events in one unit of work, each with its inbox row; ack them after the
+        commit. Returns ok, failed (nothing applied: the caller applies them one by one) or
+        unavailable (nothing applied, PostgreSQL away: the caller hands them back)."""
+        applied: list[bool] = []
+        try:
+            async with self._uow_factory() as uow:
+                for routed in batch:
+                    with consumer_span(
+                        self._tracer,
+                        f"apply {routed.envelope.type}",
+                        routed.envelope.traceparent,
+                        {"messaging.consumer": self._name, "messaging.message.id": routed.envelope.id},
+                    ):
+                        applied.append(
+                            await self._apply_in(uow, routed.envelope, routed.payload, routed.handler)
+                        )
+                await uow.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if is_unavailable(exc) or not await self._database_reachable():
+                delay = self._failed()
+                log.warning(
+                    "consumer %s: a batch of %d events not applied, %r; handed back for %.1f s",
+                    self.name,
+                    len(batch),
+                    exc,
+                    delay,
+                )
+                for routed in batch:
+                    self._count(routed.envelope.type, "unavailable")
+                return "unavailable"
+            log.info(
+                "consumer %s: a batch of %d events failed at event %d (%r); applying them one by one",
+                self.name,
+                len(batch),
+                len(applied) + 1,
+                exc,
+            )
+            return "failed"
+        for routed, fresh in zip(batch, applied, strict=True):
+            await routed.msg.ack()
+            self._done(routed.msg, routed.envelope.type, "applied" if fresh else "duplicate")
+        return "ok"
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self, msgs: Sequence[Msg]) -> AsyncIterator[set[int]]:
@@ -397,18 +500,28 @@ class EventConsumer:
 
     async def _apply(self, envelope: Envelope, payload: EventData | None, handler: Handler[Any]) -> bool:
         async with self._uow_factory() as uow:
-            inbox = self._inbox
-            result = await uow.session.exec(
-                pg_insert(inbox)
-                .values(consumer=self._name, event_id=envelope.id, type=envelope.type)
-                .on_conflict_do_nothing()
-                .returning(inbox.c.event_id)
-            )
-            if result.first() is None:
+            if not await self._apply_in(uow, envelope, payload, handler):
                 return False
-            await handler(envelope, payload, uow)
             await uow.commit()
             return True
+
+    async def _apply_in(
+        self, uow: UnitOfWork, envelope: Envelope, payload: EventData | None, handler: Handler[Any]
+    ) -> bool:
+        """Apply one event in `uow` with its inbox row; False when the row says it was applied."""
+        conn = await uow.session.connection()
+        result = await conn.execute(
+            _INBOX_ROW[self._inbox], {"consumer": self._name, "event_id": envelope.id, "type": envelope.type}
+        )
+        if result.first() is None:
+            return False
+        await handler(envelope, payload, uow)
+        # Each event starts from the database, as it did in a unit of work of its own: the next
+        # one in a batch must not see ORM objects this one loaded (a Core statement of a later
+        # handler would leave them stale).
+        await uow.session.flush()
+        uow.session.expunge_all()
+        return True
 
     async def _park(self, msg: Msg, envelope: Envelope | None, error: str, attempts: int) -> str:
         try:
@@ -500,6 +613,37 @@ class EventConsumer:
                 consumer=self._name, type=type_name, outcome=outcome
             ).inc()
         return outcome
+
+
+class _InboxRow(dict[Table, Insert]):
+    """The inbox statement of each inbox table, built once (with parameters, so compiled once)."""
+
+    def __missing__(self, inbox: Table) -> Insert:
+        stmt = (
+            pg_insert(inbox)
+            .values(consumer=bindparam("consumer"), event_id=bindparam("event_id"), type=bindparam("type"))
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        self[inbox] = stmt
+        return stmt
+
+
+_INBOX_ROW = _InboxRow()
+
+
+@dataclass(frozen=True)
+class _Routed:
+    """A fetched message, decoded and routed to its handler."""
+
+    msg: Msg
+    envelope: Envelope
+    payload: EventData | None
+    handler: Handler[Any]
+
+
+def _messages(units: Sequence[Msg | list[_Routed]]) -> list[Msg]:
+    return [m for unit in units for m in ([r.msg for r in unit] if isinstance(unit, list) else [unit])]
 
 
 def _seq(msg: Msg) -> int:

@@ -11,21 +11,24 @@ the answer given to each (scope, operation, key):
   outbox events: a request either happened and can be replayed, or did not happen at all.
 - A replay answers the stored status, body and headers (e.g. Location) plus `Idempotent-Replayed: true`.
 
-Rows live `RETENTION` (30 days, long enough for a phone that queued its requests offline); each
-`remember` deletes a bounded batch of older ones, skipping rows another transaction holds.
+Rows live `RETENTION` (30 days, long enough for a phone that queued its requests offline); a
+`remember` deletes a bounded batch of older ones, skipping rows another transaction holds, at most
+once per `PURGE_EVERY` seconds per schema and process (not a statement on every creating POST).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any, Final, Generic, TypeVar, overload
 
 from fastapi import Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import (
     Column,
@@ -57,8 +60,11 @@ REPLAYED_HEADER: Final = "Idempotent-Replayed"
 KEY_PATTERN: Final = r"^[\x21-\x7e]+$"
 KEY_MAX_LENGTH: Final = 200
 RETENTION: Final = timedelta(days=30)
-# Old rows deleted per `remember`: enough to keep up with any plausible rate of creating POSTs.
-PURGE_BATCH: Final = 100
+# Old rows deleted per purge, at most one purge per PURGE_EVERY seconds: up to 1,000 rows/s, more
+# than any plausible rate of creating POSTs 30 days earlier.
+PURGE_BATCH: Final = 1_000
+PURGE_EVERY: Final = 1.0
+_last_purge: dict[str, float] = {}
 JSON: Final = "application/json"
 PROBLEM_JSON: Final = "application/problem+json"
 # Response headers worth replaying; the rest (Date, Content-Length, ...) are per response.
@@ -145,17 +151,23 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=dict)
     replayed: bool = False
 
-    def response(self) -> JSONResponse:
+    @functools.cached_property
+    def rendered(self) -> str:
+        """The body as sent: rendered once, for the response and for the stored replay alike."""
+        return _rendered(self.body)
+
+    def response(self) -> Response:
         headers = dict(self.headers)
         if self.replayed:
             headers[REPLAYED_HEADER] = "true"
-        return JSONResponse(
-            self.body, status_code=self.status_code, media_type=self.media_type, headers=headers
+        return Response(
+            self.rendered.encode(), status_code=self.status_code, media_type=self.media_type, headers=headers
         )
 
 
 def _rendered(body: Any) -> str:
-    # As Starlette's JSONResponse renders it, so the replayed bytes are the ones first sent.
+    # As Starlette's JSONResponse renders it (what answers were sent as before they were rendered
+    # here once), so the replayed bytes are the ones first sent.
     return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
 
 
@@ -253,11 +265,14 @@ async def remember(uow: UnitOfWork, once: Once | None, answer: Answer) -> None:
             fingerprint=once.fingerprint,
             status_code=answer.status_code,
             media_type=answer.media_type,
-            body=_rendered(answer.body),
+            body=answer.rendered,
             headers=kept,
         )
     )
-    await purge(uow, RETENTION, limit=PURGE_BATCH)
+    now = time.monotonic()
+    if now - _last_purge.get(table.fullname, -PURGE_EVERY) >= PURGE_EVERY:
+        _last_purge[table.fullname] = now
+        await purge(uow, RETENTION, limit=PURGE_BATCH)
 
 
 async def purge(uow: UnitOfWork, older_than: timedelta, *, limit: int | None = None) -> int:
@@ -302,7 +317,7 @@ class Answering(Generic[R]):
     def __call__(self, result: R) -> Answer:
         return self._present(result)
 
-    def respond(self, result: R | Replayed) -> JSONResponse:
+    def respond(self, result: R | Replayed) -> Response:
         return (result.answer if isinstance(result, Replayed) else self(result)).response()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Column, MetaData, String, Table, delete, event, select
@@ -69,12 +69,15 @@ def org_units_replica(schema: str, metadata: MetaData | None = None) -> Table:
     return defined_once("org_units", schema, metadata, define)
 
 
-Loader = Callable[[AsyncConnection], Awaitable[set[str]]]
+# The keys, or a mapping of them to the names people read beside them (`CachedKeySet.names`).
+Loader = Callable[[AsyncConnection], Awaitable[Collection[str]]]
 
 
 class CachedKeySet:
     """A replica's keys in memory (org codes for `KnownOrgs`, `org/staff_id` for the staff
-    directory): loaded on first use, reloaded after `invalidate()` or `ttl`.
+    directory): loaded on first use, reloaded after `invalidate()` or `ttl`. When its loader reads
+    names too (`names_of`), it answers them (`names`): the org names an acceptance's receipt shows
+    cost no query either, and are as fresh as the set.
 
     An empty directory is never kept (a node whose directory is not there yet must learn it as soon
     as it arrives); a reload that fails keeps the last set, and with none answers 503.
@@ -93,6 +96,7 @@ class CachedKeySet:
         self._load = load
         self._ttl = ttl_seconds
         self._codes: frozenset[str] = frozenset()
+        self._names: Mapping[str, str] | None = None
         self._loaded_at: float | None = None
         self._lock = asyncio.Lock()
 
@@ -107,6 +111,15 @@ class CachedKeySet:
             await self._reload()
         return org in self._codes
 
+    async def names(self, codes: Iterable[str | None]) -> dict[str, str] | None:
+        """The names of those of `codes` the set has; None when its loader reads no names."""
+        if not self._fresh():
+            await self._reload()
+        names = self._names
+        if names is None:
+            return None
+        return {code: names[code] for code in codes if code and code in names}
+
     async def _reload(self) -> None:
         async with self._lock:
             if self._fresh():
@@ -114,15 +127,25 @@ class CachedKeySet:
             started = time.monotonic()
             try:
                 async with self._engine.connect() as conn:
-                    codes = frozenset(await self._load(conn))
+                    loaded = await self._load(conn)
             except Exception as exc:
                 if not self._codes:
                     raise ServiceUnavailable(self._unavailable) from exc
                 log.warning("cannot reload a replica's keys (%s); keeping the last %d", exc, len(self._codes))
                 self._loaded_at = started
                 return
-            self._codes = codes
-            self._loaded_at = started if codes else None
+            self._codes = frozenset(loaded)
+            self._names = dict(loaded) if isinstance(loaded, Mapping) else None
+            self._loaded_at = started if loaded else None
+
+
+def names_of(table: Table) -> Loader:
+    """Codes with their names (a county's directory is a few hundred units)."""
+
+    async def load(conn: AsyncConnection) -> dict[str, str]:
+        return {str(code): str(name) for code, name in await conn.execute(select(table.c.code, table.c.name))}
+
+    return load
 
 
 def codes_of(table: Table) -> Loader:
@@ -133,7 +156,7 @@ def codes_of(table: Table) -> Loader:
 
 
 def replica_known_orgs(engine: AsyncEngine, schema: str) -> CachedKeySet:
-    return CachedKeySet(engine, codes_of(org_units_replica(schema)))
+    return CachedKeySet(engine, names_of(org_units_replica(schema)))
 
 
 async def apply_org_units(uow: UnitOfWork, table: Table, payload: OrgUnitsPublished) -> None:

@@ -112,9 +112,11 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._pending:
-            await self.session.exec(
+            # On the connection: the session's ORM execution path costs more than the insert.
+            conn = await self.session.connection()
+            await conn.execute(
                 insert(self._tables.outbox),
-                params=[
+                [
                     {
                         "event_id": env.id,
                         "subject": subject,

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from daiban_common import clock
 from daiban_common.auth import KnownOrgs, Principal, can_see
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.errors import FieldError, InvalidInput, NotFound
 from daiban_common.idempotency import AnswerOf, Once, Replayed, remember, replay
+from daiban_common.orgunits import CachedKeySet
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
     CaseAccepted,
@@ -36,7 +38,7 @@ from daiban_intake.domain.materials import (
     validate_codes,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import add_stage, next_sequence, staff_record, staff_ref
+from daiban_intake.handlers.common import insert_case, next_sequence, staff_record, staff_ref, stage_row
 from daiban_intake.models import Case, OneTimeNotice
 from daiban_intake.queries.cases import case_orgs
 from daiban_intake.queries.items import ParsedItems, item_in_force
@@ -141,6 +143,8 @@ async def accept_application(
         )
     presented = [Presented(m.code, m.form, m.copies) for m in command.materials]
     promised = [Promised(d.code, d.due_date) for d in command.deficiencies]
+    # Every org unit an answer shows: where it was accepted (and decided, on the spot), and whose.
+    names = await _cached_names(point, [org.value, principal.org])
     async with uow:
         if (stored := await replay(uow, once)) is not None:
             return Replayed(stored)
@@ -163,14 +167,25 @@ async def accept_application(
             )
         result: Acceptance
         if not check.complete:
-            result = await _issue_notice(item, check, applicant, org, principal, point, now, uow)
+            result = await _issue_notice(item, check, applicant, org, principal, point, names, now, uow)
         else:
             result = await _open_case(
-                command, item, check, applicant, representative, org, principal, point, now, uow
+                command, item, check, applicant, representative, org, principal, point, names, now, uow
             )
         await remember(uow, once, answer(result))
         await uow.commit()
     return result
+
+
+async def _cached_names(point: AcceptancePoint, codes: list[str]) -> dict[str, str] | None:
+    """Names from the known-orgs cache (reloaded as the replica changes); None without one.
+
+    Read before the unit of work: a reload takes a connection of its own, and one taken while the
+    request holds another could wait for ever on a pool that concurrent requests have emptied.
+    """
+    if isinstance(point.known_orgs, CachedKeySet):
+        return await point.known_orgs.names(codes)
+    return None
 
 
 async def _issue_notice(
@@ -180,6 +195,7 @@ async def _issue_notice(
     org: OrgCode,
     principal: Principal,
     point: AcceptancePoint,
+    names: dict[str, str] | None,
     now: datetime,
     uow: UnitOfWork,
 ) -> NoticeIssued:
@@ -213,7 +229,8 @@ async def _issue_notice(
         org=org.value,
         actor=principal.sub,
     )
-    names = await org_names(uow.session, [org.value, principal.org])
+    if names is None:
+        names = await org_names(uow.session, [org.value, principal.org])
     return NoticeIssued(notice, check.issues, check.reminders, names)
 
 
@@ -226,6 +243,7 @@ async def _open_case(
     org: OrgCode,
     principal: Principal,
     point: AcceptancePoint,
+    names: dict[str, str] | None,
     now: datetime,
     uow: UnitOfWork,
 ) -> Accepted:
@@ -233,21 +251,21 @@ async def _open_case(
     sequence = await next_sequence(uow.session, "case", org.value, day, first=point.first_sequence)
     number = numbers.case_number(org.value, day, sequence)
     promised = acceptance.promised_date(point.calendar, day, item)
-    names = {m.code: m.name for m in item.materials}
-    case = Case(
-        number=number,
-        org=org.value,
-        item_code=item.implementation_code,
-        item_version=item.version,
-        item=item.model_dump(mode="json"),
-        channel=command.channel.value,
-        applicant=applicant.as_record(),
-        representative=representative.as_record() if representative else None,
-        materials=[
-            {"code": m.code, "name": names[m.code], "form": m.form.value, "copies": m.copies}
+    material_names = {m.code: m.name for m in item.materials}
+    values: dict[str, Any] = {
+        "number": number,
+        "org": org.value,
+        "item_code": item.implementation_code,
+        "item_version": item.version,
+        "item": item.model_dump(mode="json"),
+        "channel": command.channel.value,
+        "applicant": applicant.as_record(),
+        "representative": representative.as_record() if representative else None,
+        "materials": [
+            {"code": m.code, "name": material_names[m.code], "form": m.form.value, "copies": m.copies}
             for m in command.materials
         ],
-        deficiencies=[
+        "deficiencies": [
             {
                 "code": d.material_code,
                 "name": d.material_name,
@@ -256,22 +274,21 @@ async def _open_case(
             }
             for d in check.deficiencies
         ],
-        green_channel=command.green_channel,
-        first_responder=staff_record(principal),
-        query_code=numbers.new_query_code(),
-        accepted_at=now,
-        promised_date=promised.date,
-        promised_date_provisional=promised.provisional,
-        due_date=promised.date,
-        due_date_provisional=promised.provisional,
-        status=CaseStatus.accepted.value,
-        holding_org=org.value,
-        reasons=[],
-        legal_basis=[],
-        pending_supplement=[],
-    )
-    uow.session.add(case)
-    add_stage(uow.session, case, Stage.accepted, org.value, now)
+        "green_channel": command.green_channel,
+        "first_responder": staff_record(principal),
+        "query_code": numbers.new_query_code(),
+        "accepted_at": now,
+        "promised_date": promised.date,
+        "promised_date_provisional": promised.provisional,
+        "due_date": promised.date,
+        "due_date_provisional": promised.provisional,
+        "status": CaseStatus.accepted.value,
+        "holding_org": org.value,
+        "reasons": [],
+        "legal_basis": [],
+        "pending_supplement": [],
+    }
+    stages = [stage_row(Stage.accepted, org.value, now)]
     on_the_spot = None
     if command.on_the_spot is not None:
         spot = command.on_the_spot
@@ -279,13 +296,19 @@ async def _open_case(
             outcome=spot.outcome, result=spot.result, decided_by=staff_ref(principal)
         )
         # Decided at the window where the citizen stands: the result is theirs to collect at once.
-        case.status = CaseStatus.ready_for_handover.value
-        case.outcome = spot.outcome.value
-        case.result = spot.result
-        case.reasons = list(spot.reasons)
-        case.deciding_org = org.value
-        case.decided_at = now
-        add_stage(uow.session, case, Stage.concluded_on_the_spot, org.value, now, spot.outcome.label)
+        values |= {
+            "status": CaseStatus.ready_for_handover.value,
+            "outcome": spot.outcome.value,
+            "result": spot.result,
+            "reasons": list(spot.reasons),
+            "deciding_org": org.value,
+            "decided_at": now,
+        }
+        stages.append(stage_row(Stage.concluded_on_the_spot, org.value, now, spot.outcome.label))
+    # The case and its stages in one statement (one round trip), without the ORM's unit of work:
+    # nothing reads the case back in this transaction, and the object below is only for the answer.
+    await insert_case(uow, values, stages)
+    case = Case(**values)
     uow.emit(
         CaseAccepted(
             case=CaseSummary(
@@ -307,4 +330,4 @@ async def _open_case(
         org=org.value,
         actor=principal.sub,
     )
-    return Accepted(case, await org_names(uow.session, case_orgs(case)))
+    return Accepted(case, names if names is not None else await org_names(uow.session, case_orgs(case)))

@@ -2,33 +2,81 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
+from sqlalchemy import Insert, Table, bindparam, insert, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal
+from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import StaffRef
 from daiban_intake.domain.progress import Stage
 from daiban_intake.models import Case, CaseStage, Counter
+
+_COUNTERS: Final[Table] = Counter.__table__  # type: ignore[attr-defined]
+_CASES: Final[Table] = Case.__table__  # type: ignore[attr-defined]
+_STAGES: Final[Table] = CaseStage.__table__  # type: ignore[attr-defined]
+# A Core statement, built once: the ORM-enabled form cost a compile-state pass on every acceptance.
+_NEXT = (
+    pg_insert(_COUNTERS)
+    .values(kind=bindparam("kind"), org=bindparam("org"), day=bindparam("day"), last=bindparam("first"))
+    .on_conflict_do_update(
+        index_elements=[_COUNTERS.c.kind, _COUNTERS.c.org, _COUNTERS.c.day],
+        set_={"last": _COUNTERS.c.last + 1},
+    )
+    .returning(_COUNTERS.c.last)
+)
 
 
 async def next_sequence(session: AsyncSession, kind: str, org: str, day: date, *, first: int = 1) -> int:
     """The next number of `kind` for `org` on `day`, from `first` on; the row lock serialises
     concurrent windows."""
-    stmt = (
-        pg_insert(Counter)
-        .values(kind=kind, org=org, day=day, last=first)
-        .on_conflict_do_update(
-            index_elements=[col(Counter.kind), col(Counter.org), col(Counter.day)],
-            set_={"last": col(Counter.last) + 1},
-        )
-        .returning(col(Counter.last))
-    )
-    result = await session.exec(stmt)
+    conn = await session.connection()
+    result = await conn.execute(_NEXT, {"kind": kind, "org": org, "day": day, "first": first})
     return int(result.scalar_one())
+
+
+def stage_row(stage: Stage, org: str, at: datetime, note: str = "") -> dict[str, Any]:
+    """A stage of a new case for `insert_case` (the columns `add_stage` fills, less the case)."""
+    return {"stage": stage.value, "org": org, "at": at, "note": note}
+
+
+_STAGE_COLUMNS: Final = ("stage", "org", "at", "note")
+# Every column but those the database fills (updated_at: each node writes its own clock).
+_CASE_COLUMNS: Final = [c for c in _CASES.c if c.server_default is None]
+
+
+@functools.cache
+def _opening(stages: int) -> Insert:
+    """`WITH opened AS (INSERT INTO cases ...) INSERT INTO case_stages ...` for `stages` stages,
+    built once with named parameters, so SQLAlchemy compiles it once too (literal values made it
+    compile on every acceptance)."""
+    opened = insert(_CASES).values({c: bindparam(c.name, type_=c.type) for c in _CASE_COLUMNS}).cte("opened")
+    # Rows as SELECTs of parameters: a multi-row VALUES is a statement SQLAlchemy does not cache.
+    columns = ("case_number", *_STAGE_COLUMNS)
+    rows = [
+        select(
+            bindparam("number", type_=_STAGES.c.case_number.type),
+            *(bindparam(f"stage{i}_{name}", type_=_STAGES.c[name].type) for name in _STAGE_COLUMNS),
+        )
+        for i in range(stages)
+    ]
+    return insert(_STAGES).from_select(columns, union_all(*rows) if stages > 1 else rows[0]).add_cte(opened)
+
+
+async def insert_case(uow: UnitOfWork, case: dict[str, Any], stages: list[dict[str, Any]]) -> None:
+    """Insert a new case (every column given, None for none) and its first stages in one statement.
+
+    The stages' foreign key is checked at the end of the statement, when the case row is there.
+    """
+    params = {c.name: case.get(c.name) for c in _CASE_COLUMNS}
+    for i, stage in enumerate(stages):
+        params |= {f"stage{i}_{name}": stage[name] for name in _STAGE_COLUMNS}
+    conn = await uow.session.connection()
+    await conn.execute(_opening(len(stages)), params)
 
 
 def add_stage(

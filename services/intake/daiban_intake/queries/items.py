@@ -59,9 +59,10 @@ async def item_in_force(
     table = ItemReplica.__table__  # type: ignore[attr-defined]
     column = table.c.base_code if by_base else table.c.implementation_code
     # The key columns only: the JSONB of the one version in force is read (once) below.
+    conn = await session.connection()
     rows = list(
         (
-            await session.exec(  # type: ignore[call-overload]
+            await conn.execute(
                 core_select(
                     table.c.implementation_code,
                     table.c.version,
@@ -86,7 +87,7 @@ async def item_in_force(
     key = (chosen.implementation_code, chosen.version)
     item = parsed.get(key)
     if item is None:
-        data = await session.scalar(
+        data = await conn.scalar(
             core_select(table.c.data).where(table.c.implementation_code == key[0], table.c.version == key[1])
         )
         item = in_force([ItemVersionData.model_validate(data)], today)
