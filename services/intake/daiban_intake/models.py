@@ -104,6 +104,10 @@ class Case(SQLModel, table=True):
     materials: list[dict[str, Any]] = _json()
     # [{code, name, due_date, supplied_at}] accepted missing (容缺受理).
     deficiencies: list[dict[str, Any]] = _json()
+    # Codes of the conditional materials the applicant said apply (they became required).
+    conditions_met: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default=text("'[]'"))
+    )
     green_channel: bool = False
     first_responder: dict[str, Any] = _json()
     query_code: str = Field(max_length=16)

@@ -30,13 +30,16 @@ router = APIRouter(prefix="/v1", tags=["audit"])
     "/audit/entries",
     summary="Log entries by case, actor, org unit, type and time",
     responses=problem_responses(docs.OUTSIDE_SUBTREE, docs.UNKNOWN_PARAMETER),
-    dependencies=[Depends(only_params("case", "actor", "org", "type", "from", "to", "limit", "cursor"))],
+    dependencies=[Depends(only_params("subject", "actor", "org", "type", "from", "to", "limit", "cursor"))],
 )
 async def list_entries(
     principal: Reader,
     uow: UowDep,
     page: PageParamsDep,
-    case: Annotated[StoredText | None, Query(max_length=64, description="Case number or item code")] = None,
+    subject: Annotated[
+        StoredText | None,
+        Query(max_length=64, description="The entries' subject: a case number, an item code, ..."),
+    ] = None,
     actor: Annotated[StoredText | None, Query(max_length=128)] = None,
     org: OrgQuery = None,
     type: Annotated[
@@ -50,7 +53,7 @@ async def list_entries(
         ensure_within(principal, scope)
     start, stop = instant_range(since, until)
     filters = queries.EntryFilter(
-        scope_org=principal.org, case=case, actor=actor, org=scope, type=type, since=start, until=stop
+        scope_org=principal.org, subject=subject, actor=actor, org=scope, type=type, since=start, until=stop
     )
     async with uow:
         rows, next_cursor = await queries.list_entries(uow, filters, page)

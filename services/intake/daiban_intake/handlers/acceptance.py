@@ -19,6 +19,7 @@ from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
     CaseAccepted,
     CaseSummary,
+    ConditionalReminder,
     MaterialIssue,
     OneTimeNoticeIssued,
     OnTheSpotResult,
@@ -28,11 +29,11 @@ from daiban_contracts.catalogue import ItemVersionData
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.domain import acceptance, applicants, numbers
 from daiban_intake.domain.materials import (
-    ConditionalReminder,
     MaterialCheck,
     Presented,
     Promised,
     check_materials,
+    issue_field,
     validate_codes,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage
@@ -76,6 +77,8 @@ class NoticeIssued:
 
     notice: OneTimeNotice
     issues: tuple[MaterialIssue, ...]
+    # Where each issue points in the request (`materials[2].form`), in the order of `issues`.
+    fields: tuple[str, ...]
     reminders: tuple[ConditionalReminder, ...] = ()
     # The names of the org units the notice shows (code -> name).
     names: dict[str, str] = field(default_factory=dict)
@@ -140,7 +143,7 @@ async def accept_application(
         if (stored := await replay(uow, once)) is not None:
             return Replayed(stored)
         item = acceptance.ensure_acceptable(
-            await item_in_force(uow.session, command.item, org, today, point.items),
+            await item_in_force(uow.session, command.item_code, org, today, point.items),
             org=org,
             channel=command.channel,
         )
@@ -158,7 +161,9 @@ async def accept_application(
             )
         result: Acceptance
         if not check.complete:
-            result = await _issue_notice(item, check, applicant, org, principal, now, uow)
+            fields = tuple(issue_field(issue, presented, promised) for issue in check.issues)
+            claimed = tuple(command.conditions_met)
+            result = await _issue_notice(item, check, fields, claimed, applicant, org, principal, now, uow)
         else:
             result = await _open_case(
                 command, item, check, applicant, representative, org, principal, point, now, uow
@@ -171,6 +176,8 @@ async def accept_application(
 async def _issue_notice(
     item: ItemVersionData,
     check: MaterialCheck,
+    fields: tuple[str, ...],
+    conditions_met: tuple[str, ...],
     applicant: applicants.Applicant,
     org: OrgCode,
     principal: Principal,
@@ -188,7 +195,7 @@ async def _issue_notice(
         applicant_name=applicant.name,
         issued_by=staff_record(principal),
         issues=[issue.model_dump(mode="json") for issue in check.issues],
-        conditional=[reminder.as_record() for reminder in check.reminders],
+        conditional=[reminder.model_dump(mode="json") for reminder in check.reminders],
         issued_at=now,
     )
     uow.session.add(notice)
@@ -201,13 +208,15 @@ async def _issue_notice(
             issued_by=staff_ref(principal),
             issues=check.issues,
             issued_at=now,
+            reminders=check.reminders,
+            conditions_met=conditions_met,
         ),
         subject=number,
         org=org.value,
         actor=principal.sub,
     )
     names = await org_names(uow.session, [org.value, principal.org])
-    return NoticeIssued(notice, check.issues, check.reminders, names)
+    return NoticeIssued(notice, check.issues, fields, check.reminders, names)
 
 
 async def _open_case(
@@ -239,6 +248,7 @@ async def _open_case(
             {"code": m.code, "name": names[m.code], "form": m.form.value, "copies": m.copies}
             for m in command.materials
         ],
+        conditions_met=list(command.conditions_met),
         deficiencies=[
             {
                 "code": d.material_code,
@@ -292,6 +302,7 @@ async def _open_case(
                 promised_date_provisional=promised.provisional,
                 green_channel=command.green_channel,
                 deficiencies=check.deficiencies,
+                conditions_met=tuple(command.conditions_met),
             ),
             on_the_spot=on_the_spot,
         ),
