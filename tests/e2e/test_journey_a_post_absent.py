@@ -82,7 +82,9 @@ def test_the_b_post_gets_the_task_while_the_a_post_is_away(
         assert decided["decided_by"]["staff_id"] == B_POST
 
         def ready() -> dict[str, Any] | None:
-            shown: dict[str, Any] = ok(public.get(f"/v1/public/progress/{number}", params={"code": code}))
+            shown: dict[str, Any] = ok(
+                public.get(f"/v1/public/progress/{number}", params={"query_code": code})
+            )
             return shown if shown["status"] == "ready_for_handover" else None
 
         shown = eventually(ready)

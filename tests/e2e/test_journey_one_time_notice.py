@@ -40,7 +40,7 @@ def test_two_missing_materials_are_listed_in_one_notice_and_no_case_is_opened(co
         county.client("audit", county.token("county-auditor", "auditor", COUNTY)) as audit,
     ):
         before = ok(audit.get("/v1/stats", params={"org": VILLAGE}))["totals"]
-        cases_before = all_pages(agent, "/v1/cases", org=VILLAGE, item=ITEM)
+        cases_before = all_pages(agent, "/v1/cases", org=VILLAGE, item_code=ITEM)
         response = agent.post("/v1/applications", json=body, headers=idempotent())
         problem: dict[str, Any] = expect(response, 422)
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -62,7 +62,7 @@ def test_two_missing_materials_are_listed_in_one_notice_and_no_case_is_opened(co
         kept = ok(agent.get(f"/v1/notices/{number}"))
         assert {i["material_code"] for i in kept["issues"]} == MISSING
         assert kept["org"] == VILLAGE and kept["item_code"] == ITEM
-        cases_after = all_pages(agent, "/v1/cases", org=VILLAGE, item=ITEM)
+        cases_after = all_pages(agent, "/v1/cases", org=VILLAGE, item_code=ITEM)
         assert cases_after == cases_before
         assert all(c["applicant_name"] != body["applicant"]["name"] for c in cases_after)
 

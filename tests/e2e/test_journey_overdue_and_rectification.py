@@ -88,7 +88,7 @@ def test_red_as_of_the_day_after_the_deadline_and_a_rectification_after_a_bad_ra
         )
         eventually(
             lambda: (
-                ok(public.get(f"/v1/public/progress/{number}", params={"code": code}))["status"]
+                ok(public.get(f"/v1/public/progress/{number}", params={"query_code": code}))["status"]
                 == "ready_for_handover"
             )
         )

@@ -70,7 +70,7 @@ async def test_directory_changes_are_logged_by_audit(network: Network) -> None:
         # An import: one event per row that changed anything, none for the unchanged row.
         person = await _staff(client, supervisor, window["a_post"])
         staff_csv = (
-            "id,name,role,org,windows\n"
+            "staff_id,name,role,org,windows\n"
             "js-new-a,林一,clerk,370285101000,\n"
             f"{person['id']},{person['name']},{person['role']},{JIANGSHAN},{';'.join(person['windows'])}\n"
         )

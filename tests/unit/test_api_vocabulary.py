@@ -149,7 +149,9 @@ def violations(all_names: list[Name]) -> list[str]:
                 continue
             if synonym.strings_only and not name.is_string:
                 continue
-            found.append(f"{name.place}: `{name.name}` for the {synonym.concept}; call it `{synonym.canonical}`")
+            found.append(
+                f"{name.place}: `{name.name}` for the {synonym.concept}; call it `{synonym.canonical}`"
+            )
     return sorted(set(found))
 
 
