@@ -98,7 +98,7 @@ async def test_idempotency_key_replays_and_refuses_another_body(
     # With another key, a second create of the same code is a plain conflict on the code.
     duplicate = await client.post("/v1/items", json=new_item(), headers=keyed(admin))
     assert duplicate.status_code == 409
-    assert duplicate.json()["errors"][0]["field"] == "implementation_code"
+    assert duplicate.json()["errors"][0]["field"] == "item_code"
 
     publish_key = keyed(admin, "publish-1")
     one = await client.post(f"/v1/items/{NEW_CODE}/publish", json={}, headers=publish_key)

@@ -71,7 +71,7 @@ async def test_wrong_query_codes_are_cut_off_with_retry_after(intake: Intake) ->
 async def test_the_limit_is_documented_on_the_limited_operations(intake: Intake) -> None:
     paths = (await intake.client.get("/openapi.json")).json()["paths"]
     for path, method in (
-        ("/v1/public/progress/{number}", "get"),
+        ("/v1/public/progress/{case_number}", "get"),
         ("/v1/public/evaluations", "post"),
         ("/v1/complaints", "post"),
     ):
