@@ -45,7 +45,7 @@ async def import_rows(uow: UnitOfWork, principal: Principal, kind: ImportKind, t
                 continue
             hidden = await _id_of_another_unit(uow, principal, row)
             if hidden is not None:
-                errors.append(FieldError(f"rows[{line}].id", hidden))
+                errors.append(FieldError(f"rows[{line}].staff_id", hidden))
                 continue
             before = await _entry_before(uow, row)
             try:
