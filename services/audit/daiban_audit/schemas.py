@@ -25,7 +25,7 @@ class EntryOut(BaseModel):
     source: str
     subject: str = Field(
         description="The event's subject (CloudEvents): the case_number of a case's events, the "
-        "item_code of an item's; filter with ?subject="
+        "item_code of an item's, staff:<staff_id> of a directory entry's; filter with ?subject="
     )
     time: datetime = Field(description="When it happened (the event's time)")
     recorded_at: datetime = Field(description="When the log recorded it")
