@@ -161,7 +161,7 @@ def test_village_to_township_and_back_with_progress_audit_and_statistics(county:
         ]
 
         def logged() -> list[dict[str, Any]]:
-            entries = all_pages(audit, "/v1/audit/entries", case=number)
+            entries = all_pages(audit, "/v1/audit/entries", subject=number)
             types = [e["type"] for e in entries]
             assert all(t in types for t in journey), types
             return entries

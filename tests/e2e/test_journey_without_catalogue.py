@@ -66,7 +66,7 @@ def test_a_township_item_is_accepted_and_decided_while_the_catalogue_is_down(
             return body
 
         def task() -> dict[str, Any] | None:
-            tasks = all_pages(clerk, "/v1/tasks", org=TOWNSHIP, staff=A_POST)
+            tasks = all_pages(clerk, "/v1/tasks", org=TOWNSHIP, staff_id=A_POST)
             return next((t for t in tasks if t["case_number"] == number), None)
 
         given = eventually(task)

@@ -181,3 +181,17 @@ async def test_id_numbers_typed_with_an_input_method_are_stored_normalised(intak
     salt = intake.settings.resolved_pii_salt()
     assert event.data["case"]["applicant"]["id_hash"] == salted_hash(number, salt)
     assert event.data["case"]["applicant"]["id_masked"] == number[:6] + "********" + number[-4:]
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/v1/cases?item=QR-00300-001-370285000000-01", "item"),  # item_code since issue 18
+        ("/v1/cases?case=370285101201-20261201-0001", "case"),
+    ],
+)
+async def test_an_unknown_filter_is_refused_not_ignored(intake: Intake, url: str, field: str) -> None:
+    """A filter renamed by docs/api-vocabulary.md must not quietly give every case instead."""
+    response = await intake.client.get(url, headers=bearer(intake.settings, Role.clerk, "370285101000"))
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]

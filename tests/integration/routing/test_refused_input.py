@@ -186,3 +186,10 @@ async def test_a_cursor_from_another_list_is_422(routing: Routing, issuer: str, 
     assert own.status_code == 200 and own.json()["items"] != issued["items"]
     response = await service.client.get(taker, params={"cursor": cursor}, headers=supervisor)
     refused(response, "cursor")
+
+
+async def test_a_renamed_filter_is_refused_not_ignored(routing: Routing) -> None:
+    """`?staff=` (staff_id since issue 18) must not quietly list every task of the subtree."""
+    service, tokens = routing
+    response = await service.client.get("/v1/tasks?staff=js-tv-a", headers=_token(tokens, "/v1/tasks"))
+    refused(response, "staff")

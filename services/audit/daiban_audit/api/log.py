@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from daiban_audit import queries
 from daiban_audit.api import problem_docs as docs
-from daiban_audit.api.params import OrgQuery, Reader, instant_range, only_params, org_param
+from daiban_audit.api.params import OrgQuery, Reader, instant_range, org_param
 from daiban_audit.context import ContextDep
 from daiban_audit.domain.checkpoints import CheckpointRefused, supplied_anchors
 from daiban_audit.presenters import own_checkpoint_out, verify_out
@@ -18,6 +18,7 @@ from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.openapi import problem_responses
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.query_params import only_params
 from daiban_contracts.audit import CheckpointSigned
 from daiban_contracts.integers import PositiveSafeInt
 from daiban_contracts.orgcodes import ORG_CODE_PATTERN

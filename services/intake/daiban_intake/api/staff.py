@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from daiban_common import clock
 from daiban_common.auth import CurrentPrincipal
@@ -21,6 +21,7 @@ from daiban_common.idempotency import (
 )
 from daiban_common.negotiation import wants_html
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.query_params import only_params
 from daiban_common.strict import Day
 from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 from daiban_contracts.text import StoredText
@@ -133,6 +134,7 @@ async def accept(
     summary="List cases in the caller's subtree",
     description="本辖区办件列表",
     responses=problems(401, 422),
+    dependencies=[Depends(only_params("org", "status", "item_code", "from", "to", "limit", "cursor"))],
 )
 async def list_cases(
     principal: CurrentPrincipal,

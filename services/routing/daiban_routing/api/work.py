@@ -12,6 +12,7 @@ from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from daiban_common.deps import UowDep
 from daiban_common.idempotency import IdempotencyKey, once
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.query_params import only_params
 from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 from daiban_contracts.text import StoredText
 from daiban_routing import presenters
@@ -53,6 +54,7 @@ router = APIRouter(prefix="/v1", tags=["work"], responses=_ERRORS)  # type: igno
     "/tasks",
     summary="List tasks in the caller's subtree, green channel first",
     description="任务列表（本辖区，绿色通道优先）",
+    dependencies=[Depends(only_params("org", "window", "staff_id", "status", "limit", "cursor"))],
 )
 async def list_tasks(
     principal: CurrentPrincipal,
