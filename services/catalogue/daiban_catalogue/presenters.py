@@ -19,7 +19,7 @@ from daiban_catalogue.schemas import (
     MaterialOut,
     ReformStatsOut,
     VersionSummary,
-    _http_names,
+    http_names,
 )
 from daiban_common.idempotency import Answering, answering
 from daiban_common.pagination import Page
@@ -29,7 +29,7 @@ from daiban_contracts.catalogue import ItemVersionData
 def item_out(version: ItemVersionData, department_names: dict[str, str]) -> ItemOut:
     codes = (version.departments.lead, *version.departments.others)
     names = {code: department_names.get(code, code) for code in codes}
-    return ItemOut.model_validate(_http_names({**version.model_dump(), "department_names": names}))
+    return ItemOut.model_validate(http_names({**version.model_dump(), "department_names": names}))
 
 
 def item_page(found: Found) -> Page[ItemOut]:

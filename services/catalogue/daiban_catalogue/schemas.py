@@ -38,7 +38,8 @@ _TEXT = 500
 _ITEM_CODE_DESCRIPTION = "The item's implementation code (实施编码), <base_code>-<implementing_org>-<NN>"
 
 
-def _http_names(data: dict[str, Any]) -> dict[str, Any]:
+def http_names(data: dict[str, Any]) -> dict[str, Any]:
+    """A dump of the contract's fields with the implementation code under its HTTP name."""
     renamed = dict(data)
     renamed[HTTP_ITEM_CODE] = renamed.pop("implementation_code")
     return renamed
@@ -65,7 +66,7 @@ class ItemDraftBody(ItemDraft):
 
     @classmethod
     def of(cls, draft: ItemContent) -> ItemDraftBody:
-        return cls.model_validate(_http_names(draft.model_dump()))
+        return cls.model_validate(http_names(draft.model_dump()))
 
     def draft(self) -> ItemDraft:
         return ItemDraft.model_validate(self.model_dump(by_alias=False))

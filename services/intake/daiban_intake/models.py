@@ -91,6 +91,7 @@ class Case(SQLModel, table=True):
         {"schema": SCHEMA},
     )
 
+    # HTTP says `case_number` (docs/api-vocabulary.md); the column keeps its first name.
     number: str = Field(primary_key=True, max_length=40)
     org: str = Field(max_length=12, description="The accepting org unit")
     item_code: str = Field(max_length=40)

@@ -159,7 +159,6 @@ class RouteOut(BaseModel):
     kind: str
     handling_level: str
     accepting_org: str
-    # The HTTP name is intake's (docs/api-vocabulary.md); the table column stays `current_org`.
     holding_org: str = Field(description="The org unit holding the case now")
     deciding_org: str | None
     status: str
