@@ -68,7 +68,7 @@ def test_yicheng_runs_with_its_townships_and_a_village_agent_accepts_a_case(tmp_
             assert accepted["first_responder"]["staff_id"] == agent_id
 
             def progress() -> dict[str, Any]:
-                params = {"code": accepted["query_code"]}
+                params = {"query_code": accepted["query_code"]}
                 answer: dict[str, Any] = ok(
                     public.get(f"/v1/public/progress/{accepted['case_number']}", params=params)
                 )
