@@ -94,7 +94,7 @@ async def application_variants(
         agent = people[i % len(people)]
         item = ITEMS[i % len(ITEMS)]
         body = {
-            "item": item,
+            "item_code": item,
             "org": agent.village,
             "channel": "agent",
             "applicant": {

@@ -281,7 +281,7 @@ def journey(urls: dict[str, str], settings: Settings) -> str:
         if m.required and m.source.value != "government"
     ]
     body = {
-        "item": ITEM,
+        "item_code": ITEM,
         "org": VILLAGE,
         "channel": "agent",
         "applicant": {
@@ -295,7 +295,7 @@ def journey(urls: dict[str, str], settings: Settings) -> str:
     }
 
     def accept() -> dict[str, Any] | None:
-        # 422 on `item` until intake's replica has the item, 403 until it knows the agent.
+        # 422 on `item_code` until intake's replica has the item, 403 until it knows the agent.
         response = http["intake"].post("/v1/applications", json=body, headers=agent | key())
         return expect(response, 201) if response.status_code == 201 else None
 
@@ -305,7 +305,7 @@ def journey(urls: dict[str, str], settings: Settings) -> str:
 
     def progress_is(status: str) -> dict[str, Any] | None:
         found: dict[str, Any] = expect(
-            http["intake"].get(f"/v1/public/progress/{number}", params={"code": code}), 200
+            http["intake"].get(f"/v1/public/progress/{number}", params={"query_code": code}), 200
         )
         return found if found["status"] == status else None
 

@@ -12,7 +12,7 @@ front end would do: mint a bearer token, call the services, poll until events ha
     agent = suite.client("intake", suite.token("js-294-agent", "agent", "370285101294"))
     body = application("JF-00403-001-370285000000-01", "370285101294", person("王秀英", 1))
     case = created(agent.post("/v1/applications", json=body, headers=idempotent()))
-    progress = f"/v1/public/progress/{case['case_number']}?code={case['query_code']}"
+    progress = f"/v1/public/progress/{case['case_number']}?query_code={case['query_code']}"
     eventually(lambda: ok(agent.get(progress))["status"] == "assigned")
     suite.restart(services=("intake", "routing", "audit"))   # e.g. the catalogue down
     suite.stop()
@@ -318,7 +318,7 @@ def application(
 ) -> dict[str, Any]:
     """An application for a demo item with complete materials (override with `materials=`)."""
     body: dict[str, Any] = {
-        "item": item,
+        "item_code": item,
         "org": org,
         "channel": channel,
         "applicant": applicant,
@@ -344,6 +344,6 @@ def wait_for_replica(suite: Suite, token: str, org: str, items: Iterable[str]) -
                 response = intake.post("/v1/applications", json=probe, headers=idempotent())
                 assert response.status_code == 422, response.text
                 fields = {e["field"] for e in response.json().get("errors", [])}
-                return bool(fields) and "item" not in fields
+                return bool(fields) and "item_code" not in fields
 
             eventually(known)

@@ -48,7 +48,7 @@ def test_yicheng_runs_with_its_townships_and_a_village_agent_accepts_a_case(tmp_
             assert {o["code"]: o["name"] for o in listed} == townships
             centre = ok(routing.get(f"/v1/orgs/{YICHENG}"))
             assert centre["name"] == county_name(divisions_dir(None), YICHENG) == "宜城市"
-            staff = {s["id"]: s for s in all_pages(routing, "/v1/staff", org=village)}
+            staff = {s["staff_id"]: s for s in all_pages(routing, "/v1/staff", org=village)}
         agent_id = f"v{village[6:]}-agent"
         assert staff[agent_id]["name"].endswith("（演示）")
 
@@ -68,7 +68,7 @@ def test_yicheng_runs_with_its_townships_and_a_village_agent_accepts_a_case(tmp_
             assert accepted["first_responder"]["staff_id"] == agent_id
 
             def progress() -> dict[str, Any]:
-                params = {"code": accepted["query_code"]}
+                params = {"query_code": accepted["query_code"]}
                 answer: dict[str, Any] = ok(
                     public.get(f"/v1/public/progress/{accepted['case_number']}", params=params)
                 )

@@ -59,7 +59,9 @@ def test_demo_walks_a_case_from_the_village_to_the_township_and_back(tmp_path: P
         found = re.search(r"办件编号(\S+?)，查询码(\w+)", out)
         assert found is not None, out
         number, code = found.groups()
-        progress = ok(suite.client("intake").get(f"/v1/public/progress/{number}", params={"code": code}))
+        progress = ok(
+            suite.client("intake").get(f"/v1/public/progress/{number}", params={"query_code": code})
+        )
         assert progress["status"] == "evaluated" and progress["accepting_org"] == "370285101294"
         # A second run is a second case: the demo can be shown again and again.
         again = run_demo(suite.process_env())

@@ -64,13 +64,13 @@ def test_the_b_post_gets_the_task_while_the_a_post_is_away(
         number, code = accepted["case_number"], accepted["query_code"]
 
         def task() -> dict[str, Any] | None:
-            tasks = all_pages(b_post, "/v1/tasks", org=TOWNSHIP, staff=B_POST)
+            tasks = all_pages(b_post, "/v1/tasks", org=TOWNSHIP, staff_id=B_POST)
             return next((t for t in tasks if t["case_number"] == number), None)
 
         given = eventually(task)
         assert (given["window"], given["post"], given["status"]) == ("01", "b", "assigned")
         # The A post, away, has nothing of it; the B post decides it.
-        a_tasks = all_pages(a_post, "/v1/tasks", org=TOWNSHIP, staff=A_POST)
+        a_tasks = all_pages(a_post, "/v1/tasks", org=TOWNSHIP, staff_id=A_POST)
         assert all(t["case_number"] != number for t in a_tasks)
         ok(b_post.post(f"/v1/tasks/{given['id']}/claim"))
         decided = ok(
@@ -82,7 +82,9 @@ def test_the_b_post_gets_the_task_while_the_a_post_is_away(
         assert decided["decided_by"]["staff_id"] == B_POST
 
         def ready() -> dict[str, Any] | None:
-            shown: dict[str, Any] = ok(public.get(f"/v1/public/progress/{number}", params={"code": code}))
+            shown: dict[str, Any] = ok(
+                public.get(f"/v1/public/progress/{number}", params={"query_code": code})
+            )
             return shown if shown["status"] == "ready_for_handover" else None
 
         shown = eventually(ready)

@@ -64,7 +64,7 @@ def test_immediate_item_concluded_on_the_spot_at_the_county_window(county: Suite
             )
         )
         assert handed["status"] == "handed_over"
-        progress = ok(public.get(f"/v1/public/progress/{number}", params={"code": code}))
+        progress = ok(public.get(f"/v1/public/progress/{number}", params={"query_code": code}))
         stages = [(s["stage"], s["org"]) for s in progress["stages"]]
         assert stages == [
             ("accepted", COUNTY),

@@ -70,7 +70,9 @@ def test_joint_item_parallel_tasks_supplement_and_back_to_the_village(county: Su
         number, code = accepted["case_number"], accepted["query_code"]
 
         def progress() -> dict[str, Any]:
-            body: dict[str, Any] = ok(public.get(f"/v1/public/progress/{number}", params={"code": code}))
+            body: dict[str, Any] = ok(
+                public.get(f"/v1/public/progress/{number}", params={"query_code": code})
+            )
             return body
 
         def route() -> dict[str, Any]:

@@ -40,7 +40,7 @@ def test_two_missing_materials_are_listed_in_one_notice_and_no_case_is_opened(co
         county.client("audit", county.token("county-auditor", "auditor", COUNTY)) as audit,
     ):
         before = ok(audit.get("/v1/stats", params={"org": VILLAGE}))["totals"]
-        cases_before = all_pages(agent, "/v1/cases", org=VILLAGE, item=ITEM)
+        cases_before = all_pages(agent, "/v1/cases", org=VILLAGE, item_code=ITEM)
         response = agent.post("/v1/applications", json=body, headers=idempotent())
         problem: dict[str, Any] = expect(response, 422)
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -55,14 +55,15 @@ def test_two_missing_materials_are_listed_in_one_notice_and_no_case_is_opened(co
             assert issue["material_name"] == wanted.name
             assert (issue["required_form"], issue["required_copies"]) == (wanted.form.value, wanted.copies)
             assert issue["problem"] == "missing"
-        assert {e["field"] for e in problem["errors"]} == {f"materials.{code}" for code in MISSING}
+        # Each error points into the request: at the list that lacks the material (the notice says which).
+        assert [e["field"] for e in problem["errors"]] == ["materials"] * len(MISSING)
 
         # The notice is kept, to print for the citizen; no case exists for it.
         number = problem["notice_number"]
         kept = ok(agent.get(f"/v1/notices/{number}"))
         assert {i["material_code"] for i in kept["issues"]} == MISSING
         assert kept["org"] == VILLAGE and kept["item_code"] == ITEM
-        cases_after = all_pages(agent, "/v1/cases", org=VILLAGE, item=ITEM)
+        cases_after = all_pages(agent, "/v1/cases", org=VILLAGE, item_code=ITEM)
         assert cases_after == cases_before
         assert all(c["applicant_name"] != body["applicant"]["name"] for c in cases_after)
 
@@ -74,6 +75,6 @@ def test_two_missing_materials_are_listed_in_one_notice_and_no_case_is_opened(co
             return True
 
         eventually(counted)
-        logged = eventually(lambda: all_pages(audit, "/v1/audit/entries", case=number))
+        logged = eventually(lambda: all_pages(audit, "/v1/audit/entries", subject=number))
         assert [e["type"] for e in logged] == ["daiban.notice.issued.v1"]
         assert logged[0]["actor"] == "v101298-agent" and logged[0]["org"] == VILLAGE

@@ -59,7 +59,7 @@ def test_red_as_of_the_day_after_the_deadline_and_a_rectification_after_a_bad_ra
         number, code = accepted["case_number"], accepted["query_code"]
 
         def task() -> dict[str, Any] | None:
-            tasks = all_pages(clerk, "/v1/tasks", org=TOWNSHIP, staff=A_POST)
+            tasks = all_pages(clerk, "/v1/tasks", org=TOWNSHIP, staff_id=A_POST)
             return next((t for t in tasks if t["case_number"] == number), None)
 
         assigned = eventually(task)
@@ -88,7 +88,7 @@ def test_red_as_of_the_day_after_the_deadline_and_a_rectification_after_a_bad_ra
         )
         eventually(
             lambda: (
-                ok(public.get(f"/v1/public/progress/{number}", params={"code": code}))["status"]
+                ok(public.get(f"/v1/public/progress/{number}", params={"query_code": code}))["status"]
                 == "ready_for_handover"
             )
         )
@@ -119,7 +119,7 @@ def test_red_as_of_the_day_after_the_deadline_and_a_rectification_after_a_bad_ra
         # The rectification is the deciding township's, due in 15 working days, and on the record.
         def opened() -> dict[str, Any]:
             kind = "daiban.rectification.opened.v1"
-            entries = all_pages(audit, "/v1/audit/entries", case=number, type=kind)
+            entries = all_pages(audit, "/v1/audit/entries", subject=number, type=kind)
             assert len(entries) == 1, entries
             return entries[0]
 

@@ -69,7 +69,9 @@ def test_village_to_township_and_back_with_progress_audit_and_statistics(county:
         assert accepted["promised_date_provisional"] is promised.provisional
 
         def progress() -> dict[str, Any]:
-            body: dict[str, Any] = ok(public.get(f"/v1/public/progress/{number}", params={"code": code}))
+            body: dict[str, Any] = ok(
+                public.get(f"/v1/public/progress/{number}", params={"query_code": code})
+            )
             return body
 
         # Up one hop to the township, where the A post of the civil affairs window gets it.
@@ -159,7 +161,7 @@ def test_village_to_township_and_back_with_progress_audit_and_statistics(county:
         ]
 
         def logged() -> list[dict[str, Any]]:
-            entries = all_pages(audit, "/v1/audit/entries", case=number)
+            entries = all_pages(audit, "/v1/audit/entries", subject=number)
             types = [e["type"] for e in entries]
             assert all(t in types for t in journey), types
             return entries

@@ -56,15 +56,17 @@ def test_a_township_item_is_accepted_and_decided_while_the_catalogue_is_down(
             agent.post("/v1/applications", json=application(ITEM, VILLAGE, applicant), headers=idempotent())
         )
         number, code = accepted["case_number"], accepted["query_code"]
-        assert accepted["receipt"]["item"]["implementation_code"] == ITEM
+        assert accepted["receipt"]["item"]["item_code"] == ITEM
         assert accepted["receipt"]["item"]["promised_working_days"] == 10
 
         def progress() -> dict[str, Any]:
-            body: dict[str, Any] = ok(public.get(f"/v1/public/progress/{number}", params={"code": code}))
+            body: dict[str, Any] = ok(
+                public.get(f"/v1/public/progress/{number}", params={"query_code": code})
+            )
             return body
 
         def task() -> dict[str, Any] | None:
-            tasks = all_pages(clerk, "/v1/tasks", org=TOWNSHIP, staff=A_POST)
+            tasks = all_pages(clerk, "/v1/tasks", org=TOWNSHIP, staff_id=A_POST)
             return next((t for t in tasks if t["case_number"] == number), None)
 
         given = eventually(task)

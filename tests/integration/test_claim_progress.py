@@ -33,7 +33,7 @@ async def test_a_claimed_task_shows_as_in_review_on_public_progress(network: Net
         await progress_when(intake.client, receipt, lambda shown: bool(shown["status"] == "assigned"))
         clerk = bearer(settings, "township-clerk", "clerk", TOWNSHIP, "沈玉兰")
         tasks = (
-            await routing.client.get("/v1/tasks", params={"staff": "township-clerk"}, headers=clerk)
+            await routing.client.get("/v1/tasks", params={"staff_id": "township-clerk"}, headers=clerk)
         ).json()
         task = next(t for t in tasks["items"] if t["case_number"] == number)
         claimed = await routing.client.post(f"/v1/tasks/{task['id']}/claim", headers=clerk)

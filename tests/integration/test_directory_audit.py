@@ -70,9 +70,9 @@ async def test_directory_changes_are_logged_by_audit(network: Network) -> None:
         # An import: one event per row that changed anything, none for the unchanged row.
         person = await _staff(client, supervisor, window["a_post"])
         staff_csv = (
-            "id,name,role,org,windows\n"
+            "staff_id,name,role,org,windows\n"
             "js-new-a,林一,clerk,370285101000,\n"
-            f"{person['id']},{person['name']},{person['role']},{JIANGSHAN},{';'.join(person['windows'])}\n"
+            f"{person['staff_id']},{person['name']},{person['role']},{JIANGSHAN},{';'.join(person['windows'])}\n"
         )
         imported = await client.post(
             "/v1/staff/import", content=staff_csv.encode(), headers={**supervisor, **CSV}

@@ -72,7 +72,13 @@ async def test_only_staff_of_the_directory_at_the_tokens_org_accept(network: Net
 
         # A new staff member created in routing may accept once the event arrives.
         admin = bearer(settings, "county-admin", Role.admin, COUNTY)
-        person = {"id": "js-294-new", "name": "新代办员", "role": "agent", "org": VILLAGE, "windows": []}
+        person = {
+            "staff_id": "js-294-new",
+            "name": "新代办员",
+            "role": "agent",
+            "org": VILLAGE,
+            "windows": [],
+        }
         created = await routing.client.post("/v1/staff", json=person, headers=keyed(admin))
         assert created.status_code == 201, created.text
 

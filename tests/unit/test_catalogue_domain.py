@@ -159,10 +159,10 @@ def test_a_valid_draft_has_no_violations() -> None:
         ({"base_code": "XK-105-1"}, "base_code", "事项编码格式错误"),
         ({"base_code": "xk-00105-001"}, "base_code", "事项编码格式错误"),
         ({"base_code": "XK-00405-001"}, "base_code", "事项编码的类型字母应为JF（行政给付）"),
-        ({"implementation_code": "JF-00405-001"}, "implementation_code", "实施编码格式错误"),
+        ({"implementation_code": "JF-00405-001"}, "item_code", "实施编码格式错误"),
         (
             {"implementation_code": "JF-00405-002-370285000000-01"},
-            "implementation_code",
+            "item_code",
             "实施编码须由本事项的事项编码和实施区划代码组成",
         ),
         ({"name": "  "}, "name", "事项名称不能为空"),
@@ -369,7 +369,7 @@ def test_publish_rejects_an_invalid_draft_with_every_violation() -> None:
         (
             {"base_code": "JF-00406-001", "implementation_code": "JF-00406-001-370285000000-01"},
             DAY2,
-            "implementation_code",
+            "item_code",
         ),
         (
             {

@@ -24,8 +24,8 @@ METHODS = ("get", "put", "post", "delete", "patch")
 # org codes (`OrgCode.parse`), cursors (`decode_cursor`) and the audit log's date-or-instant range.
 PARSED_IN_CODE = frozenset({"cursor", "org", "parent", "node", "acceptable_at", "from", "to"})
 # Free-form bodies checked whole by `ensure_storable` (a JSON merge patch) or by the CSV importer.
-FREE_FORM = frozenset({"PATCH /v1/items/{code}", "POST /v1/departments/import", "POST /v1/windows/import",
-                       "POST /v1/staff/import"})  # fmt: skip
+FREE_FORM = frozenset({"PATCH /v1/items/{item_code}", "POST /v1/departments/import",
+                       "POST /v1/windows/import", "POST /v1/staff/import"})  # fmt: skip
 
 
 @pytest.fixture(scope="module")

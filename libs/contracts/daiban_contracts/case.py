@@ -99,6 +99,10 @@ class CaseSummary(_Wire):
     promised_date_provisional: bool = False
     green_channel: bool = False
     deficiencies: tuple[Deficiency, ...] = ()
+    conditions_met: tuple[str, ...] = Field(
+        default=(),
+        description="Codes of the conditional materials the applicant said apply (they became required)",
+    )
 
 
 class MaterialIssue(_Wire):
@@ -110,6 +114,19 @@ class MaterialIssue(_Wire):
     required_form: str
     required_copies: int
     note: str = ""
+
+
+class ConditionalReminder(_Wire):
+    """A conditional material the application did not claim, told on the notice with its condition
+    (如：家庭成员中有残疾人的，还需提交……), so an applicant it applies to learns it on the first trip."""
+
+    material_code: str
+    material_name: str
+    condition: str
+    required_form: str
+    required_copies: int
+    fetched_by_window: bool = Field(description="Issued by a government body: the window fetches it")
+    note: str = Field(default="", description="The reminder as printed")
 
 
 class OnTheSpotResult(_Wire):
@@ -137,6 +154,13 @@ class OneTimeNoticeIssued(EventData):
     issued_by: StaffRef
     issues: tuple[MaterialIssue, ...]
     issued_at: datetime
+    # Both added after v1 shipped, optional: a reader of the first shape is unaffected.
+    reminders: tuple[ConditionalReminder, ...] = Field(
+        default=(), description="Conditional materials not claimed, each with its condition"
+    )
+    conditions_met: tuple[str, ...] = Field(
+        default=(), description="Codes of the conditional materials the applicant said apply"
+    )
 
 
 @event_type("daiban.case.supplemented.v1")

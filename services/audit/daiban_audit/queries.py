@@ -74,7 +74,7 @@ def _row_hash(row: Any) -> str:
 @dataclass(frozen=True)
 class EntryFilter:
     scope_org: str
-    case: str | None = None
+    subject: str | None = None
     actor: str | None = None
     org: str | None = None
     type: str | None = None
@@ -89,8 +89,8 @@ async def list_entries(
     stmt = select(LogEntry).where(subtree_clause(col(LogEntry.org), filters.scope_org))
     if filters.org is not None:
         stmt = stmt.where(subtree_clause(col(LogEntry.org), filters.org))
-    if filters.case is not None:
-        stmt = stmt.where(col(LogEntry.subject) == filters.case)
+    if filters.subject is not None:
+        stmt = stmt.where(col(LogEntry.subject) == filters.subject)
     if filters.actor is not None:
         stmt = stmt.where(col(LogEntry.actor) == filters.actor)
     if filters.type is not None:

@@ -23,7 +23,10 @@ class EntryOut(BaseModel):
         description='The event type, e.g. "daiban.case.accepted.v1"; it fixes the shape of `data`'
     )
     source: str
-    subject: str = Field(description="Case number or item code")
+    subject: str = Field(
+        description="The event's subject (CloudEvents): the case_number of a case's events, the "
+        "item_code of an item's, staff:<staff_id> of a directory entry's; filter with ?subject="
+    )
     time: datetime = Field(description="When it happened (the event's time)")
     recorded_at: datetime = Field(description="When the log recorded it")
     org: str

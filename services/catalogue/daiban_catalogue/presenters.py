@@ -14,10 +14,12 @@ from daiban_catalogue.schemas import (
     DiffOut,
     DraftOut,
     HandbookOut,
+    ItemDraftBody,
     ItemOut,
     MaterialOut,
     ReformStatsOut,
     VersionSummary,
+    http_names,
 )
 from daiban_common.idempotency import Answering, answering
 from daiban_common.pagination import Page
@@ -27,7 +29,7 @@ from daiban_contracts.catalogue import ItemVersionData
 def item_out(version: ItemVersionData, department_names: dict[str, str]) -> ItemOut:
     codes = (version.departments.lead, *version.departments.others)
     names = {code: department_names.get(code, code) for code in codes}
-    return ItemOut.model_validate({**version.model_dump(), "department_names": names})
+    return ItemOut.model_validate(http_names({**version.model_dump(), "department_names": names}))
 
 
 def item_page(found: Found) -> Page[ItemOut]:
@@ -42,7 +44,7 @@ def version_page(found: Found) -> Page[VersionSummary]:
 
 def diff_out(start: ItemVersionData, end: ItemVersionData) -> DiffOut:
     return DiffOut(
-        implementation_code=end.implementation_code,
+        item_code=end.implementation_code,
         from_version=start.version,
         to_version=end.version,
         changes=diff(start, end),
@@ -51,11 +53,11 @@ def diff_out(start: ItemVersionData, end: ItemVersionData) -> DiffOut:
 
 def draft_out(state: DraftState) -> DraftOut:
     return DraftOut(
-        implementation_code=state.implementation_code,
+        item_code=state.implementation_code,
         status=state.status,
         status_label=DRAFT_STATUS_LABELS.get(state.status, state.status),
         current_version=state.current_version,
-        draft=state.draft,
+        draft=ItemDraftBody.of(state.draft),
         pending_changes=diff(state.current, state.draft) if state.current is not None else [],
     )
 

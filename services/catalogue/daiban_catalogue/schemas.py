@@ -7,16 +7,20 @@ label (`kind` / `kind_label`), departments with their names, the fee as text.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from daiban_catalogue.domain import FieldChange, ItemDraft, ReformStats
+from daiban_catalogue.domain.drafts import HTTP_ITEM_CODE
 from daiban_catalogue.domain.handbook import fee_text, where_decided
+from daiban_common.errors import InvalidInput
 from daiban_common.strict import Day
 from daiban_contracts.catalogue import (
     Delegation,
     Departments,
     HandlingLevel,
+    ItemContent,
     ItemKind,
     ItemStatus,
     ItemVersionData,
@@ -27,6 +31,46 @@ from daiban_contracts.catalogue import (
 from daiban_contracts.text import StoredText
 
 _TEXT = 500
+
+# The HTTP API names an item's implementation code `item_code`, as every other service does
+# (docs/api-vocabulary.md); the wire contract and the tables keep `implementation_code`. The HTTP
+# models that carry the contract's fields rename that one field with an alias.
+_ITEM_CODE_DESCRIPTION = "The item's implementation code (实施编码), <base_code>-<implementing_org>-<NN>"
+
+
+def http_names(data: dict[str, Any]) -> dict[str, Any]:
+    """A dump of the contract's fields with the implementation code under its HTTP name."""
+    renamed = dict(data)
+    renamed[HTTP_ITEM_CODE] = renamed.pop("implementation_code")
+    return renamed
+
+
+def wire_patch(patch: dict[str, Any]) -> dict[str, Any]:
+    """A merge patch of a draft in the contract's names (the draft is stored in them)."""
+    if "implementation_code" in patch:
+        # The contract's name is not an HTTP field: refused as any unknown field is.
+        raise InvalidInput.field("implementation_code", "不允许的字段")
+    if HTTP_ITEM_CODE not in patch:
+        return patch
+    renamed = dict(patch)
+    renamed["implementation_code"] = renamed.pop(HTTP_ITEM_CODE)
+    return renamed
+
+
+class ItemDraftBody(ItemDraft):
+    """An item's content as HTTP reads and writes it (the implementation code as `item_code`)."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    implementation_code: StoredText = Field(alias=HTTP_ITEM_CODE, description=_ITEM_CODE_DESCRIPTION)
+
+    @classmethod
+    def of(cls, draft: ItemContent) -> ItemDraftBody:
+        return cls.model_validate(http_names(draft.model_dump()))
+
+    def draft(self) -> ItemDraft:
+        return ItemDraft.model_validate(self.model_dump(by_alias=False))
+
 
 # --------------------------------------------------------------------------------------------
 # Requests
@@ -109,6 +153,10 @@ class ProcedureLimitOut(SpecialProcedureLimit):
 class ItemOut(ItemVersionData):
     """One published version of an item, as the public reads it."""
 
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    implementation_code: StoredText = Field(alias=HTTP_ITEM_CODE, description=_ITEM_CODE_DESCRIPTION)
+
     materials: tuple[MaterialOut, ...]
     special_procedures: tuple[ProcedureLimitOut, ...] = ()
     department_names: dict[str, str] = Field(description="Name of every department the item names")
@@ -155,11 +203,11 @@ DRAFT_STATUS_LABELS = {"draft": "草稿（未发布）", **{s.value: s.label for
 class DraftOut(BaseModel):
     """The draft an administrator edits, and how it differs from the current version."""
 
-    implementation_code: str
+    item_code: str
     status: str = Field(description="draft (never published), published or retired")
     status_label: str
     current_version: int | None
-    draft: ItemDraft
+    draft: ItemDraftBody
     pending_changes: list[FieldChange] = Field(description="Draft against the current version")
 
 
@@ -192,7 +240,7 @@ class VersionSummary(BaseModel):
 
 
 class DiffOut(BaseModel):
-    implementation_code: str
+    item_code: str
     from_version: int
     to_version: int
     changes: list[FieldChange]
@@ -201,7 +249,7 @@ class DiffOut(BaseModel):
 class DelegationOut(BaseModel):
     """A move of an item's handling level made by one version."""
 
-    implementation_code: str
+    item_code: str
     name: str
     version: int
     direction: str = Field(description="down (下放) or up (收回)")
@@ -218,7 +266,7 @@ class DelegationOut(BaseModel):
         move = v.delegation
         assert move is not None
         return cls(
-            implementation_code=v.implementation_code,
+            item_code=v.implementation_code,
             name=v.name,
             version=v.version,
             direction="down" if move.moves_down else "up",

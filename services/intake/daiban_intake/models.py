@@ -91,6 +91,7 @@ class Case(SQLModel, table=True):
         {"schema": SCHEMA},
     )
 
+    # HTTP says `case_number` (docs/api-vocabulary.md); the column keeps its first name.
     number: str = Field(primary_key=True, max_length=40)
     org: str = Field(max_length=12, description="The accepting org unit")
     item_code: str = Field(max_length=40)
@@ -104,6 +105,10 @@ class Case(SQLModel, table=True):
     materials: list[dict[str, Any]] = _json()
     # [{code, name, due_date, supplied_at}] accepted missing (容缺受理).
     deficiencies: list[dict[str, Any]] = _json()
+    # Codes of the conditional materials the applicant said apply (they became required).
+    conditions_met: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default=text("'[]'"))
+    )
     green_channel: bool = False
     first_responder: dict[str, Any] = _json()
     query_code: str = Field(max_length=16)

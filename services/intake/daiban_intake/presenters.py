@@ -22,8 +22,8 @@ from daiban_intake.domain.feedback import LEVEL_LABELS
 from daiban_intake.domain.materials import PROBLEM_LABELS
 from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.aftercare import HandedOver, Supplied
-from daiban_intake.handlers.feedback import Evaluated
-from daiban_intake.models import Case, CaseStage, Complaint, OneTimeNotice
+from daiban_intake.handlers.feedback import Evaluated, Filed
+from daiban_intake.models import Case, CaseStage, OneTimeNotice
 from daiban_intake.schemas import (
     AcceptanceOut,
     ApplicantOut,
@@ -62,7 +62,7 @@ COMPLAINT_FILED: Final = "投诉已登记，监察人员将及时核实处理并
 def item_out(item: dict[str, Any]) -> ItemOut:
     data = ItemVersionData.model_validate(item)
     return ItemOut(
-        implementation_code=data.implementation_code,
+        item_code=data.implementation_code,
         base_code=data.base_code,
         version=data.version,
         name=data.name,
@@ -188,7 +188,7 @@ def receipt_out(case: Case, names: OrgNames) -> ReceiptOut:
 def case_out(case: Case, stages: Sequence[CaseStage], names: OrgNames) -> CaseOut:
     status = CaseStatus(case.status)
     return CaseOut(
-        number=case.number,
+        case_number=case.number,
         org=case.org,
         org_name=names.get(case.org),
         status=status.value,
@@ -199,6 +199,7 @@ def case_out(case: Case, stages: Sequence[CaseStage], names: OrgNames) -> CaseOu
         representative=RepresentativeOut.model_validate(case.representative) if case.representative else None,
         materials=materials_out(case.materials),
         deficiencies=deficiencies_out(case.deficiencies),
+        conditions_met=case.conditions_met,
         green_channel=case.green_channel,
         first_responder=staff_out(case.first_responder, names),
         accepted_at=case.accepted_at,
@@ -219,7 +220,7 @@ def case_out(case: Case, stages: Sequence[CaseStage], names: OrgNames) -> CaseOu
 def case_list_item(case: Case, names: OrgNames) -> CaseListItem:
     status = CaseStatus(case.status)
     return CaseListItem(
-        number=case.number,
+        case_number=case.number,
         org=case.org,
         org_name=names.get(case.org),
         status=status.value,
@@ -309,8 +310,8 @@ def evaluation_location(evaluated: Evaluated) -> str:
     return f"/v1/public/progress/{evaluated.evaluation.case_number}"
 
 
-def complaint_location(complaint: Complaint) -> str:
-    return f"/v1/complaints/{complaint.id}"
+def complaint_location(filed: Filed) -> str:
+    return f"/v1/complaints/{filed.complaint.id}"
 
 
 def acceptance_out(case: Case, names: OrgNames, receipt_url: str) -> AcceptanceOut:
@@ -365,11 +366,17 @@ def evaluation_out(evaluated: Evaluated) -> EvaluationOut:
     )
 
 
-def complaint_out(complaint: Complaint) -> ComplaintOut:
+COMPLAINT_TARGET_LABELS: Final = {"case": "办件", "window": "窗口", "staff": "工作人员"}
+
+
+def complaint_out(filed: Filed) -> ComplaintOut:
+    complaint = filed.complaint
     return ComplaintOut(
         complaint_id=complaint.id,
         org=complaint.org,
+        org_name=filed.names.get(complaint.org),
         target=complaint.target,
+        target_label=COMPLAINT_TARGET_LABELS.get(complaint.target, complaint.target),
         filed_at=complaint.filed_at,
         message=COMPLAINT_FILED,
     )
@@ -431,7 +438,7 @@ def receipt_html(receipt: ReceiptOut) -> str:
             ("办件编号", receipt.case_number),
             ("查询码", receipt.query_code),
             ("办理事项", f"{receipt.item.name}（{receipt.item.kind_label}）"),
-            ("事项编码", f"{receipt.item.implementation_code} 第{receipt.item.version}版"),
+            ("事项编码", f"{receipt.item.item_code} 第{receipt.item.version}版"),
             ("申请人", a.name),
             ("证件号码", identity),
             ("联系电话", a.phone or ""),

@@ -85,7 +85,9 @@ class OnTheSpotIn(_Command):
 
 
 class AcceptApplication(_Command):
-    item: Code = Field(description="Implementation code, or a base code unambiguous for the org")
+    item_code: Code = Field(
+        description="The item's code (implementation code), or a base code unambiguous for the org"
+    )
     org: Annotated[Text, Field(pattern=r"^[0-9]{12}$")] = Field(description="The accepting org unit")
     channel: Channel
     applicant: ApplicantIn
@@ -110,7 +112,7 @@ class AcceptApplication(_Command):
         json_schema_extra={
             "examples": [
                 {
-                    "item": "QR-00300-001-370285000000-01",
+                    "item_code": "QR-00300-001-370285000000-01",
                     "org": "370285101201",
                     "channel": "agent",
                     "applicant": {
@@ -180,7 +182,7 @@ class FileComplaint(_Command):
 
 
 class ItemOut(BaseModel):
-    implementation_code: str
+    item_code: str = Field(description="The item's implementation code (实施编码), its identity")
     base_code: str
     version: int
     name: str
@@ -317,7 +319,7 @@ class AcceptanceOut(BaseModel):
 
 
 class CaseOut(BaseModel):
-    number: str
+    case_number: str
     org: str
     org_name: str | None = _name_of("org")
     status: str
@@ -328,6 +330,9 @@ class CaseOut(BaseModel):
     representative: RepresentativeOut | None
     materials: list[MaterialOut]
     deficiencies: list[DeficiencyOut]
+    conditions_met: list[str] = Field(
+        description="Codes of the conditional materials the applicant said apply (they became required)"
+    )
     green_channel: bool
     first_responder: StaffOut
     accepted_at: datetime
@@ -347,7 +352,7 @@ class CaseOut(BaseModel):
 
 
 class CaseListItem(BaseModel):
-    number: str
+    case_number: str
     org: str
     org_name: str | None = _name_of("org")
     status: str
@@ -446,6 +451,8 @@ class EvaluationOut(BaseModel):
 class ComplaintOut(BaseModel):
     complaint_id: str
     org: str
+    org_name: str | None = _name_of("org")
     target: str
+    target_label: str
     filed_at: datetime
     message: str

@@ -120,6 +120,7 @@ class Case(SQLModel, table=True):
 
     case_number: str = Field(primary_key=True, max_length=64)
     accepting_org: str = Field(max_length=12)
+    # HTTP calls it `holding_org`, as intake does (docs/api-vocabulary.md); the column keeps its name.
     current_org: str = Field(max_length=12)
     deciding_org: str | None = Field(default=None, max_length=12)
     status: str = Field(max_length=32)

@@ -93,7 +93,7 @@ def window_out(w: Window) -> WindowOut:
 
 def staff_out(s: Staff) -> StaffOut:
     return StaffOut(
-        id=s.id,
+        staff_id=s.id,
         name=s.name,
         role=s.role,
         role_label=Role(s.role).label,

@@ -37,7 +37,7 @@ def refused(response: Any, field: str) -> list[dict[str, str]]:
 @pytest.mark.parametrize(
     ("url", "field"),
     [
-        ("/v1/audit/entries?case=a%00b", "case"),
+        ("/v1/audit/entries?subject=a%00b", "subject"),
         ("/v1/audit/entries?type=a%00b", "type"),
         ("/v1/audit/entries?actor=a%00b", "actor"),
     ],

@@ -149,7 +149,7 @@ async def test_every_event_of_a_journey_appears_once_in_order_attributed(
 
     await eventually(redelivery_seen)
     response = await audit.client.get(
-        "/v1/audit/entries", params={"case": CASE, "limit": 100}, headers=bearer(settings)
+        "/v1/audit/entries", params={"subject": CASE, "limit": 100}, headers=bearer(settings)
     )
     assert response.status_code == 200, response.text
     items = response.json()["items"]

@@ -19,7 +19,7 @@ def new_item(**changes: Any) -> dict[str, Any]:
     """An old-age allowance for 90-year-olds, decided by the county: valid as it stands."""
     item: dict[str, Any] = {
         "base_code": "JF-09901-001",
-        "implementation_code": NEW_CODE,
+        "item_code": NEW_CODE,
         "name": "90周岁以上老年人长寿补贴发放",
         "type": "administrative_payment",
         "kind": "promised",

@@ -33,12 +33,12 @@ def fields(response: Any) -> set[str]:
         ({"kind": "joint"}, "departments.others"),  # joint with one department
         ({"departments": {"lead": "county.space_agency"}}, "departments.lead"),
         (
-            {"implementing_org": "370283000000", "implementation_code": "JF-09901-001-370283000000-01"},
+            {"implementing_org": "370283000000", "item_code": "JF-09901-001-370283000000-01"},
             "implementing_org",
         ),
         ({"implementing_org": "37028500000X"}, "implementing_org"),
         ({"base_code": "JF-9901-1"}, "base_code"),
-        ({"implementation_code": "JF-09901-001"}, "implementation_code"),
+        ({"item_code": "JF-09901-001"}, "item_code"),
         ({"statutory_working_days": 10**30, "promised_working_days": 10**30}, "statutory_working_days"),
         (
             {"materials": [{"code": "M01", "name": "身份证", "form": "copy", "copies": 10**9}]},
@@ -108,7 +108,9 @@ async def test_draft_edits_and_version_conflicts(catalogue: RunningService, admi
     # A patch that breaks a rule, or changes the identity, or carries wrong types.
     cases = [
         ({"promised_working_days": 5}, "promised_working_days"),  # immediate item with promised days
-        ({"implementation_code": "QR-00101-001-370285000000-02"}, "implementation_code"),
+        ({"item_code": "QR-00101-001-370285000000-02"}, "item_code"),
+        # The contract's name for it is no HTTP field.
+        ({"implementation_code": "QR-00101-001-370285000000-01"}, "implementation_code"),
         ({"materials": [{"code": "M01"}]}, "materials[0].name"),
         ({"name": None}, "name"),
         ({"nonsense": 1}, "nonsense"),
@@ -133,8 +135,8 @@ async def test_draft_edits_and_version_conflicts(catalogue: RunningService, admi
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "field"),
     [
-        ("GET", "/v1/items/not-a-code", None, 422, "code"),
-        ("GET", "/v1/items/QR-00101-001-370285000000-01%00", None, 422, "code"),
+        ("GET", "/v1/items/not-a-code", None, 422, "item_code"),
+        ("GET", "/v1/items/QR-00101-001-370285000000-01%00", None, 422, "item_code"),
         ("GET", "/v1/items/XX-99999-999-370285000000-01", None, 404, None),
         ("GET", "/v1/items/XX-99999-999-370285000000-01/versions", None, 404, None),
         ("GET", f"/v1/items/{MARRIAGE}/versions/99", None, 404, None),

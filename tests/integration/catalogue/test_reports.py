@@ -108,8 +108,8 @@ async def test_openapi_documents_every_route(catalogue: RunningService) -> None:
     paths = spec["paths"]
     assert {
         "/v1/items",
-        "/v1/items/{code}",
-        "/v1/items/{code}/publish",
+        "/v1/items/{item_code}",
+        "/v1/items/{item_code}/publish",
         "/v1/handbook",
         "/v1/reform-stats",
     } <= set(paths)

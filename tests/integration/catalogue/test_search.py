@@ -63,7 +63,7 @@ async def test_pages_follow_the_cursor_to_the_end(catalogue: RunningService) -> 
     while True:
         page = (await catalogue.client.get("/v1/items", params=params)).json()
         assert page["total"] == 41
-        seen.extend(item["implementation_code"] for item in page["items"])
+        seen.extend(item["item_code"] for item in page["items"])
         if page["next_cursor"] is None:
             break
         params["cursor"] = page["next_cursor"]

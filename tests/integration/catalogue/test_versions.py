@@ -73,10 +73,10 @@ async def test_publish_emits_the_version_and_a_replica_sees_it(
         assert envelope.actor == "admin@370285000000"
 
     found = (await client.get("/v1/items", params={"q": "changshou"})).json()["items"]
-    assert [(i["implementation_code"], i["version"]) for i in found] == [(NEW_CODE, 2)]
+    assert [(i["item_code"], i["version"]) for i in found] == [(NEW_CODE, 2)]
     # Replicas catching up by time see it too.
     since = (await client.get("/v1/items", params={"updated_since": before_second.isoformat()})).json()
-    assert [(i["implementation_code"], i["version"]) for i in since["items"]] == [(NEW_CODE, 2)]
+    assert [(i["item_code"], i["version"]) for i in since["items"]] == [(NEW_CODE, 2)]
 
 
 async def test_idempotency_key_replays_and_refuses_another_body(
@@ -98,7 +98,7 @@ async def test_idempotency_key_replays_and_refuses_another_body(
     # With another key, a second create of the same code is a plain conflict on the code.
     duplicate = await client.post("/v1/items", json=new_item(), headers=keyed(admin))
     assert duplicate.status_code == 409
-    assert duplicate.json()["errors"][0]["field"] == "implementation_code"
+    assert duplicate.json()["errors"][0]["field"] == "item_code"
 
     publish_key = keyed(admin, "publish-1")
     one = await client.post(f"/v1/items/{NEW_CODE}/publish", json={}, headers=publish_key)
@@ -186,7 +186,7 @@ async def test_delegation_and_its_reversal_are_versions_with_a_diff(
     assert up.status_code == 201, up.text
     assert (up.json()["version"], up.json()["handling_level"]) == (4, "county")
     stats = (await client.get("/v1/reform-stats")).json()
-    moves = [(d["implementation_code"], d["direction"]) for d in stats["delegations"]]
+    moves = [(d["item_code"], d["direction"]) for d in stats["delegations"]]
     assert (ALLOWANCE, "down") in moves and (ALLOWANCE, "up") in moves
     history = (await client.get(f"/v1/items/{ALLOWANCE}/versions", params={"limit": 2})).json()
     assert [v["version"] for v in history["items"]] == [1, 2]

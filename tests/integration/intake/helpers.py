@@ -86,7 +86,7 @@ def application(
     *, item_code: str = PROMISED_ITEM, org: str = VILLAGE, channel: str = "agent", **overrides: Any
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "item": item_code,
+        "item_code": item_code,
         "org": org,
         "channel": channel,
         "applicant": {
@@ -170,7 +170,7 @@ async def progress_when(
 
     async def shown() -> dict[str, Any] | None:
         response = await client.get(
-            f"/v1/public/progress/{receipt['case_number']}", params={"code": receipt["query_code"]}
+            f"/v1/public/progress/{receipt['case_number']}", params={"query_code": receipt["query_code"]}
         )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()

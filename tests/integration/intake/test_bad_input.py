@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 PERSON = application()["applicant"]
 
 BAD_APPLICATIONS: list[tuple[str, dict[str, Any], int, str]] = [
-    ("unknown item", application(item_code="QR-09999-001-370285000000-01"), 422, "item"),
+    ("unknown item", application(item_code="QR-09999-001-370285000000-01"), 422, "item_code"),
     ("not acceptable at a village", application(item_code=TOWNSHIP_ONLY), 422, "org"),
     ("org outside the caller's", application(org=OTHER_TOWNSHIP), 404, "org"),
     ("not a division code", application(org="990285101201"), 422, "org"),
@@ -118,14 +118,14 @@ async def test_forbidden_role_and_missing_token(intake: Intake) -> None:
 
 # Each of these was a 500: the NUL reached PostgreSQL, which cannot store or compare it.
 NUL_REQUESTS = [
-    ("GET", "/v1/cases?item=a%00b", "item"),
-    ("GET", "/v1/cases/a%00b", "number"),
-    ("GET", "/v1/cases/a%00b/receipt", "number"),
-    ("GET", "/v1/cases/a%00b/receipt.html", "number"),
-    ("GET", "/v1/notices/a%00b", "number"),
-    ("GET", "/v1/notices/a%00b.html", "number"),
-    ("GET", "/v1/public/progress/a%00b?code=1234", "number"),
-    ("GET", "/v1/public/progress/370285101201-20261201-0001?code=a%00b", "code"),
+    ("GET", "/v1/cases?item_code=a%00b", "item_code"),
+    ("GET", "/v1/cases/a%00b", "case_number"),
+    ("GET", "/v1/cases/a%00b/receipt", "case_number"),
+    ("GET", "/v1/cases/a%00b/receipt.html", "case_number"),
+    ("GET", "/v1/notices/a%00b", "notice_number"),
+    ("GET", "/v1/notices/a%00b.html", "notice_number"),
+    ("GET", "/v1/public/progress/a%00b?query_code=1234", "case_number"),
+    ("GET", "/v1/public/progress/370285101201-20261201-0001?query_code=a%00b", "query_code"),
 ]
 
 
@@ -181,3 +181,17 @@ async def test_id_numbers_typed_with_an_input_method_are_stored_normalised(intak
     salt = intake.settings.resolved_pii_salt()
     assert event.data["case"]["applicant"]["id_hash"] == salted_hash(number, salt)
     assert event.data["case"]["applicant"]["id_masked"] == number[:6] + "********" + number[-4:]
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/v1/cases?item=QR-00300-001-370285000000-01", "item"),  # item_code since issue 18
+        ("/v1/cases?case=370285101201-20261201-0001", "case"),
+    ],
+)
+async def test_an_unknown_filter_is_refused_not_ignored(intake: Intake, url: str, field: str) -> None:
+    """A filter renamed by docs/api-vocabulary.md must not quietly give every case instead."""
+    response = await intake.client.get(url, headers=bearer(intake.settings, Role.clerk, "370285101000"))
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]

@@ -11,7 +11,7 @@ import pytest
 from daiban_catalogue.seed.catalogue import load_demo_catalogue
 from daiban_contracts.catalogue import ItemStatus, ItemVersionData
 from tests.integration.intake.conftest import Intake
-from tests.integration.intake.helpers import application, bearer, keyed, publish_item
+from tests.integration.intake.helpers import application, bearer, emitted, keyed, publish_item
 
 pytestmark = pytest.mark.integration
 
@@ -54,11 +54,14 @@ async def test_a_claimed_condition_whose_material_is_missing_is_on_the_notice(in
     problem = await _apply(intake, materials=ALWAYS, conditions_met=["M05", "M06"])
 
     assert problem["type"] == "/problems/one-time-notice"
-    assert [e["field"] for e in problem["errors"]] == ["materials.M06"]
+    assert [e["field"] for e in problem["errors"]] == ["materials"]
     [issue] = problem["notice"]["issues"]
     assert (issue["material_code"], issue["problem"]) == ("M06", "missing")
     # M05 is claimed too, but 残疾人证 is fetched by the window; both claimed: nothing to remind of.
     assert problem["notice"]["conditional"] == []
+    # The event says what the applicant claimed, for whoever counts notices upstream.
+    [event] = await emitted(intake.runtime, "daiban.notice.issued.v1")
+    assert (event.data["conditions_met"], event.data["reminders"]) == (["M05", "M06"], [])
 
 
 async def test_unclaimed_conditional_materials_are_on_the_notice_with_their_conditions(
@@ -67,7 +70,7 @@ async def test_unclaimed_conditional_materials_are_on_the_notice_with_their_cond
     agent = bearer(intake.settings)
     problem = await _apply(intake, materials=ALWAYS[:3])  # M04 missing, nothing claimed
 
-    assert [e["field"] for e in problem["errors"]] == ["materials.M04"]
+    assert [e["field"] for e in problem["errors"]] == ["materials"]
     assert "另有2项材料视情形提交" in problem["detail"]
     conditional = {c["material_code"]: c for c in problem["notice"]["conditional"]}
     assert set(conditional) == {"M05", "M06"}
@@ -80,6 +83,13 @@ async def test_unclaimed_conditional_materials_are_on_the_notice_with_their_cond
         "required_copies": 1,
         "note": "如：因病致困申请的，还需提交医院诊断证明或病历（复印件1份）",
     }
+
+    # The event carries the reminders as the notice prints them; nothing was claimed.
+    [event] = await emitted(intake.runtime, "daiban.notice.issued.v1")
+    assert event.data["conditions_met"] == []
+    reminded = {r["material_code"]: r for r in event.data["reminders"]}
+    assert reminded["M06"]["note"] == conditional["M06"]["note"]
+    assert reminded["M05"]["fetched_by_window"] is True
 
     # The kept notice and its printable page say the same.
     number = problem["notice_number"]
@@ -116,3 +126,9 @@ async def test_with_a_claimed_condition_met_the_case_is_accepted_and_retries_rep
     assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
     other = await intake.client.post("/v1/applications", json={**body, "conditions_met": []}, headers=key)
     assert other.status_code == 409
+    # The case keeps what was claimed, and routing learns it with the case.
+    number = first.json()["case_number"]
+    case = (await intake.client.get(f"/v1/cases/{number}", headers=bearer(intake.settings))).json()
+    assert case["conditions_met"] == ["M06"]
+    [event] = await emitted(intake.runtime, "daiban.case.accepted.v1")
+    assert event.data["case"]["conditions_met"] == ["M06"]

@@ -62,7 +62,7 @@ async def test_receipts_notices_and_progress_name_every_unit(intake: Intake) -> 
     assert case["org_name"] == case["holding_org_name"] == VILLAGE_NAME
     assert [s["org_name"] for s in case["stages"]] == [VILLAGE_NAME]
 
-    progress = (await intake.client.get(f"/v1/public/progress/{number}", params={"code": code})).json()
+    progress = (await intake.client.get(f"/v1/public/progress/{number}", params={"query_code": code})).json()
     assert progress["accepting_org"] == progress["holding_org"] == VILLAGE
     assert progress["accepting_org_name"] == progress["holding_org_name"] == VILLAGE_NAME
     assert [(s["org"], s["org_name"]) for s in progress["stages"]] == [(VILLAGE, VILLAGE_NAME)]
@@ -142,7 +142,7 @@ async def test_public_progress_kiosk_page_names_units_and_nothing_personal(intak
     number, code = accepted["case_number"], accepted["query_code"]
 
     page = await intake.client.get(
-        f"/v1/public/progress/{number}", params={"code": code}, headers={"Accept": "text/html"}
+        f"/v1/public/progress/{number}", params={"query_code": code}, headers={"Accept": "text/html"}
     )
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
@@ -153,9 +153,9 @@ async def test_public_progress_kiosk_page_names_units_and_nothing_personal(intak
         assert personal not in text
 
     # JSON stays the default answer; a wrong code is the same 404 problem for the page.
-    as_json = await intake.client.get(f"/v1/public/progress/{number}", params={"code": code})
+    as_json = await intake.client.get(f"/v1/public/progress/{number}", params={"query_code": code})
     assert as_json.headers["content-type"].startswith("application/json")
     wrong = await intake.client.get(
-        f"/v1/public/progress/{number}", params={"code": "WRONG234"}, headers={"Accept": "text/html"}
+        f"/v1/public/progress/{number}", params={"query_code": "WRONG234"}, headers={"Accept": "text/html"}
     )
     assert wrong.status_code == 404 and wrong.headers["content-type"].startswith(PROBLEM)

@@ -26,7 +26,7 @@ async def test_public_progress_shows_stages_and_dates_but_nothing_personal(intak
     )
     number, code = accepted.json()["case_number"], accepted.json()["query_code"]
 
-    progress = await intake.client.get(f"/v1/public/progress/{number}", params={"code": code.lower()})
+    progress = await intake.client.get(f"/v1/public/progress/{number}", params={"query_code": code.lower()})
     assert progress.status_code == 200, progress.text
     body = progress.json()
     assert body["status"] == "accepted" and body["status_label"] == "已受理"
@@ -36,9 +36,11 @@ async def test_public_progress_shows_stages_and_dates_but_nothing_personal(intak
     for personal in (APPLICANT_NAME, APPLICANT_ID, APPLICANT_PHONE, "李代办", "水集街道某村", code):
         assert personal not in progress.text
 
-    wrong = await intake.client.get(f"/v1/public/progress/{number}", params={"code": "WRONG234"})
-    unknown = await intake.client.get("/v1/public/progress/370285101295-20200101-0001", params={"code": code})
-    garbage = await intake.client.get("/v1/public/progress/nonsense", params={"code": code})
+    wrong = await intake.client.get(f"/v1/public/progress/{number}", params={"query_code": "WRONG234"})
+    unknown = await intake.client.get(
+        "/v1/public/progress/370285101295-20200101-0001", params={"query_code": code}
+    )
+    garbage = await intake.client.get("/v1/public/progress/nonsense", params={"query_code": code})
     assert wrong.status_code == unknown.status_code == garbage.status_code == 404
     assert wrong.json()["detail"] == unknown.json()["detail"] == garbage.json()["detail"]
 
@@ -61,14 +63,14 @@ async def test_staff_see_only_their_subtree_and_lists_are_paginated(intake: Inta
     township = bearer(intake.settings, Role.supervisor, TOWNSHIP)
     first = await intake.client.get("/v1/cases", params={"limit": 2}, headers=township)
     assert first.status_code == 200
-    assert [c["number"] for c in first.json()["items"]] == numbers[::-1][:2]
+    assert [c["case_number"] for c in first.json()["items"]] == numbers[::-1][:2]
     # Lists name the units beside their codes, from intake's replica of the directory.
     listed = first.json()["items"][0]
     assert listed["org_name"] and listed["holding_org_name"] == listed["org_name"]
     rest = await intake.client.get(
         "/v1/cases", params={"limit": 2, "cursor": first.json()["next_cursor"]}, headers=township
     )
-    assert [c["number"] for c in rest.json()["items"]] == numbers[:1]
+    assert [c["case_number"] for c in rest.json()["items"]] == numbers[:1]
     assert rest.json()["next_cursor"] is None
     filtered = await intake.client.get(
         "/v1/cases",
@@ -91,9 +93,8 @@ async def test_staff_see_only_their_subtree_and_lists_are_paginated(intake: Inta
 
 async def test_openapi_document_describes_every_route(intake: Intake) -> None:
     document = (await intake.client.get("/openapi.json")).json()
-    assert {"/v1/applications", "/v1/cases/{number}/handover", "/v1/public/progress/{number}"} <= set(
-        document["paths"]
-    )
+    routes = {"/v1/applications", "/v1/cases/{case_number}/handover", "/v1/public/progress/{case_number}"}
+    assert routes <= set(document["paths"])
 
 
 async def test_complaints_from_the_public_and_from_staff(intake: Intake) -> None:

@@ -31,11 +31,11 @@ async def test_wrong_query_codes_are_cut_off_with_retry_after(intake: Intake) ->
         # Right codes are never counted: a citizen may look as often as they like.
         for _ in range(allowed + 5):
             assert (
-                await citizen.get(f"/v1/public/progress/{number}", params={"code": code})
+                await citizen.get(f"/v1/public/progress/{number}", params={"query_code": code})
             ).status_code == 200
 
         async def guess(n: int) -> httpx.Response:
-            return await guesser.get(f"/v1/public/progress/{number}", params={"code": f"WRONG{n:03d}"})
+            return await guesser.get(f"/v1/public/progress/{number}", params={"query_code": f"WRONG{n:03d}"})
 
         answers = await asyncio.gather(*(guess(n) for n in range(allowed + 30)))
         statuses = [answer.status_code for answer in answers]
@@ -57,17 +57,21 @@ async def test_wrong_query_codes_are_cut_off_with_retry_after(intake: Intake) ->
             json={"target": "case", "case_number": number, "query_code": "WRONG999", "summary": "试探"},
         )
         spoofed = await guesser.get(
-            f"/v1/public/progress/{number}", params={"code": code}, headers={"X-Forwarded-For": "192.0.2.1"}
+            f"/v1/public/progress/{number}",
+            params={"query_code": code},
+            headers={"X-Forwarded-For": "192.0.2.1"},
         )
         assert evaluation.status_code == complaint.status_code == spoofed.status_code == 429
         # Other clients are not affected.
-        assert (await citizen.get(f"/v1/public/progress/{number}", params={"code": code})).status_code == 200
+        assert (
+            await citizen.get(f"/v1/public/progress/{number}", params={"query_code": code})
+        ).status_code == 200
 
 
 async def test_the_limit_is_documented_on_the_limited_operations(intake: Intake) -> None:
     paths = (await intake.client.get("/openapi.json")).json()["paths"]
     for path, method in (
-        ("/v1/public/progress/{number}", "get"),
+        ("/v1/public/progress/{case_number}", "get"),
         ("/v1/public/evaluations", "post"),
         ("/v1/complaints", "post"),
     ):

@@ -43,7 +43,7 @@ async def test_instants_and_booleans_are_not_read_from_numbers(network: Network)
         client = routing.client
         supervisor = bearer(settings, "county-supervisor", "supervisor", COUNTY)
         staff = (await client.get(f"/v1/staff?org={JIANGSHAN}&limit=1", headers=supervisor)).json()["items"]
-        duty = f"/v1/staff/{staff[0]['id']}/duty"
+        duty = f"/v1/staff/{staff[0]['staff_id']}/duty"
         # 0 was read as 1970-01-01T00:00:00Z, and 0/1 as false/true.
         body = is_problem(
             await client.put(duty, json={"on_duty": True, "absent_from": 0}, headers=supervisor), 422

@@ -72,7 +72,7 @@ async def test_crud_and_csv_import(network: Network) -> None:
         assert renamed.json()["name"] == "农业办"
 
         staff_csv = (
-            "id,name,role,org,windows\n"
+            "staff_id,name,role,org,windows\n"
             "xgz-ny-a,林一,clerk,370285102000,\n"
             "xgz-ny-b,林二,approver,370285102000,\n"
         )
@@ -95,7 +95,7 @@ async def test_crud_and_csv_import(network: Network) -> None:
 
         # One bad row: nothing is imported, and every error names its line.
         bad = (
-            "id,name,role,org,windows\n"
+            "staff_id,name,role,org,windows\n"
             "xgz-ok,好人,clerk,370285102000,02\n"
             "xgz-bad,坏人,king,370285102000,\n"
             "xgz-far,远人,clerk,370285101000,99\n"
@@ -150,16 +150,16 @@ async def test_an_import_does_not_say_which_unit_another_townships_staff_id_belo
             "content-type": "text/csv",
         }
         # xgz-mz-a works at 夏格庄镇 (370285102000), which 姜山镇's supervisor cannot see.
-        taken = "id,name,role,org,windows\nxgz-mz-a,林一,clerk,370285101000,\n"
+        taken = "staff_id,name,role,org,windows\nxgz-mz-a,林一,clerk,370285101000,\n"
         body = is_problem(
             await routing.client.post("/v1/staff/import", content=taken.encode(), headers=supervisor), 422
         )
         assert XIAGEZHUANG not in str(body)
-        assert body["errors"] == [{"field": "rows[2].id", "message": "工作人员编号xgz-mz-a已被使用"}]
+        assert body["errors"] == [{"field": "rows[2].staff_id", "message": "工作人员编号xgz-mz-a已被使用"}]
         # The same answer as creating that staff id one by one; nothing was imported.
         single = await routing.client.post(
             "/v1/staff",
-            json={"id": "xgz-mz-a", "name": "林一", "role": "clerk", "org": "370285101000"},
+            json={"staff_id": "xgz-mz-a", "name": "林一", "role": "clerk", "org": "370285101000"},
             headers=keyed({"Authorization": supervisor["Authorization"]}),
         )
         assert single.status_code == 409 and "工作人员编号xgz-mz-a已被使用" in single.json()["detail"]

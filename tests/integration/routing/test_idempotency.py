@@ -95,14 +95,14 @@ async def test_concurrent_retries_of_a_directory_post_make_one_record(network: N
     async with seeded_routing(network) as (settings, routing):
         client = routing.client
         supervisor = bearer(settings, "county-supervisor", "supervisor", COUNTY)
-        staff = {"id": "idem-new", "name": "王五", "role": "clerk", "org": COUNTY, "windows": []}
+        staff = {"staff_id": "idem-new", "name": "王五", "role": "clerk", "org": COUNTY, "windows": []}
         key = keyed(supervisor)
         answers = await asyncio.gather(*(client.post("/v1/staff", json=staff, headers=key) for _ in range(3)))
         assert [a.status_code for a in answers] == [201, 201, 201], [a.text for a in answers]
         assert len({a.content for a in answers}) == 1
         assert [a.headers.get("idempotent-replayed") for a in answers].count(None) == 1
         listed = await client.get("/v1/staff", params={"org": COUNTY, "limit": 100}, headers=supervisor)
-        assert [s["id"] for s in listed.json()["items"]].count("idem-new") == 1
+        assert [s["staff_id"] for s in listed.json()["items"]].count("idem-new") == 1
         reused = await client.post("/v1/staff", json={**staff, "name": "王六"}, headers=key)
         assert is_problem(reused, 409)["errors"] == REUSED
         missing = is_problem(await client.post("/v1/staff", json=staff, headers=supervisor), 422)

@@ -67,7 +67,7 @@ async def test_village_to_township_to_county_and_back_down(network: Network) -> 
         down = [(h["hop"], h["from_org"], h["to_org"]) for h in route["hops"] if h["direction"] == "down"]
         assert down == [(1, COUNTY, JIANGSHAN), (2, JIANGSHAN, VILLAGE)]
         assert route["outcome"] == "approved" and route["result"] == "证书LX-0001"
-        assert route["deciding_org"] == COUNTY and route["current_org"] == VILLAGE
+        assert route["deciding_org"] == COUNTY and route["holding_org"] == VILLAGE
 
         async def ready() -> list[Any]:
             return await events_of(settings, number, "case.ready_for_handover")

@@ -50,16 +50,16 @@ READS = [
     ("GET", "/v1/departments?code=a%00b", "code"),
     ("GET", "/v1/windows?department=a%00b", "department"),
     ("GET", "/v1/staff?window=a%00b", "window"),
-    ("GET", "/v1/tasks?staff=a%00b", "staff"),
+    ("GET", "/v1/tasks?staff_id=a%00b", "staff_id"),
     ("GET", "/v1/tasks?window=a%00b", "window"),
     ("GET", "/v1/orgs/3702850%00", "code"),
     ("GET", "/v1/departments/a%00b", "id"),
     ("GET", "/v1/windows/a%00b", "id"),
-    ("GET", "/v1/staff/a%00b", "id"),
+    ("GET", "/v1/staff/a%00b", "staff_id"),
     ("DELETE", "/v1/departments/a%00b", "id"),
     ("DELETE", "/v1/windows/a%00b", "id"),
-    ("DELETE", "/v1/staff/a%00b", "id"),
-    ("GET", "/v1/cases/a%00b/route", "number"),
+    ("DELETE", "/v1/staff/a%00b", "staff_id"),
+    ("GET", "/v1/cases/a%00b/route", "case_number"),
     ("POST", "/v1/tasks/a%00b/claim", "task_id"),
     ("POST", "/v1/tasks/a%00b/resume", "task_id"),
 ]
@@ -74,7 +74,7 @@ async def test_nul_in_filters_and_path_ids(routing: Routing, method: str, url: s
 
 
 WINDOW = {"org": COUNTY, "number": "98", "name": "窗口", "departments": ["county.civil_affairs"]}
-STAFF = {"id": "nul-test", "name": "张三", "role": "clerk", "org": COUNTY, "windows": []}
+STAFF = {"staff_id": "nul-test", "name": "张三", "role": "clerk", "org": COUNTY, "windows": []}
 POINT = {"name": "便民服务中心", "address": "某路1号", "phone": "0532-1", "opening_hours": "9-17"}
 BODIES = [
     ("POST", "/v1/departments", {"org": COUNTY, "code": "county.nul", "name": "民\x00政"}, "name"),
@@ -121,7 +121,7 @@ def test_schema_tells_clients_nul_is_refused(routing: Routing) -> None:
 
 CR_ONLY = [
     ("departments", "org,code,name\r{org},county.cr_test,换行测试部门\r"),
-    ("staff", "id,name,role,org,windows\rcr-test,换行测试,clerk,{org},\r"),
+    ("staff", "staff_id,name,role,org,windows\rcr-test,换行测试,clerk,{org},\r"),
     ("windows", "org,number,name,departments,a_post,b_post\r{org},97,换行测试窗口,county.civil_affairs,,\r"),
 ]
 
@@ -144,7 +144,7 @@ async def test_csv_with_bare_cr_line_ends_imports(routing: Routing, kind: str, c
     ("kind", "content", "field"),
     [
         ("departments", "org,code,name\n{org},county.nul,民\x00政\n".encode(), "rows[2].name"),
-        ("staff", "id,name,role,org,windows\nn1,张\x00,clerk,{org},\n".encode(), "rows[2].name"),
+        ("staff", "staff_id,name,role,org,windows\nn1,张\x00,clerk,{org},\n".encode(), "rows[2].name"),
         (
             "windows",
             "org,number,name,departments,a_post,b_post\n{org},96,窗口,x\x00,,\n".encode(),
@@ -186,3 +186,10 @@ async def test_a_cursor_from_another_list_is_422(routing: Routing, issuer: str, 
     assert own.status_code == 200 and own.json()["items"] != issued["items"]
     response = await service.client.get(taker, params={"cursor": cursor}, headers=supervisor)
     refused(response, "cursor")
+
+
+async def test_a_renamed_filter_is_refused_not_ignored(routing: Routing) -> None:
+    """`?staff=` (staff_id since issue 18) must not quietly list every task of the subtree."""
+    service, tokens = routing
+    response = await service.client.get("/v1/tasks?staff=js-tv-a", headers=_token(tokens, "/v1/tasks"))
+    refused(response, "staff")

@@ -33,10 +33,10 @@ def test_the_latest_version_already_effective_is_in_force() -> None:
 @pytest.mark.parametrize(
     ("version", "org", "channel", "field"),
     [
-        (None, VILLAGE, Channel.agent, "item"),
-        (item(status=ItemStatus.retired), VILLAGE, Channel.agent, "item"),
+        (None, VILLAGE, Channel.agent, "item_code"),
+        (item(status=ItemStatus.retired), VILLAGE, Channel.agent, "item_code"),
         (item(acceptable_tiers=(Tier.township,)), VILLAGE, Channel.agent, "org"),
-        (item(), OrgCode("370283101201"), Channel.agent, "item"),  # another county's catalogue
+        (item(), OrgCode("370283101201"), Channel.agent, "item_code"),  # another county's catalogue
         (item(), VILLAGE, Channel.online, "channel"),
     ],
 )

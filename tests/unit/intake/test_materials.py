@@ -11,6 +11,7 @@ from daiban_intake.domain.materials import (
     Promised,
     check_materials,
     form_satisfies,
+    issue_field,
     validate_codes,
 )
 from tests.unit.intake.items import materials
@@ -45,6 +46,23 @@ def test_deficiency_allowed_material_may_be_promised_but_a_core_one_may_not() ->
     )
     assert [d.material_code for d in check.deficiencies] == ["M03"]
     assert [(i.material_code, i.note) for i in check.issues] == [("M02", "此材料不可容缺，须在受理时提交")]
+
+
+def test_each_issue_points_into_the_request_as_a_validation_error_would() -> None:
+    """`materials[1].copies`, never `materials.M02`: the path syntax of every other 422."""
+    presented = [Presented("M01", MaterialForm.copy, 1), Presented("M02", MaterialForm.copy, 1)]
+    check = check_materials(ALL, presented, [])
+    assert [(i.material_code, issue_field(i, presented)) for i in check.issues] == [
+        ("M01", "materials[0].form"),  # brought as a copy, an original is asked for
+        ("M02", "materials[1].copies"),  # one copy of two
+        ("M03", "materials"),  # brought by no entry: the list lacks it
+    ]
+    promised = [Promised("M03", date(2026, 3, 9)), Promised("M02", date(2026, 3, 9))]
+    check = check_materials(ALL, presented[:1], promised)
+    assert [(i.material_code, issue_field(i, presented[:1], promised)) for i in check.issues] == [
+        ("M01", "materials[0].form"),
+        ("M02", "deficiencies[1].code"),  # a core material may not be promised for later
+    ]
 
 
 def test_an_original_serves_for_a_copy_but_not_the_other_way_round() -> None:

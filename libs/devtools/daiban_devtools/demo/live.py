@@ -73,7 +73,7 @@ class LiveDemo:
 
     async def person(self, staff_id: str) -> Person:
         s = await self.call("routing", "GET", f"/v1/staff/{staff_id}", headers=self.admin)
-        return Person(s["id"], s["name"], s["role"], s["org"], tuple(s["windows"]))
+        return Person(s["staff_id"], s["name"], s["role"], s["org"], tuple(s["windows"]))
 
     async def figures(self) -> dict[str, int]:
         body = await self.call(
@@ -98,7 +98,7 @@ class LiveDemo:
         mine = [s for s in agents["items"] if s["org"] == self.village.value]
         if not mine:
             raise DemoError(f"{self.village.value}没有代办员")
-        agent = await self.person(sorted(s["id"] for s in mine)[0])
+        agent = await self.person(sorted(s["staff_id"] for s in mine)[0])
         params = {
             "acceptable_at": self.village.value,
             "handling_level": "township",
@@ -118,7 +118,7 @@ class LiveDemo:
         if not fit:
             raise DemoError(f"{self.township.value}没有可办理的镇级承诺件")
         # The quickest one makes the plainest demonstration (临时救助 in the demo catalogue).
-        return agent, min(fit, key=lambda i: (i["promised_working_days"], i["implementation_code"]))
+        return agent, min(fit, key=lambda i: (i["promised_working_days"], i["item_code"]))
 
     async def run(self) -> None:
         agent, item = await self.choose()
@@ -183,7 +183,7 @@ class LiveDemo:
     async def accept(self, agent: Person, item: dict[str, Any]) -> tuple[str, str]:
         person = applicant(random.Random(), today=date.today(), place=await self.name(self.village.value))
         body = {
-            "item": item["implementation_code"],
+            "item_code": item["item_code"],
             "org": self.village.value,
             "channel": "agent",
             "applicant": person.as_body(),
@@ -227,7 +227,7 @@ class LiveDemo:
         self.say(f"送达：{agent.name}核验身份后当面送达{self.applicant.name}")
 
     async def progress(self, number: str, code: str) -> None:
-        body = await self.call("intake", "GET", f"/v1/public/progress/{number}", params={"code": code})
+        body = await self.call("intake", "GET", f"/v1/public/progress/{number}", params={"query_code": code})
         stages = " → ".join(s["label"] for s in body["stages"])
         self.say(f"公开进度（凭查询码，无个人信息）：{stages}；当前“{body['status_label']}”")
 
@@ -237,7 +237,7 @@ class LiveDemo:
                 "audit",
                 "GET",
                 "/v1/audit/entries",
-                params={"case": number, "limit": 100},
+                params={"subject": number, "limit": 100},
                 headers=self.auditor,
             )
             items: list[dict[str, Any]] = body["items"]

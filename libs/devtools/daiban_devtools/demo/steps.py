@@ -73,7 +73,7 @@ class Actor:
 
     def _application(self, case: CasePlan, leave_out: set[str]) -> dict[str, Any]:
         return {
-            "item": case.item.code,
+            "item_code": case.item.code,
             "org": case.org,
             "channel": case.channel,
             "applicant": case.applicant.as_body(),

@@ -133,7 +133,9 @@ async def read_world(client: Callable[[str], httpx.AsyncClient], settings: Setti
     async for org in pages(routing, "/v1/orgs", admin):
         world.orgs[org["code"]] = (org["name"], org["tier"], org["parent_code"])
     async for s in pages(routing, "/v1/staff", admin):
-        world.staff[s["id"]] = Person(s["id"], s["name"], s["role"], s["org"], tuple(s["windows"]))
+        world.staff[s["staff_id"]] = Person(
+            s["staff_id"], s["name"], s["role"], s["org"], tuple(s["windows"])
+        )
     async for w in pages(routing, "/v1/windows", admin):
         world.windows.append(
             WindowInfo(w["org"], w["number"], tuple(w["departments"]), w["a_post"], w["b_post"])
@@ -144,7 +146,7 @@ async def read_world(client: Callable[[str], httpx.AsyncClient], settings: Setti
         deps = i["departments"]
         world.items.append(
             ItemInfo(
-                code=i["implementation_code"],
+                code=i["item_code"],
                 name=i["name"],
                 kind=i["kind"],
                 level=i["handling_level"],

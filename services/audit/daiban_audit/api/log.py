@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from daiban_audit import queries
 from daiban_audit.api import problem_docs as docs
-from daiban_audit.api.params import OrgQuery, Reader, instant_range, only_params, org_param
+from daiban_audit.api.params import OrgQuery, Reader, instant_range, org_param
 from daiban_audit.context import ContextDep
 from daiban_audit.domain.checkpoints import CheckpointRefused, supplied_anchors
 from daiban_audit.presenters import own_checkpoint_out, verify_out
@@ -18,6 +18,7 @@ from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
 from daiban_common.openapi import problem_responses
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.query_params import only_params
 from daiban_contracts.audit import CheckpointSigned
 from daiban_contracts.integers import PositiveSafeInt
 from daiban_contracts.orgcodes import ORG_CODE_PATTERN
@@ -30,13 +31,16 @@ router = APIRouter(prefix="/v1", tags=["audit"])
     "/audit/entries",
     summary="Log entries by case, actor, org unit, type and time",
     responses=problem_responses(docs.OUTSIDE_SUBTREE, docs.UNKNOWN_PARAMETER),
-    dependencies=[Depends(only_params("case", "actor", "org", "type", "from", "to", "limit", "cursor"))],
+    dependencies=[Depends(only_params("subject", "actor", "org", "type", "from", "to", "limit", "cursor"))],
 )
 async def list_entries(
     principal: Reader,
     uow: UowDep,
     page: PageParamsDep,
-    case: Annotated[StoredText | None, Query(max_length=64, description="Case number or item code")] = None,
+    subject: Annotated[
+        StoredText | None,
+        Query(max_length=64, description="The entries' subject: a case number, an item code, ..."),
+    ] = None,
     actor: Annotated[StoredText | None, Query(max_length=128)] = None,
     org: OrgQuery = None,
     type: Annotated[
@@ -50,7 +54,7 @@ async def list_entries(
         ensure_within(principal, scope)
     start, stop = instant_range(since, until)
     filters = queries.EntryFilter(
-        scope_org=principal.org, case=case, actor=actor, org=scope, type=type, since=start, until=stop
+        scope_org=principal.org, subject=subject, actor=actor, org=scope, type=type, since=start, until=stop
     )
     async with uow:
         rows, next_cursor = await queries.list_entries(uow, filters, page)

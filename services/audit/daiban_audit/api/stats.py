@@ -16,7 +16,6 @@ from daiban_audit.api.params import (
     OrgQuery,
     StatsReader,
     day_range,
-    only_params,
     unit_asked,
 )
 from daiban_audit.domain.stats import Dimension, ReportPeriod, period_bounds
@@ -24,6 +23,7 @@ from daiban_audit.presenters import report_answer, stats_answer
 from daiban_audit.schemas import GroupBy, ReportOut, StatsOut
 from daiban_common.deps import UowDep
 from daiban_common.openapi import problem_responses
+from daiban_common.query_params import only_params
 from daiban_common.strict import Day
 
 router = APIRouter(prefix="/v1", tags=["audit"])

@@ -12,17 +12,18 @@ from daiban_catalogue.api.http import CatalogueRoute, CountyAdmin, json_body, pa
 from daiban_catalogue.api.problem_docs import problems
 from daiban_catalogue.commands import CreateDraft, DelegateItem, EditDraft, PublishDraft, RetireItem
 from daiban_catalogue.context import ContextDep
-from daiban_catalogue.domain import ItemDraft
 from daiban_catalogue.handlers import items as handlers
 from daiban_catalogue.queries import ItemFilter
 from daiban_catalogue.schemas import (
     DelegateIn,
     DiffOut,
     DraftOut,
+    ItemDraftBody,
     ItemOut,
     PublishIn,
     RetireIn,
     VersionSummary,
+    wire_patch,
 )
 from daiban_common.deps import UowDep
 from daiban_common.errors import InvalidInput
@@ -101,62 +102,62 @@ async def search_items(
 
 
 @router.get(
-    "/{code}",
+    "/{item_code}",
     summary="The current version of an item",
     response_model=ItemOut,
     responses=problems(304, 404, 422),
 )
-async def get_item(request: Request, code: Code, uow: UowDep) -> Response:
-    shown = await queries.current_item(uow, code)
+async def get_item(request: Request, item_code: Code, uow: UowDep) -> Response:
+    shown = await queries.current_item(uow, item_code)
     return conditional(request, json_body(presenters.item_out(shown.version, shown.department_names)))
 
 
 @router.get(
-    "/{code}/versions",
+    "/{item_code}/versions",
     summary="An item's published versions, oldest first",
     response_model=Page[VersionSummary],
     responses=problems(304, 404, 422),
 )
-async def list_versions(request: Request, code: Code, uow: UowDep, page: PageParamsDep) -> Response:
+async def list_versions(request: Request, item_code: Code, uow: UowDep, page: PageParamsDep) -> Response:
     return conditional(
-        request, json_body(presenters.version_page(await queries.item_versions(uow, code, page)))
+        request, json_body(presenters.version_page(await queries.item_versions(uow, item_code, page)))
     )
 
 
 @router.get(
-    "/{code}/versions/{version}",
+    "/{item_code}/versions/{version}",
     summary="One published version, as cases accepted under it keep it",
     response_model=ItemOut,
     responses=problems(304, 404, 422),
 )
-async def get_version(request: Request, code: Code, version: VersionNo, uow: UowDep) -> Response:
-    shown = await queries.item_version(uow, code, version)
+async def get_version(request: Request, item_code: Code, version: VersionNo, uow: UowDep) -> Response:
+    shown = await queries.item_version(uow, item_code, version)
     return conditional(request, json_body(presenters.item_out(shown.version, shown.department_names)))
 
 
 @router.patch(
-    "/{code}/versions/{version}",
+    "/{item_code}/versions/{version}",
     summary="Published versions cannot be edited (always 409; edit the draft and publish)",
     responses=problems(401, 403, 404, 409, 422),
 )
-async def edit_version(code: Code, version: VersionNo, admin: CountyAdmin, uow: UowDep) -> None:
-    await handlers.edit_version(code, version, uow)
+async def edit_version(item_code: Code, version: VersionNo, admin: CountyAdmin, uow: UowDep) -> None:
+    await handlers.edit_version(item_code, version, uow)
 
 
 @router.get(
-    "/{code}/diff",
+    "/{item_code}/diff",
     summary="Field-by-field changes between two versions",
     response_model=DiffOut,
     responses=problems(304, 404, 422),
 )
 async def diff_versions(
     request: Request,
-    code: Code,
+    item_code: Code,
     uow: UowDep,
     start: Annotated[int | None, Query(alias="from", ge=1, le=_INT32)] = None,
     end: Annotated[int | None, Query(alias="to", ge=1, le=_INT32)] = None,
 ) -> Response:
-    pair = await queries.version_pair(uow, code, start, end)
+    pair = await queries.version_pair(uow, item_code, start, end)
     return conditional(request, json_body(presenters.diff_out(*pair)))
 
 
@@ -169,48 +170,50 @@ async def diff_versions(
 )
 async def create_item(
     request: Request,
-    draft: ItemDraft,
+    body: ItemDraftBody,
     admin: CountyAdmin,
     uow: UowDep,
     context: ContextDep,
     idempotency_key: IdempotencyKey,
 ) -> Response:
-    command = CreateDraft(draft=draft, actor=admin.sub, once=once(request, admin.sub, idempotency_key, draft))
+    command = CreateDraft(
+        draft=body.draft(), actor=admin.sub, once=once(request, admin.sub, idempotency_key, body)
+    )
     return presenters.DRAFT_CREATED.respond(
         await handlers.create_draft(command, uow, context, presenters.DRAFT_CREATED)
     )
 
 
 @router.get(
-    "/{code}/draft",
+    "/{item_code}/draft",
     summary="The draft being edited and how it differs from the current version",
     response_model=DraftOut,
     responses=problems(401, 403, 404, 422),
 )
-async def get_draft(code: Code, admin: CountyAdmin, uow: UowDep) -> DraftOut:
-    return presenters.draft_out(await queries.get_draft(uow, code))
+async def get_draft(item_code: Code, admin: CountyAdmin, uow: UowDep) -> DraftOut:
+    return presenters.draft_out(await queries.get_draft(uow, item_code))
 
 
 @router.patch(
-    "/{code}",
+    "/{item_code}",
     summary="Edit the draft (JSON merge patch, RFC 7396); publish to make it a version",
     response_model=DraftOut,
     responses=problems(401, 403, 404, 413, 422),
 )
 async def edit_draft(
-    code: Code,
+    item_code: Code,
     admin: CountyAdmin,
     uow: UowDep,
     context: ContextDep,
     patch: Annotated[dict[str, Any], Body(examples=[{"promised_working_days": 5}])],
 ) -> DraftOut:
     ensure_storable(patch)
-    command = EditDraft(code=code, patch=patch, actor=admin.sub)
+    command = EditDraft(code=item_code, patch=wire_patch(patch), actor=admin.sub)
     return presenters.draft_out(await handlers.edit_draft(command, uow, context))
 
 
 @router.post(
-    "/{code}/publish",
+    "/{item_code}/publish",
     status_code=201,
     summary="Publish the draft as the next immutable version (emits item_published)",
     response_model=ItemOut,
@@ -218,7 +221,7 @@ async def edit_draft(
 )
 async def publish_item(
     request: Request,
-    code: Code,
+    item_code: Code,
     admin: CountyAdmin,
     uow: UowDep,
     context: ContextDep,
@@ -227,7 +230,7 @@ async def publish_item(
 ) -> Response:
     body = body or PublishIn()
     command = PublishDraft(
-        code=code,
+        code=item_code,
         effective_date=body.effective_date,
         note=body.note,
         actor=admin.sub,
@@ -239,7 +242,7 @@ async def publish_item(
 
 
 @router.post(
-    "/{code}/delegate",
+    "/{item_code}/delegate",
     status_code=201,
     summary="Move the handling level down (delegate) or back up (recall) as a new version",
     description="下放或收回办理层级，形成新版本",
@@ -248,7 +251,7 @@ async def publish_item(
 )
 async def delegate_item(
     request: Request,
-    code: Code,
+    item_code: Code,
     body: DelegateIn,
     admin: CountyAdmin,
     uow: UowDep,
@@ -256,7 +259,7 @@ async def delegate_item(
     idempotency_key: IdempotencyKey,
 ) -> Response:
     command = DelegateItem(
-        code=code,
+        code=item_code,
         to_level=body.to_level,
         departments=body.departments,
         reason=body.reason,
@@ -272,7 +275,7 @@ async def delegate_item(
 
 
 @router.post(
-    "/{code}/retire",
+    "/{item_code}/retire",
     status_code=201,
     summary="Retire the item as a new version; accepted cases keep theirs",
     response_model=ItemOut,
@@ -280,7 +283,7 @@ async def delegate_item(
 )
 async def retire_item(
     request: Request,
-    code: Code,
+    item_code: Code,
     body: RetireIn,
     admin: CountyAdmin,
     uow: UowDep,
@@ -288,7 +291,7 @@ async def retire_item(
     idempotency_key: IdempotencyKey,
 ) -> Response:
     command = RetireItem(
-        code=code,
+        code=item_code,
         reason=body.reason,
         effective_date=body.effective_date,
         actor=admin.sub,

@@ -10,6 +10,17 @@ from daiban_contracts.catalogue import ItemContent, ItemVersionData
 
 _CONTENT_FIELDS = tuple(ItemContent.model_fields)
 
+# The HTTP API calls `implementation_code` `item_code` (docs/api-vocabulary.md); a violation names
+# the field as the client spelled it.
+HTTP_ITEM_CODE = "item_code"
+
+
+def http_field(path: str) -> str:
+    """A field path of the contract's names as HTTP spells it."""
+    if path == "implementation_code" or path.startswith("implementation_code."):
+        return HTTP_ITEM_CODE + path.removeprefix("implementation_code")
+    return path
+
 
 class ItemDraft(ItemContent):
     """Everything an item version holds except what is derived (pinyin) or set on publishing.
@@ -72,7 +83,7 @@ IDENTITY_FIELDS = ("implementation_code", "base_code", "implementing_org")
 def identity_changes(before: ItemContent, after: ItemContent) -> list[Violation]:
     """An item's codes are its identity: a different code is a different item, created anew."""
     return [
-        Violation(name, "事项编码、实施区划和实施编码不能修改；如需变更，请新建事项并废止本事项")
+        Violation(http_field(name), "事项编码、实施区划和实施编码不能修改；如需变更，请新建事项并废止本事项")
         for name in IDENTITY_FIELDS
         if getattr(before, name) != getattr(after, name)
     ]

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Set
 
+from daiban_catalogue.domain.drafts import HTTP_ITEM_CODE
 from daiban_catalogue.domain.errors import InvalidDraft, Violation
 from daiban_catalogue.domain.search import normalise
 from daiban_contracts.catalogue import (
@@ -86,9 +87,9 @@ def _codes(draft: ItemContent, known_orgs: Set[str]) -> Iterator[Violation]:
             yield Violation("implementing_org", f"未知的区划单位：{draft.implementing_org}")
     if not _IMPLEMENTATION_CODE_RE.match(draft.implementation_code):
         message = "实施编码格式错误，应如XK-00105-001-370285000000-01（事项编码-区划代码-序号）"
-        yield Violation("implementation_code", message)
+        yield Violation(HTTP_ITEM_CODE, message)
     elif not draft.implementation_code.startswith(f"{draft.base_code}-{draft.implementing_org}-"):
-        yield Violation("implementation_code", "实施编码须由本事项的事项编码和实施区划代码组成")
+        yield Violation(HTTP_ITEM_CODE, "实施编码须由本事项的事项编码和实施区划代码组成")
 
 
 def _kind_and_levels(draft: ItemContent) -> Iterator[Violation]:

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
 
-from daiban_catalogue.domain.drafts import ItemDraft, content_fields, draft_from_version, same_content
+from daiban_catalogue.domain.drafts import (
+    HTTP_ITEM_CODE,
+    ItemDraft,
+    content_fields,
+    draft_from_version,
+    same_content,
+)
 from daiban_catalogue.domain.errors import InvalidDraft, VersionConflict, Violation
 from daiban_catalogue.domain.rules import ACCEPTING_TIERS, ensure_valid
 from daiban_catalogue.domain.search import derive_search_keys
@@ -144,7 +150,7 @@ def _continuity(draft: ItemContent, previous: ItemVersionData, effective_date: d
     problems = []
     if draft.implementation_code != previous.implementation_code:
         problems.append(
-            Violation("implementation_code", f"实施编码不能修改，本事项为{previous.implementation_code}")
+            Violation(HTTP_ITEM_CODE, f"实施编码不能修改，本事项为{previous.implementation_code}")
         )
     if draft.handling_level is not previous.handling_level:
         problems.append(Violation("handling_level", "办理层级的变更须通过下放或收回办理，以便留存记录"))

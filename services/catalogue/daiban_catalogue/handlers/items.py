@@ -34,6 +34,7 @@ from daiban_catalogue.domain import (
     retire,
     same_content,
 )
+from daiban_catalogue.domain.drafts import HTTP_ITEM_CODE, http_field
 from daiban_catalogue.handlers import rows
 from daiban_catalogue.models import Item
 from daiban_common.idempotency import AnswerOf, Once, Replayed, remember, replayed
@@ -55,7 +56,7 @@ async def create_draft(
         ensure_valid(cmd.draft, known_departments=names.keys(), known_orgs=catalogue.known_orgs)
         if await queries.get_item(uow.session, cmd.draft.implementation_code) is not None:
             message = f"实施编码{cmd.draft.implementation_code}已存在"
-            raise VersionConflict([Violation("implementation_code", message)])
+            raise VersionConflict([Violation(HTTP_ITEM_CODE, message)])
         item = rows.add_item(uow.session, cmd.draft)
         return await _commit(uow, cmd.once, answer, _state(item, cmd.draft, None))
 
@@ -215,6 +216,7 @@ def _parse_draft(data: Any) -> ItemDraft:
         return ItemDraft.model_validate(data)
     except ValidationError as exc:
         violations = [
-            Violation(field_path(tuple(e["loc"])) or "body", validation_message(e)) for e in exc.errors()
+            Violation(http_field(field_path(tuple(e["loc"]))) or "body", validation_message(e))
+            for e in exc.errors()
         ]
         raise InvalidDraft(violations) from None

@@ -69,7 +69,7 @@ ONE_TIME_NOTICE = ProblemDoc(
     detail="材料不齐全或不符合要求，共1项，请按一次性告知书一次补齐后再来办理；另有2项材料视情形提交，详见告知书",
     type=NOTICE_TYPE,
     title="One-time notice",
-    errors=[("materials.M04", "家庭收入和财产状况申报（承诺）表：未提交")],
+    errors=[("materials", "家庭收入和财产状况申报（承诺）表：未提交")],
     extensions={
         "notice_number": NOTICE_EXAMPLE["notice_number"],
         "notice": NOTICE_EXAMPLE,

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1", tags=["public"])
 
 
 @router.get(
-    "/public/progress/{number}",
+    "/public/progress/{case_number}",
     summary="Public progress of a case (case number and query code); a kiosk page for Accept: text/html",
     description="办理进度查询（办件编号 + 查询码；Accept: text/html 时为大厅查询机、打印用页面）",
     response_model=ProgressOut,
@@ -36,13 +36,13 @@ router = APIRouter(prefix="/v1", tags=["public"])
     dependencies=[PublicAttempts],
 )
 async def progress(
-    number: StoredText,
+    case_number: StoredText,
     request: Request,
     uow: UowDep,
-    code: Annotated[StoredText, Query(min_length=1, max_length=16, description="查询码")],
+    query_code: Annotated[StoredText, Query(min_length=1, max_length=16, description="查询码")],
 ) -> Any:
     async with uow:
-        found = presenters.progress_out(*await queries.public_progress(uow.session, number, code))
+        found = presenters.progress_out(*await queries.public_progress(uow.session, case_number, query_code))
     return html(presenters.progress_html(found)) if wants_html(request) else found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from daiban_common import clock
 from daiban_common.auth import CurrentPrincipal
@@ -21,6 +21,7 @@ from daiban_common.idempotency import (
 )
 from daiban_common.negotiation import wants_html
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.query_params import only_params
 from daiban_common.strict import Day
 from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 from daiban_contracts.text import StoredText
@@ -33,6 +34,7 @@ from daiban_intake.domain.links import LinkSigner
 from daiban_intake.domain.progress import CaseStatus
 from daiban_intake.handlers.acceptance import Acceptance, NoticeIssued, accept_application
 from daiban_intake.handlers.aftercare import hand_over, supply_materials
+from daiban_intake.handlers.feedback import Filed
 from daiban_intake.queries import cases as queries
 from daiban_intake.queries import feedback
 from daiban_intake.queries.orgs import org_names
@@ -69,11 +71,8 @@ def _one_time_notice(result: NoticeIssued, instance: str, links: LinkSigner) -> 
         "detail": detail,
         "instance": instance,
         "errors": [
-            {
-                "field": f"materials.{issue.material_code}",
-                "message": f"{issue.material_name}：{issue.note or '未提交'}",
-            }
-            for issue in result.issues
+            {"field": field, "message": f"{issue.material_name}：{issue.note or '未提交'}"}
+            for issue, field in zip(result.issues, result.fields, strict=True)
         ],
         "notice_number": number,
         "notice": presenters.notice_out(result.notice, result.names).model_dump(mode="json"),
@@ -135,6 +134,7 @@ async def accept(
     summary="List cases in the caller's subtree",
     description="本辖区办件列表",
     responses=problems(401, 422),
+    dependencies=[Depends(only_params("org", "status", "item_code", "from", "to", "limit", "cursor"))],
 )
 async def list_cases(
     principal: CurrentPrincipal,
@@ -142,11 +142,13 @@ async def list_cases(
     uow: UowDep,
     org: Annotated[str | None, Query(pattern=ORG_CODE_PATTERN)] = None,
     status: CaseStatus | None = None,
-    item: Annotated[StoredText | None, Query(max_length=40)] = None,
+    item_code: Annotated[StoredText | None, Query(max_length=40)] = None,
     from_: Annotated[Day | None, Query(alias="from", description="受理日期起（含）")] = None,
     to: Annotated[Day | None, Query(description="受理日期止（含）")] = None,
 ) -> Page[CaseListItem]:
-    filters = queries.CaseFilter(org=org, status=status, item=item, accepted_from=from_, accepted_to=to)
+    filters = queries.CaseFilter(
+        org=org, status=status, item_code=item_code, accepted_from=from_, accepted_to=to
+    )
     async with uow:
         rows, next_cursor = await queries.list_cases(uow.session, principal, filters, page)
         names = await org_names(uow.session, [code for c in rows for code in (c.org, c.holding_org)])
@@ -154,74 +156,78 @@ async def list_cases(
 
 
 @router.get(
-    "/cases/{number}",
+    "/cases/{case_number}",
     summary="A case",
     description="办件详情",
     response_model=CaseOut,
     responses=problems(401, docs.CASE_NOT_FOUND),
 )
-async def get_case(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> CaseOut:
+async def get_case(case_number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> CaseOut:
     async with uow:
-        return presenters.case_out(*await queries.case_detail(uow.session, principal, number))
+        return presenters.case_out(*await queries.case_detail(uow.session, principal, case_number))
 
 
 @router.get(
-    "/cases/{number}/receipt.html",
+    "/cases/{case_number}/receipt.html",
     summary="The acceptance receipt, printable (a token, or the signed link of the acceptance answer)",
     description="受理回执（打印；身份令牌或受理答复中的签名链接）",
     response_class=Response,
     responses={**_HTML, **problems(401, docs.LINK_REFUSED, docs.CASE_NOT_FOUND)},
 )
-async def receipt_page(number: StoredText, access: PrintAccessDep, uow: UowDep) -> Response:
-    reader = access.reader(presenters.receipt_page(number))
+async def receipt_page(case_number: StoredText, access: PrintAccessDep, uow: UowDep) -> Response:
+    reader = access.reader(presenters.receipt_page(case_number))
     async with uow:
-        case, names = await queries.receipt(uow.session, number, reader)
+        case, names = await queries.receipt(uow.session, case_number, reader)
         return html(presenters.receipt_html(presenters.receipt_out(case, names)))
 
 
 @router.get(
-    "/cases/{number}/receipt",
+    "/cases/{case_number}/receipt",
     summary="The acceptance receipt (JSON, or the printable page with Accept: text/html)",
     description="受理回执（JSON；Accept: text/html 时为打印页）",
     response_model=ReceiptOut,
     responses={**_HTML, **problems(401, docs.CASE_NOT_FOUND)},
 )
-async def receipt(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
+async def receipt(case_number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
     async with uow:
-        found = presenters.receipt_out(*await queries.receipt(uow.session, number, principal))
+        found = presenters.receipt_out(*await queries.receipt(uow.session, case_number, principal))
     return html(presenters.receipt_html(found)) if wants_html(request) else found
 
 
 @router.get(
-    "/notices/{number}.html",
+    "/notices/{notice_number}.html",
     summary="The one-time notice, printable (a token, or the signed link of the notice answer)",
     description="一次性告知书（打印；身份令牌或告知答复中的签名链接）",
     response_class=Response,
     responses={**_HTML, **problems(401, docs.LINK_REFUSED, docs.NOTICE_NOT_FOUND)},
 )
-async def notice_page(number: StoredText, access: PrintAccessDep, uow: UowDep) -> Response:
-    reader = access.reader(presenters.notice_page(number))
+async def notice_page(notice_number: StoredText, access: PrintAccessDep, uow: UowDep) -> Response:
+    reader = access.reader(presenters.notice_page(notice_number))
     async with uow:
         return html(
-            presenters.notice_html(presenters.notice_out(*await queries.notice(uow.session, reader, number)))
+            presenters.notice_html(
+                presenters.notice_out(*await queries.notice(uow.session, reader, notice_number))
+            )
         )
 
 
 @router.get(
-    "/notices/{number}",
+    "/notices/{notice_number}",
     summary="The one-time notice",
     description="一次性告知书",
     response_model=NoticeOut,
     responses={**_HTML, **problems(401, docs.NOTICE_NOT_FOUND)},
 )
-async def notice(number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep) -> Any:
+async def notice(
+    notice_number: StoredText, request: Request, principal: CurrentPrincipal, uow: UowDep
+) -> Any:
     async with uow:
-        found = presenters.notice_out(*await queries.notice(uow.session, principal, number))
+        found = presenters.notice_out(*await queries.notice(uow.session, principal, notice_number))
     return html(presenters.notice_html(found)) if wants_html(request) else found
 
 
 @router.post(
-    "/cases/{number}/supplements",
+    "/cases/{case_number}/supplements",
     status_code=201,
     summary="Supply requested or deferred materials",
     description="补正材料或补交容缺材料",
@@ -237,7 +243,7 @@ async def notice(number: StoredText, request: Request, principal: CurrentPrincip
     ),
 )
 async def supplements(
-    number: StoredText,
+    case_number: StoredText,
     body: SupplyMaterials,
     request: Request,
     principal: Acceptor,
@@ -246,7 +252,7 @@ async def supplements(
 ) -> Response:
     answer = answering(presenters.supplement_out, presenters.supplement_location)
     result = await supply_materials(
-        number,
+        case_number,
         body,
         principal=principal,
         once=once(request, principal.sub, key, body),
@@ -257,7 +263,7 @@ async def supplements(
 
 
 @router.post(
-    "/cases/{number}/handover",
+    "/cases/{case_number}/handover",
     summary="Hand over the result (in person with identity check, or by mail)",
     description="送达办理结果（当面核验身份或邮寄）",
     response_model=HandoverOut,
@@ -272,7 +278,7 @@ async def supplements(
     ),
 )
 async def handover(
-    number: StoredText,
+    case_number: StoredText,
     body: HandOver,
     request: Request,
     principal: Acceptor,
@@ -281,7 +287,7 @@ async def handover(
 ) -> Response:
     answer = answering_ok(presenters.handover_out)
     result = await hand_over(
-        number,
+        case_number,
         body,
         principal=principal,
         once=once(request, principal.sub, key, body),
@@ -300,4 +306,5 @@ async def handover(
 )
 async def get_complaint(complaint_id: StoredText, principal: Supervisor, uow: UowDep) -> ComplaintOut:
     async with uow:
-        return presenters.complaint_out(await feedback.complaint(uow.session, principal, complaint_id))
+        complaint = await feedback.complaint(uow.session, principal, complaint_id)
+        return presenters.complaint_out(Filed(complaint, await org_names(uow.session, [complaint.org])))

@@ -22,11 +22,11 @@ def in_force(versions: Iterable[ItemVersionData], today: date) -> ItemVersionDat
 def ensure_acceptable(item: ItemVersionData | None, *, org: OrgCode, channel: Channel) -> ItemVersionData:
     """422 naming the field if the item cannot be accepted at `org` through `channel`."""
     if item is None:
-        raise InvalidInput.field("item", "事项不存在或尚未生效，请核对事项编码")
+        raise InvalidInput.field("item_code", "事项不存在或尚未生效，请核对事项编码")
     if item.status is ItemStatus.retired:
-        raise InvalidInput.field("item", f"事项“{item.name}”已废止，不能受理")
+        raise InvalidInput.field("item_code", f"事项“{item.name}”已废止，不能受理")
     if not org.is_within(OrgCode.parse(item.implementing_org)):
-        raise InvalidInput.field("item", f"事项“{item.name}”不属于受理单位所在地的事项目录")
+        raise InvalidInput.field("item_code", f"事项“{item.name}”不属于受理单位所在地的事项目录")
     if org.tier not in item.acceptable_tiers:
         tiers = "、".join(tier.label for tier in item.acceptable_tiers) or "无"
         raise InvalidInput(

@@ -14,11 +14,11 @@ an applicant they do apply to learns it before leaving rather than on the second
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 from daiban_common.errors import FieldError, InvalidInput
-from daiban_contracts.case import Deficiency, MaterialIssue
+from daiban_contracts.case import ConditionalReminder, Deficiency, MaterialIssue
 from daiban_contracts.catalogue import Material, MaterialForm, MaterialSource
 
 PROBLEM_LABELS = {
@@ -45,23 +45,6 @@ class Promised:
 
     code: str
     due_date: date
-
-
-@dataclass(frozen=True)
-class ConditionalReminder:
-    """A conditional material not claimed: on the notice with its condition (如：……，还需提交……)."""
-
-    material_code: str
-    material_name: str
-    condition: str
-    required_form: str
-    required_copies: int
-    # Issued by a government body: the window fetches it once told the condition applies.
-    fetched_by_window: bool
-    note: str
-
-    def as_record(self) -> dict[str, object]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -209,6 +192,24 @@ def check_materials(
         elif material.source is not MaterialSource.government:
             issues.append(_issue(material, "missing"))
     return MaterialCheck(issues=tuple(issues), deficiencies=tuple(deficiencies), reminders=tuple(reminders))
+
+
+def issue_field(
+    issue: MaterialIssue, presented: Sequence[Presented], promised: Sequence[Promised] = ()
+) -> str:
+    """Where a notice's issue points in the request, in the path syntax of every 422
+    (`materials[2].form`, docs/api-vocabulary.md): the entry brought in the wrong form or too few
+    copies, the promise of a material that may not be missing, or the list a missing one is absent from.
+    """
+    code = issue.material_code
+    if issue.problem in ("wrong_form", "too_few_copies"):
+        index = next((i for i, entry in enumerate(presented) if entry.code == code), None)
+        if index is not None:
+            return f"materials[{index}].{'form' if issue.problem == 'wrong_form' else 'copies'}"
+    index = next((i for i, promise in enumerate(promised) if promise.code == code), None)
+    if index is not None:
+        return f"deficiencies[{index}].code"
+    return "materials"
 
 
 def check_supplied(materials: Sequence[Material], supplied: Sequence[Presented]) -> list[MaterialIssue]:

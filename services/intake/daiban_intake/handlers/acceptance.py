@@ -21,6 +21,7 @@ from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
     CaseAccepted,
     CaseSummary,
+    ConditionalReminder,
     MaterialIssue,
     OneTimeNoticeIssued,
     OnTheSpotResult,
@@ -30,11 +31,11 @@ from daiban_contracts.catalogue import ItemVersionData
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.domain import acceptance, applicants, numbers
 from daiban_intake.domain.materials import (
-    ConditionalReminder,
     MaterialCheck,
     Presented,
     Promised,
     check_materials,
+    issue_field,
     validate_codes,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage
@@ -83,6 +84,8 @@ class NoticeIssued:
 
     notice: OneTimeNotice
     issues: tuple[MaterialIssue, ...]
+    # Where each issue points in the request (`materials[2].form`), in the order of `issues`.
+    fields: tuple[str, ...]
     reminders: tuple[ConditionalReminder, ...] = ()
     # The names of the org units the notice shows (code -> name).
     names: dict[str, str] = field(default_factory=dict)
@@ -149,7 +152,7 @@ async def accept_application(
         if (stored := await replay(uow, once)) is not None:
             return Replayed(stored)
         item = acceptance.ensure_acceptable(
-            await item_in_force(uow.session, command.item, org, today, point.items),
+            await item_in_force(uow.session, command.item_code, org, today, point.items),
             org=org,
             channel=command.channel,
         )
@@ -167,7 +170,11 @@ async def accept_application(
             )
         result: Acceptance
         if not check.complete:
-            result = await _issue_notice(item, check, applicant, org, principal, point, names, now, uow)
+            fields = tuple(issue_field(issue, presented, promised) for issue in check.issues)
+            claimed = tuple(command.conditions_met)
+            result = await _issue_notice(
+                item, check, fields, claimed, applicant, org, principal, point, names, now, uow
+            )
         else:
             result = await _open_case(
                 command, item, check, applicant, representative, org, principal, point, names, now, uow
@@ -191,6 +198,8 @@ async def _cached_names(point: AcceptancePoint, codes: list[str]) -> dict[str, s
 async def _issue_notice(
     item: ItemVersionData,
     check: MaterialCheck,
+    fields: tuple[str, ...],
+    conditions_met: tuple[str, ...],
     applicant: applicants.Applicant,
     org: OrgCode,
     principal: Principal,
@@ -211,7 +220,7 @@ async def _issue_notice(
         applicant_name=applicant.name,
         issued_by=staff_record(principal),
         issues=[issue.model_dump(mode="json") for issue in check.issues],
-        conditional=[reminder.as_record() for reminder in check.reminders],
+        conditional=[reminder.model_dump(mode="json") for reminder in check.reminders],
         issued_at=now,
     )
     uow.session.add(notice)
@@ -224,6 +233,8 @@ async def _issue_notice(
             issued_by=staff_ref(principal),
             issues=check.issues,
             issued_at=now,
+            reminders=check.reminders,
+            conditions_met=conditions_met,
         ),
         subject=number,
         org=org.value,
@@ -231,7 +242,7 @@ async def _issue_notice(
     )
     if names is None:
         names = await org_names(uow.session, [org.value, principal.org])
-    return NoticeIssued(notice, check.issues, check.reminders, names)
+    return NoticeIssued(notice, check.issues, fields, check.reminders, names)
 
 
 async def _open_case(
@@ -265,6 +276,7 @@ async def _open_case(
             {"code": m.code, "name": material_names[m.code], "form": m.form.value, "copies": m.copies}
             for m in command.materials
         ],
+        "conditions_met": list(command.conditions_met),
         "deficiencies": [
             {
                 "code": d.material_code,
@@ -323,6 +335,7 @@ async def _open_case(
                 promised_date_provisional=promised.provisional,
                 green_channel=command.green_channel,
                 deficiencies=check.deficiencies,
+                conditions_met=tuple(command.conditions_met),
             ),
             on_the_spot=on_the_spot,
         ),

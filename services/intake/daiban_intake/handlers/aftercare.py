@@ -25,7 +25,7 @@ from daiban_contracts.case import (
 from daiban_contracts.catalogue import ItemVersionData
 from daiban_contracts.ids import uuid7
 from daiban_intake.domain.applicants import Applicant, may_collect
-from daiban_intake.domain.materials import Presented, check_supplied, validate_codes
+from daiban_intake.domain.materials import Presented, check_supplied, issue_field, validate_codes
 from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.common import add_stage, staff_record, staff_ref
 from daiban_intake.models import Case, Supplement
@@ -54,9 +54,9 @@ class HandedOver:
     at: datetime
 
 
-def _refuse_issues(issues: list[MaterialIssue]) -> None:
+def _refuse_issues(issues: list[MaterialIssue], presented: list[Presented]) -> None:
     if issues:
-        errors = [FieldError(f"materials.{i.material_code}", f"{i.material_name}：{i.note}") for i in issues]
+        errors = [FieldError(issue_field(i, presented), f"{i.material_name}：{i.note}") for i in issues]
         raise InvalidInput("补交的材料不符合要求", errors=errors)
 
 
@@ -90,7 +90,7 @@ async def supply_materials(
         case = await visible_case(uow.session, number, principal, lock=True)
         item = ItemVersionData.model_validate(case.item)
         validate_codes(item.materials, presented, [], today=to_shanghai_date(now))
-        _refuse_issues(check_supplied(item.materials, presented))
+        _refuse_issues(check_supplied(item.materials, presented), presented)
         outstanding = _outstanding_deficiencies(case)
         if case.status == CaseStatus.supplement_requested.value:
             known = {m.code for m in item.materials}

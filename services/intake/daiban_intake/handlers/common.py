@@ -45,8 +45,9 @@ def stage_row(stage: Stage, org: str, at: datetime, note: str = "") -> dict[str,
 
 
 _STAGE_COLUMNS: Final = ("stage", "org", "at", "note")
-# Every column but those the database fills (updated_at: each node writes its own clock).
-_CASE_COLUMNS: Final = [c for c in _CASES.c if c.server_default is None]
+# Every column but the one the database fills (updated_at: each node writes its own clock). A
+# column with a server default for older rows (conditions_met) is still given by acceptance.
+_CASE_COLUMNS: Final = [c for c in _CASES.c if c.name != "updated_at"]
 
 
 @functools.cache

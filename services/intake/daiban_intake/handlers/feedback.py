@@ -1,6 +1,6 @@
 """What citizens say afterwards: one rating per case (好差评), and complaints for the supervisors.
 
-Each returns what it recorded (`Evaluated`, the `Complaint`); the route answers it.
+Each returns what it recorded (`Evaluated`, `Filed`); the route answers it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from daiban_intake.domain.progress import CaseStatus, Stage
 from daiban_intake.handlers.common import add_stage
 from daiban_intake.models import Case, Complaint, Evaluation, Rectification
 from daiban_intake.queries.cases import public_case, visible_case
+from daiban_intake.queries.orgs import org_names
 from daiban_intake.schemas import ComplaintTarget, Evaluate, FileComplaint
 
 PUBLIC_ACTOR = "public"
@@ -182,15 +183,23 @@ async def _target_org(
     return org.value
 
 
+@dataclass(frozen=True)
+class Filed:
+    """A complaint as recorded, with the name of the unit it concerns (code -> name)."""
+
+    complaint: Complaint
+    names: dict[str, str]
+
+
 async def file_complaint(
     command: FileComplaint,
     *,
     principal: Principal | None,
     node: OrgCode,
     once: Once | None,
-    answer: AnswerOf[Complaint],
+    answer: AnswerOf[Filed],
     uow: UnitOfWork,
-) -> Complaint | Replayed:
+) -> Filed | Replayed:
     """A complaint against a case, a window or a person; the supervisors get an event."""
     now = clock.now()
     phone = normalise_phone(command.contact_phone, "contact_phone") if command.contact_phone else None
@@ -225,6 +234,7 @@ async def file_complaint(
             org=org,
             actor=actor,
         )
-        await remember(uow, once, answer(complaint))
+        filed = Filed(complaint, await org_names(uow.session, [org]))
+        await remember(uow, once, answer(filed))
         await uow.commit()
-    return complaint
+    return filed

@@ -68,7 +68,7 @@ async def stages_of(session: AsyncSession, case: Case) -> list[CaseStage]:
 class CaseFilter:
     org: str | None = None
     status: CaseStatus | None = None
-    item: str | None = None
+    item_code: str | None = None
     accepted_from: date | None = None
     accepted_to: date | None = None
 
@@ -90,8 +90,8 @@ async def list_cases(
             raise InvalidInput.field("org", str(exc)) from None
     if filters.status is not None:
         stmt = stmt.where(Case.status == filters.status.value)
-    if filters.item is not None:
-        stmt = stmt.where(Case.item_code == filters.item)
+    if filters.item_code is not None:
+        stmt = stmt.where(Case.item_code == filters.item_code)
     if filters.accepted_from is not None:
         stmt = stmt.where(col(Case.accepted_at) >= _start_of(filters.accepted_from))
     if filters.accepted_to is not None:

@@ -77,7 +77,7 @@ async def item_in_force(
     implementations = sorted({row.implementation_code for row in rows})
     if len(implementations) > 1:
         raise InvalidInput.field(
-            "item", f"基本编码{code}对应多个实施事项，请使用实施编码：{'、'.join(implementations)}"
+            "item_code", f"基本编码{code}对应多个实施事项，请使用实施编码：{'、'.join(implementations)}"
         )
     # The same rule as `in_force`, on the columns (written from the very same version data).
     current = [row for row in rows if row.effective_date <= today]

@@ -276,24 +276,28 @@ async def import_staff(request: Request, principal: Editor, uow: UowDep) -> Impo
     return await import_rows(uow, principal, ImportKind.staff, await _csv_text(request))
 
 
-@router.get("/staff/{id}", summary="A staff member", description="工作人员详情")
-async def get_staff(id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> StaffOut:
+@router.get("/staff/{staff_id}", summary="A staff member", description="工作人员详情")
+async def get_staff(staff_id: StoredText, principal: CurrentPrincipal, uow: UowDep) -> StaffOut:
     async with uow:
-        return presenters.staff_out(await queries.visible(uow.session, principal, Staff, id))
+        return presenters.staff_out(await queries.visible(uow.session, principal, Staff, staff_id))
 
 
-@router.put("/staff/{id}", summary="Edit a staff member", description="修改工作人员")
-async def update_staff(id: StoredText, body: StaffUpdate, principal: Editor, uow: UowDep) -> StaffOut:
-    return presenters.staff_out(await commands.update_staff(uow, principal, id, body))
+@router.put("/staff/{staff_id}", summary="Edit a staff member", description="修改工作人员")
+async def update_staff(staff_id: StoredText, body: StaffUpdate, principal: Editor, uow: UowDep) -> StaffOut:
+    return presenters.staff_out(await commands.update_staff(uow, principal, staff_id, body))
 
 
-@router.delete("/staff/{id}", status_code=204, summary="Delete a staff member", description="删除工作人员")
-async def delete_staff(id: StoredText, principal: Editor, uow: UowDep) -> None:
-    await commands.delete_staff(uow, principal, id)
+@router.delete(
+    "/staff/{staff_id}", status_code=204, summary="Delete a staff member", description="删除工作人员"
+)
+async def delete_staff(staff_id: StoredText, principal: Editor, uow: UowDep) -> None:
+    await commands.delete_staff(uow, principal, staff_id)
 
 
 @router.put(
-    "/staff/{id}/duty", summary="Set duty status and leave periods", description="设置在岗状态与请假时段"
+    "/staff/{staff_id}/duty",
+    summary="Set duty status and leave periods",
+    description="设置在岗状态与请假时段",
 )
-async def set_duty(id: StoredText, body: DutyIn, principal: Editor, uow: UowDep) -> StaffOut:
-    return presenters.staff_out(await commands.set_duty(uow, principal, id, body))
+async def set_duty(staff_id: StoredText, body: DutyIn, principal: Editor, uow: UowDep) -> StaffOut:
+    return presenters.staff_out(await commands.set_duty(uow, principal, staff_id, body))

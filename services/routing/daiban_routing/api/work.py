@@ -12,6 +12,7 @@ from daiban_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from daiban_common.deps import UowDep
 from daiban_common.idempotency import IdempotencyKey, once
 from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.query_params import only_params
 from daiban_contracts.orgcodes import ORG_CODE_PATTERN
 from daiban_contracts.text import StoredText
 from daiban_routing import presenters
@@ -53,6 +54,7 @@ router = APIRouter(prefix="/v1", tags=["work"], responses=_ERRORS)  # type: igno
     "/tasks",
     summary="List tasks in the caller's subtree, green channel first",
     description="任务列表（本辖区，绿色通道优先）",
+    dependencies=[Depends(only_params("org", "window", "staff_id", "status", "limit", "cursor"))],
 )
 async def list_tasks(
     principal: CurrentPrincipal,
@@ -66,12 +68,12 @@ async def list_tasks(
         ),
     ] = None,
     window: Annotated[StoredText | None, Query(description="窗口编号")] = None,
-    staff: Annotated[StoredText | None, Query(description="工作人员编号")] = None,
+    staff_id: Annotated[StoredText | None, Query(description="工作人员编号")] = None,
     status: Annotated[str | None, Query(pattern="^(queued|assigned|in_review|paused|decided)$")] = None,
 ) -> Page[TaskOut]:
     async with uow:
         return await queries.list_tasks(
-            uow.session, principal, page, org=org, window=window, staff=staff, status=status
+            uow.session, principal, page, org=org, window=window, staff=staff_id, status=status
         )
 
 
@@ -123,14 +125,14 @@ async def resume(task_id: StoredText, principal: WindowStaff, uow: UowDep) -> Ro
 
 
 @router.post(
-    "/cases/{number}/extension",
+    "/cases/{case_number}/extension",
     summary="Approve an extension (once per case)",
     description="批准延期（每件一次）",
     response_model=RouteOut,
     responses=docs.EXTENSION,
 )
 async def extension(
-    number: StoredText,
+    case_number: StoredText,
     body: ExtensionIn,
     request: Request,
     principal: Supervisor,
@@ -139,18 +141,18 @@ async def extension(
 ) -> Response:
     keyed = once(request, principal.sub, key, body)
     answer = presenters.ROUTE_AFTER
-    return answer.respond(await pausing.extend(uow, principal, number, body, _now(), keyed, answer))
+    return answer.respond(await pausing.extend(uow, principal, case_number, body, _now(), keyed, answer))
 
 
 @router.post(
-    "/cases/{number}/home-visit",
+    "/cases/{case_number}/home-visit",
     summary="Book a home visit",
     description="预约上门服务",
     response_model=RouteOut,
     responses=docs.HOME_VISIT,
 )
 async def home_visit(
-    number: StoredText,
+    case_number: StoredText,
     body: HomeVisitIn,
     request: Request,
     principal: Agent,
@@ -159,17 +161,19 @@ async def home_visit(
 ) -> Response:
     keyed = once(request, principal.sub, key, body)
     answer = presenters.ROUTE_AFTER
-    return answer.respond(await visits.book_home_visit(uow, principal, number, body, _now(), keyed, answer))
+    return answer.respond(
+        await visits.book_home_visit(uow, principal, case_number, body, _now(), keyed, answer)
+    )
 
 
 @router.get(
-    "/cases/{number}/route",
+    "/cases/{case_number}/route",
     summary="A case's route: hops, tasks, pauses, decisions and timeline",
     description="办件流转轨迹：各次流转、任务、暂停、决定与时间线",
     responses=docs.CASE,
 )
-async def route(number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> RouteOut:
-    return await _route(uow, principal, number)
+async def route(case_number: StoredText, principal: CurrentPrincipal, uow: UowDep) -> RouteOut:
+    return await _route(uow, principal, case_number)
 
 
 @router.get(

@@ -3,7 +3,7 @@
 Columns (UTF-8, header row; lists inside a cell are separated by `;`):
 - departments: `org,code,name`
 - windows: `org,number,name,departments,a_post,b_post`
-- staff: `id,name,role,org,windows`
+- staff: `staff_id,name,role,org,windows`
 Every bad cell is listed as `rows[N].field` (N = line number); a file with any is refused whole.
 """
 
@@ -38,7 +38,7 @@ _MODELS: dict[ImportKind, type[BaseModel]] = {
 _COLUMNS = {
     ImportKind.departments: ("org", "code", "name"),
     ImportKind.windows: ("org", "number", "name", "departments", "a_post", "b_post"),
-    ImportKind.staff: ("id", "name", "role", "org", "windows"),
+    ImportKind.staff: ("staff_id", "name", "role", "org", "windows"),
 }
 _LISTS = {"departments", "windows"}
 

@@ -45,7 +45,7 @@ async def import_rows(uow: UnitOfWork, principal: Principal, kind: ImportKind, t
                 continue
             hidden = await _id_of_another_unit(uow, principal, row)
             if hidden is not None:
-                errors.append(FieldError(f"rows[{line}].id", hidden))
+                errors.append(FieldError(f"rows[{line}].staff_id", hidden))
                 continue
             before = await _entry_before(uow, row)
             try:
@@ -69,10 +69,10 @@ async def _id_of_another_unit(uow: UnitOfWork, principal: Principal, row: BaseMo
     gives, which names no unit (the old one named it, disclosing another township's staff)."""
     if not isinstance(row, StaffIn):
         return None
-    existing = await uow.session.get(Staff, row.id)
+    existing = await uow.session.get(Staff, row.staff_id)
     if existing is None or existing.org == row.org or can_see(principal, existing.org):
         return None
-    return f"工作人员编号{row.id}已被使用"
+    return f"工作人员编号{row.staff_id}已被使用"
 
 
 async def _entry_before(uow: UnitOfWork, row: BaseModel) -> BaseModel | None:
@@ -85,7 +85,7 @@ async def _entry_before(uow: UnitOfWork, row: BaseModel) -> BaseModel | None:
         window = await lookup.window_at(session, row.org, row.number)
         return events.window_entry(window) if window is not None else None
     if isinstance(row, StaffIn):
-        staff = await session.get(Staff, row.id)
+        staff = await session.get(Staff, row.staff_id)
         return events.staff_entry(staff) if staff is not None else None
     raise TypeError(type(row).__name__)
 

@@ -169,12 +169,12 @@ async def create_staff(
         if (retry := await replayed(uow, once)) is not None:
             return retry
         await org_for_edit(uow.session, principal, body.org)
-        existing = await uow.session.get(Staff, body.id)
+        existing = await uow.session.get(Staff, body.staff_id)
         if existing is not None and existing.org != body.org:
-            raise Conflict(f"工作人员编号{body.id}已被使用")
+            raise Conflict(f"工作人员编号{body.staff_id}已被使用")
         staff, change = await upsert_staff(uow.session, body)
         if change is Change.updated:
-            raise Conflict(f"工作人员{body.id}{_SAME_KEY}")
+            raise Conflict(f"工作人员{body.staff_id}{_SAME_KEY}")
         if change is Change.created:
             events.emit_change(uow, principal.sub, _API, staff.id, None, events.staff_entry(staff))
         return await _created(

@@ -101,13 +101,17 @@ async def check_staff_windows(session: AsyncSession, org: str, windows: list[str
 
 async def upsert_staff(session: AsyncSession, body: StaffIn, prefix: str = "") -> tuple[Staff, Change]:
     await check_staff_windows(session, body.org, body.windows, prefix)
-    existing = await session.get(Staff, body.id)
+    existing = await session.get(Staff, body.staff_id)
     if existing is None:
-        staff = Staff(id=body.id, name=body.name, role=body.role.value, org=body.org, windows=body.windows)
+        staff = Staff(
+            id=body.staff_id, name=body.name, role=body.role.value, org=body.org, windows=body.windows
+        )
         session.add(staff)
         return staff, Change.created
     if existing.org != body.org:
-        raise InvalidInput.field(f"{prefix}org", f"工作人员{body.id}属于{existing.org}，调动请先删除原记录")
+        raise InvalidInput.field(
+            f"{prefix}org", f"工作人员{body.staff_id}属于{existing.org}，调动请先删除原记录"
+        )
     if (existing.name, existing.role, existing.windows) == (body.name, body.role.value, body.windows):
         return existing, Change.unchanged
     existing.name, existing.role, existing.windows = body.name, body.role.value, body.windows

@@ -106,7 +106,7 @@ async def route_after_change(session: AsyncSession, principal: Principal, number
         kind=summary.item.kind.value,
         handling_level=summary.item.handling_level.value,
         accepting_org=case.accepting_org,
-        current_org=case.current_org,
+        holding_org=case.current_org,
         deciding_org=case.deciding_org,
         status=case.status,
         status_label=status_label(case.status),

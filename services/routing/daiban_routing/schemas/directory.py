@@ -102,12 +102,18 @@ class StaffIn(_In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"id": "jsz-mz-a", "name": "王丽", "role": "clerk", "org": "370285101000", "windows": ["01"]}
+                {
+                    "staff_id": "jsz-mz-a",
+                    "name": "王丽",
+                    "role": "clerk",
+                    "org": "370285101000",
+                    "windows": ["01"],
+                }
             ]
         }
     )
 
-    id: str = Field(pattern=STAFF_ID_PATTERN, description="The person's token subject")
+    staff_id: str = Field(pattern=STAFF_ID_PATTERN, description="The person's token subject")
     name: StoredText = Field(min_length=1, max_length=50)
     role: Role
     org: str = Field(pattern=ORG_PATTERN)
@@ -141,7 +147,7 @@ class DutyIn(_In):
 
 
 class StaffOut(BaseModel):
-    id: str
+    staff_id: str = Field(description="The person's token subject")
     name: str
     role: str
     role_label: str

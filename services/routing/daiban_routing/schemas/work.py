@@ -159,7 +159,7 @@ class RouteOut(BaseModel):
     kind: str
     handling_level: str
     accepting_org: str
-    current_org: str
+    holding_org: str = Field(description="The org unit holding the case now")
     deciding_org: str | None
     status: str
     status_label: str
