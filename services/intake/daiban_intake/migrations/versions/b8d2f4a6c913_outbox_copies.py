@@ -1,7 +1,7 @@
 """outbox rows per event and subject (copies for other nodes)
 
 Revision ID: b8d2f4a6c913
-Revises: a4c7e9b2d315
+Revises: c9e1f3a5b7d2
 Create Date: 2026-12-06 18:10:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from daiban_common import migration_steps
 
 revision: str = "b8d2f4a6c913"
-down_revision: str | None = "a4c7e9b2d315"
+down_revision: str | None = "c9e1f3a5b7d2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
