@@ -113,6 +113,7 @@ async def accept(settings: Settings, payload: CaseAccepted) -> Envelope:
 
 
 async def stream(settings: Settings) -> list[Envelope]:
+    """The events on the node's stream, without the copies sent with them (same envelopes)."""
     nc = await nats.connect(settings.nats_url)
     try:
         js = nc.jetstream()
@@ -120,7 +121,8 @@ async def stream(settings: Settings) -> list[Envelope]:
         found = []
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
             msg = await js.get_msg(settings.stream_name, seq)
-            found.append(Envelope.from_bytes(msg.data or b""))
+            if ".copy." not in (msg.subject or ""):
+                found.append(Envelope.from_bytes(msg.data or b""))
         return found
     finally:
         await nc.close()
