@@ -65,7 +65,7 @@ async def _until(check: Any, seconds: float) -> None:
             await asyncio.sleep(0.02)
 
 
-async def run(base: Path, database_url: str, events: int = 10_000) -> dict[str, Any]:
+async def run(base: Path, database_url: str, events: int = 10_000, batch: int = 64) -> dict[str, Any]:
     subjects = Subjects()
     leaf_port = free_port()
     link = Link(target_port=leaf_port)
@@ -115,6 +115,7 @@ async def run(base: Path, database_url: str, events: int = 10_000) -> dict[str, 
             tables=county_tables,
             uow_factory=county_uow,
             tracer=tracer,
+            batch=batch,
         )
         await consumer.start()
         relay = OutboxRelay(

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # How long a link that refused an event is left alone before its events are tried again: short,
 # because a line that comes back should carry its backlog within seconds.
 _HOLD_FIRST = 0.5
-_HOLD_MAX = 3.0
+_HOLD_MAX = 1.0
 
 
 @dataclass
