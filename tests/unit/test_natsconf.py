@@ -10,7 +10,7 @@ import pytest
 
 from daiban_contracts.subjects import Subjects
 from daiban_devtools.embedded import nats_server_binary
-from daiban_devtools.natsconf import Listen, hub_config, leaf_config
+from daiban_devtools.natsconf import Listen, hub_config, leaf_config, new_password, plain_password
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nats"
 HEADER = "# Rendered by daiban_devtools.natsconf (tests/unit/test_natsconf.py); see deploy/README.md.\n"
@@ -67,3 +67,27 @@ def test_a_secret_is_never_written_into_a_configuration() -> None:
     for text in SAMPLES.values():
         assert "password: $DAIBAN_NATS_PASSWORD_" in text or "[$DAIBAN_HUB_URL]" in text
         assert '"$' not in text
+
+
+@pytest.mark.parametrize("password", ["2026-12-06Tx", "123456789012345678", "a-b_c"])
+def test_a_password_nats_server_would_misread_is_not_plain(password: str) -> None:
+    assert not plain_password(password)
+
+
+def test_generated_passwords_start_the_server(tmp_path: Path) -> None:
+    """A generated password is read by nats-server as the string it is (a random one starting
+    with digits and dashes once failed to start the hub)."""
+    for _ in range(20):
+        assert plain_password(new_password())
+    config = tmp_path / "hub.conf"
+    config.write_text(SAMPLES["county-hub.conf"].replace("/var/lib/daiban/nats", str(tmp_path / "js")))
+    env = {
+        name: new_password()
+        for name in (
+            "DAIBAN_NATS_PASSWORD_COUNTY",
+            "DAIBAN_NATS_PASSWORD_T370285101",
+            "DAIBAN_NATS_PASSWORD_T370285102",
+        )
+    }
+    command = [str(nats_server_binary()), "-t", "-c", str(config)]
+    assert subprocess.run(command, env=env, capture_output=True, timeout=30).returncode == 0

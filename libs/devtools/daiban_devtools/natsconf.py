@@ -13,6 +13,7 @@ county's machines (tests/unit/test_natsconf.py keeps them in step).
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,19 @@ ACCOUNT = "DAIBAN"
 # The hub's user the county node's own services connect as.
 COUNTY_USER = "county"
 _VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# nats-server reads a `$VARIABLE`'s value as a configuration value, not as a string: a password
+# like `2026-12...` fails to start the server ("ISO8601 dates must be in full Zulu form") and `123`
+# becomes a number. A letter first and letters or digits after it always read as a string.
+_PLAIN_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9]{15,}$")
+
+
+def plain_password(password: str) -> bool:
+    """Whether nats-server reads `password` from the environment as the string it is."""
+    return _PLAIN_PASSWORD.fullmatch(password) is not None
+
+
+def new_password() -> str:
+    return "p" + secrets.token_hex(24)
 
 
 def leaf_user(township: str | OrgCode) -> str:

@@ -12,7 +12,6 @@ replica of the catalogue from the copies of `catalogue.item_published` the count
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
 from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_contracts.subjects import Subjects
+from daiban_devtools import natsconf
 from daiban_devtools.embedded import EmbeddedNats
 from daiban_devtools.natsconf import (
     COUNTY_USER,
@@ -96,8 +96,8 @@ class NatsNetwork:
         found = {}
         for user in [COUNTY_USER, *(leaf_user(t) for t in self.townships)]:
             path = folder / user
-            if not path.exists():
-                path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+            if not path.exists() or not natsconf.plain_password(path.read_text(encoding="utf-8").strip()):
+                path.write_text(natsconf.new_password(), encoding="utf-8")
                 path.chmod(0o600)
             found[user] = path.read_text(encoding="utf-8").strip()
         return found
