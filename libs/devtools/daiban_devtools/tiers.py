@@ -213,7 +213,7 @@ def plan_tiers(
         )
         nodes.append(
             Node(
-                f"township {town.value}",
+                "township",
                 township_settings,
                 tuple(spec.name for spec in services if spec.township),
                 node_env(township_settings),
