@@ -10,6 +10,7 @@ import importlib.util
 import logging
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -35,11 +36,26 @@ PG_BIN = _pg_bin()
 PG_OS_USER = "daiban-pg"
 
 
+# Below Linux's ephemeral range (32768-60999): a port handed out here is bound later by a child
+# process, and in between the kernel gives ephemeral ports to outgoing connections (another test
+# worker's NATS or PostgreSQL clients), which once took a service's port before it could bind.
+_PORTS = range(20_000, 32_000)
+
+
 def free_port() -> int:
+    """A port nothing listens on now, picked at random outside the ephemeral range."""
+    for _ in range(200):
+        port = random.choice(_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        found: int = s.getsockname()[1]
+        return found
 
 
 def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
