@@ -43,6 +43,15 @@ class OutboxLanes:
     subjects: Subjects
     topology: Topology
     _held: dict[str, tuple[float, int]] = field(default_factory=dict)
+    # Worked out once: lane_of runs for every row the relay publishes.
+    _lanes: dict[str, str] = field(init=False)
+    _own: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._own = self._prefix(self.topology.node_org.value)
+        self._lanes = {child.value: self._prefix(child.value) for child in self.topology.child_nodes}
+        if self.topology.parent_node is not None:
+            self._lanes[self.topology.parent_node.value] = ""
 
     def _prefix(self, org_value: str) -> str:
         return f"{self.subjects.root}.{org_value[:6]}.{org_value[6:9]}."
@@ -50,17 +59,14 @@ class OutboxLanes:
     def lanes(self) -> dict[str, str]:
         """Lane (the receiving node's org) -> the subject prefix of its events ("" for the parent:
         every subject outside this node's own)."""
-        found = {child.value: self._prefix(child.value) for child in self.topology.child_nodes}
-        if self.topology.parent_node is not None:
-            found[self.topology.parent_node.value] = ""
-        return found
+        return self._lanes
 
     def lane_of(self, subject: str) -> str | None:
-        for lane, prefix in self.lanes().items():
+        for lane, prefix in self._lanes.items():
             if prefix and subject.startswith(prefix):
                 return lane
         parent = self.topology.parent_node
-        if parent is not None and not subject.startswith(self._prefix(self.topology.node_org.value)):
+        if parent is not None and not subject.startswith(self._own):
             return parent.value
         return None
 
@@ -80,17 +86,17 @@ class OutboxLanes:
 
     def rows_of(self, lane: str, subject: ColumnElement[str]) -> ColumnElement[bool]:
         """The condition on an outbox row's subject that picks the events taking `lane`."""
-        prefix = self.lanes()[lane]
+        prefix = self._lanes[lane]
         if prefix:
             return subject.like(f"{prefix}%")
-        return subject.not_like(f"{self._prefix(self.topology.node_org.value)}%")
+        return subject.not_like(f"{self._own}%")
 
     def open_rows(self, subject: ColumnElement[str]) -> ColumnElement[bool]:
         """The condition on an outbox row's subject that leaves out the lanes held right now."""
         conditions: list[ColumnElement[bool]] = []
-        own = self._prefix(self.topology.node_org.value)
+        own = self._own
         for lane in self.held_now():
-            prefix = self.lanes().get(lane)
+            prefix = self._lanes.get(lane)
             if prefix:
                 conditions.append(subject.not_like(f"{prefix}%"))
             elif prefix == "":
