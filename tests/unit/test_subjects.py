@@ -106,3 +106,31 @@ def test_a_node_is_a_county_or_a_township() -> None:
         Subjects().node_stream(VILLAGE)
     with pytest.raises(InvalidOrgCode):
         Subjects().node_stream(COUNTY, ["370211101000"])
+
+
+def test_ingress_subject_names_the_system_and_stays_off_event_filters() -> None:
+    from daiban_contracts.case import CaseSupplemented
+
+    subjects = Subjects()
+    subject = subjects.ingress("370285101294", "jiangshan-hall", CaseSupplemented)
+    assert subject == "daiban.370285.101.294.ingress.jiangshan-hall.case.supplemented"
+    assert subjects.ingress_within("370285101000") == "daiban.370285.101.*.ingress.*.*.*"
+    assert (
+        subjects.ingress_within("370285000000", "jiangshan-hall", CaseSupplemented)
+        == "daiban.370285.*.*.ingress.jiangshan-hall.case.supplemented"
+    )
+    # Six-token event filters never match an eight-token ingress subject.
+    assert len(subjects.within("370285101000").split(".")) == 6
+    assert len(subject.split(".")) == 8
+
+
+def test_system_ids_are_one_readable_token() -> None:
+    import pytest
+
+    from daiban_contracts.ingress import InvalidSystemId, check_system_id, system_actor, system_source
+
+    assert system_source("jiangshan-hall") == "/systems/jiangshan-hall"
+    assert system_actor("jiangshan-hall") == "system:jiangshan-hall"
+    for bad in ("Hall", "a.b", "x", "hall*", "hall>", "9hall"):
+        with pytest.raises(InvalidSystemId):
+            check_system_id(bad)

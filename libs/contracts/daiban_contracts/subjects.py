@@ -9,6 +9,8 @@ A copy of an event for another node (daiban_contracts.crossing) is addressed to 
 node and says what kind of copy it is: `daiban.370285.101.000.copy.progress.case.decided`. Copies
 have two tokens more than events, so a filter for events (`daiban.370285.*.*.case.decided`, or the
 catch-all `daiban.370285.*.*.*.*`) never takes a copy: a consumer reads copies only where it asks.
+What an outside system pushes (daiban_contracts.ingress) has the same shape with `ingress.<system>`
+in place of `copy.<kind>`.
 """
 
 from __future__ import annotations
@@ -108,6 +110,28 @@ class Subjects:
         JetStream would drop the second as a duplicate of the first."""
         _, marker, copy = subject.partition(".copy.")
         return f"{event_id}+{copy}" if marker else event_id
+
+    def ingress(self, org: str | OrgCode, system: str, event_type: str | type[EventData]) -> str:
+        """Where outside system `system` pushes an event of `event_type` about `org`
+        (daiban_contracts.ingress): `daiban.370285.101.294.ingress.jiangshan-hall.case.supplemented`."""
+        type_name = event_type if isinstance(event_type, str) else event_type.event_type
+        aggregate, name, _ = type_parts(type_name)
+        return f"{self.root}.{_org(org).subject_tokens}.ingress.{system}.{aggregate}.{name}"
+
+    def ingress_within(
+        self, org: str | OrgCode, system: str = "*", event_type: str | type[EventData] | None = None
+    ) -> str:
+        """A filter for what outside systems (one, or all) push about `org`'s subtree."""
+        code = _org(org)
+        fixed = _FIXED_TOKENS.get(code.tier)
+        if fixed is None:
+            raise InvalidOrgCode(f"区划代码{code.value}是县级以上单位，无法用一个主题过滤其下级")
+        tokens = [*code.subject_tokens.split(".")[:fixed], *["*"] * (3 - fixed)]
+        if event_type is None:
+            return ".".join([self.root, *tokens, "ingress", system, "*", "*"])
+        type_name = event_type if isinstance(event_type, str) else event_type.event_type
+        aggregate, name, _ = type_parts(type_name)
+        return ".".join([self.root, *tokens, "ingress", system, aggregate, name])
 
     def copy(self, org: str | OrgCode, kind: CopyKind, event_type: str | type[EventData]) -> str:
         """Where a copy of an event of `event_type` for the node of `org` is published; also the
