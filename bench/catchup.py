@@ -100,8 +100,10 @@ async def run(base: Path, database_url: str, events: int = 10_000, batch: int = 
 
         # The county's consumer in a process of its own, as on the county's machine: sharing this
         # process's core with the township's relay would measure the benchmark, not the network.
-        county = multiprocessing.get_context("spawn").Process(
-            target=_county, args=(database_url, network.url(COUNTY), batch), daemon=True
+        spawn = multiprocessing.get_context("spawn")
+        ready = spawn.Event()
+        county = spawn.Process(
+            target=_county, args=(database_url, network.url(COUNTY), batch, ready), daemon=True
         )
         county.start()
         relay = OutboxRelay(
@@ -129,6 +131,10 @@ async def run(base: Path, database_url: str, events: int = 10_000, batch: int = 
         await _until(lambda: _within(engine, town_tables, pending, events), 120)
         assert await _count(engine, applied) == 0, "events crossed a cut line"
 
+        # The county's consumer is a running service when a line comes back, not one starting up
+        # (a spawned process imports the suite for seconds on a busy machine).
+        if not await asyncio.to_thread(ready.wait, 120):
+            raise RuntimeError("the county's consumer did not start within 120 s")
         mended = time.perf_counter()
         link.mend()
         # Crossed: the county's stream acknowledged every copy (the township's outbox is empty).
@@ -159,11 +165,11 @@ async def run(base: Path, database_url: str, events: int = 10_000, batch: int = 
     }
 
 
-def _county(database_url: str, nats_url: str, batch: int) -> None:
-    asyncio.run(_consume(database_url, nats_url, batch))
+def _county(database_url: str, nats_url: str, batch: int, ready: Any) -> None:
+    asyncio.run(_consume(database_url, nats_url, batch, ready))
 
 
-async def _consume(database_url: str, nats_url: str, batch: int) -> None:
+async def _consume(database_url: str, nats_url: str, batch: int, ready: Any) -> None:
     """The county's durable consumer: each copy applied with its inbox row and a row of its own."""
     subjects = Subjects()
     engine = db.create_engine(database_url, pool_size=4)
@@ -196,6 +202,7 @@ async def _consume(database_url: str, nats_url: str, batch: int) -> None:
         batch=batch,
     )
     await consumer.start()
+    ready.set()
     await asyncio.Event().wait()  # until the benchmark terminates the process
 
 

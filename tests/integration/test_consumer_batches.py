@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import nats
 import pytest
 from sqlalchemy import func, insert, select, text
 
@@ -20,10 +21,10 @@ from daiban_common.runtime import ServiceRuntime
 from daiban_common.service import ServiceSpec
 from daiban_common.settings import Settings
 from daiban_common.uow import UnitOfWork
-from daiban_contracts.envelope import Envelope
+from daiban_contracts.envelope import Envelope, make_envelope
 from daiban_devtools.embedded import EmbeddedPostgres
 from tests.integration.probe import READER_SPEC, NoteWritten, applied, count, create_probe_tables, own_network
-from tests.integration.test_consumer_health import publish_note
+from tests.integration.test_consumer_health import VILLAGE, publish_note
 from tests.servers import Network, eventually, running
 
 pytestmark = pytest.mark.integration
@@ -148,3 +149,55 @@ async def test_a_database_lost_mid_batch_leaves_nothing_lost_or_doubled(
         assert sorted(note for note, _ in rows) == sorted(f"note-{i}" for i in range(NOTES))
         assert await count(reader.runtime, reader.runtime.tables.dead_letters) == 0
         assert await count(reader.runtime, reader.runtime.tables.inbox) == NOTES
+
+
+async def test_an_event_delivered_twice_in_one_fetch_or_again_later_is_applied_once(network: Network) -> None:
+    """The inbox rows of a run are claimed in one statement: the same event twice in a run, and an
+    event applied in an earlier run, must each still count once."""
+    settings = await network.node(TOWNSHIP)
+    async with running(recording_reader(), settings) as reader:
+        await create_probe_tables(reader.runtime)
+        early = make_envelope(
+            NoteWritten(note_id="n", text="early"), source="/t", subject="note", org=VILLAGE, actor="t"
+        )
+        await publish_envelope(settings, early, message_id="early-1")
+
+        async def first_applied() -> bool:
+            return await count(reader.runtime, applied) == 1
+
+        await eventually(first_applied, within=30)
+        twice = make_envelope(
+            NoteWritten(note_id="n", text="twice"), source="/t", subject="note", org=VILLAGE, actor="t"
+        )
+        consumer = notes_consumer(reader.runtime)
+        await consumer.stop()
+        # Distinct Nats-Msg-Ids, so JetStream keeps every copy and the consumer sees them all.
+        await publish_envelope(settings, twice, message_id="twice-1")
+        for i in range(5):
+            await publish_note(settings, f"other-{i}")
+        await publish_envelope(settings, twice, message_id="twice-2")
+        await publish_envelope(settings, early, message_id="early-2")
+        await consumer.start()
+
+        async def all_seen() -> bool:
+            return await count(reader.runtime, applied) >= 7
+
+        await eventually(all_seen, within=30)
+        await asyncio.sleep(1.5)  # long enough for a second application to show
+        rows = await applied_rows(reader.runtime)
+        assert sorted(note for note, _ in rows) == sorted(
+            ["early", "twice", *[f"other-{i}" for i in range(5)]]
+        )
+        # ...and in the run's own transaction: a second application would have failed the run
+        # (the probe's row is keyed by event) and sent it one by one, a transaction per event.
+        assert len({txid for note, txid in rows if note != "early"}) <= 2, rows
+        assert await count(reader.runtime, reader.runtime.tables.inbox) == 7
+
+
+async def publish_envelope(settings: Settings, envelope: Envelope, *, message_id: str) -> None:
+    nc = await nats.connect(settings.nats_url)
+    try:
+        subject = f"{settings.subject_root}.370285.101.201.note.written"
+        await nc.jetstream().publish(subject, envelope.to_bytes(), headers={"Nats-Msg-Id": message_id})
+    finally:
+        await nc.close()

@@ -27,7 +27,7 @@ from daiban_common.telemetry import (
     inject_headers,
     instrument_app,
     instrument_engine,
-    producer_span,
+    producer_headers,
     setup_tracing,
     trace_id_of,
     tracer_for,
@@ -121,8 +121,9 @@ def test_one_trace_from_request_through_relay_to_consumer() -> None:
 
     # The relay runs later, in another task, with no current span: only the stored row links it.
     assert current_traceparent() is None
-    with producer_span(tracer, "publish daiban.case.accepted.v1", stored):
-        headers = inject_headers({"Nats-Msg-Id": "e1"})
+    headers = producer_headers(tracer, "publish daiban.case.accepted.v1", stored, {"Nats-Msg-Id": "e1"})
+    assert headers["Nats-Msg-Id"] == "e1"
+    assert current_traceparent() is None  # the relay's span was never the current one
     with consumer_span(tracer, "apply daiban.case.accepted.v1", headers["traceparent"]):
         pass
 

@@ -30,7 +30,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.trace import Tracer
-from sqlalchemy import Insert, Table, bindparam, insert
+from sqlalchemy import Insert, Table, TextClause, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -384,16 +384,21 @@ class EventConsumer:
         applied: list[bool] = []
         try:
             async with self._uow_factory() as uow:
+                # One statement claims the inbox rows of the whole run: a round trip per run, not
+                # per event. The rows roll back with the run if any event fails.
+                unclaimed = await self._claim(uow, batch)
                 for routed in batch:
-                    with consumer_span(
-                        self._tracer,
-                        f"apply {routed.envelope.type}",
-                        routed.envelope.traceparent,
-                        {"messaging.consumer": self._name, "messaging.message.id": routed.envelope.id},
-                    ):
-                        applied.append(
-                            await self._apply_in(uow, routed.envelope, routed.payload, routed.handler)
-                        )
+                    fresh = routed.envelope.id in unclaimed
+                    unclaimed.discard(routed.envelope.id)  # the same event twice: once
+                    if fresh:
+                        with consumer_span(
+                            self._tracer,
+                            f"apply {routed.envelope.type}",
+                            routed.envelope.traceparent,
+                            {"messaging.consumer": self._name, "messaging.message.id": routed.envelope.id},
+                        ):
+                            await self._handle_in(uow, routed.envelope, routed.payload, routed.handler)
+                    applied.append(fresh)
                 await uow.commit()
         except asyncio.CancelledError:
             raise
@@ -515,13 +520,28 @@ class EventConsumer:
         )
         if result.first() is None:
             return False
+        await self._handle_in(uow, envelope, payload, handler)
+        return True
+
+    async def _claim(self, uow: UnitOfWork, batch: Sequence[_Routed]) -> set[str]:
+        """Insert the inbox rows of a run; returns the ids not applied before."""
+        ids = list({r.envelope.id: r.envelope.type for r in batch}.items())
+        conn = await uow.session.connection()
+        result = await conn.execute(
+            _INBOX_ROWS[self._inbox],
+            {"consumer": self._name, "event_ids": [i for i, _ in ids], "types": [t for _, t in ids]},
+        )
+        return set(result.scalars())
+
+    async def _handle_in(
+        self, uow: UnitOfWork, envelope: Envelope, payload: EventData | None, handler: Handler[Any]
+    ) -> None:
         await handler(envelope, payload, uow)
         # Each event starts from the database, as it did in a unit of work of its own: the next
         # one in a batch must not see ORM objects this one loaded (a Core statement of a later
         # handler would leave them stale).
         await uow.session.flush()
         uow.session.expunge_all()
-        return True
 
     async def _park(self, msg: Msg, envelope: Envelope | None, error: str, attempts: int) -> str:
         try:
@@ -630,6 +650,24 @@ class _InboxRow(dict[Table, Insert]):
 
 
 _INBOX_ROW = _InboxRow()
+
+
+class _InboxRows(dict[Table, TextClause]):
+    """The inbox statement of a whole run: the ids and types as two arrays, so it is one
+    statement text (compiled and prepared once) whatever the run's length."""
+
+    def __missing__(self, inbox: Table) -> TextClause:
+        stmt = text(
+            f'INSERT INTO "{inbox.schema}".{inbox.name} (consumer, event_id, type) '
+            "SELECT :consumer, e.event_id, e.type "
+            "FROM unnest(CAST(:event_ids AS varchar[]), CAST(:types AS text[])) AS e(event_id, type) "
+            "ON CONFLICT DO NOTHING RETURNING event_id"
+        )
+        self[inbox] = stmt
+        return stmt
+
+
+_INBOX_ROWS = _InboxRows()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
-from daiban_common.telemetry import inject_headers, producer_span
+from daiban_common.telemetry import producer_headers
 from daiban_contracts.crossing import Topology
 from daiban_contracts.subjects import Subjects
 
@@ -220,13 +220,13 @@ class OutboxRelay:
                 return 0
             futures: list[asyncio.Future[Any]] = []
             for row in rows:
-                with producer_span(
+                headers = producer_headers(
                     self._tracer,
                     f"publish {row.type}",
                     row.traceparent,
+                    {"Nats-Msg-Id": Subjects.message_id(row.event_id, row.subject)},
                     {"messaging.message.id": row.event_id},
-                ):
-                    headers = inject_headers({"Nats-Msg-Id": Subjects.message_id(row.event_id, row.subject)})
+                )
                 futures.append(
                     await self._js.publish_async(row.subject, row.envelope.encode(), headers=headers)
                 )

@@ -27,7 +27,7 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import Span, SpanKind, Tracer
+from opentelemetry.trace import Span, SpanKind, Tracer, set_span_in_context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
@@ -46,7 +46,7 @@ __all__ = [
     "inject_headers",
     "instrument_app",
     "instrument_engine",
-    "producer_span",
+    "producer_headers",
     "setup_tracing",
     "shutdown_tracing",
     "trace_id_of",
@@ -309,18 +309,27 @@ def consumer_span(
         yield span
 
 
-@contextmanager
-def producer_span(
+def producer_headers(
     tracer: Tracer,
     name: str,
     traceparent: str | None,
+    headers: dict[str, str],
     attributes: Mapping[str, AttributeValue] | None = None,
-) -> Iterator[Span]:
-    """A PRODUCER span for the relay publishing one outbox row, child of the row's stored
-    `traceparent` (the request that made the change).
+) -> dict[str, str]:
+    """The headers the relay publishes an outbox row with: a PRODUCER span, child of the row's
+    stored `traceparent` (the request that made the change), whose context goes into `headers`,
+    so consumers become its children.
 
-    Inside the block, `inject_headers(headers)` puts this span's traceparent into the NATS
-    headers, so consumers become its children.
+    The relay publishes thousands of rows a second; attaching and detaching a context per row
+    was a third of its tracing cost and nothing runs inside the span.
     """
-    with _messaging_span(tracer, name, traceparent, SpanKind.PRODUCER, "publish", attributes) as span:
-        yield span
+    merged: dict[str, AttributeValue] = {"messaging.system": "nats", "messaging.operation.type": "publish"}
+    if attributes:
+        merged.update(attributes)
+    span = tracer.start_span(
+        name, context=context_from_traceparent(traceparent), kind=SpanKind.PRODUCER, attributes=merged
+    )
+    try:
+        return inject_headers(headers, set_span_in_context(span))
+    finally:
+        span.end()
