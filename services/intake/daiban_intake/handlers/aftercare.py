@@ -81,79 +81,87 @@ async def supply_materials(
     uow: UnitOfWork,
 ) -> Supplied | Replayed:
     """Materials asked for by a supplement request (补正), or deficiencies promised at acceptance."""
-    now = clock.now()
     presented = [Presented(m.code, m.form, m.copies) for m in command.materials]
-    codes = {p.code for p in presented}
     async with uow:
         if (stored := await replay(uow, once)) is not None:
             return Replayed(stored)
         case = await visible_case(uow.session, number, principal, lock=True)
-        item = ItemVersionData.model_validate(case.item)
-        validate_codes(item.materials, presented, [], today=to_shanghai_date(now))
-        _refuse_issues(check_supplied(item.materials, presented), presented)
-        outstanding = _outstanding_deficiencies(case)
-        if case.status == CaseStatus.supplement_requested.value:
-            known = {m.code for m in item.materials}
-            asked = {i["material_code"] for i in case.pending_supplement} & known
-            if asked - codes:
-                missing = "、".join(
-                    i["material_name"] for i in case.pending_supplement if i["material_code"] in asked - codes
-                )
-                raise InvalidInput.field("materials", f"还须补正：{missing}", detail="补正材料不齐全")
-            kind = "supplement"
-            case.status = CaseStatus.in_review.value
-            case.pending_supplement = []
-            _mark_supplied(case, codes & outstanding, now)
-            add_stage(uow.session, case, Stage.supplemented, case.org, now)
-            uow.emit(
-                CaseSupplemented(
-                    case_number=case.number,
-                    accepting_org=case.org,
-                    material_codes=tuple(sorted(codes)),
-                    supplemented_at=now,
-                    recorded_by=staff_ref(principal),
-                ),
-                subject=case.number,
-                # Addressed to where the case waits for it: routing at that org's node resumes the clock.
-                org=case.holding_org,
-                actor=principal.sub,
-            )
-        elif codes and codes <= outstanding:
-            kind = "deficiency"
-            _mark_supplied(case, codes, now)
-            add_stage(uow.session, case, Stage.deficiencies_supplied, case.org, now)
-            uow.emit(
-                DeficienciesSupplied(
-                    case_number=case.number,
-                    accepting_org=case.org,
-                    material_codes=tuple(sorted(codes)),
-                    supplied_at=now,
-                    recorded_by=staff_ref(principal),
-                ),
-                subject=case.number,
-                org=case.org,
-                actor=principal.sub,
-            )
-        else:
-            raise Conflict(
-                "该办件当前没有待补正或待补交的材料",
-                type="/problems/not-waiting-for-supplement",
-                title="Not waiting for a supplement",
-            )
-        case.updated_at = now
-        supplement = Supplement(
-            id=str(uuid7()),
-            case_number=case.number,
-            kind=kind,
-            materials=[{"code": p.code, "form": p.form.value, "copies": p.copies} for p in presented],
-            recorded_by=staff_record(principal),
-            recorded_at=now,
-        )
-        uow.session.add(supplement)
-        supplied = Supplied(case, supplement, sorted(codes))
+        supplied = record_supplement(uow, case, presented, principal=principal)
         await remember(uow, once, answer(supplied))
         await uow.commit()
     return supplied
+
+
+def record_supplement(
+    uow: UnitOfWork, case: Case, presented: list[Presented], *, principal: Principal
+) -> Supplied:
+    """The supplement of `case` (locked) in the open unit of work: checked, recorded, its event
+    emitted. A window's request and an outside system's pushed event both come through here."""
+    now = clock.now()
+    codes = {p.code for p in presented}
+    item = ItemVersionData.model_validate(case.item)
+    validate_codes(item.materials, presented, [], today=to_shanghai_date(now))
+    _refuse_issues(check_supplied(item.materials, presented), presented)
+    outstanding = _outstanding_deficiencies(case)
+    if case.status == CaseStatus.supplement_requested.value:
+        known = {m.code for m in item.materials}
+        asked = {i["material_code"] for i in case.pending_supplement} & known
+        if asked - codes:
+            missing = "、".join(
+                i["material_name"] for i in case.pending_supplement if i["material_code"] in asked - codes
+            )
+            raise InvalidInput.field("materials", f"还须补正：{missing}", detail="补正材料不齐全")
+        kind = "supplement"
+        case.status = CaseStatus.in_review.value
+        case.pending_supplement = []
+        _mark_supplied(case, codes & outstanding, now)
+        add_stage(uow.session, case, Stage.supplemented, case.org, now)
+        uow.emit(
+            CaseSupplemented(
+                case_number=case.number,
+                accepting_org=case.org,
+                material_codes=tuple(sorted(codes)),
+                supplemented_at=now,
+                recorded_by=staff_ref(principal),
+            ),
+            subject=case.number,
+            # Addressed to where the case waits for it: routing at that org's node resumes the clock.
+            org=case.holding_org,
+            actor=principal.sub,
+        )
+    elif codes and codes <= outstanding:
+        kind = "deficiency"
+        _mark_supplied(case, codes, now)
+        add_stage(uow.session, case, Stage.deficiencies_supplied, case.org, now)
+        uow.emit(
+            DeficienciesSupplied(
+                case_number=case.number,
+                accepting_org=case.org,
+                material_codes=tuple(sorted(codes)),
+                supplied_at=now,
+                recorded_by=staff_ref(principal),
+            ),
+            subject=case.number,
+            org=case.org,
+            actor=principal.sub,
+        )
+    else:
+        raise Conflict(
+            "该办件当前没有待补正或待补交的材料",
+            type="/problems/not-waiting-for-supplement",
+            title="Not waiting for a supplement",
+        )
+    case.updated_at = now
+    supplement = Supplement(
+        id=str(uuid7()),
+        case_number=case.number,
+        kind=kind,
+        materials=[{"code": p.code, "form": p.form.value, "copies": p.copies} for p in presented],
+        recorded_by=staff_record(principal),
+        recorded_at=now,
+    )
+    uow.session.add(supplement)
+    return Supplied(case, supplement, sorted(codes))
 
 
 def _not_ready(status: CaseStatus) -> Conflict:

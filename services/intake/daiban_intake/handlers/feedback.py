@@ -14,7 +14,7 @@ from daiban_common.calendar import WorkCalendar, to_shanghai_date
 from daiban_common.errors import Conflict, FieldError, InvalidInput, NotFound
 from daiban_common.idempotency import AnswerOf, Once, Replayed, remember, replay
 from daiban_common.uow import UnitOfWork
-from daiban_contracts.case import CaseEvaluated, ComplaintFiled, RectificationOpened
+from daiban_contracts.case import CaseEvaluated, ComplaintFiled, EvaluationLevel, RectificationOpened
 from daiban_contracts.ids import uuid7
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.domain.applicants import normalise_phone
@@ -69,65 +69,85 @@ async def evaluate(
 
     A retry with the same Idempotency-Key replays the first answer rather than the 409 of a second rating.
     """
-    now = clock.now()
     _check_scores(command.scores)
     async with uow:
         if (stored := await replay(uow, once)) is not None:
             return Replayed(stored)
         case = await public_case(uow.session, command.case_number, command.query_code, lock=True)
-        earlier = await uow.session.get(Evaluation, case.number)
-        if case.status == CaseStatus.evaluated.value or earlier is not None:
-            raise Conflict(
-                "该办件已评价，每件只能评价一次",
-                type="/problems/already-evaluated",
-                title="Already evaluated",
-            )
-        if case.status != CaseStatus.handed_over.value:
-            raise Conflict(
-                "办理结果送达后才能评价", type="/problems/not-handed-over", title="Not handed over yet"
-            )
-        evaluation = Evaluation(
-            case_number=case.number,
-            level=command.level.value,
-            scores=command.scores,
-            comment=command.comment,
-            evaluated_at=now,
+        evaluated = await record_evaluation(
+            uow, case, Rating(command.level, command.scores, command.comment), PUBLIC_ACTOR, calendar
         )
-        uow.session.add(evaluation)
-        case.status = CaseStatus.evaluated.value
-        case.updated_at = now
-        add_stage(uow.session, case, Stage.evaluated, case.org, now)
-        uow.emit(
-            CaseEvaluated(
-                case_number=case.number,
-                accepting_org=case.org,
-                deciding_org=case.deciding_org,
-                level=command.level,
-                scores=command.scores,
-                has_comment=bool(command.comment),
-                evaluated_at=now,
-            ),
-            subject=case.number,
-            org=case.org,
-            actor=PUBLIC_ACTOR,
-        )
-        rectify = opens_rectification(command.level)
-        if rectify:
-            _open_rectification(case, command, now, calendar, uow)
-        evaluated = Evaluated(evaluation, rectify)
         await remember(uow, once, answer(evaluated))
         await uow.commit()
     return evaluated
 
 
+@dataclass(frozen=True)
+class Rating:
+    """What a citizen said of a case: the level, scores per indicator, an optional comment."""
+
+    level: EvaluationLevel
+    scores: dict[str, int]
+    comment: str = ""
+
+
+async def record_evaluation(
+    uow: UnitOfWork, case: Case, rating: Rating, actor: str, calendar: WorkCalendar
+) -> Evaluated:
+    """The rating of `case` (locked) in the open unit of work, by `actor` (the public, or the
+    outside system that collected it): once per case, after handover."""
+    now = clock.now()
+    _check_scores(rating.scores)
+    earlier = await uow.session.get(Evaluation, case.number)
+    if case.status == CaseStatus.evaluated.value or earlier is not None:
+        raise Conflict(
+            "该办件已评价，每件只能评价一次",
+            type="/problems/already-evaluated",
+            title="Already evaluated",
+        )
+    if case.status != CaseStatus.handed_over.value:
+        raise Conflict(
+            "办理结果送达后才能评价", type="/problems/not-handed-over", title="Not handed over yet"
+        )
+    evaluation = Evaluation(
+        case_number=case.number,
+        level=rating.level.value,
+        scores=rating.scores,
+        comment=rating.comment,
+        evaluated_at=now,
+    )
+    uow.session.add(evaluation)
+    case.status = CaseStatus.evaluated.value
+    case.updated_at = now
+    add_stage(uow.session, case, Stage.evaluated, case.org, now)
+    uow.emit(
+        CaseEvaluated(
+            case_number=case.number,
+            accepting_org=case.org,
+            deciding_org=case.deciding_org,
+            level=rating.level,
+            scores=rating.scores,
+            has_comment=bool(rating.comment),
+            evaluated_at=now,
+        ),
+        subject=case.number,
+        org=case.org,
+        actor=actor,
+    )
+    rectify = opens_rectification(rating.level)
+    if rectify:
+        _open_rectification(case, rating, now, calendar, uow)
+    return Evaluated(evaluation, rectify)
+
+
 def _open_rectification(
-    case: Case, command: Evaluate, now: datetime, calendar: WorkCalendar, uow: UnitOfWork
+    case: Case, rating: Rating, now: datetime, calendar: WorkCalendar, uow: UnitOfWork
 ) -> None:
     # The unit that decided answers for the service; the accepting point if it decided itself.
     org = case.deciding_org or case.org
-    reason = f"群众评价“{LEVEL_LABELS[command.level]}”"
-    if command.comment:
-        reason += f"：{mask_free_text(command.comment)}"
+    reason = f"群众评价“{LEVEL_LABELS[rating.level]}”"
+    if rating.comment:
+        reason += f"：{mask_free_text(rating.comment)}"
     rectification = Rectification(
         id=str(uuid7()),
         case_number=case.number,
@@ -201,40 +221,47 @@ async def file_complaint(
     uow: UnitOfWork,
 ) -> Filed | Replayed:
     """A complaint against a case, a window or a person; the supervisors get an event."""
-    now = clock.now()
-    phone = normalise_phone(command.contact_phone, "contact_phone") if command.contact_phone else None
-    actor = principal.sub if principal is not None else PUBLIC_ACTOR
     async with uow:
         if (stored := await replay(uow, once)) is not None:
             return Replayed(stored)
-        org = await _target_org(command, principal, node, uow)
-        complaint = Complaint(
-            id=str(uuid7()),
-            org=org,
-            target=command.target.value,
-            case_number=command.case_number if command.target is ComplaintTarget.case else None,
-            target_ref=command.target_ref,
-            summary=command.summary,
-            contact_phone=phone,
-            filed_by=actor,
-            filed_at=now,
-        )
-        uow.session.add(complaint)
-        uow.emit(
-            ComplaintFiled(
-                complaint_id=complaint.id,
-                org=org,
-                target=complaint.target,
-                case_number=complaint.case_number,
-                target_ref=complaint.target_ref,
-                summary=mask_free_text(command.summary),
-                filed_at=now,
-            ),
-            subject=complaint.case_number or complaint.id,
-            org=org,
-            actor=actor,
-        )
-        filed = Filed(complaint, await org_names(uow.session, [org]))
+        filed = await record_complaint(uow, command, principal=principal, node=node)
         await remember(uow, once, answer(filed))
         await uow.commit()
     return filed
+
+
+async def record_complaint(
+    uow: UnitOfWork, command: FileComplaint, *, principal: Principal | None, node: OrgCode
+) -> Filed:
+    """The complaint in the open unit of work, by `principal` (staff, an outside system) or the public."""
+    now = clock.now()
+    phone = normalise_phone(command.contact_phone, "contact_phone") if command.contact_phone else None
+    actor = principal.sub if principal is not None else PUBLIC_ACTOR
+    org = await _target_org(command, principal, node, uow)
+    complaint = Complaint(
+        id=str(uuid7()),
+        org=org,
+        target=command.target.value,
+        case_number=command.case_number if command.target is ComplaintTarget.case else None,
+        target_ref=command.target_ref,
+        summary=command.summary,
+        contact_phone=phone,
+        filed_by=actor,
+        filed_at=now,
+    )
+    uow.session.add(complaint)
+    uow.emit(
+        ComplaintFiled(
+            complaint_id=complaint.id,
+            org=org,
+            target=complaint.target,
+            case_number=complaint.case_number,
+            target_ref=complaint.target_ref,
+            summary=mask_free_text(command.summary),
+            filed_at=now,
+        ),
+        subject=complaint.case_number or complaint.id,
+        org=org,
+        actor=actor,
+    )
+    return Filed(complaint, await org_names(uow.session, [org]))
