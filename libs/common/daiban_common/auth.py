@@ -43,6 +43,7 @@ __all__ = [
     "Principal",
     "Role",
     "TokenVerifier",
+    "bearer_token",
     "can_see",
     "ensure_within",
     "get_principal",
@@ -316,7 +317,8 @@ def _verifier(request: Request) -> TokenVerifier:
     return verifier
 
 
-def _bearer_token(header: str) -> str:
+def bearer_token(header: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header; 401 for any other shape."""
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
@@ -332,7 +334,7 @@ async def optional_principal(
     header = request.headers.get("authorization")
     if header is None:
         return None
-    principal = await _verifier(request).verify_async(_bearer_token(header))
+    principal = await _verifier(request).verify_async(bearer_token(header))
     gate = getattr(request.app.state, "org_gate", None)
     if isinstance(gate, OrgGate):
         await gate.check(principal)

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -72,6 +73,12 @@ P = TypeVar("P", bound=EventData)
 Handler = Callable[[Envelope, P, UnitOfWork], Awaitable[None]]
 
 
+# The subject the event being applied was delivered on. The broker guarantees who may publish on
+# it, which the envelope can only claim: an ingress subject names the outside system that pushed
+# the event (daiban_contracts.ingress), and its handler reads the system from here.
+delivered_on: ContextVar[str | None] = ContextVar("delivered_on", default=None)
+
+
 class PermanentFailure(Exception):
     """Raised by a handler for an event that will never apply (e.g. it names an unknown case)."""
 
@@ -107,6 +114,10 @@ class Subscription:
     # Copies other nodes send this node of the handled classes (daiban_contracts.crossing), read
     # beside the events of the subtree; with `events=False` instead of them.
     copies: Sequence[CopyKind] = ()
+    # What outside systems push of the handled classes to their ingress subjects in the subtree
+    # (daiban_contracts.ingress), read beside the events of the subtree; with `events=False`
+    # instead of them.
+    ingress: bool = False
     events: bool = True
 
     def filter_subjects(self, subjects: Subjects, node_org: str | OrgCode) -> list[str]:
@@ -124,6 +135,8 @@ class Subscription:
             for event in self.handlers
             if copied_as(kind, event.event_type)
         )
+        if self.ingress:
+            found.update(subjects.ingress_within(within, "*", event) for event in self.handlers)
         return sorted(found)
 
     def route(self, envelope: Envelope) -> tuple[Handler[Any], EventData | None] | None:
@@ -397,7 +410,9 @@ class EventConsumer:
                             routed.envelope.traceparent,
                             {"messaging.consumer": self._name, "messaging.message.id": routed.envelope.id},
                         ):
-                            await self._handle_in(uow, routed.envelope, routed.payload, routed.handler)
+                            await self._handle_in(
+                                uow, routed.envelope, routed.payload, routed.handler, routed.msg.subject
+                            )
                     applied.append(fresh)
                 await uow.commit()
         except asyncio.CancelledError:
@@ -483,7 +498,7 @@ class EventConsumer:
                 envelope.traceparent,
                 {"messaging.consumer": self._name, "messaging.message.id": envelope.id},
             ):
-                applied = await self._apply(envelope, payload, handler)
+                applied = await self._apply(envelope, payload, handler, msg.subject)
         except PermanentFailure as exc:
             return await self._park(msg, envelope, str(exc), self._faults.get(_seq(msg), 0) + 1)
         except asyncio.CancelledError:
@@ -503,24 +518,27 @@ class EventConsumer:
         await msg.ack()
         return self._done(msg, envelope.type, "applied" if applied else "duplicate")
 
-    async def _apply(self, envelope: Envelope, payload: EventData | None, handler: Handler[Any]) -> bool:
+    async def _apply(
+        self, envelope: Envelope, payload: EventData | None, handler: Handler[Any], subject: str
+    ) -> bool:
         async with self._uow_factory() as uow:
-            if not await self._apply_in(uow, envelope, payload, handler):
+            if not await self._apply_in(uow, envelope, payload, handler, subject):
                 return False
             await uow.commit()
             return True
 
     async def _apply_in(
-        self, uow: UnitOfWork, envelope: Envelope, payload: EventData | None, handler: Handler[Any]
+        self,
+        uow: UnitOfWork,
+        envelope: Envelope,
+        payload: EventData | None,
+        handler: Handler[Any],
+        subject: str,
     ) -> bool:
         """Apply one event in `uow` with its inbox row; False when the row says it was applied."""
-        conn = await uow.session.connection()
-        result = await conn.execute(
-            _INBOX_ROW[self._inbox], {"consumer": self._name, "event_id": envelope.id, "type": envelope.type}
-        )
-        if result.first() is None:
+        if not await first_application(uow, self._name, envelope):
             return False
-        await self._handle_in(uow, envelope, payload, handler)
+        await self._handle_in(uow, envelope, payload, handler, subject)
         return True
 
     async def _claim(self, uow: UnitOfWork, batch: Sequence[_Routed]) -> set[str]:
@@ -534,9 +552,18 @@ class EventConsumer:
         return set(result.scalars())
 
     async def _handle_in(
-        self, uow: UnitOfWork, envelope: Envelope, payload: EventData | None, handler: Handler[Any]
+        self,
+        uow: UnitOfWork,
+        envelope: Envelope,
+        payload: EventData | None,
+        handler: Handler[Any],
+        subject: str,
     ) -> None:
-        await handler(envelope, payload, uow)
+        token = delivered_on.set(subject)
+        try:
+            await handler(envelope, payload, uow)
+        finally:
+            delivered_on.reset(token)
         # Each event starts from the database, as it did in a unit of work of its own: the next
         # one in a batch must not see ORM objects this one loaded (a Core statement of a later
         # handler would leave them stale).
@@ -668,6 +695,19 @@ class _InboxRows(dict[Table, TextClause]):
 
 
 _INBOX_ROWS = _InboxRows()
+
+
+async def first_application(uow: UnitOfWork, consumer: str, envelope: Envelope) -> bool:
+    """Record in `uow` that `consumer` applies `envelope`; False if it already has (a duplicate).
+
+    Also for events of a consumer's subjects that arrive another way (an HTTP door beside the
+    consumer): recorded under the consumer's name, they are duplicates whichever way came first.
+    """
+    conn = await uow.session.connection()
+    result = await conn.execute(
+        _INBOX_ROW[uow.tables.inbox], {"consumer": consumer, "event_id": envelope.id, "type": envelope.type}
+    )
+    return result.first() is not None
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ from daiban_common.schedules import schedule_subscription
 from daiban_common.staffdir import staff_subscription
 from daiban_contracts.catalogue import ItemPublished
 from daiban_contracts.crossing import FOLLOWED_BY_ACCEPTING_NODE
+from daiban_contracts.ingress import INGRESS_EVENTS
 from daiban_contracts.subjects import CopyKind
 from daiban_intake.context import IntakeContext
 from daiban_intake.handlers.catalogue import record_version
+from daiban_intake.handlers.ingress import INGRESS, ingress_handler
 from daiban_intake.handlers.progress import progress_handler
 
 
@@ -25,6 +27,7 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
     county = runtime.node_org.county.value
     context = cast(IntakeContext, runtime.context)
     apply_progress = progress_handler(context.hosts)
+    ingress = ingress_handler(context, runtime.subjects)
     return [
         Subscription(
             name="catalogue",
@@ -41,4 +44,12 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
         replica_subscription(runtime),
         staff_subscription(county, runtime.spec.schema, context.staff),
         schedule_subscription(runtime),
+        # What township systems push through the door (daiban_contracts.ingress), about this
+        # node's subtree; the HTTP door records its events under this consumer's name too.
+        Subscription(
+            name=INGRESS,
+            handlers=dict(on(event, ingress) for event in INGRESS_EVENTS),
+            ingress=True,
+            events=False,
+        ),
     ]

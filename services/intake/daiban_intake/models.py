@@ -237,3 +237,28 @@ class Complaint(SQLModel, table=True):
     contact_phone: str | None = Field(default=None, max_length=30)
     filed_by: str = Field(max_length=200, description="The staff member's sub, or `public`")
     filed_at: datetime = Field(sa_type=_TZ)
+
+
+class OutsideSystem(SQLModel, table=True):
+    """A township's own system allowed to push events through the door (daiban_contracts.ingress).
+
+    Its HTTP token is random and opaque; only its SHA-256 is kept, so this table leaks no usable
+    credential. Revoked systems stay, so what they pushed keeps an attributable actor.
+    """
+
+    __tablename__ = "outside_systems"
+    __table_args__ = (
+        Index("uq_intake_outside_systems_token_hash", "token_hash", unique=True),
+        _org_index("outside_systems", "township"),
+        {"schema": SCHEMA},
+    )
+
+    system: str = Field(primary_key=True, max_length=40)
+    township: str = Field(max_length=12)
+    name: str = Field(max_length=100)
+    types: list[str] = _json()
+    token_hash: str = Field(max_length=64)
+    issued_at: datetime = Field(sa_type=_TZ)
+    issued_by: str = Field(max_length=200)
+    revoked_at: datetime | None = Field(default=None, sa_type=_TZ)
+    revoked_by: str | None = Field(default=None, max_length=200)

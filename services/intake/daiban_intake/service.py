@@ -27,5 +27,6 @@ SERVICE = ServiceSpec(
     openapi_tags=[
         {"name": "staff", "description": "窗口工作人员与代办员"},
         {"name": "public", "description": "群众（无需登录）"},
+        {"name": "systems", "description": "乡镇外部系统：登记（管理员）与事件推送（系统令牌）"},
     ],
 )

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from daiban_intake.api import public, staff
+from daiban_intake.api import ingress, public, staff, systems
 
-routers = (staff.router, public.router)
+routers = (staff.router, public.router, systems.router, ingress.router)
