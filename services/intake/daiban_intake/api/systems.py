@@ -73,7 +73,7 @@ async def list_systems(principal: Admin, uow: UowDep) -> SystemList:
     async with uow:
         rows = await systems_of(uow.session, principal)
         names = await org_names(uow.session, [row.township for row in rows])
-    return SystemList(items=[present.system_out(row, names) for row in rows])
+        return SystemList(items=[present.system_out(row, names) for row in rows])
 
 
 @router.post(

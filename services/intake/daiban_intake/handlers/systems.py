@@ -131,7 +131,8 @@ async def revoke_system(system: str, *, principal: Principal, uow: UnitOfWork) -
             row.revoked_at = clock.now()
             row.revoked_by = principal.sub
             uow.session.add(row)
-            await uow.commit()
+        # Committed either way: a rollback would leave the row unreadable for the answer.
+        await uow.commit()
     return row
 
 
