@@ -264,6 +264,12 @@ async def test_nats_valid_duplicate_and_dead_lettered_events(intake: Intake) -> 
     assert "forged-hall未登记或已停用" in await _parked(intake, unregistered.id)
     assert "事件来源应为/systems/jiangshan-hall" in await _parked(intake, wrong_source.id)
 
+    # A resent supplement that got past the inbox would have been refused by the command (the
+    # case no longer waits) and parked: only the two invalid ones are.
+    dead = intake.runtime.tables.dead_letters
+    async with intake.runtime.engine.connect() as conn:
+        parked = set((await conn.execute(select(dead.c.event_id))).scalars())
+    assert parked == {unregistered.id, wrong_source.id}
     assert len(await emitted(intake.runtime, "daiban.case.supplemented.v1")) == 1
     [complained] = await emitted(intake.runtime, "daiban.complaint.filed.v1")
     assert complained.actor == system_actor(SYSTEM) and complained.data["case_number"] == number
