@@ -51,6 +51,11 @@ def test_filters_are_derived_from_the_handler_table() -> None:
     assert (
         dataclasses.replace(progress, copies=[CopyKind.published]).filter_subjects(subjects, TOWNSHIP) == []
     )
+    # What outside systems push to their ingress subjects (any system), instead of the events.
+    door = Subscription(
+        name="ingress", handlers=dict([on(CaseSupplemented, anything)]), ingress=True, events=False
+    )
+    assert door.filter_subjects(subjects, TOWNSHIP) == ["r.370285.101.*.ingress.*.case.supplemented"]
     explicit = Subscription(name="x", handlers=dict([on(CaseAccepted, accepted)]), subjects=["r.a.>"])
     assert explicit.filter_subjects(subjects, TOWNSHIP) == ["r.a.>"]
 
