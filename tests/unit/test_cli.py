@@ -10,7 +10,7 @@ import pytest
 
 from daiban_common.cli import COMMANDS, all_commands, main
 
-DEVELOPER_COMMANDS = {"run", "seed", "token", "demo", "makemigration", "asyncapi", "calendar"}
+DEVELOPER_COMMANDS = {"run", "seed", "token", "demo", "makemigration", "asyncapi", "calendar", "systems"}
 # Commands a service adds for its node (installed with it, in the image too).
 SERVICE_COMMANDS = {"directory": "daiban_routing.seed.command"}
 

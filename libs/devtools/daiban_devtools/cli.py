@@ -3,7 +3,8 @@
 `run` starts the embedded servers, migrates, seeds and serves every service (or two nodes with
 `--tiers`); `seed` and `makemigration` work on the embedded servers unless DAIBAN_DATABASE_URL is
 set; `demo` drives a live case; `token` mints a development token; `asyncapi` writes the document
-of every event; `calendar load` sends a year's official schedule to routing. A node's own commands
+of every event; `calendar load` sends a year's official schedule to routing; `systems` keeps
+intake's registry of township systems and their HTTP tokens. A node's own commands
 (serve, migrate, audit verify) are daiban_common.cli's.
 """
 
@@ -32,6 +33,7 @@ from daiban_common.migrations import make_revision
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
 from daiban_contracts.orgcodes import OrgCode, Tier
+from daiban_devtools import systems
 from daiban_devtools.devstack import DevStack
 from daiban_devtools.tiers import (
     DEFAULT_TOWNSHIPS,
@@ -199,6 +201,10 @@ def _calendar(args: argparse.Namespace) -> int:
     return load(Settings(), args.year, args.file, url=args.url, token=args.token)
 
 
+def _systems(args: argparse.Namespace) -> int:
+    return systems.run(args)
+
+
 RUN = Command("start the embedded servers, migrate, seed and run every service", _run_arguments, _run)
 SEED = Command("migrate and load demo data (idempotent)", _seed_arguments, _seed)
 TOKEN = Command("print a bearer token for development", _token_arguments, _token)
@@ -210,6 +216,11 @@ CALENDAR = Command(
     "load a year's official schedule through routing's API (then provisional deadlines move)",
     _calendar_arguments,
     _calendar,
+)
+SYSTEMS = Command(
+    "register township systems and their HTTP tokens in intake (register, list, http-token, disable)",
+    systems.arguments,
+    _systems,
 )
 ASYNCAPI = Command(
     "write the AsyncAPI 3.0 document of every event (developers)", _asyncapi_arguments, _asyncapi
