@@ -1,7 +1,8 @@
 """docs/examples/township_publisher.py, run as a township system runs it, against a real nats-server.
 
 The stream is created as the suite's services create it; the example publishes one supplement
-with nothing but daiban_contracts and nats-py; what JetStream stored reads back as our envelope.
+with nothing but daiban_contracts and nats-py, to its system's ingress subject; what JetStream
+stored reads back as our envelope.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ async def test_the_township_example_publishes_a_supplement_we_can_read(servers: 
     finally:
         await nc.close()
     envelope = Envelope.from_bytes(stored.data or b"")
-    assert stored.subject == subjects.of(envelope) == f"{root}.370285.101.294.case.supplemented"
+    assert stored.subject == f"{root}.370285.101.294.ingress.jiangshan-hall.case.supplemented"
+    assert stored.subject == subjects.ingress(envelope.org, "jiangshan-hall", envelope.type)
+    assert envelope.source == "/systems/jiangshan-hall"
     assert stored.headers is not None and stored.headers["Nats-Msg-Id"] == envelope.id
     payload = envelope.payload()
     assert isinstance(payload, CaseSupplemented)
