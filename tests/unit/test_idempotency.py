@@ -48,6 +48,15 @@ NOT_CREATING = {
     },
     # A verification that reads the log; the body is its question.
     "audit": {"POST /v1/audit/verify"},
+    "intake": {
+        # A repeat meets 409 (ids are never reused); its answer holds a token, which must never be
+        # kept in an idempotency record.
+        "POST /v1/systems",
+        # A new token on every call, by design, the old one dead.
+        "POST /v1/systems/{system}/token",
+        # Idempotent by each event's own id (the inbox): a repeat answers `duplicate`.
+        "POST /v1/ingress/events",
+    },
 }
 # Citizens without an app file here (a public web form may send no key): the key is optional.
 OPTIONAL = {"POST /v1/public/evaluations", "POST /v1/complaints"}

@@ -129,6 +129,10 @@ def participants(services: Mapping[str, ServiceSpec] | None = None) -> Participa
             runtime = ServiceRuntime(spec, settings)
             try:
                 for subscription in spec.subscriptions(runtime):
+                    if subscription.ingress and not subscription.events:
+                        # It reads what outside systems push to their ingress subjects, not the
+                        # channels of these events (docs/township-systems.md).
+                        continue
                     for event in subscription.handlers:
                         found.receivers.setdefault(event.event_type, set()).add(service)
                     if subscription.default_handler is not None:
