@@ -26,6 +26,13 @@ async def put_schedule(client: httpx.AsyncClient, token: str, year: int, schedul
     )
 
 
+def print_problem(status: int, problem: Any) -> None:
+    """A problem+json answer on stderr: its detail, then each field at fault."""
+    print(f"{status} {problem.get('detail', '')}", file=sys.stderr)
+    for error in problem.get("errors", []):
+        print(f"  {error['field']}: {error['message']}", file=sys.stderr)
+
+
 def routing_url(settings: Settings) -> str:
     return f"http://{settings.host}:{settings.service_port(discover_services()['routing'])}"
 
@@ -62,9 +69,7 @@ def load(
         return 1
     body = response.json()
     if response.status_code != 200:
-        print(f"{response.status_code} {body.get('detail', '')}", file=sys.stderr)
-        for error in body.get("errors", []):
-            print(f"  {error['field']}: {error['message']}", file=sys.stderr)
+        print_problem(response.status_code, body)
         return 1
     state = "loaded" if body["changed"] else "unchanged (already loaded)"
     print(f"{year}: {state}, {len(body['holidays'])} days off, {len(body['workdays'])} make-up working days")

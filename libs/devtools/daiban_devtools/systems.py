@@ -19,6 +19,7 @@ import httpx
 from daiban_common.auth import Role, issue_token
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
+from daiban_devtools.schedule import print_problem
 
 
 def intake_url(settings: Settings) -> str:
@@ -86,9 +87,7 @@ def run(args: argparse.Namespace, transport: httpx.AsyncBaseTransport | None = N
         return 1
     answer = response.json()
     if response.status_code >= 400:
-        print(f"{response.status_code} {answer.get('detail', '')}", file=sys.stderr)
-        for error in answer.get("errors", []):
-            print(f"  {error['field']}: {error['message']}", file=sys.stderr)
+        print_problem(response.status_code, answer)
         return 1
     print(json.dumps(answer, ensure_ascii=False, indent=2))
     if "token" in answer:

@@ -54,6 +54,7 @@ __all__ = [
     "publish",
     "publish_item",
     "resident_id",
+    "status_becomes",
 ]
 
 TOWNSHIP = "370285101000"
@@ -179,3 +180,14 @@ async def progress_when(
     found = await eventually(shown)
     assert isinstance(found, dict)
     return found
+
+
+async def status_becomes(client: httpx.AsyncClient, settings: Settings, number: str, status: str) -> None:
+    """Wait until the case shows `status` to the village agent (events travel asynchronously)."""
+    agent = bearer(settings)
+
+    async def reached() -> bool:
+        response = await client.get(f"/v1/cases/{number}", headers=agent)
+        return bool(response.json()["status"] == status)
+
+    await eventually(reached)

@@ -28,6 +28,7 @@ from tests.integration.intake.helpers import (
     keyed,
     publish,
     resident_id,
+    status_becomes,
 )
 from tests.servers import eventually
 
@@ -45,13 +46,7 @@ async def _accept(intake: Intake) -> str:
 
 
 async def _status_becomes(intake: Intake, number: str, status: str) -> None:
-    agent = bearer(intake.settings)
-
-    async def reached() -> bool:
-        response = await intake.client.get(f"/v1/cases/{number}", headers=agent)
-        return bool(response.json()["status"] == status)
-
-    await eventually(reached)
+    await status_becomes(intake.client, intake.settings, number, status)
 
 
 async def _forwarded_and_assigned(intake: Intake, number: str, accepted: dict[str, object]) -> None:

@@ -30,6 +30,7 @@ from tests.integration.intake.helpers import (
     emitted,
     keyed,
     publish,
+    status_becomes,
 )
 from tests.servers import eventually
 
@@ -78,13 +79,7 @@ async def _waiting_for_supplement(intake: Intake) -> str:
 
 
 async def _status_becomes(intake: Intake, number: str, status: str) -> None:
-    agent = bearer(intake.settings)
-
-    async def reached() -> bool:
-        response = await intake.client.get(f"/v1/cases/{number}", headers=agent)
-        return bool(response.json()["status"] == status)
-
-    await eventually(reached)
+    await status_becomes(intake.client, intake.settings, number, status)
 
 
 def _supplemented(number: str, *, codes: tuple[str, ...] = ("M02",), **envelope: Any) -> Envelope:

@@ -9,12 +9,14 @@ from fastapi import APIRouter, Depends
 from daiban_common.auth import Principal, Role, require_roles
 from daiban_common.deps import UowDep
 from daiban_common.openapi import ProblemDoc
+from daiban_common.uow import UnitOfWork
 from daiban_contracts.text import StoredText
 from daiban_intake import presenters_door as present
 from daiban_intake.api.http import problems
 from daiban_intake.context import ContextDep
 from daiban_intake.handlers.systems import (
     SYSTEM_NOT_FOUND,
+    Issued,
     register_system,
     reissue_token,
     revoke_system,
@@ -44,6 +46,12 @@ _REVOKED = ProblemDoc(
 )
 
 
+async def _answer(issued: Issued, uow: UnitOfWork) -> SystemIssued:
+    async with uow:
+        names = await org_names(uow.session, [issued.system.township])
+    return present.issued(issued, names)
+
+
 @router.post(
     "",
     status_code=201,
@@ -56,10 +64,7 @@ _REVOKED = ProblemDoc(
     responses=problems(401, 403, _EXISTS, 422),
 )
 async def register(body: RegisterSystem, principal: Admin, uow: UowDep, context: ContextDep) -> SystemIssued:
-    issued = await register_system(body, principal=principal, node=context.node, uow=uow)
-    async with uow:
-        names = await org_names(uow.session, [issued.system.township])
-    return present.issued(issued, names)
+    return await _answer(await register_system(body, principal=principal, node=context.node, uow=uow), uow)
 
 
 @router.get(
@@ -84,10 +89,7 @@ async def list_systems(principal: Admin, uow: UowDep) -> SystemList:
     responses=problems(401, 403, _NOT_FOUND, _REVOKED),
 )
 async def new_token(system: StoredText, principal: Admin, uow: UowDep) -> SystemIssued:
-    issued = await reissue_token(system, principal=principal, uow=uow)
-    async with uow:
-        names = await org_names(uow.session, [issued.system.township])
-    return present.issued(issued, names)
+    return await _answer(await reissue_token(system, principal=principal, uow=uow), uow)
 
 
 @router.delete(
