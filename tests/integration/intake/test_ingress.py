@@ -206,6 +206,11 @@ async def test_http_batch_as_a_whole_and_tokens(intake: Intake) -> None:
     assert not_allowed["field"] == "type"
 
     admin = bearer(intake.settings, Role.admin, org=TOWNSHIP)
+    # Another township's systems are registered at the node that serves it.
+    county_admin = bearer(intake.settings, Role.admin, org="370285000000")
+    elsewhere = {"system": "liuhe-hall", "township": OTHER_TOWNSHIP, "name": "店埠镇大厅系统"}
+    refused = await intake.client.post("/v1/systems", json=elsewhere, headers=county_admin)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "township"
     listed = (await intake.client.get("/v1/systems", headers=admin)).json()["items"]
     assert [s["system"] for s in listed] == [SYSTEM] and "token" not in listed[0]
     other_admin = bearer(intake.settings, Role.admin, org=OTHER_TOWNSHIP)

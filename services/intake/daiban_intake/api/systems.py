@@ -64,7 +64,7 @@ async def _answer(issued: Issued, uow: UnitOfWork) -> SystemIssued:
     responses=problems(401, 403, _EXISTS, 422),
 )
 async def register(body: RegisterSystem, principal: Admin, uow: UowDep, context: ContextDep) -> SystemIssued:
-    return await _answer(await register_system(body, principal=principal, node=context.node, uow=uow), uow)
+    return await _answer(await register_system(body, principal=principal, hosts=context.hosts, uow=uow), uow)
 
 
 @router.get(

@@ -5,6 +5,7 @@ Admins act within their own subtree; a system of another subtree is unknown to t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import col, select
@@ -42,7 +43,9 @@ def door_of(row: OutsideSystem) -> Door:
     )
 
 
-def _checked(command: RegisterSystem, principal: Principal, node: OrgCode) -> tuple[str, OrgCode, list[str]]:
+def _checked(
+    command: RegisterSystem, principal: Principal, hosts: Callable[[OrgCode], bool]
+) -> tuple[str, OrgCode, list[str]]:
     errors: list[FieldError] = []
     try:
         system = check_system_id(command.system)
@@ -54,8 +57,10 @@ def _checked(command: RegisterSystem, principal: Principal, node: OrgCode) -> tu
     except InvalidOrgCode as exc:
         errors.append(FieldError("township", str(exc)))
         township = None
-    if township is not None and not (township.is_within(node) and can_see(principal, township)):
-        errors.append(FieldError("township", "该乡镇不在您的管辖范围或本节点服务范围内"))
+    # Its events are stored and applied by the node hosting the township (a township with a node
+    # of its own registers its systems there).
+    if township is not None and not (hosts(township) and can_see(principal, township)):
+        errors.append(FieldError("township", "该乡镇不在您的管辖范围或不由本节点服务"))
     types = sorted(set(command.types if command.types is not None else INGRESS_TYPES))
     errors += [
         FieldError(f"types[{i}]", f"外部系统只能推送：{'、'.join(sorted(INGRESS_TYPES))}")
@@ -70,10 +75,10 @@ def _checked(command: RegisterSystem, principal: Principal, node: OrgCode) -> tu
 
 
 async def register_system(
-    command: RegisterSystem, *, principal: Principal, node: OrgCode, uow: UnitOfWork
+    command: RegisterSystem, *, principal: Principal, hosts: Callable[[OrgCode], bool], uow: UnitOfWork
 ) -> Issued:
     """A system of `command.township`, with a new HTTP token; an id is never reused."""
-    system, township, types = _checked(command, principal, node)
+    system, township, types = _checked(command, principal, hosts)
     token = new_token()
     async with uow:
         if await uow.session.get(OutsideSystem, system) is not None:
