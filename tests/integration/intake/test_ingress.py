@@ -15,7 +15,14 @@ import pytest
 from sqlalchemy import func, select
 
 from daiban_common.auth import Role
-from daiban_contracts.case import CaseSupplemented, ComplaintFiled, MaterialIssue, StaffRef
+from daiban_contracts.case import (
+    CaseEvaluated,
+    CaseSupplemented,
+    ComplaintFiled,
+    EvaluationLevel,
+    MaterialIssue,
+    StaffRef,
+)
 from daiban_contracts.envelope import Envelope, EventData, make_envelope
 from daiban_contracts.ingress import system_actor, system_source
 from daiban_contracts.routing import SupplementRequested
@@ -181,6 +188,20 @@ async def test_http_valid_duplicate_and_refused_events(intake: Intake) -> None:
     assert len(await emitted(intake.runtime, "daiban.case.supplemented.v1")) == 1
     assert await emitted(intake.runtime, "daiban.complaint.filed.v1") == []
 
+    # A rating before handover: the evaluation command's own rule refuses it.
+    rating = CaseEvaluated(
+        case_number=number,
+        accepting_org=VILLAGE,
+        level=EvaluationLevel.satisfied,
+        evaluated_at=datetime.now(UTC),
+    )
+    [early] = await _push(intake, token, _pushed(rating, subject=number, org=VILLAGE))
+    assert (early["result"], early["field"], early["reason"]) == (
+        "refused",
+        "data.case_number",
+        "办理结果送达后才能评价",
+    )
+
     # Already supplemented: the command's own rule refuses a second supplement with a new id.
     [again] = await _push(intake, token, _supplemented(number))
     assert again["result"] == "refused" and again["field"] == "data.case_number"
@@ -276,3 +297,21 @@ async def test_nats_valid_duplicate_and_dead_lettered_events(intake: Intake) -> 
     assert await _inbox_rows(intake, valid.id) == 1
     assert await _inbox_rows(intake, complaint.id) == 1
     assert await _inbox_rows(intake, wrong_source.id) == 0
+
+    # Revoked: what it still pushes over NATS is refused at once.
+    admin = bearer(intake.settings, Role.admin, org=TOWNSHIP)
+    assert (await intake.client.delete(f"/v1/systems/{SYSTEM}", headers=admin)).status_code == 200
+    late = _pushed(
+        ComplaintFiled(
+            complaint_id="hall-c-8",
+            org=VILLAGE,
+            target="window",
+            target_ref="2",
+            summary="态度差",
+            filed_at=datetime.now(UTC),
+        ),
+        subject="hall-c-8",
+        org=VILLAGE,
+    )
+    await _publish_ingress(intake, late)
+    assert "jiangshan-hall未登记或已停用" in await _parked(intake, late.id)
