@@ -44,10 +44,6 @@ class SystemIssued(SystemOut):
     token: str = Field(description="The HTTP bearer token, shown this once; only its hash is kept")
 
 
-class SystemList(BaseModel):
-    items: list[SystemOut]
-
-
 class PushOutcome(StrEnum):
     accepted = "accepted"
     duplicate = "duplicate"

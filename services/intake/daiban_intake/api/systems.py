@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends
 from daiban_common.auth import Principal, Role, require_roles
 from daiban_common.deps import UowDep
 from daiban_common.openapi import ProblemDoc
+from daiban_common.pagination import Page, PageParamsDep
+from daiban_common.query_params import only_params
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.text import StoredText
 from daiban_intake import presenters_door as present
@@ -23,7 +25,7 @@ from daiban_intake.handlers.systems import (
     systems_of,
 )
 from daiban_intake.queries.orgs import org_names
-from daiban_intake.schemas_door import RegisterSystem, SystemIssued, SystemList, SystemOut
+from daiban_intake.schemas_door import RegisterSystem, SystemIssued, SystemOut
 
 router = APIRouter(prefix="/v1/systems", tags=["systems"])
 
@@ -71,14 +73,14 @@ async def register(body: RegisterSystem, principal: Admin, uow: UowDep, context:
     "",
     summary="Outside systems of the caller's subtree",
     description="本辖区登记的外部系统（含已停用的）",
-    response_model=SystemList,
-    responses=problems(401, 403),
+    responses=problems(401, 403, 422),
+    dependencies=[Depends(only_params("limit", "cursor"))],
 )
-async def list_systems(principal: Admin, uow: UowDep) -> SystemList:
+async def list_systems(principal: Admin, page: PageParamsDep, uow: UowDep) -> Page[SystemOut]:
     async with uow:
-        rows = await systems_of(uow.session, principal)
+        rows, next_cursor = await systems_of(uow.session, principal, page)
         names = await org_names(uow.session, [row.township for row in rows])
-        return SystemList(items=[present.system_out(row, names) for row in rows])
+        return Page(items=[present.system_out(row, names) for row in rows], next_cursor=next_cursor)
 
 
 @router.post(

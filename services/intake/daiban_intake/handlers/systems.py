@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from daiban_common import clock
 from daiban_common.auth import Principal, can_see, subtree_clause
 from daiban_common.errors import Conflict, FieldError, InvalidInput, NotFound
+from daiban_common.pagination import PageParams, after_clause, paginate
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.ingress import INGRESS_TYPES, InvalidSystemId, check_system_id
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
@@ -141,13 +142,16 @@ async def revoke_system(system: str, *, principal: Principal, uow: UnitOfWork) -
     return row
 
 
-async def systems_of(session: AsyncSession, principal: Principal) -> list[OutsideSystem]:
-    stmt = (
-        select(OutsideSystem)
-        .where(subtree_clause(col(OutsideSystem.township), principal.org))
-        .order_by(col(OutsideSystem.system))
-    )
-    return list((await session.exec(stmt)).all())
+async def systems_of(
+    session: AsyncSession, principal: Principal, page: PageParams
+) -> tuple[list[OutsideSystem], str | None]:
+    """A page of the systems of the caller's subtree, by id, and the cursor of the next."""
+    stmt = select(OutsideSystem).where(subtree_clause(col(OutsideSystem.township), principal.org))
+    after = page.key(str)
+    if after is not None:
+        stmt = stmt.where(after_clause([col(OutsideSystem.system)], after))
+    stmt = stmt.order_by(col(OutsideSystem.system)).limit(page.limit + 1)
+    return paginate(list((await session.exec(stmt)).all()), page, key=lambda row: (row.system,))
 
 
 async def door_by_token(session: AsyncSession, token: str) -> Door | None:
