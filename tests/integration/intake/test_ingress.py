@@ -39,7 +39,7 @@ from tests.integration.intake.helpers import (
     publish,
     status_becomes,
 )
-from tests.servers import eventually
+from tests.servers import eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -187,6 +187,21 @@ async def test_http_valid_duplicate_and_refused_events(intake: Intake) -> None:
     # Nothing changed for the duplicate or the refused ones.
     assert len(await emitted(intake.runtime, "daiban.case.supplemented.v1")) == 1
     assert await emitted(intake.runtime, "daiban.complaint.filed.v1") == []
+
+    # The audit log records intake's event once, with the system as actor.
+    auditor = bearer(intake.settings, Role.auditor, org=TOWNSHIP)
+    async with running("audit", intake.settings) as audit:
+
+        async def logged() -> list[dict[str, Any]] | None:
+            params: dict[str, str | int] = {"actor": system_actor(SYSTEM), "limit": 100}
+            items = (await audit.client.get("/v1/audit/entries", params=params, headers=auditor)).json()[
+                "items"
+            ]
+            return items or None
+
+        entries = await eventually(logged)
+    assert isinstance(entries, list)
+    assert [(e["type"], e["subject"]) for e in entries] == [("daiban.case.supplemented.v1", number)]
 
     # A rating before handover: the evaluation command's own rule refuses it.
     rating = CaseEvaluated(
