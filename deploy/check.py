@@ -332,6 +332,30 @@ def load_demo_catalogue_in_image(workdir: Path, env: dict[str, str]) -> None:
 # -- the journey -----------------------------------------------------------------------------------
 
 
+def application(item: str, id_number: str) -> dict[str, Any]:
+    """A village agent's application for a demo item of Laixi, with every material the citizen brings."""
+    [draft] = [d for d in load_demo_catalogue().drafts if d.implementation_code == item]
+    materials = [
+        {"code": m.code, "form": m.form.value, "copies": m.copies}
+        for m in draft.materials
+        if m.required and m.source.value != "government"
+    ]
+    applicant = {
+        "kind": "person",
+        "name": "王秀英",
+        "id_number": id_number,
+        "phone": "13953200101",
+        "address": "莱西市姜山镇姜山社区",
+    }
+    return {
+        "item_code": item,
+        "org": VILLAGE,
+        "channel": "agent",
+        "applicant": applicant,
+        "materials": materials,
+    }
+
+
 def journey(county_urls: dict[str, str], township_urls: dict[str, str], settings: Settings) -> str:
     def token(sub: str, role: Role, org: str, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_token(settings, sub=sub, role=role, org=org, name=name)}"}
@@ -357,25 +381,7 @@ def journey(county_urls: dict[str, str], township_urls: dict[str, str], settings
             )
         return response.json()
 
-    [draft] = [d for d in load_demo_catalogue().drafts if d.implementation_code == ITEM]
-    materials = [
-        {"code": m.code, "form": m.form.value, "copies": m.copies}
-        for m in draft.materials
-        if m.required and m.source.value != "government"
-    ]
-    body = {
-        "item_code": ITEM,
-        "org": VILLAGE,
-        "channel": "agent",
-        "applicant": {
-            "kind": "person",
-            "name": "王秀英",
-            "id_number": "370285194403150027",
-            "phone": "13953200101",
-            "address": "莱西市姜山镇姜山社区",
-        },
-        "materials": materials,
-    }
+    body = application(ITEM, "370285194403150027")
 
     def accept() -> dict[str, Any] | None:
         # 422 on `item_code` until the township intake's replica has the county's item (a copy

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import pytest
 import yaml
-
-from daiban_devtools.embedded import nats_server_binary
 
 COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "compose"
 SCHEMA = json.loads((COMPOSE / "schema" / "compose-spec.json").read_text(encoding="utf-8"))
@@ -130,23 +127,3 @@ def test_secrets_are_read_from_env_files_never_written_in(name: str) -> None:
 
 def _validator() -> Any:
     return jsonschema_rs.Draft7Validator(SCHEMA)
-
-
-@pytest.mark.parametrize("name", ["county.conf", "township.conf"])
-def test_nats_server_accepts_the_compose_configurations(name: str, tmp_path: Path) -> None:
-    text = (COMPOSE / "nats" / name).read_text(encoding="utf-8")
-    config = tmp_path / name
-    config.write_text(text.replace("/data/jetstream", str(tmp_path / "js")), encoding="utf-8")
-    env = {
-        "DAIBAN_NATS_PASSWORD_COUNTY": "pcounty",
-        "DAIBAN_NATS_PASSWORD_T420684102": "pleaf",
-        "DAIBAN_HUB_URL": "nats-leaf://t420684102:pleaf@127.0.0.1:7422",
-    }
-    checked = subprocess.run(
-        [str(nats_server_binary()), "-t", "-c", str(config)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
