@@ -549,7 +549,10 @@ def main() -> int:
                 number = journey(county_urls, township_urls, settings)
                 walked = time.monotonic()
                 screenshot_docs(county_urls, ROOT / "build" / "container")
-    size = int(podman("image", "inspect", "--format", "{{.Size}}", "localhost/daiban:0.1.0").stdout.strip())
+        # Inside the folder: podman reads the containers.conf written there.
+        size = int(
+            podman("image", "inspect", "--format", "{{.Size}}", "localhost/daiban:0.1.0").stdout.strip()
+        )
     log(
         f"passed: case {number} accepted at the township node, decided at the county node and handed "
         f"over, in containers. Image localhost/daiban:0.1.0 {size / 1e6:.0f} MB; "
