@@ -71,7 +71,7 @@ fuzz: setup
 # node in containers with podman, walks a case through it, prints the image size and the time, and
 # stops everything (deploy/check.py). Needs root, podman, buildah and debootstrap; not in CI (slow).
 deploy-check: setup
-	$(UV) run python deploy/check.py
+	$(UV) run python -m deploy.check
 
 clean:
 	rm -rf var .venv $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

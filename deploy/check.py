@@ -1,25 +1,31 @@
-"""`make deploy-check`: build the images, run the county node of deploy/compose/county.yaml in
-containers with podman, walk the walkthrough's first journey against it, stop everything.
+"""`make deploy-check`: build the images, run the county node of deploy/compose/county.yaml and the
+township node of deploy/compose/township.yaml in containers with podman, walk a case across them,
+stop everything.
 
-The node is started from the compose file itself (its services, commands, env files, volumes,
+Each node is started from its compose file itself (its services, commands, env files, volumes,
 health checks and start order are read from it), by a small runner rather than a compose tool:
 on these machines podman runs with host networking only (../shared/recipes/containers.md), so the
 one thing changed is the addresses: every container listens on a free loopback port of its own and
-the URLs name 127.0.0.1 instead of the compose service names. Start order is the file's: a
+the URLs name 127.0.0.1 instead of the compose service names (and the NATS configurations are
+rendered by deploy/compose/nats/render.py with those ports: the hub's leaf port is a free one, and
+the township's leaf connects to it on 127.0.0.1). Start order is the file's: a
 `service_healthy` dependency is waited for with `podman healthcheck run`, a
 `service_completed_successfully` one with `podman wait`.
 
-The journey (docs/walkthrough.md, 3-8): a village agent accepts a case, it goes up to the county,
-the window's A post claims and approves it, it comes back down and the agent hands it over; the
-audit log then verifies. Where Debian's chromium is installed, each service's `/docs` is then
+The journey (docs/walkthrough.md, 3-8, across the tiers): a village agent of 姜山镇 accepts a case
+at the township node, it goes up to the county node, the county window's A post claims and
+approves it there, it comes back down to the township node and the agent hands it over; both
+nodes' audit logs then verify. Where Debian's chromium is installed, each service's `/docs` is then
 rendered headless with every host but 127.0.0.1 unresolvable (an intranet with no way out) and
-saved as a screenshot (build/container/docs-<service>.png). The node is Laixi with its demo staffing
-(`daiban directory import --demo-staff`) and the demo catalogue, loaded by a one-off container of
-the image (the image has no `daiban seed`, and the catalogue's API cannot create departments).
+saved as a screenshot (build/container/docs-<service>.png). The county is Laixi with its demo
+staffing (`daiban directory import --demo-staff`) and the demo catalogue, loaded by a one-off
+container of the image (the image has no `daiban seed`, and the catalogue's API cannot create
+departments); the township node is 姜山镇 (370285101000), with the same directory import.
 
-    .venv/bin/python deploy/check.py [--no-build]
+    .venv/bin/python -m deploy.check [--no-build]
 
-Not run in CI (minutes, and root with podman); CI validates the compose file (tests/unit/test_compose.py).
+Not run in CI (minutes, and root with podman); CI validates the compose files
+(tests/unit/test_compose.py).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,12 +55,15 @@ from daiban_catalogue.seed.catalogue import load_demo_catalogue
 from daiban_common.auth import Role, issue_token
 from daiban_common.settings import Settings
 from daiban_devtools.embedded import free_port
+from daiban_devtools.natsconf import leaf_user
+from deploy.compose.nats.render import county_conf, township_conf
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "deploy" / "compose"
 PREFIX = "daiban-check"
 SERVICES = ("intake", "catalogue", "routing", "audit")
-COUNTY, VILLAGE = "370285000000", "370285101294"
+TOWNSHIP_SERVICES = ("intake", "routing", "audit")
+COUNTY, TOWNSHIP, VILLAGE = "370285000000", "370285101000", "370285101294"
 ITEM = "JF-00405-001-370285000000-01"  # 高龄津贴: promised, decided by the county's civil affairs window
 PATIENCE = 180.0
 T = TypeVar("T")
@@ -119,19 +129,27 @@ def start_order(services: dict[str, dict[str, Any]]) -> list[str]:
 
 def on_loopback(value: str) -> str:
     """`postgres:5432` and `nats:4222` in the URLs become 127.0.0.1: host networking has no names."""
-    return re.sub(r"@(postgres|nats):", "@127.0.0.1:", value)
+    return re.sub(r"(@|//)(postgres|nats):", r"\g<1>127.0.0.1:", value)
 
 
-def run_arguments(name: str, service: dict[str, Any], env_files: dict[str, Path], volume: str) -> list[str]:
-    args = ["run", "--detach", "--name", f"{PREFIX}-{name}", "--network", "host"]
+def run_arguments(
+    container: str, service: dict[str, Any], env_files: dict[str, Path], volume: str, binds: dict[str, Path]
+) -> list[str]:
+    args = ["run", "--detach", "--name", container, "--network", "host"]
     for env_file in service.get("env_file", []):
         args += ["--env-file", str(env_files[env_file])]
     for key, value in service.get("environment", {}).items():
         args += ["--env", f"{key}={on_loopback(str(value))}"]
     for mount in service.get("volumes", []):
         source, target, *mode = mount.split(":")
-        # A bind mount of the compose directory, or a named volume (kept apart per check run).
-        source = str((COMPOSE / source).resolve()) if source.startswith(".") else f"{volume}-{source}"
+        # A bind mount of the compose directory (or the check's own rendering of it), or a named
+        # volume (kept apart per check run).
+        if source in binds:
+            source = str(binds[source])
+        elif source.startswith("."):
+            source = str((COMPOSE / source).resolve())
+        else:
+            source = f"{volume}-{source}"
         args += ["--volume", ":".join([source, target, *mode])]
     if service.get("read_only"):
         args.append("--read-only")
@@ -164,60 +182,119 @@ def wait_until(what: str, probe: Callable[[], T | None], within: float = PATIENC
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-def healthy(name: str) -> bool:
-    return podman("healthcheck", "run", f"{PREFIX}-{name}", check=False, quiet=True).returncode == 0
+def healthy(container: str) -> bool:
+    return podman("healthcheck", "run", container, check=False, quiet=True).returncode == 0
 
 
-def completed(name: str) -> None:
-    code = podman("wait", f"{PREFIX}-{name}").stdout.strip()
+def completed(container: str) -> None:
+    code = podman("wait", container).stdout.strip()
     if code != "0":
-        logs = podman("logs", f"{PREFIX}-{name}", check=False).stderr[-3000:]
-        raise RuntimeError(f"{name} exited with {code}:\n{logs}")
+        logs = podman("logs", container, check=False).stderr[-3000:]
+        raise RuntimeError(f"{container} exited with {code}:\n{logs}")
+
+
+@dataclass(frozen=True)
+class NodeFiles:
+    """One compose node as the check runs it: its file, env files (name -> the keys written into
+    it from the check's environment), its bind mounts rendered for the check, and its services."""
+
+    label: str
+    compose: str
+    env_files: dict[str, tuple[str, ...]]
+    binds: dict[str, Path]
+    services: tuple[str, ...]
 
 
 @contextmanager
-def county_node(workdir: Path, env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """The county node of county.yaml running; yields the four services' base URLs."""
-    compose = interpolate(yaml.safe_load((COMPOSE / "county.yaml").read_text(encoding="utf-8")), env)
+def compose_node(node: NodeFiles, workdir: Path, env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A node of a compose file running; yields its services' base URLs."""
+    compose = interpolate(yaml.safe_load((COMPOSE / node.compose).read_text(encoding="utf-8")), env)
     services: dict[str, dict[str, Any]] = compose["services"]
     # Production onboarding imports units only; the journey needs people, so the demo staffing.
     services["directory"]["command"] = [*services["directory"]["command"], "--demo-staff"]
-    env_files = {"county.env": workdir / "county.env", "secrets.env": workdir / "secrets.env"}
-    county_keys = (
-        "DAIBAN_COUNTY",
-        "DAIBAN_ORG",
-        "DAIBAN_NODE",
-        "DAIBAN_ENV",
-        "DAIBAN_LOG_LEVEL",
-        *(f"DAIBAN_{s.upper()}_PORT" for s in SERVICES),
-    )
-    secret_keys = ("POSTGRES_PASSWORD", "NATS_COUNTY_PASSWORD", "DAIBAN_JWT_SECRET", "DAIBAN_PII_SALT")
-    for path, keys in ((env_files["county.env"], county_keys), (env_files["secrets.env"], secret_keys)):
-        path.write_text("".join(f"{k}={env[k]}\n" for k in keys), encoding="utf-8")
-        path.chmod(0o600)
+    env_files = {name: workdir / f"{node.label}-{name}" for name in node.env_files}
+    for name, keys in node.env_files.items():
+        env_files[name].write_text("".join(f"{k}={env[k]}\n" for k in keys), encoding="utf-8")
+        env_files[name].chmod(0o600)
     volume = f"{PREFIX}-{env['DAIBAN_NODE']}"
+
+    def container(name: str) -> str:
+        return f"{PREFIX}-{node.label}-{name}"
+
     started: list[str] = []
     try:
         for name in start_order(services):
             for needed, rule in services[name].get("depends_on", {}).items():
                 if rule["condition"] == "service_healthy":
-                    wait_until(f"{needed} healthy", partial(healthy, needed))
+                    wait_until(f"{node.label} {needed} healthy", partial(healthy, container(needed)))
                 else:
-                    completed(needed)
-            log(f"start {name}: {' '.join(services[name].get('command', [])) or services[name]['image']}")
-            podman(*run_arguments(name, services[name], env_files, volume))
+                    completed(container(needed))
+            command = " ".join(services[name].get("command", [])) or services[name]["image"]
+            log(f"{node.label}: start {name}: {command}")
+            podman(*run_arguments(container(name), services[name], env_files, volume, node.binds))
             started.append(name)
-        for name in SERVICES:
-            wait_until(f"{name} healthy", partial(healthy, name))
-        yield {s: f"http://127.0.0.1:{env[f'DAIBAN_{s.upper()}_PORT']}" for s in SERVICES}
+        for name in node.services:
+            wait_until(f"{node.label} {name} healthy", partial(healthy, container(name)))
+        yield {s: f"http://127.0.0.1:{env[f'DAIBAN_{s.upper()}_PORT']}" for s in node.services}
     finally:
         for name in reversed(started):
             if os.environ.get("DAIBAN_CHECK_LOGS"):
-                print(podman("logs", f"{PREFIX}-{name}", check=False, quiet=True).stderr[-2000:])
-            podman("rm", "--force", "--volumes", "--time", "20", f"{PREFIX}-{name}", check=False, quiet=True)
+                print(podman("logs", container(name), check=False, quiet=True).stderr[-2000:])
+            podman("rm", "--force", "--volumes", "--time", "20", container(name), check=False, quiet=True)
         for declared in compose.get("volumes", {}):
             podman("volume", "rm", "--force", f"{volume}-{declared}", check=False, quiet=True)
-        log(f"stopped and removed {len(started)} containers and their volumes")
+        log(f"{node.label}: stopped and removed {len(started)} containers and their volumes")
+
+
+def node_files(workdir: Path, leaf_port: int) -> tuple[NodeFiles, NodeFiles]:
+    """The county node (Laixi, with 姜山镇 as its child node) and 姜山镇's node, their NATS
+    configurations rendered for the check's leaf port."""
+    (workdir / "county.conf").write_text(county_conf(COUNTY, [TOWNSHIP], leaf_port), encoding="utf-8")
+    (workdir / "township.conf").write_text(township_conf(TOWNSHIP), encoding="utf-8")
+    shared = ("DAIBAN_COUNTY", "DAIBAN_NODE", "DAIBAN_ENV", "DAIBAN_LOG_LEVEL")
+    county = NodeFiles(
+        "county",
+        "county.yaml",
+        {
+            "county.env": (
+                *shared,
+                "DAIBAN_ORG",
+                "DAIBAN_CHILD_NODES",
+                *(f"DAIBAN_{s.upper()}_PORT" for s in SERVICES),
+            ),
+            "secrets.env": (
+                "POSTGRES_PASSWORD",
+                "DAIBAN_NATS_PASSWORD_COUNTY",
+                f"DAIBAN_NATS_PASSWORD_{leaf_user(TOWNSHIP).upper()}",
+                "DAIBAN_JWT_SECRET",
+                "DAIBAN_PII_SALT",
+            ),
+        },
+        {"./nats/county.conf": workdir / "county.conf"},
+        SERVICES,
+    )
+    township = NodeFiles(
+        "township",
+        "township.yaml",
+        {
+            "township.env": (
+                *shared,
+                "DAIBAN_ORG",
+                "DAIBAN_HUB_ADDRESS",
+                "DAIBAN_LEAF_USER",
+                *(f"DAIBAN_{s.upper()}_PORT" for s in TOWNSHIP_SERVICES),
+            ),
+            "township-secrets.env": (
+                "POSTGRES_PASSWORD",
+                "NATS_LEAF_PASSWORD",
+                "DAIBAN_JWT_SECRET",
+                "DAIBAN_PII_SALT",
+            ),
+        },
+        {"./nats/township.conf": workdir / "township.conf"},
+        TOWNSHIP_SERVICES,
+    )
+    return county, township
 
 
 # The catalogue's demo data (departments and items of daiban_catalogue.seed, in the image), loaded
@@ -246,7 +323,7 @@ def load_demo_catalogue_in_image(workdir: Path, env: dict[str, str]) -> None:
     catalogue = compose["services"]["catalogue"]
     args = ["run", "--rm", "--network", "host", "--no-healthcheck"]
     for env_file in catalogue["env_file"]:
-        args += ["--env-file", str(workdir / env_file)]
+        args += ["--env-file", str(workdir / f"county-{env_file}")]
     for key, value in catalogue["environment"].items():
         args += ["--env", f"{key}={on_loopback(str(value))}"]
     podman(*args, "--entrypoint", "python", catalogue["image"], "-c", LOAD_DEMO_CATALOGUE)
@@ -255,7 +332,31 @@ def load_demo_catalogue_in_image(workdir: Path, env: dict[str, str]) -> None:
 # -- the journey -----------------------------------------------------------------------------------
 
 
-def journey(urls: dict[str, str], settings: Settings) -> str:
+def application(item: str, id_number: str) -> dict[str, Any]:
+    """A village agent's application for a demo item of Laixi, with every material the citizen brings."""
+    [draft] = [d for d in load_demo_catalogue().drafts if d.implementation_code == item]
+    materials = [
+        {"code": m.code, "form": m.form.value, "copies": m.copies}
+        for m in draft.materials
+        if m.required and m.source.value != "government"
+    ]
+    applicant = {
+        "kind": "person",
+        "name": "王秀英",
+        "id_number": id_number,
+        "phone": "13953200101",
+        "address": "莱西市姜山镇姜山社区",
+    }
+    return {
+        "item_code": item,
+        "org": VILLAGE,
+        "channel": "agent",
+        "applicant": applicant,
+        "materials": materials,
+    }
+
+
+def journey(county_urls: dict[str, str], township_urls: dict[str, str], settings: Settings) -> str:
     def token(sub: str, role: Role, org: str, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_token(settings, sub=sub, role=role, org=org, name=name)}"}
 
@@ -264,8 +365,14 @@ def journey(urls: dict[str, str], settings: Settings) -> str:
 
     agent = token("js-294-agent", Role.agent, VILLAGE, "许春花")
     clerk = token("county-clerk", Role.clerk, COUNTY, "赵敏")
-    auditor = token("county-auditor", Role.auditor, COUNTY, "县审计人员")
-    http = {name: httpx.Client(base_url=url, timeout=30) for name, url in urls.items()}
+    auditors = {
+        "county": token("county-auditor", Role.auditor, COUNTY, "县审计人员"),
+        "township": token("township-auditor", Role.auditor, TOWNSHIP, "镇审计人员"),
+    }
+    # The village is the township node's: the agent, the progress and the handover are there;
+    # the county's window decides at the county node.
+    http = {name: httpx.Client(base_url=url, timeout=30) for name, url in county_urls.items()}
+    town = {name: httpx.Client(base_url=url, timeout=30) for name, url in township_urls.items()}
 
     def expect(response: httpx.Response, *statuses: int) -> Any:
         if response.status_code not in statuses:
@@ -274,46 +381,29 @@ def journey(urls: dict[str, str], settings: Settings) -> str:
             )
         return response.json()
 
-    [draft] = [d for d in load_demo_catalogue().drafts if d.implementation_code == ITEM]
-    materials = [
-        {"code": m.code, "form": m.form.value, "copies": m.copies}
-        for m in draft.materials
-        if m.required and m.source.value != "government"
-    ]
-    body = {
-        "item_code": ITEM,
-        "org": VILLAGE,
-        "channel": "agent",
-        "applicant": {
-            "kind": "person",
-            "name": "王秀英",
-            "id_number": "370285194403150027",
-            "phone": "13953200101",
-            "address": "莱西市姜山镇姜山社区",
-        },
-        "materials": materials,
-    }
+    body = application(ITEM, "370285194403150027")
 
     def accept() -> dict[str, Any] | None:
-        # 422 on `item_code` until intake's replica has the item, 403 until it knows the agent.
-        response = http["intake"].post("/v1/applications", json=body, headers=agent | key())
+        # 422 on `item_code` until the township intake's replica has the county's item (a copy
+        # across the leaf link), 403 until it knows the agent.
+        response = town["intake"].post("/v1/applications", json=body, headers=agent | key())
         return expect(response, 201) if response.status_code == 201 else None
 
-    accepted = wait_until("the village agent's acceptance", accept)
+    accepted = wait_until("the village agent's acceptance at the township node", accept)
     number, code = accepted["case_number"], accepted["query_code"]
-    log(f"accepted at the village {VILLAGE}: case {number}, promised {accepted['promised_date']}")
+    log(f"accepted at {VILLAGE} (township node): case {number}, promised {accepted['promised_date']}")
 
     def progress_is(status: str) -> dict[str, Any] | None:
         found: dict[str, Any] = expect(
-            http["intake"].get(f"/v1/public/progress/{number}", params={"query_code": code}), 200
+            town["intake"].get(f"/v1/public/progress/{number}", params={"query_code": code}), 200
         )
         return found if found["status"] == status else None
 
-    assigned = wait_until("assigned at the county", lambda: progress_is("assigned"))
+    assigned = wait_until("assigned at the county node", lambda: progress_is("assigned"))
     assert assigned["holding_org"] == COUNTY, assigned
     route = expect(http["routing"].get(f"/v1/cases/{number}/route", headers=clerk), 200)
     task = route["tasks"][0]["id"]
-    log(f"up {len(route['hops'])} hops to the county: task {task} for {route['tasks'][0]['staff_id']}")
+    log(f"up to the county node: task {task} for {route['tasks'][0]['staff_id']}")
     expect(http["routing"].post(f"/v1/tasks/{task}/claim", headers=clerk), 200)
     decided = expect(
         http["routing"].post(
@@ -324,7 +414,7 @@ def journey(urls: dict[str, str], settings: Settings) -> str:
         200,
     )
     log(f"decided at the county: {decided['status']} ({decided.get('outcome')})")
-    ready = wait_until("ready for handover at the village", lambda: progress_is("ready_for_handover"))
+    ready = wait_until("back at the village on the township node", lambda: progress_is("ready_for_handover"))
     assert ready["holding_org"] == VILLAGE, ready
     handover = {
         "method": "in_person",
@@ -332,18 +422,22 @@ def journey(urls: dict[str, str], settings: Settings) -> str:
         "recipient_id_number": "370285194403150027",
     }
     expect(
-        http["intake"].post(f"/v1/cases/{number}/handover", json=handover, headers=agent | key()), 200, 201
+        town["intake"].post(f"/v1/cases/{number}/handover", json=handover, headers=agent | key()), 200, 201
     )
     wait_until("handed over", lambda: progress_is("handed_over"))
-    log("handed over at the village")
+    log("handed over at the village (township node)")
 
-    def verified() -> dict[str, Any] | None:
-        result: dict[str, Any] = expect(http["audit"].get("/v1/audit/verify", headers=auditor), 200)
+    def verified(client: httpx.Client, auditor: dict[str, str]) -> dict[str, Any] | None:
+        result: dict[str, Any] = expect(client.get("/v1/audit/verify", headers=auditor), 200)
         return result if result["ok"] and result["checked"] > 0 else None
 
-    audit = wait_until("the audit log to verify", verified)
-    log(f"audit log verifies: {audit['checked']} entries, {audit['checkpoints_checked']} checkpoints")
-    for client in http.values():
+    for label, audit_client in (("county", http["audit"]), ("township", town["audit"])):
+        audit = wait_until(
+            f"the {label} node's audit log to verify", partial(verified, audit_client, auditors[label])
+        )
+        checked, checkpoints = audit["checked"], audit["checkpoints_checked"]
+        log(f"{label} node's audit log verifies: {checked} entries, {checkpoints} checkpoints")
+    for client in (*http.values(), *town.values()):
         client.close()
     return str(number)
 
@@ -403,38 +497,68 @@ def main() -> int:
                 check=True,
             )
         built = time.monotonic()
-        env = {
+        leaf_port = free_port()
+        leaf_password = f"pw{secrets.token_hex(16)}"
+        shared = {
             "DAIBAN_COUNTY": COUNTY[:6],
-            "DAIBAN_ORG": COUNTY,
-            "DAIBAN_NODE": f"check{uuid.uuid4().hex[:6]}",
             "DAIBAN_ENV": "production",
             "DAIBAN_LOG_LEVEL": "WARNING",
-            "POSTGRES_PASSWORD": secrets.token_urlsafe(18),
-            # Letters and digits only, starting with a letter: nats-server reads it unquoted.
-            "NATS_COUNTY_PASSWORD": f"pw{secrets.token_hex(16)}",
+            # Letters and digits only, starting with a letter: nats-server reads them unquoted.
+            "DAIBAN_NATS_PASSWORD_COUNTY": f"pw{secrets.token_hex(16)}",
+            f"DAIBAN_NATS_PASSWORD_{leaf_user(TOWNSHIP).upper()}": leaf_password,
+            "NATS_LEAF_PASSWORD": leaf_password,
             "DAIBAN_JWT_SECRET": secrets.token_urlsafe(36),
             "DAIBAN_PII_SALT": secrets.token_urlsafe(18),
-            "POSTGRES_PORT": str(free_port()),
-            "NATS_PORT": str(free_port()),
-            "NATS_MONITOR_PORT": str(free_port()),
-            **{f"DAIBAN_{s.upper()}_PORT": str(free_port()) for s in SERVICES},
         }
-        settings = Settings(
-            env="production", org=COUNTY, jwt_secret=env["DAIBAN_JWT_SECRET"], pii_salt=env["DAIBAN_PII_SALT"]
+
+        def node_env(org: str, services: tuple[str, ...], **more: str) -> dict[str, str]:
+            return {
+                **shared,
+                "DAIBAN_ORG": org,
+                "DAIBAN_NODE": f"check{uuid.uuid4().hex[:6]}",
+                "POSTGRES_PASSWORD": secrets.token_urlsafe(18),
+                "POSTGRES_PORT": str(free_port()),
+                "NATS_PORT": str(free_port()),
+                "NATS_MONITOR_PORT": str(free_port()),
+                **{f"DAIBAN_{s.upper()}_PORT": str(free_port()) for s in services},
+                **more,
+            }
+
+        county_env = node_env(COUNTY, SERVICES, DAIBAN_CHILD_NODES=TOWNSHIP)
+        township_env = node_env(
+            TOWNSHIP,
+            TOWNSHIP_SERVICES,
+            DAIBAN_HUB_ADDRESS=f"127.0.0.1:{leaf_port}",
+            DAIBAN_LEAF_USER=leaf_user(TOWNSHIP),
         )
-        with county_node(workdir, env) as urls:
-            up = time.monotonic()
-            log(f"county node up in containers in {up - built:.0f} s: {urls}")
-            load_demo_catalogue_in_image(workdir, env)
+        settings = Settings(
+            env="production",
+            org=COUNTY,
+            jwt_secret=shared["DAIBAN_JWT_SECRET"],
+            pii_salt=shared["DAIBAN_PII_SALT"],
+        )
+        county_files, township_files = node_files(workdir, leaf_port)
+        with compose_node(county_files, workdir, county_env) as county_urls:
+            county_up = time.monotonic()
+            log(f"county node up in containers in {county_up - built:.0f} s: {county_urls}")
+            load_demo_catalogue_in_image(workdir, county_env)
             log("catalogue: the demo catalogue loaded by a one-off container of the image")
-            number = journey(urls, settings)
-            walked = time.monotonic()
-            screenshot_docs(urls, ROOT / "build" / "container")
-    size = int(podman("image", "inspect", "--format", "{{.Size}}", "localhost/daiban:0.1.0").stdout.strip())
+            with compose_node(township_files, workdir, township_env) as township_urls:
+                up = time.monotonic()
+                log(f"township node up in containers in {up - county_up:.0f} s: {township_urls}")
+                number = journey(county_urls, township_urls, settings)
+                walked = time.monotonic()
+                screenshot_docs(county_urls, ROOT / "build" / "container")
+        # Inside the folder: podman reads the containers.conf written there.
+        size = int(
+            podman("image", "inspect", "--format", "{{.Size}}", "localhost/daiban:0.1.0").stdout.strip()
+        )
     log(
-        f"passed: case {number} accepted, decided and handed over across the containers. "
-        f"Image localhost/daiban:0.1.0 {size / 1e6:.0f} MB; build {built - began:.0f} s, "
-        f"node start {up - built:.0f} s, journey {walked - up:.0f} s, total {time.monotonic() - began:.0f} s"
+        f"passed: case {number} accepted at the township node, decided at the county node and handed "
+        f"over, in containers. Image localhost/daiban:0.1.0 {size / 1e6:.0f} MB; "
+        f"build {built - began:.0f} s, "
+        f"county node start {county_up - built:.0f} s, township node start {up - county_up:.0f} s, "
+        f"journey {walked - up:.0f} s, total {time.monotonic() - began:.0f} s"
     )
     return 0
 
