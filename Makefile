@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: deploy-check run run-tiers test test-unit test-integration test-e2e lint format bench fuzz demo clean setup
+.PHONY: browser deploy-check run run-tiers test test-unit test-integration test-e2e lint format bench fuzz demo clean setup
 
 setup: .venv/.synced
 
@@ -19,6 +19,11 @@ $(TOOLS)/bin/uv:
 
 run: setup
 	$(UV) run daiban run
+
+# Debian's Chromium, its driver and a font with Chinese glyphs, for the console's browser test
+# (tests/e2e/test_console.py skips without them); root and apt-get only, never a downloaded browser.
+browser:
+	apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-microhei
 
 # The county node (8001-8004) and the township node 370285101000 (8011-8014), separately.
 run-tiers: setup
@@ -54,7 +59,7 @@ test-e2e: setup
 lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy libs/common/daiban_common libs/contracts/daiban_contracts libs/devtools/daiban_devtools services tests bench fuzz docs/examples
+	$(UV) run mypy libs/common/daiban_common libs/contracts/daiban_contracts libs/devtools/daiban_devtools console/daiban_console services tests bench fuzz docs/examples
 
 format: setup
 	$(UV) run ruff check --fix .

@@ -60,7 +60,7 @@ class Suite:
 
     def start(self, timeout: float = 300.0) -> float:
         """Start `daiban run`; returns the seconds it took to be ready."""
-        self.ports = {name: free_port() for name in (*SERVICES, "pg", "nats")}
+        self.ports = {name: free_port() for name in (*SERVICES, "pg", "nats", "console")}
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAIBAN_")}
         env.update(
             {
@@ -68,6 +68,7 @@ class Suite:
                 "DAIBAN_EMBEDDED_PG_PORT": str(self.ports["pg"]),
                 "DAIBAN_EMBEDDED_NATS_PORT": str(self.ports["nats"]),
                 **{f"DAIBAN_{name.upper()}_PORT": str(self.ports[name]) for name in SERVICES},
+                "DAIBAN_CONSOLE_PORT": str(self.ports["console"]),
             }
         )
         self.var_dir.mkdir(parents=True, exist_ok=True)

@@ -56,7 +56,7 @@ PATIENCE = 90.0
 T = TypeVar("T")
 
 
-def free_ports(names: Iterable[str] = (*SERVICES, "pg", "nats")) -> dict[str, int]:
+def free_ports(names: Iterable[str] = (*SERVICES, "pg", "nats", "console")) -> dict[str, int]:
     return {name: free_port() for name in names}
 
 
@@ -113,6 +113,8 @@ class Suite:
                 "DAIBAN_EMBEDDED_PG_PORT": str(self.ports["pg"]),
                 "DAIBAN_EMBEDDED_NATS_PORT": str(self.ports["nats"]),
                 **{f"DAIBAN_{name.upper()}_PORT": str(self.ports[name]) for name in SERVICES},
+                # The console `daiban run` serves beside the services; its default port is shared.
+                "DAIBAN_CONSOLE_PORT": str(self.ports["console"]),
                 # Quiet logs: they go to a file read only when something fails.
                 "DAIBAN_LOG_LEVEL": "WARNING",
                 # No months of demo history unless asked for (`env=`): it takes minutes to write.

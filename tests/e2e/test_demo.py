@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daiban_devtools.embedded import free_port
-from tests.e2e.harness import SERVICES, Suite, ok
+from tests.e2e.harness import Suite, free_ports, ok
 
 pytestmark = pytest.mark.e2e
 # Enough history for every state (see daiban_devtools/demo/plan.py RECIPES), small enough to be quick.
@@ -28,7 +27,7 @@ def run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_fails_with_a_non_zero_status_when_the_suite_is_not_running(tmp_path: Path) -> None:
-    env = Suite(var_dir=tmp_path / "var", ports={name: free_port() for name in (*SERVICES, "pg", "nats")})
+    env = Suite(var_dir=tmp_path / "var", ports=free_ports())
     done = run_demo(env.process_env())
     assert done.returncode == 1, done.stdout + done.stderr
     assert "演示失败" in done.stdout

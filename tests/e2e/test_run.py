@@ -30,6 +30,7 @@ def start_suite(var_dir: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[
             "DAIBAN_EMBEDDED_PG_PORT": str(ports["pg"]),
             "DAIBAN_EMBEDDED_NATS_PORT": str(ports["nats"]),
             **{f"DAIBAN_{name.upper()}_PORT": str(ports[name]) for name in SERVICES},
+            "DAIBAN_CONSOLE_PORT": str(ports["console"]),
             # The demo history is tested on its own (tests/e2e/test_demo.py); start and stop are here.
             "DAIBAN_DEMO_HISTORY_CASES": "0",
         }
@@ -66,7 +67,7 @@ def stop_suite(proc: subprocess.Popen[str]) -> str:
 
 
 def test_run_starts_four_ready_services_and_stops_cleanly_keeping_data(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in (*SERVICES, "pg", "nats")}
+    ports = {name: free_port() for name in (*SERVICES, "pg", "nats", "console")}
     proc, banner = start_suite(tmp_path / "var", ports)
     try:
         text = "".join(banner)

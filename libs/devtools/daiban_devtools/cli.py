@@ -34,6 +34,7 @@ from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
 from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_devtools import systems
+from daiban_devtools.console import Console
 from daiban_devtools.devstack import DevStack
 from daiban_devtools.tiers import (
     DEFAULT_TOWNSHIPS,
@@ -311,9 +312,13 @@ def run_suite(
             specs = [services[name] for name in node.services]
             migrate_all(node.settings, specs)
             seed_all(node.settings, specs)
+        # The console needs the whole node's API; `--tiers` and `--services` subsets run without it.
+        console = Console.of(resolved) if network is None and only is None else None
         node_urls: list[dict[str, str]] = []
         for node in nodes:
             env = {**os.environ, **node.env}
+            if console is not None:
+                env["DAIBAN_CORS_ORIGINS"] = console.cors_origins(resolved)
             for name in node.services:
                 children.append(
                     subprocess.Popen([sys.executable, "-m", "daiban_common.cli", "serve", name], env=env)
@@ -325,11 +330,15 @@ def run_suite(
             for node, urls in zip(nodes, node_urls, strict=True)
             for name, url in urls.items()
         }
+        if console is not None:
+            console.write_config(resolved, node_urls[0], demo_tokens(resolved))
+            children.append(subprocess.Popen(console.command(), env={**os.environ, **nodes[0].env}))
+            all_urls["console"] = console.url
         wait_ready(all_urls, children, lambda: stopping)
         if not stopping and network is not None:
             print_tiers_banner(nodes, node_urls, stack, time.monotonic() - started)
         elif not stopping:
-            print_banner(settings, node_urls[0], stack, time.monotonic() - started)
+            print_banner(settings, node_urls[0], stack, time.monotonic() - started, console)
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
         if not stopping:
@@ -376,9 +385,13 @@ def wait_ready(urls: dict[str, str], children: list[subprocess.Popen[bytes]], st
         raise SystemExit(f"not ready after {READY_TIMEOUT:.0f} s: {', '.join(pending)}")
 
 
-def print_banner(settings: Settings, urls: dict[str, str], stack: DevStack, seconds: float) -> None:
+def print_banner(
+    settings: Settings, urls: dict[str, str], stack: DevStack, seconds: float, console: Console | None = None
+) -> None:
     print()
     print(f"daiban is running (node {settings.org}, ready in {seconds:.1f} s)")
+    if console is not None:
+        print(f"  console    {console.url}/   工作台：窗口、代办员、大厅进度屏、电子监察")
     for name, url in urls.items():
         print(f"  {name:<10} {url}   docs: {url}/docs")
     print(f"  postgres   {stack.database_url}")
