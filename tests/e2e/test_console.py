@@ -46,6 +46,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 def test_a_case_through_the_console_from_the_village_to_the_township_and_back(
     node: Suite, browser: Any
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -58,8 +59,13 @@ def test_a_case_through_the_console_from_the_village_to_the_township_and_back(
 
     def wait(css: str, *, text: str = "", root: Any = None) -> Any:
         def present() -> Any:
-            found = (root or browser).find_elements(By.CSS_SELECTOR, css)
-            return next((e for e in found if text in e.text), None)
+            # The pages redraw what they refresh: an element gone between finding and reading is
+            # "not yet", found again on the next try.
+            try:
+                found = (root or browser).find_elements(By.CSS_SELECTOR, css)
+                return next((e for e in found if text in e.text), None)
+            except StaleElementReferenceException:
+                return None
 
         return eventually(present)
 
@@ -156,7 +162,7 @@ def test_a_case_through_the_console_from_the_village_to_the_township_and_back(
 
     # The board moves the case on its own refresh once the result is back at the village.
     tab("board")
-    card = wait(f'#col-back .board-card[data-case="{number}"]')
+    card = wait(f'#col-back .board-card[data-case="{number}"][data-status="ready_for_handover"]')
     assert "准予办理" in card.text and "姜山社区" in card.text, card.text
 
     # The agent hands the result over with the ID check; the villager rates the service.

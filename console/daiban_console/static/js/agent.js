@@ -26,7 +26,10 @@ async function refresh() {
     const page = await api("intake", "/v1/cases", { params: { org: me.org, limit: 50 } });
     fill($("#cases"), page.items.length ? page.items.map(caseCard) : el("p", { class: "muted" }, "暂无办件"));
     const ready = page.items.filter((c) => c.status === "ready_for_handover");
-    fill($("#handover-list"), ready.length ? ready.map(handoverCard) : el("p", { class: "muted" }, "暂无待送达的结果"));
+    // A card being filled in stays as it is: a refresh must not wipe an ID number being typed.
+    const list = $("#handover-list");
+    const shown = new Map([...list.querySelectorAll("[data-handover]")].map((card) => [card.dataset.handover, card]));
+    fill(list, ready.length ? ready.map((c) => shown.get(c.case_number) || handoverCard(c)) : el("p", { class: "muted" }, "暂无待送达的结果"));
     $("#ready-count").textContent = ready.length ? `（${ready.length}）` : "";
   } catch (error) {
     fill($("#cases"), problemBox(error));
