@@ -36,6 +36,7 @@ from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_devtools import systems
 from daiban_devtools.console import Console
 from daiban_devtools.devstack import DevStack
+from daiban_devtools.embedded import port_is_open
 from daiban_devtools.tiers import (
     DEFAULT_TOWNSHIPS,
     NatsNetwork,
@@ -314,6 +315,8 @@ def run_suite(
             seed_all(node.settings, specs)
         # The console needs the whole node's API; `--tiers` and `--services` subsets run without it.
         console = Console.of(resolved) if network is None and only is None else None
+        if console is not None and port_is_open(console.port):
+            raise SystemExit(f"{console.url} is in use (another `make run`?); set DAIBAN_CONSOLE_PORT")
         node_urls: list[dict[str, str]] = []
         for node in nodes:
             env = {**os.environ, **node.env}
