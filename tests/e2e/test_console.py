@@ -47,6 +47,7 @@ def test_a_case_through_the_console_from_the_village_to_the_township_and_back(
     node: Suite, browser: Any
 ) -> None:
     from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -193,15 +194,36 @@ def test_a_case_through_the_console_from_the_village_to_the_township_and_back(
 
     # The supervisor's dashboard: the overdue case of the demo history is red, by its township.
     with node.client("routing", node.token("county-supervisor", "supervisor", COUNTY)) as routing:
-        red = next(f for f in all_pages(routing, "/v1/supervision/flags", org=COUNTY) if f["level"] == "red")
+        flags = all_pages(routing, "/v1/supervision/flags", org=COUNTY)
+        red = next(f for f in flags if f["level"] == "red" and f["org"] != COUNTY)
+        township = f"{red['org'][:9]}000"
+        township_name = routing.get(f"/v1/public/service-points/{township}").json()["org_name"]
     tab("dashboard")
     sign_in("county-supervisor", DESK)
-    row = wait(f'#flag-table tr[data-case="{red["case_number"]}"]', text="红牌")
-    assert red["item_name"] in row.text
+    wait(f'#flag-table tr[data-case="{red["case_number"]}"]', text="红牌")
     until(lambda: find("#kpi-on-time").text.endswith("%"))
-    until(lambda: find("#chart-flags canvas"))
+    chart = until(lambda: find("#chart-flags canvas") and find("#chart-flags"))
     assert int(find("#kpi-red").text) >= 1
     shot("dashboard")
+
+    # A click on the township's red bar lists its flagged cases; a click on the case opens it.
+    x, y, width, height = browser.execute_script(
+        """const chart = echarts.getInstanceByDom(arguments[0]);
+        const row = chart.getOption().yAxis[0].data.indexOf(arguments[1]);
+        const [x, y] = chart.convertToPixel({seriesIndex: 0}, [0.5, row]);
+        return [x, y, arguments[0].clientWidth, arguments[0].clientHeight];""",
+        chart,
+        township_name,
+    )
+    ActionChains(browser).move_to_element_with_offset(
+        chart, int(x - width / 2), int(y - height / 2)
+    ).click().perform()
+    wait("#flag-title", text=township_name)
+    row = wait(f'#flag-table tr[data-case="{red["case_number"]}"]', text=red["item_name"])
+    for other in (f for f in flags if f"{f['org'][:9]}000" != township):
+        assert not browser.find_elements(
+            By.CSS_SELECTOR, f'#flag-table tr[data-case="{other["case_number"]}"]'
+        )
     row.click()
     shot("dashboard-case", wait("#drill [data-testid='case-detail']", text=red["item_name"]))
 
