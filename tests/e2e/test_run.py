@@ -79,6 +79,18 @@ def test_run_starts_four_ready_services_and_stops_cleanly_keeping_data(tmp_path:
         assert "agent      370285101294  ey" in text  # ready-made dev tokens are printed
         tokens = (tmp_path / "var" / "dev-tokens.env").read_text(encoding="utf-8")
         assert "VILLAGE_AGENT_TOKEN=ey" in tokens and "COUNTY_CLERK_TOKEN=ey" in tokens
+        # The console is served, knows the services and the demo people, and its origin may call them.
+        console = f"http://127.0.0.1:{ports['console']}"
+        assert f"console    {console}/" in text
+        config = httpx.get(f"{console}/config.json", timeout=5).json()
+        assert config["services"]["intake"] == f"http://127.0.0.1:{ports['intake']}"
+        assert "village-agent" in {who["sub"] for who in config["identities"]}
+        preflight = httpx.options(
+            f"http://127.0.0.1:{ports['routing']}/v1/tasks",
+            headers={"Origin": console, "Access-Control-Request-Method": "GET"},
+            timeout=5,
+        )
+        assert preflight.headers.get("access-control-allow-origin") == console, preflight.headers
         database_url = f"postgresql://postgres@127.0.0.1:{ports['pg']}/daiban"
         asyncio.run(
             _execute(
