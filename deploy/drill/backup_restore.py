@@ -162,6 +162,8 @@ def node_env(var_dir: Path, ports: dict[str, int], **more: str) -> dict[str, str
             "DAIBAN_LOG_LEVEL": "WARNING",
             "DAIBAN_DEMO_HISTORY_CASES": "0",
             **{f"DAIBAN_{s.upper()}_PORT": str(ports[s]) for s in SERVICES},
+            # `daiban run` serves the console beside the services; not on the shared default port.
+            "DAIBAN_CONSOLE_PORT": str(ports["console"]),
             **more,
         }
     )
@@ -169,7 +171,7 @@ def node_env(var_dir: Path, ports: dict[str, int], **more: str) -> dict[str, str
 
 
 def free_ports() -> dict[str, int]:
-    return {name: free_port() for name in (*SERVICES, "pg", "nats")}
+    return {name: free_port() for name in (*SERVICES, "pg", "nats", "console")}
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
