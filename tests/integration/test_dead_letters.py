@@ -206,7 +206,9 @@ async def test_a_discard_needs_a_reason_in_chinese_and_is_audited(audit: Audit) 
     async def logged() -> list[dict[str, Any]]:
         return await entries(service, settings, subject=good.subject, type="daiban.deadletter.discarded.v1")
 
-    (entry,) = await eventually(logged, within=15)  # type: ignore[misc]
+    found = await eventually(logged, within=15)
+    assert isinstance(found, list) and len(found) == 1
+    entry = found[0]
     assert entry["actor"] == f"admin@{COUNTY}" and entry["data"]["reason"] == "测试误发，无需处理"
     assert entry["data"]["parked_event_id"] == good.id
 

@@ -114,6 +114,18 @@ def serve_one(settings: Settings, name: str, port: int | None) -> int:
     return 0
 
 
+def _dead_letters_arguments(parser: argparse.ArgumentParser) -> None:
+    from daiban_common.deadletters import cli
+
+    cli.arguments(parser)
+
+
+def _dead_letters(args: argparse.Namespace) -> int:
+    from daiban_common.deadletters import cli
+
+    return cli.run(args)
+
+
 def _audit_arguments(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="audit_command", required=True)
     verify = commands.add_parser(
@@ -220,6 +232,11 @@ COMMANDS: dict[str, Command] = {
         "migrate every service's schema (DAIBAN_DATABASE_URL must be reachable)", _migrate_arguments, _migrate
     ),
     "audit": Command("audit log tools", _audit_arguments, _audit),
+    "dead-letters": Command(
+        "events a service's consumers parked: list, show, replay, discard (through its API)",
+        _dead_letters_arguments,
+        _dead_letters,
+    ),
 }
 
 
