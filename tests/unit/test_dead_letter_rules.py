@@ -14,6 +14,7 @@ from daiban_common.deadletters.rules import (
     error_path,
     parked_org,
     replay_envelope,
+    short_error,
     visible_to,
 )
 from daiban_common.errors import InvalidInput
@@ -120,3 +121,8 @@ def test_an_unreadable_event_needs_a_whole_envelope() -> None:
 def test_error_paths_follow_the_api_vocabulary() -> None:
     assert error_path("data", ("materials", 2, "code")) == "data.materials[2].code"
     assert error_path("envelope", ()) == "envelope"
+
+
+def test_an_error_is_kept_short_and_storable() -> None:
+    assert short_error("a\x00b\ud800c") == "a\\u0000b?c"
+    assert len(short_error("错" * 5000)) == 1000

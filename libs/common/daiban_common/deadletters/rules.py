@@ -163,5 +163,7 @@ def error_path(base: str, loc: Sequence[int | str]) -> str:
 
 
 def short_error(text: str) -> str:
-    """`text` cut to what an event or a log line keeps."""
+    """`text` cut to what an event or a log line keeps, and storable: an error may quote the input
+    it refused, NUL characters and lone surrogates included, which PostgreSQL text cannot hold."""
+    text = text.replace("\x00", "\\u0000").encode("utf-8", "replace").decode("utf-8")
     return text if len(text) <= ERROR_MAX_LENGTH else text[: ERROR_MAX_LENGTH - 1] + "…"
