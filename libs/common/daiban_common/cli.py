@@ -147,17 +147,21 @@ def _audit(args: argparse.Namespace) -> int:
     return audit_verify(Settings(), args)
 
 
+def service_url(settings: Settings, service: str) -> str:
+    """A service of this node, on this host: where a node's command finds its API by default."""
+    return f"http://{settings.host}:{settings.service_port(discover_services()[service])}"
+
+
+def command_token(settings: Settings, role: Role, *, sub: str, name: str) -> str:
+    """A short-lived token of the node's org for a node's command, minted from the shared secret
+    (a node whose tokens come from an identity provider passes one instead: ValueError here)."""
+    return issue_token(settings, sub=sub, role=role, org=settings.org, name=name, ttl_seconds=600)
+
+
 def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     """`daiban audit verify`: exit 0 if the log is intact, 1 if tampering was found, 2 on errors."""
-    url = args.url or f"http://{settings.host}:{settings.service_port(discover_services()['audit'])}"
-    token = args.token or issue_token(
-        settings,
-        sub="cli:audit-verify",
-        role=Role.auditor,
-        org=settings.org,
-        name="命令行核验",
-        ttl_seconds=600,
-    )
+    url = args.url or service_url(settings, "audit")
+    token = args.token or command_token(settings, Role.auditor, sub="cli:audit-verify", name="命令行核验")
 
     async def run() -> tuple[int, dict[str, Any]]:
         async with contextlib.AsyncExitStack() as stack:

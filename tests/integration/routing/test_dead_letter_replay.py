@@ -7,7 +7,7 @@ from typing import Any
 
 import nats
 import pytest
-from sqlalchemy import func, insert, select
+from sqlmodel import col, select
 
 from daiban_contracts.catalogue import Tier
 from daiban_contracts.subjects import Subjects
@@ -55,12 +55,10 @@ async def test_a_case_parked_for_an_unknown_village_applies_once_after_the_direc
         failed = await routing.client.post(url, headers=keyed(supervisor))
         assert failed.status_code == 409 and "目录" in failed.json()["reason"]
 
-        async with routing.runtime.engine.begin() as conn:
-            await conn.execute(
-                insert(OrgUnit.__table__).values(  # type: ignore[arg-type]
-                    code=NEW_VILLAGE, name="新设村", tier="village", parent_code=JIANGSHAN
-                )
-            )
+        # The cause fixed: the directory learns the village.
+        async with routing.runtime.uow() as uow:
+            uow.session.add(OrgUnit(code=NEW_VILLAGE, name="新设村", tier="village", parent_code=JIANGSHAN))
+            await uow.commit()
         replayed = await routing.client.post(url, headers=keyed(supervisor))
         assert replayed.status_code == 200, replayed.text
         assert replayed.json()["outcome"] == "applied"
@@ -85,8 +83,6 @@ async def test_a_case_parked_for_an_unknown_village_applies_once_after_the_direc
         await eventually(skipped, within=15)
         admin = bearer(settings, f"county-admin@{COUNTY}", "admin", COUNTY)
         await route_when(routing.client, admin, number, lambda route: route["case_number"] == number)
-        async with routing.runtime.engine.connect() as conn:
-            cases = await conn.scalar(
-                select(func.count()).select_from(Case.__table__).where(Case.__table__.c.case_number == number)  # type: ignore[attr-defined]
-            )
-        assert cases == 1
+        async with routing.runtime.uow() as uow:
+            cases = (await uow.session.exec(select(Case).where(col(Case.case_number) == number))).all()
+        assert len(cases) == 1

@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from daiban_common.auth import Role, issue_token
+from daiban_common.auth import Role
+from daiban_common.cli import command_token, service_url
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
 
@@ -53,16 +54,9 @@ def run(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> int:
     settings = settings or Settings()
-    url = args.url or f"http://{settings.host}:{settings.service_port(discover_services()[args.service])}"
+    url = args.url or service_url(settings, args.service)
     try:
-        token = args.token or issue_token(
-            settings,
-            sub="cli:dead-letters",
-            role=Role.supervisor,
-            org=settings.org,
-            name="命令行",
-            ttl_seconds=600,
-        )
+        token = args.token or command_token(settings, Role.supervisor, sub="cli:dead-letters", name="命令行")
         request = _request(args)
     except (OSError, ValueError) as exc:
         print(f"dead-letters: {exc}", file=sys.stderr)

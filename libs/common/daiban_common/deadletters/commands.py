@@ -65,13 +65,9 @@ async def replay(
 ) -> ReplayResult | Replayed:
     table = runtime.tables.dead_letters
     async with uow:
-        if (done := await replayed(uow, once)) is not None:
-            return done
-        conn = await uow.session.connection()
-        row = await store.one(conn, table, dead_letter_id, scope_of(runtime, principal), lock=True)
-        if row is None:
-            raise not_found()
-        rules.ensure_open(row.status)
+        row = await _open_one(runtime, uow, principal, dead_letter_id, once)
+        if isinstance(row, Replayed):
+            return row
         corrected = correction.data is not None or correction.envelope is not None
         envelope = rules.replay_envelope(
             row.payload, row.event_id, data=correction.data, envelope=correction.envelope
@@ -154,15 +150,11 @@ async def discard(
     reason = rules.discard_reason(reason)
     table = runtime.tables.dead_letters
     async with uow:
-        if (done := await replayed(uow, once)) is not None:
-            return done
-        conn = await uow.session.connection()
-        row = await store.one(conn, table, dead_letter_id, scope_of(runtime, principal), lock=True)
-        if row is None:
-            raise not_found()
-        rules.ensure_open(row.status)
+        row = await _open_one(runtime, uow, principal, dead_letter_id, once)
+        if isinstance(row, Replayed):
+            return row
         settled = await store.change(
-            conn,
+            await uow.session.connection(),
             table,
             dead_letter_id,
             status=Status.discarded.value,
@@ -174,6 +166,22 @@ async def discard(
         await remember(uow, once, answering(settled))
         await uow.commit()
         return settled
+
+
+async def _open_one(
+    runtime: ServiceRuntime, uow: UnitOfWork, principal: Principal, dead_letter_id: int, once: Once
+) -> Row[Any] | Replayed:
+    """The first answer of a retried request; else the dead letter, row-locked until the unit of
+    work ends, if the caller sees it (404) and it is still open (409)."""
+    if (done := await replayed(uow, once)) is not None:
+        return done
+    conn = await uow.session.connection()
+    scope = scope_of(runtime, principal)
+    row = await store.one(conn, runtime.tables.dead_letters, dead_letter_id, scope, lock=True)
+    if row is None:
+        raise not_found()
+    rules.ensure_open(row.status)
+    return row
 
 
 def _consumer(runtime: ServiceRuntime, name: str) -> EventConsumer:
