@@ -26,7 +26,7 @@ from daiban_common.deadletters.schemas import (
 )
 from daiban_common.deps import RuntimeDep, UowDep
 from daiban_common.errors import InvalidInput
-from daiban_common.idempotency import Answer, Answering, IdempotencyKey, once
+from daiban_common.idempotency import KEY_REUSED, Answer, Answering, IdempotencyKey, once
 from daiban_common.openapi import ProblemDoc, problem_responses
 from daiban_common.pagination import Page, PageParamsDep
 from daiban_common.query_params import only_params
@@ -155,7 +155,7 @@ DISCARDED: Answering[Row[Any]] = Answering(
         "至多生效一次。答复 applied（已生效）或 duplicate（此前已生效）；再次失败时答复 409 及原因。"
     ),
     response_model=ReplayOut,
-    responses=problem_responses(NOT_FOUND, SETTLED, REPLAY_FAILED, CONSUMER_GONE, 422),
+    responses=problem_responses(NOT_FOUND, SETTLED, REPLAY_FAILED, CONSUMER_GONE, KEY_REUSED, 422),
 )
 async def replay_dead_letter(
     dead_letter_id: DeadLetterId,
@@ -177,7 +177,7 @@ async def replay_dead_letter(
     summary="Discard the parked event, saying why",
     description="丢弃死信：确认该事件无需再处理，须用中文说明理由",
     response_model=DeadLetterOut,
-    responses=problem_responses(NOT_FOUND, SETTLED, 422),
+    responses=problem_responses(NOT_FOUND, SETTLED, KEY_REUSED, 422),
 )
 async def discard_dead_letter(
     dead_letter_id: DeadLetterId,
