@@ -620,15 +620,16 @@ class EventConsumer:
     def subscription(self) -> Subscription:
         return self._sub
 
-    async def apply_again(self, uow: UnitOfWork, envelope: Envelope) -> bool:
-        """Apply a parked event in `uow` as a delivery would be, with its inbox row (a replay,
-        daiban_common.deadletters); False when this consumer applied it already. Raises
-        PermanentFailure when this consumer takes no such event, MalformedEvent for bad data."""
+    async def apply_again(self, uow: UnitOfWork, envelope: Envelope, subject: str) -> bool:
+        """Apply a parked event in `uow` as its delivery on `subject` would have been, with its
+        inbox row (a replay, daiban_common.deadletters); False when this consumer applied it
+        already. Raises PermanentFailure when this consumer takes no such event, MalformedEvent
+        for bad data."""
         routed = self._sub.route(envelope)
         if routed is None:
             raise PermanentFailure(f"消费者{self._name}不处理{envelope.type}类型的事件")
         handler, payload = routed
-        return await self._apply_in(uow, envelope, payload, handler)
+        return await self._apply_in(uow, envelope, payload, handler, subject)
 
     async def _unavailable(self, msg: Msg, envelope: Envelope | None, exc: BaseException) -> str:
         delay = self._failed()

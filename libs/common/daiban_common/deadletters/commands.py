@@ -76,7 +76,9 @@ async def replay(
             raise InvalidInput.field("envelope.org", f"单位{envelope.org}不在您的辖区内")
         consumer = _consumer(runtime, row.consumer)
         try:
-            applied = await consumer.apply_again(uow, envelope)
+            # Delivered where it was: the subject is what the broker vouched for (an ingress
+            # subject names the system that pushed it), and a correction cannot change it.
+            applied = await consumer.apply_again(uow, envelope, row.subject)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
