@@ -147,6 +147,13 @@ def _audit(args: argparse.Namespace) -> int:
     return audit_verify(Settings(), args)
 
 
+def print_problem(status: int, problem: Any) -> None:
+    """A problem+json answer on stderr: its detail, then each field at fault."""
+    print(f"{status} {problem.get('detail', '')}", file=sys.stderr)
+    for error in problem.get("errors", []):
+        print(f"  {error['field']}: {error['message']}", file=sys.stderr)
+
+
 def service_url(settings: Settings, service: str) -> str:
     """A service of this node, on this host: where a node's command finds its API by default."""
     return f"http://{settings.host}:{settings.service_port(discover_services()[service])}"

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from daiban_common.auth import Role
-from daiban_common.cli import command_token, service_url
+from daiban_common.cli import command_token, print_problem, service_url
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
 
@@ -141,7 +141,5 @@ def _answer(response: httpx.Response) -> int:
     if response.status_code == 200:
         print(json.dumps(body, ensure_ascii=False, indent=2))
         return 0
-    print(f"{response.status_code} {body.get('detail', '')}", file=sys.stderr)
-    for error in body.get("errors", []):
-        print(f"  {error['field']}: {error['message']}", file=sys.stderr)
+    print_problem(response.status_code, body)
     return 1
