@@ -244,3 +244,31 @@ async def test_only_supervisors_and_admins_of_the_subtree_see_a_dead_letter(audi
     assert backwards.status_code == 422 and backwards.json()["errors"][0]["field"] == "to"
     assert (await service.client.get("/v1/dead-letters/0", headers=supervisor)).status_code == 422
     assert (await service.client.get(url, headers=bearer(settings, Role.admin, COUNTY))).status_code == 200
+
+
+async def test_a_replay_stays_in_the_callers_subtree_and_needs_its_consumer(audit: Audit) -> None:
+    service, settings = audit
+    supervisor = bearer(settings, Role.supervisor, TOWNSHIP)
+    good = supplemented(TOWNSHIP)
+    await park(settings, good)
+    letter = await parked(service, supervisor, good.id)
+    url = f"/v1/dead-letters/{letter['id']}/replay"
+
+    elsewhere = good.model_dump(mode="json") | {"org": OTHER_TOWNSHIP}
+    moved = await service.client.post(url, json={"envelope": elsewhere}, headers=keyed(supervisor))
+    assert moved.status_code == 422 and [e["field"] for e in moved.json()["errors"]] == ["envelope.org"]
+    both = await service.client.post(
+        url, json={"data": good.data, "envelope": elsewhere}, headers=keyed(supervisor)
+    )
+    assert both.status_code == 422 and [e["field"] for e in both.json()["errors"]] == ["envelope"]
+
+    # A consumer of an earlier release that this one no longer runs.
+    table = service.runtime.tables.dead_letters
+    async with service.runtime.engine.begin() as conn:
+        await conn.execute(
+            table.update().where(table.c.id == letter["id"]).values(consumer="retired-audit-consumer")
+        )
+    gone = await service.client.post(url, json={"data": good.data}, headers=keyed(supervisor))
+    assert gone.status_code == 409 and gone.json()["type"] == "/problems/dead-letter-consumer-gone"
+    still = await service.client.get(f"/v1/dead-letters/{letter['id']}", headers=supervisor)
+    assert still.json()["status"] == "open" and still.json()["replay_attempts"] == 0
