@@ -53,6 +53,21 @@ AUTH: dict[str, ServiceAuth] = {
 # A service not named above (a new one) is tried as the county's administrator.
 DEFAULT_AUTH = ServiceAuth(callers={"admin": Caller(Role.admin, COUNTY)}, default="admin")
 
+# Every service's dead letters (daiban_common.deadletters) are for supervisors and admins.
+DEAD_LETTERS = "^/v1/dead-letters"
+
+
+def _with_dead_letters(auth: ServiceAuth) -> ServiceAuth:
+    return ServiceAuth(
+        callers={**auth.callers, "settler": Caller(Role.supervisor, COUNTY)},
+        default=auth.default,
+        overrides=((DEAD_LETTERS, "settler"), *auth.overrides),
+    )
+
+
+AUTH = {name: _with_dead_letters(auth) for name, auth in AUTH.items()}
+DEFAULT_AUTH = _with_dead_letters(DEFAULT_AUTH)
+
 
 # Operations whose 422 answers a rule no JSON Schema can state: a cursor is valid only if this
 # server issued it for this list; a range's end must not precede its start and a statistics window
@@ -92,3 +107,6 @@ SEMANTIC_422: dict[str, tuple[str, ...]] = {
         "^/v1/stats$",  # to >= from, at most 366 days
     ),
 }
+# Dead letters, on every service: cursor; to >= from; a discard's reason in Chinese; a corrected
+# event that fits its type and keeps its id.
+SEMANTIC_422 = {name: (*patterns, DEAD_LETTERS) for name, patterns in SEMANTIC_422.items()}

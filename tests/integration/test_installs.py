@@ -114,8 +114,8 @@ async def test_a_service_node_serves_and_migrates_without_the_developer_tools(
     )
     assert installed(venv / "bin" / "python", tmp_path) & DEV_ONLY == set()
     daiban = str(venv / "bin" / "daiban")
-    # A node's own commands, and routing's `directory` (onboarding a county); no developer's.
-    node_commands = "serve,migrate,audit" + (",directory" if service == "routing" else "")
+    # A node's own commands (dead letters too), routing's `directory` (onboarding a county); no developer's.
+    node_commands = "serve,migrate,audit,dead-letters" + (",directory" if service == "routing" else "")
     assert "{" + node_commands + "}" in run(daiban, "--help", cwd=tmp_path)
     assert "--port" in run(daiban, "serve", "--help", cwd=tmp_path)
 

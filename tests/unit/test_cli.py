@@ -15,8 +15,8 @@ DEVELOPER_COMMANDS = {"run", "seed", "token", "demo", "makemigration", "asyncapi
 SERVICE_COMMANDS = {"directory": "daiban_routing.seed.command"}
 
 
-def test_a_node_has_serve_migrate_and_audit_and_the_developer_tools_add_theirs() -> None:
-    assert set(COMMANDS) == {"serve", "migrate", "audit"}
+def test_a_node_has_serve_migrate_audit_and_dead_letters_and_the_developer_tools_add_theirs() -> None:
+    assert set(COMMANDS) == {"serve", "migrate", "audit", "dead-letters"}
     commands = all_commands()
     assert set(commands) == set(COMMANDS) | DEVELOPER_COMMANDS | set(SERVICE_COMMANDS)
     assert all(commands[name].run.__module__ == "daiban_devtools.cli" for name in DEVELOPER_COMMANDS)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, cast
 
 import asyncpg
@@ -298,8 +299,10 @@ class FakeEngine:
         engine = self
 
         class Conn:
-            async def execute(self, statement: Any) -> None:
+            async def execute(self, statement: Any) -> Any:
                 engine.journal.append("insert")
+                # The parked row's id and event id, for the dead letter's log line.
+                return SimpleNamespace(one=lambda: SimpleNamespace(id=1, event_id=None))
 
         yield Conn()
         self.journal.append("commit")

@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 from daiban_common.apidocs import install_docs
 from daiban_common.auth import install_auth
 from daiban_common.cors import CorsMiddleware
+from daiban_common.deadletters.api import router as dead_letters_router
 from daiban_common.error_handlers import (
     BodySizeLimitMiddleware,
     ServiceUnavailableMiddleware,
@@ -66,6 +67,8 @@ def create_app(
         )
     )
     app.include_router(metrics_router(runtime.metrics))
+    # Every service parks what its consumers cannot apply; every one shows them the same way.
+    app.include_router(dead_letters_router)
     for router in spec.routers:
         app.include_router(router)
     install_openapi(app, spec.openapi_examples)

@@ -114,6 +114,18 @@ def serve_one(settings: Settings, name: str, port: int | None) -> int:
     return 0
 
 
+def _dead_letters_arguments(parser: argparse.ArgumentParser) -> None:
+    from daiban_common.deadletters import cli
+
+    cli.arguments(parser)
+
+
+def _dead_letters(args: argparse.Namespace) -> int:
+    from daiban_common.deadletters import cli
+
+    return cli.run(args)
+
+
 def _audit_arguments(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="audit_command", required=True)
     verify = commands.add_parser(
@@ -135,17 +147,28 @@ def _audit(args: argparse.Namespace) -> int:
     return audit_verify(Settings(), args)
 
 
+def print_problem(status: int, problem: Any) -> None:
+    """A problem+json answer on stderr: its detail, then each field at fault."""
+    print(f"{status} {problem.get('detail', '')}", file=sys.stderr)
+    for error in problem.get("errors", []):
+        print(f"  {error['field']}: {error['message']}", file=sys.stderr)
+
+
+def service_url(settings: Settings, service: str) -> str:
+    """A service of this node, on this host: where a node's command finds its API by default."""
+    return f"http://{settings.host}:{settings.service_port(discover_services()[service])}"
+
+
+def command_token(settings: Settings, role: Role, *, sub: str, name: str) -> str:
+    """A short-lived token of the node's org for a node's command, minted from the shared secret
+    (a node whose tokens come from an identity provider passes one instead: ValueError here)."""
+    return issue_token(settings, sub=sub, role=role, org=settings.org, name=name, ttl_seconds=600)
+
+
 def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     """`daiban audit verify`: exit 0 if the log is intact, 1 if tampering was found, 2 on errors."""
-    url = args.url or f"http://{settings.host}:{settings.service_port(discover_services()['audit'])}"
-    token = args.token or issue_token(
-        settings,
-        sub="cli:audit-verify",
-        role=Role.auditor,
-        org=settings.org,
-        name="命令行核验",
-        ttl_seconds=600,
-    )
+    url = args.url or service_url(settings, "audit")
+    token = args.token or command_token(settings, Role.auditor, sub="cli:audit-verify", name="命令行核验")
 
     async def run() -> tuple[int, dict[str, Any]]:
         async with contextlib.AsyncExitStack() as stack:
@@ -220,6 +243,11 @@ COMMANDS: dict[str, Command] = {
         "migrate every service's schema (DAIBAN_DATABASE_URL must be reachable)", _migrate_arguments, _migrate
     ),
     "audit": Command("audit log tools", _audit_arguments, _audit),
+    "dead-letters": Command(
+        "events a service's consumers parked: list, show, replay, discard (through its API)",
+        _dead_letters_arguments,
+        _dead_letters,
+    ),
 }
 
 

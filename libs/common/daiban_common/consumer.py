@@ -36,6 +36,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from daiban_common import db
+from daiban_common.deadletters.logline import log_parked
+from daiban_common.deadletters.rules import parked_org
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
@@ -573,8 +575,9 @@ class EventConsumer:
     async def _park(self, msg: Msg, envelope: Envelope | None, error: str, attempts: int) -> str:
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(
-                    insert(self._dead_letters).values(
+                parked = await conn.execute(
+                    insert(self._dead_letters)
+                    .values(
                         consumer=self._name,
                         event_id=envelope.id if envelope else (msg.headers or {}).get("Nats-Msg-Id"),
                         subject=msg.subject,
@@ -583,20 +586,50 @@ class EventConsumer:
                         headers=dict(msg.headers or {}),
                         error=error[:4000],
                         attempts=attempts,
+                        org=parked_org(envelope, msg.subject),
                     )
+                    .returning(self._dead_letters.c.id, self._dead_letters.c.event_id)
                 )
+                row = parked.one()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             # The dead-letter table is in the database that may be away: keep the event in the
             # stream until it can be parked (or, once the database is back, applied).
             return await self._unavailable(msg, envelope, exc)
+        self._log_parked(row, msg, envelope, error)
         # Committed first, then terminated: JetStream never redelivers it and its advisory
         # (`$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED`) shows it.
         await msg.term()
         if self._metrics is not None:
             self._metrics.dead_letters_total.labels(consumer=self._name).inc()
         return self._done(msg, envelope.type if envelope else "malformed", "dead_lettered")
+
+    def _log_parked(self, row: Any, msg: Msg, envelope: Envelope | None, error: str) -> None:
+        log_parked(
+            dead_letter_id=row.id,
+            consumer=self._name,
+            event_id=row.event_id,
+            type=envelope.type if envelope else None,
+            subject=msg.subject,
+            org=parked_org(envelope, msg.subject),
+            reason=error,
+        )
+
+    @property
+    def subscription(self) -> Subscription:
+        return self._sub
+
+    async def apply_again(self, uow: UnitOfWork, envelope: Envelope, subject: str) -> bool:
+        """Apply a parked event in `uow` as its delivery on `subject` would have been, with its
+        inbox row (a replay, daiban_common.deadletters); False when this consumer applied it
+        already. Raises PermanentFailure when this consumer takes no such event, MalformedEvent
+        for bad data."""
+        routed = self._sub.route(envelope)
+        if routed is None:
+            raise PermanentFailure(f"消费者{self._name}不处理{envelope.type}类型的事件")
+        handler, payload = routed
+        return await self._apply_in(uow, envelope, payload, handler, subject)
 
     async def _unavailable(self, msg: Msg, envelope: Envelope | None, exc: BaseException) -> str:
         delay = self._failed()

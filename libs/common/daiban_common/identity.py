@@ -164,6 +164,19 @@ def mask_phone(value: str) -> str:
     return prefix + "".join(out)
 
 
+# Boundaries are "not a letter or digit", so a run of digits inside a longer code is left alone.
+_RESIDENT_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z+])(?:\+86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9A-Za-z])")
+_LANDLINE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])0[1-9][0-9]{1,2}-[0-9]{7,8}(?![0-9A-Za-z])")
+
+
+def mask_text(text: str) -> str:
+    """`text` with ID numbers and phone numbers in it masked."""
+    text = _RESIDENT_ID_IN_TEXT.sub(lambda m: mask_resident_id(m.group()), text)
+    text = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+    return _LANDLINE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+
+
 def mask_name(value: str) -> str:
     """`张三` -> `张*`, `欧阳娜娜` -> `欧***`: the first character kept, one star per character hidden.
 

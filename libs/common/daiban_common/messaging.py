@@ -2,7 +2,8 @@
 
 outbox: events written in the same transaction as the state they describe.
 inbox: (consumer, event id) pairs already applied, so a redelivered event changes nothing.
-dead_letters: events a consumer could not apply, kept with the reason, never dropped.
+dead_letters: events a consumer could not apply, kept with the reason, never dropped, until a person
+replays or discards them (daiban_common.deadletters).
 """
 
 from __future__ import annotations
@@ -100,6 +101,21 @@ def _define(schema: str, metadata: MetaData) -> MessagingTables:
         Column("error", Text, nullable=False),
         Column("attempts", Integer, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        # What a person needs to find, read and settle a dead letter (daiban_common.deadletters):
+        # the org that scopes who may see it (the event's, else its subject's), where it stands,
+        # and who settled it when, how.
+        Column("org", String(12)),
+        Column("status", String(16), nullable=False, server_default=text("'open'")),
+        Column("resolved_at", DateTime(timezone=True)),
+        Column("resolved_by", String(128)),
+        Column("discard_reason", Text),
+        Column("replay_outcome", String(16)),
+        Column("replay_attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_replay_at", DateTime(timezone=True)),
+        Column("last_replay_error", Text),
+        # The envelope a replay applied, when it was a corrected one; `payload` stays as received.
+        Column("replayed_envelope", Text),
+        Index(f"ix_{schema}_dead_letters_status", "status", "id"),
         schema=schema,
     )
     return MessagingTables(schema=schema, outbox=outbox, inbox=inbox, dead_letters=dead_letters)

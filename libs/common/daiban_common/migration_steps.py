@@ -166,3 +166,46 @@ def outbox_rows_per_subject(schema: str) -> None:
 def outbox_rows_per_event(schema: str) -> None:
     op.drop_constraint(f"uq_{schema}_outbox_event_subject", "outbox", schema=schema, type_="unique")
     op.create_unique_constraint("outbox_event_id_key", "outbox", ["event_id"], schema=schema)
+
+
+def dead_letters_in_plain_sight(schema: str) -> None:
+    """Dead letters a person can find, replay and discard (daiban_common.deadletters): the org that
+    scopes them, their status, who settled them when and how. Rows parked before get the org their
+    subject is addressed to (`<root>.<county6>.<township3>.<village3>.…`)."""
+    for column in (
+        sa.Column("org", sa.String(length=12), nullable=True),
+        sa.Column("status", sa.String(length=16), server_default=sa.text("'open'"), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sa.String(length=128), nullable=True),
+        sa.Column("discard_reason", sa.Text(), nullable=True),
+        sa.Column("replay_outcome", sa.String(length=16), nullable=True),
+        sa.Column("replay_attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("last_replay_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_replay_error", sa.Text(), nullable=True),
+        sa.Column("replayed_envelope", sa.Text(), nullable=True),
+    ):
+        op.add_column("dead_letters", column, schema=schema)
+    org_tokens = r"^[a-z][a-z0-9_]*[.]([0-9]{6})[.]([0-9]{3})[.]([0-9]{3})[.]"
+    op.execute(
+        f"UPDATE {schema}.dead_letters SET org = m[1] || m[2] || m[3] "
+        f"FROM (SELECT id AS dl, regexp_match(subject, '{org_tokens}') AS m FROM {schema}.dead_letters) "
+        "AS found WHERE found.dl = id AND m IS NOT NULL"
+    )
+    op.create_index(f"ix_{schema}_dead_letters_status", "dead_letters", ["status", "id"], schema=schema)
+
+
+def dead_letters_out_of_sight(schema: str) -> None:
+    op.drop_index(f"ix_{schema}_dead_letters_status", table_name="dead_letters", schema=schema)
+    for name in (
+        "replayed_envelope",
+        "last_replay_error",
+        "last_replay_at",
+        "replay_attempts",
+        "replay_outcome",
+        "discard_reason",
+        "resolved_by",
+        "resolved_at",
+        "status",
+        "org",
+    ):
+        op.drop_column("dead_letters", name, schema=schema)

@@ -31,6 +31,7 @@ from pydantic.json_schema import models_json_schema
 
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
+from daiban_contracts.deadletters import PUBLISHED_BY_EVERY_SERVICE
 from daiban_contracts.envelope import Envelope, EventData, registered_types, type_parts
 
 __all__ = ["Participants", "asyncapi_document", "participants", "render_yaml"]
@@ -116,6 +117,9 @@ def participants(services: Mapping[str, ServiceSpec] | None = None) -> Participa
     for service, package in _service_packages(specs).items():
         for type_name in _constructed(package, classes):
             found.senders.setdefault(type_name, set()).add(service)
+    # Emitted by the platform's code on behalf of every service (daiban_common.deadletters).
+    for event in PUBLISHED_BY_EVERY_SERVICE:
+        found.senders.setdefault(event.event_type, set()).update(specs)
     with tempfile.TemporaryDirectory(prefix="daiban-asyncapi-") as var:
         # Subscriptions are declared against a runtime; building one connects to nothing.
         from daiban_common.runtime import ServiceRuntime

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from daiban_common.auth import Role, issue_token
+from daiban_common.cli import print_problem
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
 
@@ -24,13 +25,6 @@ async def put_schedule(client: httpx.AsyncClient, token: str, year: int, schedul
     return await client.put(
         f"/v1/calendar/years/{year}", json=schedule, headers={"Authorization": f"Bearer {token}"}
     )
-
-
-def print_problem(status: int, problem: Any) -> None:
-    """A problem+json answer on stderr: its detail, then each field at fault."""
-    print(f"{status} {problem.get('detail', '')}", file=sys.stderr)
-    for error in problem.get("errors", []):
-        print(f"  {error['field']}: {error['message']}", file=sys.stderr)
 
 
 def routing_url(settings: Settings) -> str:

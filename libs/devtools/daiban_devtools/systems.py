@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 from daiban_common.auth import Role, issue_token
+from daiban_common.cli import print_problem
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
-from daiban_devtools.schedule import print_problem
 
 
 def intake_url(settings: Settings) -> str:

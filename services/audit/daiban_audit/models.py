@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from daiban_audit.domain.chain import GENESIS_HASH
+from daiban_common.idempotency import idempotency_table
 from daiban_common.messaging import messaging_tables
 from daiban_common.orgunits import org_units_replica
 from daiban_common.schedules import calendar_years_replica
@@ -15,6 +16,8 @@ from daiban_common.schedules import calendar_years_replica
 SCHEMA = "audit"
 metadata = SQLModel.metadata
 messaging = messaging_tables(SCHEMA)
+# Replays and discards of dead letters take an Idempotency-Key (daiban_common.deadletters).
+idempotency = idempotency_table(SCHEMA)
 # The county's org units as routing publishes them: whose tokens this service accepts.
 org_units = org_units_replica(SCHEMA)
 # The official schedules routing announces, loaded into the process calendar at start.

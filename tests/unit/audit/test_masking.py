@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from daiban_audit.domain.masking import mask_personal_data, mask_text
+from daiban_audit.domain.masking import mask_personal_data
+from daiban_common.identity import mask_text
 
 
 def test_id_numbers_and_phones_in_free_text_are_masked() -> None:

@@ -8,24 +8,12 @@ system itself (hashes, codes, case numbers), which look like numbers but are not
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from daiban_common.identity import mask_phone, mask_resident_id
+from daiban_common.identity import mask_text
 
-# Boundaries are "not a letter or digit", so a run of digits inside a longer code is left alone.
-_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:\+86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9A-Za-z])")
-_LANDLINE = re.compile(r"(?<![0-9A-Za-z])0[1-9][0-9]{1,2}-[0-9]{7,8}(?![0-9A-Za-z])")
 _SYSTEM_SUFFIXES = ("_hash", "_code", "_codes", "case_number", "notice_number", "_id", "_org", "signature")
 _SYSTEM_KEYS = frozenset({"org", "public_key", "subject"})
-
-
-def mask_text(text: str) -> str:
-    """`text` with ID numbers and phone numbers in it masked."""
-    text = _RESIDENT_ID.sub(lambda m: mask_resident_id(m.group()), text)
-    text = _MOBILE.sub(lambda m: mask_phone(m.group()), text)
-    return _LANDLINE.sub(lambda m: mask_phone(m.group()), text)
 
 
 def _is_system_key(key: str) -> bool:
