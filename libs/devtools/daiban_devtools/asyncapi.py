@@ -33,12 +33,16 @@ from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
 from daiban_contracts.deadletters import PUBLISHED_BY_EVERY_SERVICE
 from daiban_contracts.envelope import Envelope, EventData, registered_types, type_parts
+from daiban_contracts.ingress import INGRESS_EVENTS, system_actor, system_source
+from daiban_contracts.subjects import Subjects
+from daiban_devtools.event_examples import COUNTY, TOWNSHIP, VILLAGE, example_message
 
 __all__ = ["Participants", "asyncapi_document", "participants", "render_yaml"]
 
 ASYNCAPI_VERSION: Final = "3.0.0"
 _REF: Final = "#/components/schemas/{model}"
 _ADDRESS: Final = "{root}.{county6}.{township3}.{village3}"
+EXAMPLE_SYSTEM: Final = "jiangshan-hall"
 
 _DESCRIPTION: Final = """\
 Every event of the daiban network, as it travels on NATS JetStream.
@@ -68,10 +72,20 @@ re-publish within the stream's duplicate window is dropped. Delivery is at least
 are durable and idempotent (an inbox keyed by the envelope id), and an event that can never apply
 is parked in a dead-letter table. Order is kept per subject filter of one consumer, not across consumers.
 
-**Joining as another system.** Publish the envelope as JSON to the subject of the event's org unit
-with `Nats-Msg-Id` set to its `id`; consume with a durable JetStream consumer filtered on your
-subtree and acknowledge after applying. Personal data never travels in clear: applicants appear
-masked, with an HMAC of their ID under the network's salt (`DAIBAN_PII_SALT`).
+**Security.** Every connection authenticates (`components.securitySchemes`): each service of each
+node as its own NATS user, allowed to publish only the event types its service owns, within its
+node's subtree; a township's leaf connection carries only what crosses a link; and consumers park
+an event whose subject, type, `org` and `source` disagree (a dead letter, with the reason).
+
+**Joining as another system.** A township's own system (a hall system, a 好差评 terminal) gets a
+credential with `daiban systems issue` and pushes the events of the `ingress.*` channels to its own
+ingress subject, `<root>.<county6>.<township3>.<village3>.ingress.<system>.<aggregate>.<event>`,
+with `source` `/systems/<system>` and `Nats-Msg-Id` set to the envelope's `id`; the owning service
+applies each through its own command, with the system as actor. Systems that cannot speak NATS
+post the same events as CloudEvents to intake's `POST /v1/ingress/events`
+(docs/township-systems.md). Every other subject is refused to it by the server. Personal data never
+travels in clear: applicants appear masked, with an HMAC of their ID under the network's salt
+(`DAIBAN_PII_SALT`).
 """
 
 _PARAMETERS: Final[Mapping[str, dict[str, Any]]] = {
@@ -84,6 +98,81 @@ _PARAMETERS: Final[Mapping[str, dict[str, Any]]] = {
     "village3": {
         "description": "Digits 10-12 of the org code: the village, `000` for a township or the county",
         "examples": ["294", "000"],
+    },
+}
+
+_SYSTEM_PARAMETER: Final[dict[str, Any]] = {
+    "description": "The outside system's id, as registered with `daiban systems register` (one token)",
+    "examples": [EXAMPLE_SYSTEM],
+}
+
+_SECURITY: Final[dict[str, Any]] = {
+    "serviceIdentity": {
+        "type": "userPassword",
+        "description": (
+            "Each service of each node connects as its own NATS user (`<node>-<service>`, e.g. "
+            "`n370285000000-routing`) whose publish permissions cover exactly the event types that "
+            "service owns (daiban_contracts.ownership) in its node's subtree, and whose subscribe "
+            "permissions cover what it consumes. Set with DAIBAN_NATS_USER / DAIBAN_NATS_PASSWORD or "
+            "DAIBAN_NATS_CREDENTIALS (docs/operations.md, 'NATS identities')."
+        ),
+    },
+    "leafConnection": {
+        "type": "userPassword",
+        "description": (
+            "A township node's nats-server connects to the county's hub as a leaf node with the user "
+            "`t<county6><township3>`, allowed to carry only what crosses a link (daiban_contracts.crossing) "
+            "and only within its own township."
+        ),
+    },
+    "systemCredential": {
+        "type": "userPassword",
+        "description": (
+            "An outside system's NATS user, issued and revoked with `daiban systems issue|revoke`: it may "
+            "publish only to `<root>.<its township>.*.ingress.<system>.*.*` for the ingress types "
+            "(daiban_contracts.ingress). No credential, no connection."
+        ),
+    },
+}
+
+_SERVERS: Final[dict[str, Any]] = {
+    "development": {
+        "host": "127.0.0.1:54222",
+        "protocol": "nats",
+        "description": (
+            "The embedded nats-server of `make run` (DAIBAN_EMBEDDED_NATS_PORT); every connection "
+            "authenticates with a credential generated under var/nats/secrets"
+        ),
+        "security": [{"$ref": "#/components/securitySchemes/serviceIdentity"}],
+    },
+    "county-hub": {
+        "host": "{host}:4222",
+        "protocol": "nats",
+        "description": (
+            "The county node's nats-server (JetStream domain `hub`): the county's services connect "
+            "here, and township leaf nodes connect to its leaf port (7422)"
+        ),
+        "variables": {"host": {"description": "The county node's NATS address", "default": "county-nats"}},
+        "security": [
+            {"$ref": "#/components/securitySchemes/serviceIdentity"},
+            {"$ref": "#/components/securitySchemes/systemCredential"},
+        ],
+    },
+    "township-leaf": {
+        "host": "{host}:4222",
+        "protocol": "nats",
+        "description": (
+            "A township node's own nats-server (JetStream domain `t<county6><township3>`), a leaf node "
+            "of the county's hub: the township's services and outside systems connect here"
+        ),
+        "variables": {
+            "host": {"description": "The township node's NATS address", "default": "township-nats"}
+        },
+        "security": [
+            {"$ref": "#/components/securitySchemes/serviceIdentity"},
+            {"$ref": "#/components/securitySchemes/systemCredential"},
+            {"$ref": "#/components/securitySchemes/leafConnection"},
+        ],
     },
 }
 
@@ -108,6 +197,8 @@ class Participants:
     receivers: dict[str, set[str]] = field(default_factory=dict)
     # Services whose catch-all consumer takes every event (the audit log).
     receive_all: set[str] = field(default_factory=set)
+    # Who applies what outside systems push to their ingress subjects.
+    ingress_receivers: dict[str, set[str]] = field(default_factory=dict)
 
 
 def participants(services: Mapping[str, ServiceSpec] | None = None) -> Participants:
@@ -136,6 +227,8 @@ def participants(services: Mapping[str, ServiceSpec] | None = None) -> Participa
                     if subscription.ingress and not subscription.events:
                         # It reads what outside systems push to their ingress subjects, not the
                         # channels of these events (docs/township-systems.md).
+                        for event in subscription.handlers:
+                            found.ingress_receivers.setdefault(event.event_type, set()).add(service)
                         continue
                     for event in subscription.handlers:
                         found.receivers.setdefault(event.event_type, set()).add(service)
@@ -212,25 +305,7 @@ def asyncapi_document(found: Participants | None = None, *, version: str = "0.1.
         senders = sorted(who.senders.get(type_name, ()))
         receivers = sorted(who.receivers.get(type_name, set()) | who.receive_all)
         summary = _summary(cls)
-        messages[message] = {
-            "name": type_name,
-            "title": message,
-            **({"summary": summary} if summary else {}),
-            "contentType": "application/json",
-            "headers": {"$ref": _REF.format(model="NatsHeaders")},
-            "payload": {
-                "allOf": [
-                    {"$ref": _REF.format(model="Envelope")},
-                    {
-                        "type": "object",
-                        "properties": {
-                            "type": {"const": type_name},
-                            "data": {"$ref": _REF.format(model=cls.__name__)},
-                        },
-                    },
-                ]
-            },
-        }
+        messages[message] = _message(type_name, cls, summary, _source(senders))
         channels[channel] = {
             "address": f"{_ADDRESS}.{aggregate}.{event}",
             "title": type_name,
@@ -250,6 +325,7 @@ def asyncapi_document(found: Participants | None = None, *, version: str = "0.1.
                     "tags": [{"name": service}],
                     "messages": [{"$ref": f"#/channels/{_escape(channel)}/messages/{message}"}],
                 }
+    _ingress(channels, operations, messages, who)
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
@@ -259,21 +335,102 @@ def asyncapi_document(found: Participants | None = None, *, version: str = "0.1.
             "license": {"name": "Apache-2.0"},
         },
         "defaultContentType": "application/json",
-        "servers": {
-            "development": {
-                "host": "127.0.0.1:54222",
-                "protocol": "nats",
-                "description": "The embedded nats-server of `make run` (DAIBAN_EMBEDDED_NATS_PORT)",
-            }
-        },
+        "servers": _SERVERS,
         "channels": channels,
         "operations": dict(sorted(operations.items())),
         "components": {
             "messages": messages,
             "schemas": {"NatsHeaders": _NATS_HEADERS, **_schemas(types)},
-            "parameters": dict(_PARAMETERS),
+            "parameters": dict(_PARAMETERS) | {"system": _SYSTEM_PARAMETER},
+            "securitySchemes": _SECURITY,
         },
     }
+
+
+def _source(senders: list[str]) -> str:
+    """The `source` of an example: the first sender, at the county's node for the county's own
+    publications and at a township's otherwise."""
+    service = senders[0] if senders else "intake"
+    node = COUNTY if service in {"catalogue"} else TOWNSHIP
+    return f"/daiban/n{node}/{service}"
+
+
+def _message(type_name: str, cls: type[EventData], summary: str | None, source: str) -> dict[str, Any]:
+    return {
+        "name": type_name,
+        "title": cls.__name__,
+        **({"summary": summary} if summary else {}),
+        "contentType": "application/json",
+        "headers": {"$ref": _REF.format(model="NatsHeaders")},
+        "payload": {
+            "allOf": [
+                {"$ref": _REF.format(model="Envelope")},
+                {
+                    "type": "object",
+                    "properties": {
+                        "type": {"const": type_name},
+                        "data": {"$ref": _REF.format(model=cls.__name__)},
+                    },
+                },
+            ]
+        },
+        "examples": [example_message(cls, source)],
+    }
+
+
+def _ingress(
+    channels: dict[str, Any], operations: dict[str, Any], messages: dict[str, Any], who: Participants
+) -> None:
+    """The channels outside systems push to (daiban_contracts.ingress): one per ingress type, the
+    system's id in the address; the owning service receives them and applies its own command."""
+    for cls in INGRESS_EVENTS:
+        type_name = cls.event_type
+        aggregate, event, _ = type_parts(type_name)
+        channel = f"ingress.{_channel_id(type_name)}"
+        message = f"Ingress{cls.__name__}"
+        pushed = example_message(cls, system_source(EXAMPLE_SYSTEM)) | {
+            "summary": (
+                f"{type_name} pushed by outside system `{EXAMPLE_SYSTEM}` to "
+                f"{Subjects().ingress(VILLAGE, EXAMPLE_SYSTEM, cls)}"
+            )
+        }
+        pushed["payload"] = pushed["payload"] | {"actor": system_actor(EXAMPLE_SYSTEM)}
+        messages[message] = _message(type_name, cls, _summary(cls), system_source(EXAMPLE_SYSTEM)) | {
+            "title": message,
+            "examples": [pushed],
+        }
+        receivers = sorted(who.ingress_receivers.get(type_name, ()))
+        channels[channel] = {
+            "address": f"{_ADDRESS}.ingress.{{system}}.{aggregate}.{event}",
+            "title": f"{type_name} from outside systems",
+            "description": (
+                f"`{type_name}` pushed by a township's own system (a hall system, a 好差评 terminal), "
+                "with `source` `/systems/<system>` and a credential that may publish only here, in "
+                f"its township's subtree. Received by: {', '.join(receivers) or 'none'}, which applies "
+                "it through its own command (docs/township-systems.md)."
+            ),
+            "parameters": {
+                name: {"$ref": f"#/components/parameters/{name}"} for name in [*_PARAMETERS, "system"]
+            },
+            "messages": {message: {"$ref": f"#/components/messages/{message}"}},
+        }
+        ref = {"$ref": f"#/channels/{_escape(channel)}/messages/{message}"}
+        operations[f"outsideSystemSends{message}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{_escape(channel)}"},
+            "summary": f"An outside system pushes {type_name}",
+            "tags": [{"name": "outside systems"}],
+            "security": [{"$ref": "#/components/securitySchemes/systemCredential"}],
+            "messages": [ref],
+        }
+        for service in receivers:
+            operations[f"{service}Receives{message}"] = {
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{_escape(channel)}"},
+                "summary": f"{service} applies {type_name} pushed by outside systems",
+                "tags": [{"name": service}],
+                "messages": [ref],
+            }
 
 
 def _escape(token: str) -> str:
