@@ -5,7 +5,8 @@ runs. Only the shape is checked here (types, lengths, enums); identity numbers, 
 materials are checked by the domain, which names each field in Chinese.
 
 Responses (`…Out`): staff answers carry personal data in full (only staff of the case's org
-subtree ever reach them); public answers (`ProgressOut`, `EvaluationOut`, `ComplaintOut`) carry none.
+subtree ever reach them); public answers (`ProgressOut`, `BoardOut`, `EvaluationOut`, `ComplaintOut`)
+carry none.
 """
 
 from __future__ import annotations
@@ -387,6 +388,45 @@ class ProgressOut(BaseModel):
     outcome: str | None
     outcome_label: str | None
     stages: list[StageOut]
+
+
+class BoardStageOut(BaseModel):
+    status: str
+    status_label: str
+    count: int
+
+
+class BoardCaseOut(BaseModel):
+    """One case on a hall board: what was asked, where it stands, where it is; nothing personal."""
+
+    masked_case_number: str = Field(
+        description="The case number with its date masked (`370285101294-********-0007`)"
+    )
+    item_name: str
+    accepting_org: str
+    accepting_org_name: str | None = _name_of("accepting_org")
+    status: str
+    status_label: str
+    holding_org: str
+    holding_org_name: str | None = _name_of("holding_org")
+    promised_date: date
+    outcome: str | None
+    outcome_label: str | None
+    moved_at: datetime = Field(description="Its last move (open) or its handover (concluded)")
+
+
+class BoardOut(BaseModel):
+    """A hall's progress board (大厅进度屏): the cases accepted at a point and the points below it."""
+
+    org: str
+    org_name: str | None = _name_of("org")
+    org_tier_label: str
+    stages: list[BoardStageOut] = Field(description="Every open status in the order a case moves, with 0s")
+    open_total: int
+    open: list[BoardCaseOut] = Field(description="The open cases most recently moved first, at most `limit`")
+    concluded_since: datetime
+    concluded_total: int
+    concluded: list[BoardCaseOut] = Field(description="Handed over since `concluded_since`, latest first")
 
 
 class ConditionalOut(BaseModel):

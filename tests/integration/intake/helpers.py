@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -13,11 +14,13 @@ from sqlalchemy import select
 from daiban_common.auth import Role, issue_token
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
+from daiban_contracts.case import CaseSummary
 from daiban_contracts.catalogue import (
     ItemPublished,
     ItemVersionData,
 )
 from daiban_contracts.envelope import Envelope, EventData, make_envelope
+from daiban_contracts.routing import CaseAssigned, CaseForwarded
 from daiban_contracts.subjects import Subjects
 from daiban_intake.models import ItemReplica
 from tests.servers import eventually, node_subjects
@@ -47,6 +50,7 @@ __all__ = [
     "bearer",
     "complete_materials",
     "emitted",
+    "forwarded_and_assigned",
     "item",
     "keyed",
     "materials",
@@ -137,6 +141,36 @@ async def publish_item(settings: Settings, runtime: ServiceRuntime, version: Ite
         return row is not None
 
     await eventually(recorded)
+
+
+async def forwarded_and_assigned(settings: Settings, number: str, accepted: dict[str, object]) -> None:
+    """Routing's events for a village's case carried up to the township and assigned to a window
+    (`accepted`: the case as its `CaseAccepted` event carries it)."""
+    now = datetime.now(UTC)
+    summary = CaseSummary.model_validate(accepted)
+    await publish(
+        settings,
+        CaseForwarded(case=summary, from_org=VILLAGE, to_org=TOWNSHIP, hop=1, forwarded_at=now),
+        org=TOWNSHIP,
+        subject=number,
+    )
+    await publish(
+        settings,
+        CaseAssigned(
+            case_number=number,
+            accepting_org=VILLAGE,
+            org=TOWNSHIP,
+            task_id="t1",
+            department="township.civil_affairs",
+            window="3",
+            staff_id="approver-1",
+            post="a",
+            due_date=date.today(),
+            assigned_at=now,
+        ),
+        org=TOWNSHIP,
+        subject=number,
+    )
 
 
 async def emitted(runtime: ServiceRuntime, type_name: str) -> list[Envelope]:

@@ -8,11 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from daiban_common.calendar import default_calendar, today_in_shanghai
-from daiban_contracts.case import CaseSummary, MaterialIssue, Outcome, StaffRef
+from daiban_contracts.case import MaterialIssue, Outcome, StaffRef
 from daiban_contracts.routing import (
-    CaseAssigned,
     CaseDecided,
-    CaseForwarded,
     CaseReadyForHandover,
     CaseReturnedDown,
     SupplementRequested,
@@ -25,6 +23,7 @@ from tests.integration.intake.helpers import (
     application,
     bearer,
     emitted,
+    forwarded_and_assigned,
     keyed,
     publish,
     resident_id,
@@ -49,34 +48,6 @@ async def _status_becomes(intake: Intake, number: str, status: str) -> None:
     await status_becomes(intake.client, intake.settings, number, status)
 
 
-async def _forwarded_and_assigned(intake: Intake, number: str, accepted: dict[str, object]) -> None:
-    now = datetime.now(UTC)
-    summary = CaseSummary.model_validate(accepted)
-    await publish(
-        intake.settings,
-        CaseForwarded(case=summary, from_org=VILLAGE, to_org=TOWNSHIP, hop=1, forwarded_at=now),
-        org=TOWNSHIP,
-        subject=number,
-    )
-    await publish(
-        intake.settings,
-        CaseAssigned(
-            case_number=number,
-            accepting_org=VILLAGE,
-            org=TOWNSHIP,
-            task_id="t1",
-            department="township.civil_affairs",
-            window="3",
-            staff_id="approver-1",
-            post="a",
-            due_date=date.today(),
-            assigned_at=now,
-        ),
-        org=TOWNSHIP,
-        subject=number,
-    )
-
-
 async def test_decision_handover_and_a_dissatisfied_rating_open_a_rectification(intake: Intake) -> None:
     agent = bearer(intake.settings)
     number = await _accept(intake)
@@ -87,7 +58,7 @@ async def test_decision_handover_and_a_dissatisfied_rating_open_a_rectification(
     assert early.status_code == 409
     assert early.json()["detail"] == "办件尚未作出决定，不能送达"
 
-    await _forwarded_and_assigned(intake, number, accepted.data["case"])
+    await forwarded_and_assigned(intake.settings, number, accepted.data["case"])
     await _status_becomes(intake, number, "assigned")
     now = datetime.now(UTC)
     for event in (

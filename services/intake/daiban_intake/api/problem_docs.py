@@ -99,6 +99,11 @@ PUBLIC_NOT_FOUND = ProblemDoc(
     "No case with this number and query code (the two are never told apart)",
     detail="未找到该办件，请核对办件编号和查询码",
 )
+BOARD_NOT_FOUND = ProblemDoc(
+    404,
+    "No service point with this code whose cases this node handles",
+    detail="未找到该服务场所，或其办件不在本节点办理",
+)
 NOT_WAITING = ProblemDoc(
     409,
     "Nothing is asked for: no supplement requested and no deficiency outstanding",

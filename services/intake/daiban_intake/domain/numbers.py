@@ -47,6 +47,14 @@ def notice_number(org: str, day: date, sequence: int) -> str:
     return f"{org}-{day:%Y%m%d}-G{sequence:04d}"
 
 
+def masked_case_number(number: str) -> str:
+    """The number as a public board shows it (`370285101294-********-0007`): the point and the
+    day's sequence let a citizen holding the receipt find the case, while the board does not
+    publish whole numbers for anyone to try query codes against."""
+    org, day, sequence = number.split("-")
+    return f"{org}-{'*' * len(day)}-{sequence}"
+
+
 def is_case_number(value: str) -> bool:
     return _CASE_NUMBER.fullmatch(value) is not None
 
