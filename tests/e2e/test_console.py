@@ -1,7 +1,8 @@
 """The console in headless Chromium against a real node: a village agent accepts a case on the
 phone screen, the township window decides it at the desk, the agent hands it over; the hall board
-follows it without a login and without personal data; the supervision dashboard shows the red
-flag of an overdue case of the demo history. Each screen's screenshot goes to docs/console/."""
+shows it by itself (intake's public board of the township) without a login and without personal
+data; the supervision dashboard shows the red flag of an overdue case of the demo history. Each
+screen's screenshot goes to docs/console/."""
 
 from __future__ import annotations
 
@@ -137,11 +138,15 @@ def test_a_case_through_the_console_from_the_village_to_the_township_and_back(
     assert number.startswith(f"{VILLAGE}-"), receipt.text
     shot("agent-receipt", receipt)
 
-    # The hall board of the township, no login: it follows the case and refreshes by itself.
+    # The hall board of the township, no login: the village's new case is on it by itself (its
+    # number with the date masked), counted under its stage, and it refreshes by itself.
     tab("board")
     browser.set_window_size(1600, 900)
-    browser.get(f"{console}/board.html?org={TOWNSHIP}&refresh=3&follow={number}:{code}")
-    wait(f'.board-card[data-case="{number}"]', text="临时救助")
+    browser.get(f"{console}/board.html?org={TOWNSHIP}&refresh=3")
+    masked = f"{VILLAGE}-********-{number.rsplit('-', 1)[1]}"
+    wait(f'.board-card[data-case="{masked}"]', text="临时救助")
+    wait('#stages li[data-status="supplement_requested"]', text="待补正材料")
+    assert find("#hall-select").get_attribute("value") == TOWNSHIP
 
     # The township window's A post: the task is in the queue; claim it, approve it.
     tab("desk")
@@ -163,7 +168,8 @@ def test_a_case_through_the_console_from_the_village_to_the_township_and_back(
 
     # The board moves the case on its own refresh once the result is back at the village.
     tab("board")
-    card = wait(f'#col-back .board-card[data-case="{number}"][data-status="ready_for_handover"]')
+    back = f'#col-back .board-card[data-case="{masked}"][data-status="ready_for_handover"]'
+    card = wait(back, text="临时救助")
     assert "准予办理" in card.text and "姜山社区" in card.text, card.text
 
     # The agent hands the result over with the ID check; the villager rates the service.
@@ -185,10 +191,10 @@ def test_a_case_through_the_console_from_the_village_to_the_township_and_back(
     shot("agent-cases", wait(f'article[data-case="{number}"]', text="已评价"))
 
     tab("board")
-    done = wait(f'#col-done .board-card[data-case="{number}"]')
-    assert "临时救助" in done.text
+    done = wait(f'#col-done .board-card[data-case="{masked}"]', text="临时救助")
+    assert "准予办理" in done.text
     board = find("body").text
-    for personal in (name, id_number, phone, code):
+    for personal in (name, id_number, phone, code, number):
         assert personal not in board, f"the public board shows {personal!r}"
     shot("board")
 

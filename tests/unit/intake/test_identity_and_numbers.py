@@ -23,6 +23,11 @@ def test_case_and_notice_numbers() -> None:
     assert notice == "370285101201-20260302-G12345" and numbers.is_notice_number(notice)
 
 
+def test_a_board_masks_the_date_of_a_number_and_keeps_the_point_and_sequence() -> None:
+    assert numbers.masked_case_number("370285101294-20261122-0007") == "370285101294-********-0007"
+    assert numbers.masked_case_number("370285101000-20261122-5001") == "370285101000-********-5001"
+
+
 def test_query_codes_avoid_confusable_characters() -> None:
     codes = {numbers.new_query_code() for _ in range(200)}
     assert len(codes) == 200

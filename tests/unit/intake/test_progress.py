@@ -15,6 +15,7 @@ from daiban_contracts.routing import (
     SupplementRequested,
     TaskClaimed,
 )
+from daiban_intake.domain.board import CONCLUDED, OPEN
 from daiban_intake.domain.progress import CaseStatus, Stage, is_news, next_status
 from daiban_intake.domain.routing_events import MEANINGS, case_of, progress_of
 
@@ -158,3 +159,9 @@ def test_a_second_claim_or_one_during_a_pause_says_nothing_new() -> None:
 
 def test_every_event_the_accepting_node_follows_has_a_meaning_for_its_case() -> None:
     assert set(MEANINGS) == set(FOLLOWED_BY_ACCEPTING_NODE)
+
+
+def test_a_board_counts_every_status_once_in_the_order_a_case_moves() -> None:
+    assert set(OPEN) | set(CONCLUDED) == set(CaseStatus) and not set(OPEN) & set(CONCLUDED)
+    assert [s.rank for s in OPEN] == sorted(s.rank for s in OPEN)
+    assert OPEN[0] is CaseStatus.accepted and OPEN[-1] is CaseStatus.ready_for_handover

@@ -1,44 +1,22 @@
 // The hall's progress board (大厅进度屏): a large screen, no login, no personal data, refreshed
-// every few seconds. It reads only public endpoints: the unit's service point and the public
-// progress of the cases the hall follows. The public API has no list of a hall's cases (progress is
-// by case number and query code, so nobody can walk the numbers), so the board follows the cases
-// the hall adds: scanned or typed from the receipt, or given in the URL (?follow=NUMBER:CODE,...).
-// It shows the item, the stage and the unit holding each case, never the applicant or the code.
+// every few seconds. It reads only public endpoints: the service point from routing's directory
+// and intake's board of the point (every case accepted there and at the points below it, counted
+// by status, numbers masked). The hall is chosen once (?org=, or the select at the foot).
 import { allPages, api } from "./api.js";
 import { $, el, fill } from "./dom.js";
 
 const params = new URLSearchParams(location.search);
 const org = params.get("org") || "";
 const refreshSeconds = Math.max(3, Number(params.get("refresh")) || 10);
-const STORE = `daiban.board.${org}`;
-// A concluded case stays on the board this long, under 最近办结.
-const RECENT_DAYS = 3;
 
+// The board's four columns, each the statuses it gathers (intake's names, in the order a case moves).
 const COLUMNS = [
-  ["intake", "已受理", ["accepted", "forwarded", "received"]],
-  ["review", "审查中", ["assigned", "in_review", "paused", "supplement_requested"]],
-  ["back", "待领取", ["decided", "returned_down", "ready_for_handover"]],
-  ["done", "最近办结", ["handed_over", "evaluated"]],
+  ["intake", ["accepted", "forwarded", "received"]],
+  ["review", ["assigned", "in_review", "paused", "supplement_requested"]],
+  ["back", ["decided", "returned_down", "ready_for_handover"]],
 ];
 
-function followed() {
-  return JSON.parse(localStorage.getItem(STORE) || "[]");
-}
-function keep(list) {
-  localStorage.setItem(STORE, JSON.stringify(list));
-}
-function follow(number, code) {
-  const list = followed().filter((c) => c.case_number !== number);
-  list.push({ case_number: number, query_code: code });
-  keep(list);
-}
-for (const entry of (params.get("follow") || "").split(",").filter(Boolean)) {
-  const [number, code] = entry.split(":");
-  if (number && code) follow(number.trim(), code.trim());
-}
-
 async function header() {
-  if (!org) return chooseHall();
   try {
     const point = await api("routing", `/v1/public/service-points/${org}`, { token: null });
     $("#hall").textContent = point.name;
@@ -49,69 +27,66 @@ async function header() {
 }
 
 async function refresh() {
-  const list = followed();
-  const answers = await Promise.all(
-    list.map((c) =>
-      api("intake", `/v1/public/progress/${encodeURIComponent(c.case_number)}`, { params: { query_code: c.query_code }, token: null })
-        .then((p) => p)
-        .catch((error) => (error.status === 404 ? "gone" : null)),
-    ),
-  );
-  // A case whose code no longer answers (mistyped, or another node's) leaves the board.
-  keep(list.filter((_, i) => answers[i] !== "gone"));
-  const cutoff = Date.now() - RECENT_DAYS * 86400e3;
-  const shown = answers.filter((p) => p && p !== "gone").filter((p) => {
-    if (!["handed_over", "evaluated"].includes(p.status)) return true;
-    const last = p.stages[p.stages.length - 1];
-    return last && new Date(last.at).getTime() >= cutoff;
-  });
-  for (const [key, , statuses] of COLUMNS) {
-    const cases = shown.filter((p) => statuses.includes(p.status));
-    fill($(`#col-${key} .count`), String(cases.length));
-    fill($(`#col-${key} ul`), cases.map(card));
+  let board;
+  try {
+    board = await api("intake", `/v1/public/boards/${org}`, { token: null });
+  } catch (error) {
+    $("#updated").textContent = error.status === 404 ? "本节点不办理该服务场所的办件" : "暂时无法更新，稍后自动重试";
+    return;
   }
+  const counts = Object.fromEntries(board.stages.map((s) => [s.status, s.count]));
+  fill(
+    $("#stages"),
+    board.stages.map((s) => el("li", { "data-status": s.status, class: s.count ? "" : "none" }, `${s.status_label} `, el("b", {}, String(s.count)))),
+  );
+  for (const [key, statuses] of COLUMNS) {
+    const total = statuses.reduce((sum, s) => sum + (counts[s] || 0), 0);
+    fill($(`#col-${key} .count`), String(total));
+    fill($(`#col-${key} ul`), board.open.filter((c) => statuses.includes(c.status)).map(card));
+  }
+  fill($("#col-done .count"), String(board.concluded_total));
+  fill($("#col-done ul"), board.concluded.map(card));
   $("#updated").textContent = `更新于 ${new Date().toLocaleTimeString("zh-CN", { hour12: false })}`;
 }
 
-function card(p) {
+function card(c) {
+  const moved = new Date(c.moved_at).toLocaleString("zh-CN", { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
   return el(
     "li",
-    { class: "board-card", "data-case": p.case_number, "data-status": p.status },
-    el("div", { class: "item" }, p.item_name),
-    el("div", { class: "where" }, `${p.status_label} · ${p.holding_org_name}`),
-    el("div", { class: "meta" }, `${p.case_number}　${p.outcome_label ? p.outcome_label : `承诺 ${p.promised_date}`}`),
+    { class: "board-card", "data-case": c.masked_case_number, "data-status": c.status },
+    el("div", { class: "item" }, c.item_name),
+    el("div", { class: "where" }, `${c.status_label} · ${c.holding_org_name || c.holding_org}`),
+    el("div", { class: "meta" }, `${c.masked_case_number}　${c.accepting_org_name || ""}　${c.outcome_label || `承诺 ${c.promised_date}`}　${moved}`),
   );
 }
 
-$("#follow-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const number = $("#follow-number").value.trim();
-  const code = $("#follow-code").value.trim();
-  if (number && code) follow(number, code);
-  event.target.reset();
-  refresh();
-});
-
-// Without ?org= the screen asks once which hall it stands in (townships and the county centre).
-async function chooseHall() {
-  const points = await allPages("routing", "/v1/public/service-points", { tier: "township" }).catch(() => []);
-  fill(
-    $(".columns"),
-    el(
-      "section",
-      { class: "chooser" },
-      el("h2", {}, "请选择本屏所在的服务中心"),
-      el("ul", {}, points.map((p) => el("li", {}, el("a", { href: `?org=${p.code}` }, p.name)))),
-    ),
+// The halls a screen may stand in: the county centre and the townships' centres (a village point's
+// board opens with its own ?org=).
+async function halls() {
+  const [county, townships] = await Promise.all(
+    ["county", "township"].map((tier) => allPages("routing", "/v1/public/service-points", { tier }).catch(() => [])),
   );
+  const points = [...county, ...townships];
+  if (org && !points.some((p) => p.code === org)) points.unshift({ code: org, name: org });
+  const select = $("#hall-select");
+  fill(select, el("option", { value: "" }, "请选择"), ...points.map((p) => el("option", { value: p.code }, p.name)));
+  select.value = org;
+  select.addEventListener("change", () => {
+    if (select.value) location.search = `?org=${select.value}&refresh=${refreshSeconds}`;
+  });
 }
 
 function tick() {
   $("#clock").textContent = new Date().toLocaleString("zh-CN", { hour12: false });
 }
 
-header();
-refresh();
+halls();
 tick();
 setInterval(tick, 1000);
-setInterval(refresh, refreshSeconds * 1000);
+if (org) {
+  header();
+  refresh();
+  setInterval(refresh, refreshSeconds * 1000);
+} else {
+  fill($(".columns"), el("section", { class: "chooser" }, el("h2", {}, "请在屏幕下方选择本屏所在的服务中心")));
+}
