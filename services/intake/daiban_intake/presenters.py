@@ -237,26 +237,33 @@ def case_list_item(case: Case, names: OrgNames) -> CaseListItem:
     )
 
 
-def progress_out(case: Case, stages: Sequence[CaseStage], names: OrgNames) -> ProgressOut:
-    """Built field by field from what is public: no applicant, no staff, no result text."""
+def public_case_fields(case: Case, names: OrgNames) -> dict[str, Any]:
+    """The fields of `PublicCaseOut`: what anyone may know of a case."""
     status = CaseStatus(case.status)
     outcome = Outcome(case.outcome) if case.outcome else None
+    return {
+        "item_name": str(case.item["name"]),
+        "accepting_org": case.org,
+        "accepting_org_name": names.get(case.org),
+        "status": status.value,
+        "status_label": status.label,
+        "holding_org": case.holding_org,
+        "holding_org_name": names.get(case.holding_org),
+        "promised_date": case.promised_date,
+        "outcome": outcome.value if outcome else None,
+        "outcome_label": outcome.label if outcome else None,
+    }
+
+
+def progress_out(case: Case, stages: Sequence[CaseStage], names: OrgNames) -> ProgressOut:
+    """Built field by field from what is public: no applicant, no staff, no result text."""
     return ProgressOut(
+        **public_case_fields(case, names),
         case_number=case.number,
-        item_name=str(case.item["name"]),
-        accepting_org=case.org,
-        accepting_org_name=names.get(case.org),
-        status=status.value,
-        status_label=status.label,
-        holding_org=case.holding_org,
-        holding_org_name=names.get(case.holding_org),
         holding_org_tier_label=OrgCode.parse(case.holding_org).tier.label,
-        promised_date=case.promised_date,
         promised_date_provisional=case.promised_date_provisional,
         due_date=case.due_date,
         due_date_provisional=case.due_date_provisional,
-        outcome=outcome.value if outcome else None,
-        outcome_label=outcome.label if outcome else None,
         stages=[stage_out(s, names) for s in stages],
     )
 

@@ -3,30 +3,17 @@ no staff, no query code, no result text; case numbers masked."""
 
 from __future__ import annotations
 
-from daiban_contracts.case import Outcome
 from daiban_intake.domain.board import OPEN
 from daiban_intake.domain.numbers import masked_case_number
-from daiban_intake.domain.progress import CaseStatus
+from daiban_intake.presenters import public_case_fields
 from daiban_intake.queries.board import Board, BoardCase
 from daiban_intake.schemas import BoardCaseOut, BoardOut, BoardStageOut
 
 
 def _case_out(entry: BoardCase, names: dict[str, str]) -> BoardCaseOut:
-    case = entry.case
-    status = CaseStatus(case.status)
-    outcome = Outcome(case.outcome) if case.outcome else None
     return BoardCaseOut(
-        masked_case_number=masked_case_number(case.number),
-        item_name=str(case.item["name"]),
-        accepting_org=case.org,
-        accepting_org_name=names.get(case.org),
-        status=status.value,
-        status_label=status.label,
-        holding_org=case.holding_org,
-        holding_org_name=names.get(case.holding_org),
-        promised_date=case.promised_date,
-        outcome=outcome.value if outcome else None,
-        outcome_label=outcome.label if outcome else None,
+        **public_case_fields(entry.case, names),
+        masked_case_number=masked_case_number(entry.case.number),
         moved_at=entry.moved_at,
     )
 

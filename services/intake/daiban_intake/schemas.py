@@ -369,10 +369,9 @@ class CaseListItem(BaseModel):
     supervision_flag: str | None
 
 
-class ProgressOut(BaseModel):
-    """Public progress: stages, the unit holding the case and the dates; nothing personal."""
+class PublicCaseOut(BaseModel):
+    """What anyone may know of a case: the item, where it stands, the units by name; nothing personal."""
 
-    case_number: str
     item_name: str
     accepting_org: str
     accepting_org_name: str | None = _name_of("accepting_org")
@@ -380,13 +379,19 @@ class ProgressOut(BaseModel):
     status_label: str
     holding_org: str
     holding_org_name: str | None = _name_of("holding_org")
-    holding_org_tier_label: str
     promised_date: date
+    outcome: str | None
+    outcome_label: str | None
+
+
+class ProgressOut(PublicCaseOut):
+    """Public progress: stages, the unit holding the case and the dates; nothing personal."""
+
+    case_number: str
+    holding_org_tier_label: str
     promised_date_provisional: bool
     due_date: date
     due_date_provisional: bool
-    outcome: str | None
-    outcome_label: str | None
     stages: list[StageOut]
 
 
@@ -396,22 +401,12 @@ class BoardStageOut(BaseModel):
     count: int
 
 
-class BoardCaseOut(BaseModel):
+class BoardCaseOut(PublicCaseOut):
     """One case on a hall board: what was asked, where it stands, where it is; nothing personal."""
 
     masked_case_number: str = Field(
         description="The case number with its date masked (`370285101294-********-0007`)"
     )
-    item_name: str
-    accepting_org: str
-    accepting_org_name: str | None = _name_of("accepting_org")
-    status: str
-    status_label: str
-    holding_org: str
-    holding_org_name: str | None = _name_of("holding_org")
-    promised_date: date
-    outcome: str | None
-    outcome_label: str | None
     moved_at: datetime = Field(description="Its last move (open) or its handover (concluded)")
 
 
