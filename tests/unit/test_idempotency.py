@@ -203,3 +203,18 @@ def test_every_creating_post_declares_the_key_spelt_one_way(
             examples.get("example", {}).get("type")
         ]
         assert "/problems/idempotency-key-reused" in types, name
+
+
+def test_a_result_is_presented_once_for_the_stored_answer_and_the_response() -> None:
+    """A presenter may sign a link with the time: the answer stored for a retry and the one sent
+    must be the very same, however late the response is rendered."""
+    from itertools import count
+
+    from daiban_common.idempotency import Answer, Answering
+
+    ticks = count()
+    answering = Answering(lambda result: Answer(201, {"url": f"/receipt?expires={next(ticks)}"}))
+    result, other = object(), object()
+    stored = answering(result)
+    assert answering.respond(result).body == stored.response().body
+    assert answering(other).body != stored.body  # another result is presented anew

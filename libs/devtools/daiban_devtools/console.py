@@ -51,6 +51,8 @@ class Console:
                 )
                 identities.append({"role": role, "org": org, "sub": sub, "name": name, "token": token})
         text = json.dumps({"services": services, "identities": identities}, ensure_ascii=False, indent=1)
+        # A node on external servers has no var folder yet when its console starts.
+        self.config_path.parent.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(text, encoding="utf-8")
         self.config_path.chmod(0o600)
 

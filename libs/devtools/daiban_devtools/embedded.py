@@ -6,6 +6,7 @@ the tests need nothing installed on the machine and never touch a system Postgre
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import os
@@ -15,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +122,10 @@ def _ensure_traversable(path: Path) -> None:
             parent.chmod(mode | 0o005)
 
 
+# sockaddr_un's sun_path holds 108 bytes with its terminating NUL.
+_SOCKET_PATH_MAX = 107
+
+
 @dataclass
 class EmbeddedPostgres:
     data_dir: Path
@@ -164,7 +170,7 @@ class EmbeddedPostgres:
             )
         if self._status() and port_is_open(self.port):
             return self.url()
-        options = f"-p {self.port} -h 127.0.0.1 -k {self.pgdata} -c max_connections=300"
+        options = f"-p {self.port} -h 127.0.0.1 -k {self._socket_dir(user)} -c max_connections=300"
         if self.fast_unsafe:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         command = [
@@ -189,6 +195,19 @@ class EmbeddedPostgres:
                 time.sleep(1.0)
         self._started_here = True
         return self.url()
+
+    def _socket_dir(self, user: str | None) -> Path:
+        """Where the server's Unix socket goes: its data folder, unless that path is too long for a
+        socket (107 bytes, e.g. under a test's deep temporary folder): then a short folder of its
+        own under /tmp, named after the data folder."""
+        if len(f"{self.pgdata}/.s.PGSQL.{self.port}") <= _SOCKET_PATH_MAX:
+            return self.pgdata
+        digest = hashlib.sha256(str(self.pgdata).encode()).hexdigest()[:16]
+        short = Path(tempfile.gettempdir()) / f"daiban-pg-{digest}"
+        short.mkdir(mode=0o700, exist_ok=True)
+        if user is not None:
+            _chown_tree(short, user)
+        return short
 
     def _status(self) -> bool:
         result = self._run([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "status"], check=False)
