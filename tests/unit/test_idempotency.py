@@ -213,7 +213,9 @@ def test_a_result_is_presented_once_for_the_stored_answer_and_the_response() -> 
     from daiban_common.idempotency import Answer, Answering
 
     ticks = count()
-    answering = Answering(lambda result: Answer(201, {"url": f"/receipt?expires={next(ticks)}"}))
+    answering: Answering[object] = Answering(
+        lambda result: Answer(201, {"url": f"/receipt?expires={next(ticks)}"})
+    )
     result, other = object(), object()
     stored = answering(result)
     assert answering.respond(result).body == stored.response().body
