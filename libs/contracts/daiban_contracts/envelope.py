@@ -163,4 +163,4 @@ def json_schemas() -> dict[str, dict[str, Any]]:
 
 def _load_contracts() -> None:
     # Payload classes register themselves on import; importing their modules makes them all known.
-    from daiban_contracts import audit, case, catalogue, deadletters, directory, routing  # noqa: F401
+    from daiban_contracts import audit, calendar, case, catalogue, deadletters, directory, routing  # noqa: F401
