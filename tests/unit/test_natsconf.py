@@ -10,10 +10,22 @@ import pytest
 
 from daiban_contracts.subjects import Subjects
 from daiban_devtools.embedded import nats_server_binary
-from daiban_devtools.natsconf import Listen, hub_config, leaf_config, new_password, plain_password
+from daiban_devtools.natsconf import (
+    Listen,
+    hub_config,
+    leaf_config,
+    new_password,
+    node_users,
+    password_variable,
+    plain_password,
+)
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nats"
 HEADER = "# Rendered by daiban_devtools.natsconf (tests/unit/test_natsconf.py); see deploy/README.md.\n"
+COUNTY_USERS = node_users(
+    Subjects(), "370285000000", "n370285000000", ["intake", "catalogue", "routing", "audit"], "DAIBAN"
+)
+TOWNSHIP_USERS = node_users(Subjects(), "370285101000", "n370285101000", ["intake", "routing", "audit"], "DAIBAN")
 SAMPLES = {
     "county-hub.conf": HEADER
     + hub_config(
@@ -23,6 +35,7 @@ SAMPLES = {
         leaf_listen=Listen("0.0.0.0", 7422),
         store_dir="/var/lib/daiban/nats",
         subjects=Subjects(),
+        services=COUNTY_USERS,
         monitor=Listen("127.0.0.1", 8222),
     ),
     "township-leaf.conf": HEADER
@@ -31,6 +44,7 @@ SAMPLES = {
         listen=Listen("127.0.0.1", 4222),
         store_dir="/var/lib/daiban/nats",
         hub_url_variable="DAIBAN_HUB_URL",
+        services=TOWNSHIP_USERS,
         monitor=Listen("127.0.0.1", 8222),
     ),
 }
@@ -48,7 +62,7 @@ def test_nats_server_accepts_the_configuration(name: str, tmp_path: Path) -> Non
     config = tmp_path / name
     config.write_text(SAMPLES[name].replace("/var/lib/daiban/nats", str(tmp_path / "js")), encoding="utf-8")
     env = {
-        "DAIBAN_NATS_PASSWORD_COUNTY": "x",
+        **{password_variable(user.name): "s" for user in [*COUNTY_USERS, *TOWNSHIP_USERS]},
         "DAIBAN_NATS_PASSWORD_T370285101": "y",
         "DAIBAN_NATS_PASSWORD_T370285102": "z",
         "DAIBAN_HUB_URL": "nats-leaf://t370285101:y@127.0.0.1:7422",
@@ -65,8 +79,8 @@ def test_nats_server_accepts_the_configuration(name: str, tmp_path: Path) -> Non
 
 def test_a_secret_is_never_written_into_a_configuration() -> None:
     for text in SAMPLES.values():
-        assert "password: $DAIBAN_NATS_PASSWORD_" in text or "[$DAIBAN_HUB_URL]" in text
-        assert '"$' not in text
+        assert text.count("password: $DAIBAN_NATS_PASSWORD_") == text.count("password:")
+        assert 'password: "' not in text
 
 
 @pytest.mark.parametrize("password", ["2026-12-06Tx", "123456789012345678", "a-b_c"])
@@ -84,7 +98,7 @@ def test_generated_passwords_start_the_server(tmp_path: Path) -> None:
     env = {
         name: new_password()
         for name in (
-            "DAIBAN_NATS_PASSWORD_COUNTY",
+            *(password_variable(user.name) for user in COUNTY_USERS),
             "DAIBAN_NATS_PASSWORD_T370285101",
             "DAIBAN_NATS_PASSWORD_T370285102",
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pytest
@@ -39,11 +41,13 @@ def test_county_and_township_nodes_each_with_a_server_and_database_of_its_own(tm
     assert county.settings.child_nodes == list(DEFAULT_TOWNSHIPS)
     assert county.services == tuple(spec.name for spec in SERVICES)
     assert county.env["DAIBAN_CHILD_NODES"] == ",".join(DEFAULT_TOWNSHIPS)
-    # The county's services log in to the hub as its user; its password is not in the config.
-    assert county.settings.nats_url.startswith("nats://county:") and county.settings.nats_url.endswith(
-        ":54222"
-    )
-    assert "$DAIBAN_NATS_PASSWORD_COUNTY" in servers.servers[settings.org].config_text()
+    # Each county service logs in to the hub as its own user; no password is in the config.
+    assert county.settings.nats_url == "nats://127.0.0.1:54222"
+    assert county.env["DAIBAN_NATS_CREDENTIALS"] == str(county.settings.nats_credentials)
+    hub_config = servers.servers[settings.org].config_text()
+    assert "password: $DAIBAN_NATS_PASSWORD_N370285000000_ROUTING" in hub_config
+    credential = json.loads((county.settings.nats_credentials / "routing.json").read_text())
+    assert credential["user"] == "n370285000000-routing" and credential["password"] not in hub_config
     urls = {county.settings.nats_url}
     for n, (town, node) in enumerate(zip(DEFAULT_TOWNSHIPS, townships, strict=True), start=1):
         assert node.services == tuple(spec.name for spec in SERVICES if spec.township)
@@ -61,7 +65,7 @@ def test_county_and_township_nodes_each_with_a_server_and_database_of_its_own(tm
     assert len(urls) == 3
     # Passwords are made once and kept, readable by their owner only.
     again = network(settings).passwords()
-    assert again == servers.passwords() and len(set(again.values())) == 3
+    assert again == servers.passwords() and len(set(again.values())) == 2
     assert all((tmp_path / "var" / "nats" / "secrets" / user).stat().st_mode & 0o077 == 0 for user in again)
 
 

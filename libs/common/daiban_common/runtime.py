@@ -107,7 +107,11 @@ class ServiceRuntime:
         delay = 0.2
         while True:
             try:
-                nc = await bus.connect(self.settings.nats_url, name=self.source)
+                nc = await bus.connect(
+                    self.settings.nats_url,
+                    name=self.source,
+                    credential=bus.credential_for(self.settings, self.spec.name),
+                )
                 break
             except asyncio.CancelledError:
                 raise

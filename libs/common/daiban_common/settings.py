@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     # Empty means "start the embedded server under var_dir".
     database_url: str = ""
     nats_url: str = ""
+    # This process's NATS identity (a deployment gives each service its own), or a folder of
+    # `<service>.json` files ({"user": ..., "password": ...}) when one process or one environment
+    # serves several services (`daiban run` writes var/nats/secrets/<node>/). Neither: connect
+    # without credentials (an external server without authentication).
+    nats_user: str = ""
+    nats_password: str = ""
+    nats_credentials: Path | None = None
     embedded_pg_port: int = 55432
     embedded_nats_port: int = 54222
     # Node name distinguishes databases and durable consumers when several nodes share servers.

@@ -34,7 +34,7 @@ from daiban_contracts.case import (
 )
 from daiban_contracts.catalogue import ItemPublished
 from daiban_contracts.directory import OrgUnitsPublished, StaffChanged, StaffPublished
-from daiban_contracts.envelope import EventData
+from daiban_contracts.envelope import EventData, type_parts
 from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_contracts.routing import (
     CaseAssigned,
@@ -53,6 +53,7 @@ from daiban_contracts.routing import (
     SupplementRequested,
     TaskClaimed,
 )
+from daiban_contracts.ownership import Service, owned_by
 from daiban_contracts.subjects import CopyKind, Subjects
 
 # Routing's moves of a case that the point which accepted it shows as progress.
@@ -181,17 +182,31 @@ class LeafPermissions:
     subscribe: tuple[str, ...]
 
 
+# Publications of the county (catalogue, directory, calendar) never go up from a township: a
+# township's own directory changes are addressed to its own units and reach the county as copies.
+_COUNTY_PUBLICATIONS = frozenset({"catalogue", "directory", "calendar"})
+# The services a township node runs; catalogue stays at the county.
+_TOWNSHIP_SERVICES = (Service.intake, Service.routing, Service.audit)
+
+
 def leaf_permissions(subjects: Subjects, township: OrgCode) -> LeafPermissions:
-    """Up: events addressed to the county's own org (forwards, acknowledgements, supplements,
-    checkpoints) and the countywide copies. Down: whatever is addressed into the township's
-    subtree, copies included. `_INBOX.>` carries the stream's acknowledgements both ways."""
+    """Up: the event types a township node's services own, addressed to the county's own org
+    (forwards, acknowledgements, supplements, checkpoints), and the countywide copies, type by type.
+    Down: whatever is addressed into the township's subtree, copies included. `_INBOX.>` carries
+    the stream's acknowledgements both ways."""
     county = township.county
+    prefix = f"{subjects.root}.{county.subject_tokens}"
+    up: list[str] = []
+    for service in _TOWNSHIP_SERVICES:
+        for type_name in owned_by(service):
+            aggregate, event, _ = type_parts(type_name)
+            if aggregate not in _COUNTY_PUBLICATIONS:
+                up.append(f"{prefix}.{aggregate}.{event}")
+    for event_class in COLLECTED_BY_COUNTY:
+        aggregate, event, _ = type_parts(event_class.event_type)
+        up.append(f"{prefix}.copy.{CopyKind.countywide.value}.{aggregate}.{event}")
     return LeafPermissions(
-        publish=(
-            f"{subjects.root}.{county.subject_tokens}.*.*",
-            f"{subjects.root}.{county.subject_tokens}.copy.{CopyKind.countywide.value}.>",
-            "_INBOX.>",
-        ),
+        publish=(*sorted(up), "_INBOX.>"),
         subscribe=(f"{subjects.root}.{county.county6}.{township.township3}.>", "_INBOX.>"),
     )
 

@@ -235,7 +235,13 @@ def servers(settings: Settings) -> Iterator[Settings]:
     stack = DevStack(settings)
     stack.start()
     try:
-        yield settings.model_copy(update={"database_url": stack.database_url, "nats_url": stack.nats_url})
+        yield settings.model_copy(
+            update={
+                "database_url": stack.database_url,
+                "nats_url": stack.nats_url,
+                "nats_credentials": stack.nats_credentials,
+            }
+        )
     finally:
         stack.stop()
 
@@ -300,7 +306,11 @@ def run_suite(
     signal.signal(signal.SIGTERM, on_signal)
     try:
         resolved = settings.model_copy(
-            update={"database_url": stack.database_url, "nats_url": stack.nats_url}
+            update={
+                "database_url": stack.database_url,
+                "nats_url": stack.nats_url,
+                "nats_credentials": stack.nats_credentials,
+            }
         )
         services = discover_services()
         if network is not None:

@@ -234,6 +234,9 @@ def nats_server_binary() -> Path:
     return candidate
 
 
+AUTH_FILE = "auth.conf"
+
+
 @dataclass
 class EmbeddedNats:
     data_dir: Path
@@ -243,6 +246,9 @@ class EmbeddedNats:
     # environment it reads its secrets from.
     config: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    # The plain configuration's `authorization` block (daiban_devtools.natsconf), kept in a file of
+    # its own that `daiban systems` rewrites before it makes the running server reload.
+    auth: str = ""
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -252,6 +258,10 @@ class EmbeddedNats:
     @property
     def store_dir(self) -> Path:
         return (self.data_dir / "jetstream").resolve()
+
+    @property
+    def pid_file(self) -> Path:
+        return (self.data_dir / "nats.pid").resolve()
 
     @property
     def running(self) -> bool:
@@ -264,7 +274,9 @@ class EmbeddedNats:
         return (
             f'server_name: "{self.server_name}"\n'
             f"listen: 127.0.0.1:{self.port}\n"
-            "max_payload: 1MB\n"
+            f'pid_file: "{self.pid_file}"\n'
+            + (f'include "{AUTH_FILE}"\n' if self.auth else "")
+            + "max_payload: 1MB\n"
             "jetstream {\n"
             f'  store_dir: "{store}"\n'
             "  sync_interval: always\n"
@@ -275,6 +287,10 @@ class EmbeddedNats:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "nats.conf"
         config.write_text(self.config_text())
+        if self.auth:
+            auth = self.data_dir / AUTH_FILE
+            auth.write_text(self.auth, encoding="utf-8")
+            auth.chmod(0o600)
         log = open(self.data_dir / "nats-server.log", "ab")  # noqa: SIM115 - owned by the child
         self._proc = subprocess.Popen(
             [str(nats_server_binary()), "-c", str(config)],

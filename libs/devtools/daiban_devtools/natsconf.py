@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from daiban_contracts.crossing import leaf_permissions
 from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_contracts.subjects import Subjects
+from daiban_devtools.natsusers import Permissions, service_permissions, service_user
 
 ACCOUNT = "DAIBAN"
-# The hub's user the county node's own services connect as.
-COUNTY_USER = "county"
 _VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # nats-server reads a `$VARIABLE`'s value as a configuration value, not as a string: a password
 # like `2026-12...` fails to start the server ("ISO8601 dates must be in full Zulu form") and `123`
@@ -47,8 +46,44 @@ def leaf_user(township: str | OrgCode) -> str:
 
 
 def password_variable(user: str) -> str:
-    """The environment variable holding a user's password: `DAIBAN_NATS_PASSWORD_T370285101`."""
-    return f"DAIBAN_NATS_PASSWORD_{user.upper()}"
+    """The environment variable holding a user's password: `DAIBAN_NATS_PASSWORD_T370285101`,
+    `DAIBAN_NATS_PASSWORD_N370285000000_INTAKE`."""
+    return f"DAIBAN_NATS_PASSWORD_{user.upper().replace('-', '_')}"
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of a server: its password is read from `password_variable(name)` unless given here
+    (an outside system's, added while the server runs: see daiban_devtools.systems)."""
+
+    name: str
+    permissions: Permissions
+    password: str = ""
+
+
+def node_users(
+    subjects: Subjects, node_org: str, node_name: str, services: Sequence[str], stream: str
+) -> list[User]:
+    """One user per service of a node, each limited to the events its service owns."""
+    return [
+        User(user, service_permissions(subjects, node_org, service, user=user, stream=stream))
+        for service in services
+        for user in [service_user(node_name, service)]
+    ]
+
+
+def _user(user: User) -> str:
+    secret = f'"{user.password}"' if user.password else f"${password_variable(user.name)}"
+    return (
+        f"    {{ user: {user.name}, password: {secret}, permissions: {{\n"
+        f"        publish: {{ allow: {_list(user.permissions.publish)} }}\n"
+        f"        subscribe: {{ allow: {_list(user.permissions.subscribe)} }} }} }}"
+    )
+
+
+def authorization(users: Sequence[User]) -> str:
+    """The users of a server without accounts (a single node's, a township's leaf)."""
+    return "authorization {\n  users = [\n" + "\n".join(_user(u) for u in users) + "\n  ]\n}\n"
 
 
 @dataclass(frozen=True)
@@ -88,15 +123,17 @@ def hub_config(
     leaf_listen: Listen,
     store_dir: str,
     subjects: Subjects,
+    services: Sequence[User],
     server_name: str = "county-hub",
     monitor: Listen | None = None,
 ) -> str:
     """The county's server: its own JetStream domain `hub`, one account for the county's services
-    and one user per township leaf, limited to what that township may send and receive."""
+    (`services`: node_users) and one user per township leaf, limited to what that township may
+    send and receive."""
     county_code = OrgCode.parse(county)
     if county_code.tier is not Tier.county:
         raise ValueError(f"{county} is not a county")
-    users = [f"    {{ user: {COUNTY_USER}, password: ${password_variable(COUNTY_USER)} }}"]
+    users = [_user(user) for user in services]
     for township in townships:
         user = leaf_user(township)
         allowed = leaf_permissions(subjects, OrgCode.parse(township))
@@ -129,6 +166,7 @@ def leaf_config(
     listen: Listen,
     store_dir: str,
     hub_url_variable: str,
+    services: Sequence[User],
     server_name: str = "",
     monitor: Listen | None = None,
 ) -> str:
@@ -144,6 +182,9 @@ def leaf_config(
         + _monitor(monitor)
         + "max_payload: 1MB\n"
         + _jetstream(store_dir, domain)
+        # The township's services; the leaf connection up is not a client and binds to the same
+        # (global) account, where the hub's permissions for the township apply.
+        + authorization(services)
         + "leafnodes {\n"
         # Reconnect at once when the line comes back: the outboxes are waiting.
         "  reconnect: 1s\n"

@@ -23,13 +23,14 @@ from daiban_common.settings import Settings
 from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_contracts.subjects import Subjects
 from daiban_devtools import natsconf
+from daiban_devtools.credentials import server_env, service_credentials
 from daiban_devtools.embedded import EmbeddedNats
 from daiban_devtools.natsconf import (
-    COUNTY_USER,
     Listen,
     hub_config,
     leaf_config,
     leaf_user,
+    node_users,
     password_variable,
 )
 
@@ -59,6 +60,7 @@ class NatsNetwork:
     leaf_port: int
     subjects: Subjects = field(default_factory=Subjects)
     uplinks: Mapping[str, int] = field(default_factory=dict)
+    stream: str = "DAIBAN"
     servers: dict[str, EmbeddedNats] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -72,8 +74,12 @@ class NatsNetwork:
             leaf_listen=Listen("127.0.0.1", self.leaf_port),
             store_dir=str(hub.store_dir),
             subjects=self.subjects,
+            services=self._users(self.county),
         )
-        hub.env = {password_variable(user): password for user, password in passwords.items()}
+        hub.env = {
+            **{password_variable(user): password for user, password in passwords.items()},
+            **self._service_env(self.county),
+        }
         self.servers[self.county] = hub
         for township in self.townships:
             user = leaf_user(township)
@@ -84,17 +90,38 @@ class NatsNetwork:
                 listen=Listen("127.0.0.1", port),
                 store_dir=str(leaf.store_dir),
                 hub_url_variable=HUB_URL_VARIABLE,
+                services=self._users(township),
             )
             uplink = self.uplinks.get(township, self.leaf_port)
-            leaf.env = {HUB_URL_VARIABLE: f"nats-leaf://{user}:{quote(passwords[user])}@127.0.0.1:{uplink}"}
+            leaf.env = {
+                HUB_URL_VARIABLE: f"nats-leaf://{user}:{quote(passwords[user])}@127.0.0.1:{uplink}",
+                **self._service_env(township),
+            }
             self.servers[township] = leaf
 
+    def services(self, node_org: str) -> list[str]:
+        """The services a node runs: every one at the county, `ServiceSpec.township` ones below."""
+        every = discover_services().values()
+        return [spec.name for spec in every if node_org == self.county or spec.township]
+
+    def credentials(self, node_org: str) -> Path:
+        """The folder of the node's services' credentials (DAIBAN_NATS_CREDENTIALS)."""
+        return self.base / "secrets" / node_name(node_org)
+
+    def _service_env(self, node_org: str) -> dict[str, str]:
+        services = self.services(node_org)
+        return server_env(service_credentials(self.credentials(node_org), node_name(node_org), services))
+
+    def _users(self, node_org: str) -> list[natsconf.User]:
+        return node_users(self.subjects, node_org, node_name(node_org), self.services(node_org), self.stream)
+
     def passwords(self) -> dict[str, str]:
-        """One password per hub user, made once and kept (0600) under the network's folder."""
+        """One password per township leaf's hub user, made once and kept (0600) under the
+        network's folder."""
         folder = self.base / "secrets"
         folder.mkdir(parents=True, exist_ok=True)
         found = {}
-        for user in [COUNTY_USER, *(leaf_user(t) for t in self.townships)]:
+        for user in [leaf_user(t) for t in self.townships]:
             path = folder / user
             if not path.exists() or not natsconf.plain_password(path.read_text(encoding="utf-8").strip()):
                 path.write_text(natsconf.new_password(), encoding="utf-8")
@@ -103,11 +130,8 @@ class NatsNetwork:
         return found
 
     def url(self, node_org: str) -> str:
-        """The URL a node's services connect to their own server with (the county's as its user)."""
-        server = self.servers[node_org]
-        if node_org != self.county:
-            return server.url
-        return f"nats://{COUNTY_USER}:{quote(self.passwords()[COUNTY_USER])}@127.0.0.1:{server.port}"
+        """The URL a node's services connect to their own server with (credentials apart)."""
+        return self.servers[node_org].url
 
     def start(self) -> None:
         try:
@@ -120,6 +144,11 @@ class NatsNetwork:
     def stop(self) -> None:
         for server in reversed(self.servers.values()):
             server.stop()
+
+
+def node_name(node_org: str) -> str:
+    """The tiers' nodes keep the default name (`DAIBAN_NODE` unset): n<org>."""
+    return f"n{node_org}"
 
 
 @dataclass(frozen=True)
@@ -142,6 +171,7 @@ def node_env(settings: Settings) -> dict[str, str]:
         "DAIBAN_CHILD_NODES": ",".join(settings.child_nodes),
         "DAIBAN_DATABASE_URL": settings.database_url,
         "DAIBAN_NATS_URL": settings.nats_url,
+        **({"DAIBAN_NATS_CREDENTIALS": str(settings.nats_credentials)} if settings.nats_credentials else {}),
         "DAIBAN_VAR_DIR": str(settings.var_dir),
         **{f"DAIBAN_{spec.name.upper()}_PORT": str(settings.service_port(spec)) for spec in services},
     }
@@ -179,6 +209,7 @@ def nats_network(settings: Settings, townships: Sequence[str]) -> NatsNetwork:
         township_ports={t: base + n for n, t in enumerate(townships, start=1)},
         leaf_port=base + LEAF_PORT_OFFSET,
         subjects=Subjects(settings.subject_root),
+        stream=settings.stream_name,
     )
 
 
@@ -194,6 +225,7 @@ def plan_tiers(
             "node": "",
             "child_nodes": [t.value for t in towns],
             "nats_url": network.url(settings.org),
+            "nats_credentials": network.credentials(settings.org),
         }
     )
     nodes = [Node("county", county, tuple(spec.name for spec in services), node_env(county))]
@@ -208,6 +240,7 @@ def plan_tiers(
                 "child_nodes": [],
                 "database_url": with_database(settings.database_url, database),
                 "nats_url": network.url(town.value),
+                "nats_credentials": network.credentials(town.value),
                 "ports": {spec.name: settings.service_port(spec) + n * PORT_OFFSET for spec in every},
             }
         )
