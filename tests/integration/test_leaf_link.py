@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nats
 import pytest
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import NoStreamResponseError
 
 from daiban_common import bus
@@ -39,7 +40,9 @@ async def network(tmp_path: Path) -> AsyncIterator[NatsNetwork]:
     subjects = Subjects()
     try:
         for org, children in ((COUNTY, [TOWNSHIP, OTHER]), (TOWNSHIP, []), (OTHER, [])):
-            nc = await nats.connect(started.url(org))
+            nc = await bus.connect(
+                started.url(org), name="test", credential=started.credential(org, "routing")
+            )
             try:
                 await bus.ensure_stream(nc.jetstream(), "DAIBAN", subjects.node_stream(org, children))
             finally:
@@ -49,39 +52,59 @@ async def network(tmp_path: Path) -> AsyncIterator[NatsNetwork]:
         started.stop()
 
 
-async def stored_by(url: str, subject: str) -> str | None:
-    """The domain whose stream stored a publish from the server at `url`, or None if none did."""
-    nc = await nats.connect(url)
+async def stored_by(network: NatsNetwork, org: str, subject: str, service: str = "routing") -> str | None:
+    """The domain whose stream stored a publish by `service` of the node of `org`, or None if none
+    did (no stream took it, or the service may not publish there)."""
+    nc = await nats.connect(
+        network.url(org),
+        **_identity(network.credential(org, service)),
+        error_cb=_ignore,
+        max_reconnect_attempts=0,
+    )
     try:
         ack = await nc.jetstream().publish(subject, b"{}", timeout=3)
         return ack.domain
-    except NoStreamResponseError:
+    except (NoStreamResponseError, NatsTimeoutError):
         return None
     finally:
         await nc.close()
 
 
-async def test_only_what_is_addressed_across_crosses_and_is_stored_once(network: NatsNetwork) -> None:
-    leaf, hub = network.url(TOWNSHIP), network.url(COUNTY)
+def _identity(credential: bus.Credential) -> dict[str, str]:
+    return {"user": credential.user, "password": credential.password, "inbox_prefix": credential.inbox_prefix}
 
+
+async def _ignore(exc: Exception) -> None:
+    pass
+
+
+async def test_only_what_is_addressed_across_crosses_and_is_stored_once(network: NatsNetwork) -> None:
     async def up(subject: str) -> str | None:
         # The leaf connection comes up a moment after the servers.
         for _ in range(50):
-            if (found := await stored_by(leaf, subject)) is not None:
+            if (found := await stored_by(network, TOWNSHIP, subject)) is not None:
                 return found
             await asyncio.sleep(0.1)
         return None
 
     assert await up("daiban.370285.000.000.case.forwarded") == "hub"
-    assert await stored_by(leaf, "daiban.370285.000.000.copy.countywide.case.accepted") == "hub"
-    assert await stored_by(leaf, "daiban.370285.101.294.case.accepted") == "t370285101"
+    assert (
+        await stored_by(network, TOWNSHIP, "daiban.370285.000.000.copy.countywide.case.accepted", "intake")
+        == "hub"
+    )
+    assert await stored_by(network, TOWNSHIP, "daiban.370285.101.294.case.accepted", "intake") == "t370285101"
     # Into another township's subtree, or a copy for the county of another kind: never crosses.
-    assert await stored_by(leaf, "daiban.370285.102.000.case.accepted") is None
-    assert await stored_by(leaf, "daiban.370285.000.000.copy.published.catalogue.item_published") is None
+    assert await stored_by(network, TOWNSHIP, "daiban.370285.102.000.case.accepted", "intake") is None
+    assert (
+        await stored_by(network, TOWNSHIP, "daiban.370285.000.000.copy.published.catalogue.item_published")
+        is None
+    )
     # Down: what is addressed into each township is stored by that township's node.
-    assert await stored_by(hub, "daiban.370285.101.294.copy.progress.case.decided") == "t370285101"
-    assert await stored_by(hub, "daiban.370285.102.000.case.returned_down") == "t370285102"
-    assert await stored_by(hub, "daiban.370285.103.000.case.accepted") == "hub"
+    assert (
+        await stored_by(network, COUNTY, "daiban.370285.101.294.copy.progress.case.decided") == "t370285101"
+    )
+    assert await stored_by(network, COUNTY, "daiban.370285.102.000.case.returned_down") == "t370285102"
+    assert await stored_by(network, COUNTY, "daiban.370285.103.000.case.accepted", "intake") == "hub"
 
 
 async def test_a_wrong_password_keeps_the_township_cut_off(network: NatsNetwork) -> None:
@@ -89,7 +112,7 @@ async def test_a_wrong_password_keeps_the_township_cut_off(network: NatsNetwork)
     leaf.stop()
     right = leaf.env[HUB_URL_VARIABLE]
     user_and_password, host = right.removeprefix("nats-leaf://").split("@")
-    leaf.env = {HUB_URL_VARIABLE: f"nats-leaf://{user_and_password.split(':')[0]}:wrong@{host}"}
+    leaf.env = {**leaf.env, HUB_URL_VARIABLE: f"nats-leaf://{user_and_password.split(':')[0]}:wrong@{host}"}
     leaf.start()
     hub_log = network.servers[COUNTY].data_dir / "nats-server.log"
     for _ in range(100):
@@ -98,5 +121,5 @@ async def test_a_wrong_password_keeps_the_township_cut_off(network: NatsNetwork)
         await asyncio.sleep(0.1)
     assert 'authentication error - User "t370285101"' in hub_log.read_text(errors="replace")
     # The township works on its own, and nothing reaches the county.
-    assert await stored_by(network.url(TOWNSHIP), "daiban.370285.101.294.case.accepted") == "t370285101"
-    assert await stored_by(network.url(TOWNSHIP), "daiban.370285.000.000.case.forwarded") is None
+    assert await stored_by(network, TOWNSHIP, "daiban.370285.101.294.case.accepted", "intake") == "t370285101"
+    assert await stored_by(network, TOWNSHIP, "daiban.370285.000.000.case.forwarded") is None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from daiban_common.bus import Credential, credential_for
 from daiban_common.db import with_database
 from daiban_common.service import ServiceSpec, discover_services
 from daiban_common.settings import Settings
@@ -107,6 +108,13 @@ class NatsNetwork:
     def credentials(self, node_org: str) -> Path:
         """The folder of the node's services' credentials (DAIBAN_NATS_CREDENTIALS)."""
         return self.base / "secrets" / node_name(node_org)
+
+    def credential(self, node_org: str, service: str) -> Credential:
+        """The identity `service` of the node of `node_org` connects with (tests use it too)."""
+        found = credential_for(Settings(nats_credentials=self.credentials(node_org)), service)
+        if found is None:
+            raise LookupError(f"{service} runs no node at {node_org}")
+        return found
 
     def _service_env(self, node_org: str) -> dict[str, str]:
         services = self.services(node_org)
