@@ -25,7 +25,9 @@ HEADER = "# Rendered by daiban_devtools.natsconf (tests/unit/test_natsconf.py); 
 COUNTY_USERS = node_users(
     Subjects(), "370285000000", "n370285000000", ["intake", "catalogue", "routing", "audit"], "DAIBAN"
 )
-TOWNSHIP_USERS = node_users(Subjects(), "370285101000", "n370285101000", ["intake", "routing", "audit"], "DAIBAN")
+TOWNSHIP_USERS = node_users(
+    Subjects(), "370285101000", "n370285101000", ["intake", "routing", "audit"], "DAIBAN"
+)
 SAMPLES = {
     "county-hub.conf": HEADER
     + hub_config(

@@ -41,6 +41,7 @@ from daiban_common.deadletters.rules import parked_org
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
+from daiban_common.provenance import inconsistency
 from daiban_common.telemetry import consumer_span
 from daiban_common.uow import UnitOfWork, UnitOfWorkFactory
 from daiban_contracts.crossing import copied_as
@@ -177,8 +178,12 @@ class EventConsumer:
         batch: int = 64,
         ack_wait: float = DEFAULT_ACK_WAIT,
         stall_after: float = DEFAULT_STALL_AFTER,
+        subjects: Subjects | None = None,
     ) -> None:
         self._sub = subscription
+        # The subjects' root to check each event's provenance against (daiban_common.provenance);
+        # None: no check (a unit test's consumer).
+        self._subjects = subjects
         self._name = name
         self._filters = list(filter_subjects)
         self._js = js
@@ -388,7 +393,7 @@ class EventConsumer:
             routed = self._sub.route(envelope)
         except Exception:  # malformed, or anything else: `process` deals with it alone
             return None
-        if routed is None:
+        if routed is None or self._inconsistency(msg, envelope) is not None:
             return None
         return _Routed(msg, envelope, routed[1], routed[0])
 
@@ -485,6 +490,8 @@ class EventConsumer:
             envelope = Envelope.from_bytes(msg.data)
         except MalformedEvent as exc:
             return await self._park(msg, None, str(exc), 1)
+        if (reason := self._inconsistency(msg, envelope)) is not None:
+            return await self._park(msg, envelope, reason, 1)
         try:
             routed = self._sub.route(envelope)
         except MalformedEvent as exc:
@@ -519,6 +526,11 @@ class EventConsumer:
             return self._done(msg, envelope.type, "retried", finished=False)
         await msg.ack()
         return self._done(msg, envelope.type, "applied" if applied else "duplicate")
+
+    def _inconsistency(self, msg: Msg, envelope: Envelope) -> str | None:
+        if self._subjects is None:
+            return None
+        return inconsistency(self._subjects, msg.subject, envelope)
 
     async def _apply(
         self, envelope: Envelope, payload: EventData | None, handler: Handler[Any], subject: str

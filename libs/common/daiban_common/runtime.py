@@ -155,6 +155,7 @@ class ServiceRuntime:
                 batch=self.settings.consumer_batch,
                 ack_wait=self.settings.consumer_ack_wait,
                 stall_after=self.settings.consumer_stall_seconds,
+                subjects=self.subjects,
             )
             await consumer.start()
             self.consumers.append(consumer)

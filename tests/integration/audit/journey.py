@@ -23,6 +23,7 @@ from daiban_contracts.case import (
 from daiban_contracts.catalogue import ItemKind
 from daiban_contracts.envelope import Envelope, EventData, make_envelope
 from daiban_contracts.orgcodes import Tier
+from daiban_contracts.ownership import owner
 from daiban_contracts.subjects import Subjects
 from tests.servers import RunningService, eventually
 
@@ -82,7 +83,14 @@ def summary(
 def envelope(
     payload: EventData, *, subject: str, org: str, actor: str, time: datetime | None = None
 ) -> Envelope:
-    return make_envelope(payload, source="/daiban/test", subject=subject, org=org, actor=actor, time=time)
+    return make_envelope(
+        payload,
+        source=f"/daiban/test/{owner(payload.event_type)}",
+        subject=subject,
+        org=org,
+        actor=actor,
+        time=time,
+    )
 
 
 def subject_of(settings: Settings, env: Envelope) -> str:

@@ -20,6 +20,7 @@ from daiban_contracts.catalogue import (
     ItemVersionData,
 )
 from daiban_contracts.envelope import Envelope, EventData, make_envelope
+from daiban_contracts.ownership import owner
 from daiban_contracts.routing import CaseAssigned, CaseForwarded
 from daiban_contracts.subjects import Subjects
 from daiban_intake.models import ItemReplica
@@ -115,7 +116,9 @@ async def publish(
     settings: Settings, payload: EventData, *, org: str, subject: str, actor: str = "test"
 ) -> Envelope:
     """Publish an event to the node's stream as another service (or node) would."""
-    envelope = make_envelope(payload, source="/daiban/test", subject=subject, org=org, actor=actor)
+    envelope = make_envelope(
+        payload, source=f"/daiban/test/{owner(payload.event_type)}", subject=subject, org=org, actor=actor
+    )
     nc = await nats.connect(settings.nats_url)
     try:
         for subject in node_subjects(settings, envelope):

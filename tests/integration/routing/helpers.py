@@ -26,6 +26,7 @@ from daiban_contracts.case import (
 )
 from daiban_contracts.catalogue import ItemKind, SpecialProcedure, Tier
 from daiban_contracts.envelope import Envelope, EventData, make_envelope
+from daiban_contracts.ownership import owner
 from daiban_contracts.subjects import Subjects
 from daiban_routing.service import SERVICE
 from tests.servers import Network, RunningService, eventually, running
@@ -97,7 +98,9 @@ def accepted(
 
 async def publish(settings: Settings, payload: EventData, *, subject: str, org: str) -> Envelope:
     """Publish as another service would, on this test network's subject root."""
-    envelope = make_envelope(payload, source="/test/intake", subject=subject, org=org, actor="test")
+    envelope = make_envelope(
+        payload, source=f"/daiban/test/{owner(payload.event_type)}", subject=subject, org=org, actor="test"
+    )
     nc = await nats.connect(settings.nats_url)
     try:
         js = nc.jetstream()
