@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 
 import pytest
@@ -46,6 +45,7 @@ def test_county_and_township_nodes_each_with_a_server_and_database_of_its_own(tm
     assert county.env["DAIBAN_NATS_CREDENTIALS"] == str(county.settings.nats_credentials)
     hub_config = servers.servers[settings.org].config_text()
     assert "password: $DAIBAN_NATS_PASSWORD_N370285000000_ROUTING" in hub_config
+    assert county.settings.nats_credentials is not None
     credential = json.loads((county.settings.nats_credentials / "routing.json").read_text())
     assert credential["user"] == "n370285000000-routing" and credential["password"] not in hub_config
     urls = {county.settings.nats_url}

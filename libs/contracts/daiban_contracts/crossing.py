@@ -36,6 +36,7 @@ from daiban_contracts.catalogue import ItemPublished
 from daiban_contracts.directory import OrgUnitsPublished, StaffChanged, StaffPublished
 from daiban_contracts.envelope import EventData, type_parts
 from daiban_contracts.orgcodes import OrgCode, Tier
+from daiban_contracts.ownership import Service, owned_by
 from daiban_contracts.routing import (
     CaseAssigned,
     CaseDecided,
@@ -53,7 +54,6 @@ from daiban_contracts.routing import (
     SupplementRequested,
     TaskClaimed,
 )
-from daiban_contracts.ownership import Service, owned_by
 from daiban_contracts.subjects import CopyKind, Subjects
 
 # Routing's moves of a case that the point which accepted it shows as progress.
