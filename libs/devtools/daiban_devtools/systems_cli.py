@@ -25,7 +25,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     revoke.add_argument("--system", required=True)
 
 
-def _apply(settings: Settings) -> str:
+def apply_registry(settings: Settings) -> str:
     """Rewrite the embedded server's users from the registry and have it reload them."""
     server = embedded_nats(settings)
     write_secret(server.data_dir / AUTH_FILE, server.auth)
@@ -42,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
             if not systems.revoke(registry, args.system):
                 print(f"外部系统{args.system}没有凭据", file=sys.stderr)
                 return 1
-            print(f"{args.system}: revoked; {_apply(settings)}")
+            print(f"{args.system}: revoked; {apply_registry(settings)}")
             return 0
         entry = systems.issue(registry, args.township, args.system)
     except (InvalidSystemId, InvalidOrgCode, ValueError) as exc:
@@ -55,7 +55,9 @@ def _run(args: argparse.Namespace) -> int:
     subjects = Subjects(settings.subject_root)
     print(text)
     print(f"(written to {path}, mode 0600; it is not shown again)")
-    print(f"publishes to: {subjects.ingress_within(entry.township, entry.system)}; {_apply(settings)}")
+    print(
+        f"publishes to: {subjects.ingress_within(entry.township, entry.system)}; {apply_registry(settings)}"
+    )
     return 0
 
 
