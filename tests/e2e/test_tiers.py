@@ -20,7 +20,6 @@ from itertools import count
 from typing import Any
 
 import httpx
-import nats
 import pytest
 
 from daiban_contracts.orgcodes import OrgCode
@@ -371,7 +370,7 @@ OTHER_VILLAGE = "370285102210"  # 官庄村委会 of 夏格庄镇
 
 def stream_subjects(nodes: TierNodes, node: str) -> list[str]:
     async def ask() -> list[str]:
-        nc = await nats.connect(nodes.network.url(node))
+        nc = await nodes.network.connect(node)
         try:
             return list((await nc.jetstream().stream_info("DAIBAN")).config.subjects or [])
         finally:

@@ -22,7 +22,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import nats
 from nats.js.errors import NotFoundError
 
 from daiban_common.db import ensure_database, with_database
@@ -103,6 +102,7 @@ class TierNodes:
                     **shared,
                     "DAIBAN_DATABASE_URL": databases[COUNTY],
                     "DAIBAN_NATS_URL": network.url(COUNTY),
+                    "DAIBAN_NATS_CREDENTIALS": str(network.credentials(COUNTY)),
                     "DAIBAN_CHILD_NODES": ",".join(TOWNSHIPS),
                 },
             ),
@@ -112,7 +112,12 @@ class TierNodes:
                     ports=free_ports(),
                     org=t,
                     services=TOWNSHIP_SERVICES,
-                    env={**shared, "DAIBAN_DATABASE_URL": databases[t], "DAIBAN_NATS_URL": network.url(t)},
+                    env={
+                        **shared,
+                        "DAIBAN_DATABASE_URL": databases[t],
+                        "DAIBAN_NATS_URL": network.url(t),
+                        "DAIBAN_NATS_CREDENTIALS": str(network.credentials(t)),
+                    },
                 )
                 for t in TOWNSHIPS
             },
@@ -175,7 +180,7 @@ class TierNodes:
     async def _streams(self) -> list[Stored]:
         found: list[Stored] = []
         for org in (COUNTY, *TOWNSHIPS):
-            nc = await nats.connect(self.network.url(org))
+            nc = await self.network.connect(org)
             try:
                 js = nc.jetstream()
                 info = await js.stream_info(STREAM)
@@ -193,7 +198,7 @@ class TierNodes:
         """The last stream sequence a node's durable consumer has been handed (0: none yet)."""
 
         async def ask() -> int:
-            nc = await nats.connect(self.network.url(node))
+            nc = await self.network.connect(node)
             try:
                 info = await nc.jetstream().consumer_info(STREAM, durable)
                 return int(info.delivered.stream_seq or 0)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from daiban_devtools import natsconf
-from daiban_devtools.natsusers import service_user
+from daiban_devtools.natsusers import OBSERVER, service_user
 
 
 def write_secret(path: Path, text: str) -> None:
@@ -24,9 +24,10 @@ def write_secret(path: Path, text: str) -> None:
 
 
 def service_credentials(folder: Path, node_name: str, services: Sequence[str]) -> dict[str, str]:
-    """The password of each service's user (user -> password), made once and kept in `folder`."""
+    """The password of each service's user and the node's observer (user -> password), made once
+    and kept in `folder`."""
     found: dict[str, str] = {}
-    for service in services:
+    for service in [*services, OBSERVER]:
         user = service_user(node_name, service)
         path = folder / f"{service}.json"
         known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from daiban_contracts.crossing import leaf_permissions
 from daiban_contracts.orgcodes import OrgCode, Tier
 from daiban_contracts.subjects import Subjects
-from daiban_devtools.natsusers import Permissions, service_permissions, service_user
+from daiban_devtools.natsusers import OBSERVER, Permissions, identity_permissions, service_user
 
 ACCOUNT = "DAIBAN"
 _VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -64,11 +64,12 @@ class User:
 def node_users(
     subjects: Subjects, node_org: str, node_name: str, services: Sequence[str], stream: str
 ) -> list[User]:
-    """One user per service of a node, each limited to the events its service owns."""
+    """One user per service of a node, each limited to the events its service owns, and the
+    node's read-only observer."""
     return [
-        User(user, service_permissions(subjects, node_org, service, user=user, stream=stream))
-        for service in services
-        for user in [service_user(node_name, service)]
+        User(user, identity_permissions(subjects, node_org, name, user=user, stream=stream))
+        for name in [*services, OBSERVER]
+        for user in [service_user(node_name, name)]
     ]
 
 

@@ -95,6 +95,34 @@ def service_permissions(
     )
 
 
+# A node's read-only identity for operators and tests: stream and consumer state, stored events;
+# it publishes no event and creates nothing.
+OBSERVER = "observer"
+
+
+def observer_permissions(*, user: str, stream: str) -> Permissions:
+    return Permissions(
+        publish=(
+            "$JS.API.INFO",
+            f"$JS.API.STREAM.INFO.{stream}",
+            f"$JS.API.STREAM.MSG.GET.{stream}",
+            f"$JS.API.CONSUMER.INFO.{stream}.>",
+            f"$JS.API.CONSUMER.LIST.{stream}",
+            f"$JS.API.CONSUMER.NAMES.{stream}",
+        ),
+        subscribe=(f"{inbox_prefix(user)}.>",),
+    )
+
+
+def identity_permissions(
+    subjects: Subjects, node_org: str | OrgCode, name: str, *, user: str, stream: str
+) -> Permissions:
+    """A service's permissions, or the observer's."""
+    if name == OBSERVER:
+        return observer_permissions(user=user, stream=stream)
+    return service_permissions(subjects, node_org, name, user=user, stream=stream)
+
+
 def system_user(system: str) -> str:
     """`system-jiangshan-hall`: apart from the services' users on the same server."""
     return f"system-{check_system_id(system)}"

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from nats.aio.client import Client as NATS
+
+from daiban_common import bus
 from daiban_common.bus import Credential, credential_for
 from daiban_common.db import with_database
 from daiban_common.service import ServiceSpec, discover_services
@@ -34,6 +37,7 @@ from daiban_devtools.natsconf import (
     node_users,
     password_variable,
 )
+from daiban_devtools.natsusers import OBSERVER
 
 # 姜山镇 (whose staff the demo directory holds) and 马连庄镇.
 DEFAULT_TOWNSHIPS = ("370285101000", "370285102000")
@@ -115,6 +119,13 @@ class NatsNetwork:
         if found is None:
             raise LookupError(f"{service} runs no node at {node_org}")
         return found
+
+    async def connect(self, node_org: str, identity: str = OBSERVER) -> NATS:
+        """A connection to the node's server as one of its services, or (by default) its read-only
+        observer: what an operator or a test looks at streams with."""
+        return await bus.connect(
+            self.url(node_org), name=f"{identity}@{node_org}", credential=self.credential(node_org, identity)
+        )
 
     def _service_env(self, node_org: str) -> dict[str, str]:
         services = self.services(node_org)
