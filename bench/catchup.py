@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nats
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 from sqlmodel import SQLModel
@@ -90,8 +89,9 @@ async def run(base: Path, database_url: str, events: int = 10_000, batch: int = 
     await _schema(engine, COUNTY_SCHEMA, [applied])
     town_tables, county_tables = messaging_tables(TOWN_SCHEMA), messaging_tables(COUNTY_SCHEMA)
     tracer = tracer_for(TracerProvider())
-    hub = await nats.connect(network.url(COUNTY))
-    leaf = await nats.connect(network.url(TOWNSHIP))
+    # As the nodes' intakes (the benchmark's events are intake's `notice.issued`).
+    hub = await network.connect(COUNTY, "intake")
+    leaf = await network.connect(TOWNSHIP, "intake")
     try:
         await bus.ensure_stream(hub.jetstream(), STREAM, subjects.node_stream(COUNTY, [TOWNSHIP]))
         await bus.ensure_stream(leaf.jetstream(), STREAM, subjects.node_stream(TOWNSHIP))
@@ -103,7 +103,9 @@ async def run(base: Path, database_url: str, events: int = 10_000, batch: int = 
         spawn = multiprocessing.get_context("spawn")
         ready = spawn.Event()
         county = spawn.Process(
-            target=_county, args=(database_url, network.url(COUNTY), batch, ready), daemon=True
+            target=_county,
+            args=(database_url, network.url(COUNTY), batch, ready, network.credential(COUNTY, "intake")),
+            daemon=True,
         )
         county.start()
         relay = OutboxRelay(
@@ -165,11 +167,13 @@ async def run(base: Path, database_url: str, events: int = 10_000, batch: int = 
     }
 
 
-def _county(database_url: str, nats_url: str, batch: int, ready: Any) -> None:
-    asyncio.run(_consume(database_url, nats_url, batch, ready))
+def _county(database_url: str, nats_url: str, batch: int, ready: Any, credential: bus.Credential) -> None:
+    asyncio.run(_consume(database_url, nats_url, batch, ready, credential))
 
 
-async def _consume(database_url: str, nats_url: str, batch: int, ready: Any) -> None:
+async def _consume(
+    database_url: str, nats_url: str, batch: int, ready: Any, credential: bus.Credential
+) -> None:
     """The county's durable consumer: each copy applied with its inbox row and a row of its own."""
     subjects = Subjects()
     engine = db.create_engine(database_url, pool_size=4)
@@ -188,7 +192,7 @@ async def _consume(database_url: str, nats_url: str, batch: int, ready: Any) -> 
     subscription = Subscription(
         name="catchup", handlers=dict([on(OneTimeNoticeIssued, apply)]), copies=[CopyKind.countywide]
     )
-    hub = await nats.connect(nats_url)
+    hub = await bus.connect(nats_url, name="bench-catchup", credential=credential)
     consumer = EventConsumer(
         subscription=subscription,
         name="bench-catchup",
