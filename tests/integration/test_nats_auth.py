@@ -1,5 +1,5 @@
 """Every NATS connection authenticated, every subject permitted: real nats-servers configured as
-`make run` and `make run --tiers` configure them (daiban_devtools.devstack, .tiers, .systems).
+`make run` and `make run --tiers` configure them (daiban_devtools.devstack, .tiers, .nats_systems).
 
 A publish the server refuses never reaches a stream: nats-py reports the server's
 `Permissions Violation` to the connection's error callback, and the JetStream publish gets no ack.
@@ -24,10 +24,10 @@ from daiban_contracts.case import CaseSupplemented, Outcome, StaffRef
 from daiban_contracts.envelope import make_envelope
 from daiban_contracts.routing import CaseDecided
 from daiban_contracts.subjects import CopyKind, Subjects
-from daiban_devtools import systems
+from daiban_devtools import nats_systems as systems
 from daiban_devtools.devstack import credentials_dir, embedded_nats, nats_dir
 from daiban_devtools.embedded import EmbeddedNats, free_port
-from daiban_devtools.systems_cli import apply_registry
+from daiban_devtools.nats_systems_cli import apply_registry
 from daiban_devtools.tiers import NatsNetwork
 from tests.servers import Network, eventually, running
 

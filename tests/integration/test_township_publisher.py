@@ -24,7 +24,7 @@ from daiban_contracts.case import CaseSupplemented
 from daiban_contracts.envelope import Envelope
 from daiban_contracts.ingress import system_source
 from daiban_contracts.subjects import Subjects
-from daiban_devtools import systems
+from daiban_devtools import nats_systems as systems
 from daiban_devtools.credentials import write_secret
 from daiban_devtools.devstack import credentials_dir, embedded_nats, nats_dir
 from daiban_devtools.embedded import free_port

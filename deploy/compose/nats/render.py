@@ -36,13 +36,20 @@ def county_conf(county: str, townships: Sequence[str], leaf_port: int = LEAF_POR
         leaf_listen=Listen("0.0.0.0", leaf_port),
         store_dir=STORE,
         subjects=Subjects(),
+        # The services still share the hub's user `county`: per-service identities (issue 15,
+        # docs/operations.md "NATS identities") are not wired into the compose files yet.
+        services=None,
     )
 
 
 def township_conf(township: str) -> str:
     # The whole leaf URL, password inside, comes from DAIBAN_HUB_URL (township.yaml builds it).
     return HEADER + leaf_config(
-        township=township, listen=Listen("0.0.0.0", 4222), store_dir=STORE, hub_url_variable="DAIBAN_HUB_URL"
+        township=township,
+        listen=Listen("0.0.0.0", 4222),
+        store_dir=STORE,
+        hub_url_variable="DAIBAN_HUB_URL",
+        services=None,
     )
 
 

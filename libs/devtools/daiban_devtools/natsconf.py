@@ -23,6 +23,9 @@ from daiban_contracts.subjects import Subjects
 from daiban_devtools.natsusers import OBSERVER, Permissions, identity_permissions, service_user
 
 ACCOUNT = "DAIBAN"
+# The one hub user all county services shared before each had its own: still rendered for the
+# configurations that do not yet hand out per-service credentials (deploy/compose, deploy/k8s).
+SHARED_COUNTY_USER = "county"
 _VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # nats-server reads a `$VARIABLE`'s value as a configuration value, not as a string: a password
 # like `2026-12...` fails to start the server ("ISO8601 dates must be in full Zulu form") and `123`
@@ -124,7 +127,7 @@ def hub_config(
     leaf_listen: Listen,
     store_dir: str,
     subjects: Subjects,
-    services: Sequence[User],
+    services: Sequence[User] | None,
     server_name: str = "county-hub",
     monitor: Listen | None = None,
 ) -> str:
@@ -134,7 +137,11 @@ def hub_config(
     county_code = OrgCode.parse(county)
     if county_code.tier is not Tier.county:
         raise ValueError(f"{county} is not a county")
-    users = [_user(user) for user in services]
+    if services is None:
+        # No per-service identities: the shared, unrestricted county user (see SHARED_COUNTY_USER).
+        users = [f"    {{ user: {SHARED_COUNTY_USER}, password: ${password_variable(SHARED_COUNTY_USER)} }}"]
+    else:
+        users = [_user(user) for user in services]
     for township in townships:
         user = leaf_user(township)
         allowed = leaf_permissions(subjects, OrgCode.parse(township))
@@ -167,7 +174,7 @@ def leaf_config(
     listen: Listen,
     store_dir: str,
     hub_url_variable: str,
-    services: Sequence[User],
+    services: Sequence[User] | None,
     server_name: str = "",
     monitor: Listen | None = None,
 ) -> str:
@@ -185,7 +192,7 @@ def leaf_config(
         + _jetstream(store_dir, domain)
         # The township's services; the leaf connection up is not a client and binds to the same
         # (global) account, where the hub's permissions for the township apply.
-        + authorization(services)
+        + (authorization(services) if services is not None else "")
         + "leafnodes {\n"
         # Reconnect at once when the line comes back: the outboxes are waiting.
         "  reconnect: 1s\n"

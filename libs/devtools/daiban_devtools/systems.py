@@ -1,9 +1,9 @@
 """`daiban systems register|list|http-token|disable`: intake's registry of outside systems, over its API.
 
-These manage a system's entry and its HTTP token. The NATS credential of a system is another
-helper's (`daiban systems issue|revoke`); disabling a system here also makes intake refuse what it
-pushes over NATS. Without `--token` a development admin token of the node's org is minted (as
-`daiban token` does); against a real node, pass an administrator's token.
+These manage a system's entry and its HTTP token. `daiban systems issue|revoke` manage its NATS
+credential on the node's server (daiban_devtools.nats_systems_cli); disabling a system here also
+makes intake refuse what it pushes over NATS. Without `--token` a development admin token of the
+node's org is minted (as `daiban token` does); against a real node, pass an administrator's token.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from daiban_common.auth import Role, issue_token
 from daiban_common.cli import print_problem
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
+from daiban_devtools import nats_systems_cli
 
 
 def intake_url(settings: Settings) -> str:
@@ -49,6 +50,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         "disable", parents=[common], help="revoke the system: its token and its NATS events are refused"
     )
     disable.add_argument("system")
+    nats_systems_cli.add_commands(commands)
 
 
 def request_of(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]:
@@ -66,6 +68,8 @@ def request_of(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | Non
 
 
 def run(args: argparse.Namespace, transport: httpx.AsyncBaseTransport | None = None) -> int:
+    if args.systems_command in nats_systems_cli.COMMANDS:
+        return nats_systems_cli.run(args)
     settings = Settings()
     bearer = args.token or issue_token(
         settings, sub=f"admin@{settings.org}", role=Role.admin, org=settings.org, name="daiban systems"
