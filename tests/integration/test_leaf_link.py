@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import nats
 import pytest
@@ -18,7 +17,6 @@ from nats.js.errors import NoStreamResponseError
 
 from daiban_common import bus
 from daiban_contracts.subjects import Subjects
-from daiban_devtools.embedded import free_port
 from daiban_devtools.tiers import HUB_URL_VARIABLE, NatsNetwork
 
 pytestmark = pytest.mark.integration
@@ -27,29 +25,15 @@ COUNTY, TOWNSHIP, OTHER = "370285000000", "370285101000", "370285102000"
 
 
 @pytest.fixture
-async def network(tmp_path: Path) -> AsyncIterator[NatsNetwork]:
-    started = NatsNetwork(
-        base=tmp_path / "nats",
-        county=COUNTY,
-        townships=[TOWNSHIP, OTHER],
-        hub_port=free_port(),
-        township_ports={TOWNSHIP: free_port(), OTHER: free_port()},
-        leaf_port=free_port(),
-    )
-    started.start()
+async def network(tier_servers: NatsNetwork) -> AsyncIterator[NatsNetwork]:
     subjects = Subjects()
-    try:
-        for org, children in ((COUNTY, [TOWNSHIP, OTHER]), (TOWNSHIP, []), (OTHER, [])):
-            nc = await bus.connect(
-                started.url(org), name="test", credential=started.credential(org, "routing")
-            )
-            try:
-                await bus.ensure_stream(nc.jetstream(), "DAIBAN", subjects.node_stream(org, children))
-            finally:
-                await nc.close()
-        yield started
-    finally:
-        started.stop()
+    for org, children in ((COUNTY, [TOWNSHIP, OTHER]), (TOWNSHIP, []), (OTHER, [])):
+        nc = await tier_servers.connect(org, "routing")
+        try:
+            await bus.ensure_stream(nc.jetstream(), "DAIBAN", subjects.node_stream(org, children))
+        finally:
+            await nc.close()
+    yield tier_servers
 
 
 async def stored_by(network: NatsNetwork, org: str, subject: str, service: str = "routing") -> str | None:

@@ -215,24 +215,8 @@ async def test_issue_and_revoke_take_effect_on_the_running_server(
     assert await eventually(refused)
 
 
-@pytest.fixture
-def tiers(tmp_path: Path) -> Iterator[NatsNetwork]:
-    network = NatsNetwork(
-        base=tmp_path / "nats",
-        county=COUNTY,
-        townships=[TOWNSHIP, OTHER],
-        hub_port=free_port(),
-        township_ports={TOWNSHIP: free_port(), OTHER: free_port()},
-        leaf_port=free_port(),
-    )
-    network.start()
-    try:
-        yield network
-    finally:
-        network.stop()
-
-
-async def test_a_township_publishes_nothing_into_another_township(tiers: NatsNetwork) -> None:
+async def test_a_township_publishes_nothing_into_another_township(tier_servers: NatsNetwork) -> None:
+    tiers = tier_servers
     intake = await connect(tiers.url(TOWNSHIP), tiers.credential(TOWNSHIP, "intake"))
     routing = await connect(tiers.url(TOWNSHIP), tiers.credential(TOWNSHIP, "routing"))
     try:
