@@ -117,12 +117,13 @@ def test_the_relay_holds_back_only_the_lane_of_a_link_that_is_down() -> None:
 
 def test_a_township_leaf_may_send_up_only_what_the_county_takes_from_it() -> None:
     allowed = leaf_permissions(Subjects(), T101)
-    # Type by type: a forward up and a checkpoint cross, the county's publications never do.
+    # Type by type: a forward up and a checkpoint cross, the catalogue's publications never do.
     assert "daiban.370285.000.000.case.forwarded" in allowed.publish
     assert "daiban.370285.000.000.audit.checkpoint_signed" in allowed.publish
     assert "daiban.370285.000.000.copy.countywide.case.accepted" in allowed.publish
     assert "daiban.370285.000.000.catalogue.item_published" not in allowed.publish
-    assert "daiban.370285.000.000.directory.staff_published" not in allowed.publish
+    # A township node's routing publishes the directory of its county when it imports it.
+    assert "daiban.370285.000.000.directory.org_units_published" in allowed.publish
     assert not any(">" in subject or subject.endswith("*.*") for subject in allowed.publish[:-1])
     assert allowed.publish[-1] == "_INBOX.>"
     assert allowed.subscribe == ("daiban.370285.101.>", "_INBOX.>")

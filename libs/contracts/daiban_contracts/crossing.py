@@ -182,16 +182,14 @@ class LeafPermissions:
     subscribe: tuple[str, ...]
 
 
-# Publications of the county (catalogue, directory, calendar) never go up from a township: a
-# township's own directory changes are addressed to its own units and reach the county as copies.
-_COUNTY_PUBLICATIONS = frozenset({"catalogue", "directory", "calendar"})
 # The services a township node runs; catalogue stays at the county.
 _TOWNSHIP_SERVICES = (Service.intake, Service.routing, Service.audit)
 
 
 def leaf_permissions(subjects: Subjects, township: OrgCode) -> LeafPermissions:
-    """Up: the event types a township node's services own, addressed to the county's own org
-    (forwards, acknowledgements, supplements, checkpoints), and the countywide copies, type by type.
+    """Up: the event types a township node's services own (never the catalogue's), addressed to
+    the county's own org (forwards, acknowledgements, supplements, checkpoints, the directory a
+    township node publishes for its county), and the countywide copies, type by type.
     Down: whatever is addressed into the township's subtree, copies included. `_INBOX.>` carries
     the stream's acknowledgements both ways."""
     county = township.county
@@ -200,8 +198,7 @@ def leaf_permissions(subjects: Subjects, township: OrgCode) -> LeafPermissions:
     for service in _TOWNSHIP_SERVICES:
         for type_name in owned_by(service):
             aggregate, event, _ = type_parts(type_name)
-            if aggregate not in _COUNTY_PUBLICATIONS:
-                up.append(f"{prefix}.{aggregate}.{event}")
+            up.append(f"{prefix}.{aggregate}.{event}")
     for event_class in COLLECTED_BY_COUNTY:
         aggregate, event, _ = type_parts(event_class.event_type)
         up.append(f"{prefix}.copy.{CopyKind.countywide.value}.{aggregate}.{event}")
