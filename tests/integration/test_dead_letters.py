@@ -141,6 +141,15 @@ async def test_a_parked_event_is_listed_logged_and_applies_once_when_replayed_co
     assert wrong.status_code == 422, wrong.text
     assert "data.material_codes" in {e["field"] for e in wrong.json()["errors"]}
 
+    # A corrected envelope meets the checks a delivery meets: one claiming a service that does not
+    # own the type fails like it, and applies nothing.
+    forged = good.model_dump(mode="json") | {"source": "/daiban/test/routing"}
+    claimed = await service.client.post(
+        f"/v1/dead-letters/{letter['id']}/replay", json={"envelope": forged}, headers=keyed(supervisor)
+    )
+    assert claimed.status_code == 409, claimed.text
+    assert "routing" in claimed.json()["reason"] and "intake" in claimed.json()["reason"]
+
     key = uuid.uuid4().hex
     replay = await service.client.post(
         f"/v1/dead-letters/{letter['id']}/replay", json={"data": good.data}, headers=keyed(supervisor, key)
@@ -150,7 +159,7 @@ async def test_a_parked_event_is_listed_logged_and_applies_once_when_replayed_co
     assert body["outcome"] == "applied"
     assert body["dead_letter"]["status"] == "replayed"
     assert body["dead_letter"]["resolved_by"] == f"supervisor@{TOWNSHIP}"
-    assert body["dead_letter"]["replay_attempts"] == 2
+    assert body["dead_letter"]["replay_attempts"] == 3
 
     # A retry of the same request replays its answer; another replay is a conflict.
     retry = await service.client.post(
@@ -162,16 +171,16 @@ async def test_a_parked_event_is_listed_logged_and_applies_once_when_replayed_co
     )
     assert second.status_code == 409 and second.json()["type"] == "/problems/dead-letter-settled"
 
-    # Applied once, and the replays (the failed one and the good one) audited with the person.
+    # Applied once, and the replays (the two failed ones and the good one) audited with the person.
     async def logged() -> bool:
         replays = await entries(service, settings, subject=good.subject, type="daiban.deadletter.replayed.v1")
-        return len(replays) == 2
+        return len(replays) == 3
 
     await eventually(logged, within=15)
     assert len(await entries(service, settings, subject=good.subject, type=good.type)) == 1
     replays = await entries(service, settings, subject=good.subject, type="daiban.deadletter.replayed.v1")
     assert {e["actor"] for e in replays} == {f"supervisor@{TOWNSHIP}"}
-    assert sorted(e["data"]["outcome"] for e in replays) == ["applied", "failed"]
+    assert sorted(e["data"]["outcome"] for e in replays) == ["applied", "failed", "failed"]
     assert {e["data"]["service"] for e in replays} == {"audit"}
 
 

@@ -637,6 +637,9 @@ class EventConsumer:
         inbox row (a replay, daiban_common.deadletters); False when this consumer applied it
         already. Raises PermanentFailure when this consumer takes no such event, MalformedEvent
         for bad data."""
+        # A corrected envelope meets the checks a delivery meets: a replay is no way around them.
+        if self._subjects is not None and (reason := inconsistency(self._subjects, subject, envelope)):
+            raise PermanentFailure(reason)
         routed = self._sub.route(envelope)
         if routed is None:
             raise PermanentFailure(f"消费者{self._name}不处理{envelope.type}类型的事件")
