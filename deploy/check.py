@@ -56,7 +56,8 @@ from daiban_common.auth import Role, issue_token
 from daiban_common.settings import Settings
 from daiban_devtools.embedded import free_port
 from daiban_devtools.natsconf import leaf_user
-from deploy.compose.nats.render import county_conf, township_conf
+from daiban_devtools.natsusers import OBSERVER
+from deploy.compose.nats.render import county_conf, service_password_variable, township_conf
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "deploy" / "compose"
@@ -246,11 +247,19 @@ def compose_node(node: NodeFiles, workdir: Path, env: dict[str, str]) -> Iterato
         log(f"{node.label}: stopped and removed {len(started)} containers and their volumes")
 
 
-def node_files(workdir: Path, leaf_port: int) -> tuple[NodeFiles, NodeFiles]:
+def nats_password_variables(services: tuple[str, ...]) -> tuple[str, ...]:
+    """Where a node's services' and observer's NATS passwords are (nats/render.py names them)."""
+    return tuple(service_password_variable(s) for s in (*services, OBSERVER))
+
+
+def node_files(
+    workdir: Path, leaf_port: int, county_node: str, township_node: str
+) -> tuple[NodeFiles, NodeFiles]:
     """The county node (Laixi, with 姜山镇 as its child node) and 姜山镇's node, their NATS
-    configurations rendered for the check's leaf port."""
-    (workdir / "county.conf").write_text(county_conf(COUNTY, [TOWNSHIP], leaf_port), encoding="utf-8")
-    (workdir / "township.conf").write_text(township_conf(TOWNSHIP), encoding="utf-8")
+    configurations rendered for the check's leaf port and node names."""
+    county_text = county_conf(COUNTY, [TOWNSHIP], leaf_port, node=county_node)
+    (workdir / "county.conf").write_text(county_text, encoding="utf-8")
+    (workdir / "township.conf").write_text(township_conf(TOWNSHIP, node=township_node), encoding="utf-8")
     shared = ("DAIBAN_COUNTY", "DAIBAN_NODE", "DAIBAN_ENV", "DAIBAN_LOG_LEVEL")
     county = NodeFiles(
         "county",
@@ -262,12 +271,10 @@ def node_files(workdir: Path, leaf_port: int) -> tuple[NodeFiles, NodeFiles]:
                 "DAIBAN_CHILD_NODES",
                 *(f"DAIBAN_{s.upper()}_PORT" for s in SERVICES),
             ),
-            "secrets.env": (
-                "POSTGRES_PASSWORD",
-                "DAIBAN_NATS_PASSWORD_COUNTY",
+            "secrets.env": ("POSTGRES_PASSWORD", "DAIBAN_JWT_SECRET", "DAIBAN_PII_SALT"),
+            "nats-secrets.env": (
+                *nats_password_variables(SERVICES),
                 f"DAIBAN_NATS_PASSWORD_{leaf_user(TOWNSHIP).upper()}",
-                "DAIBAN_JWT_SECRET",
-                "DAIBAN_PII_SALT",
             ),
         },
         {"./nats/county.conf": workdir / "county.conf"},
@@ -284,12 +291,8 @@ def node_files(workdir: Path, leaf_port: int) -> tuple[NodeFiles, NodeFiles]:
                 "DAIBAN_LEAF_USER",
                 *(f"DAIBAN_{s.upper()}_PORT" for s in TOWNSHIP_SERVICES),
             ),
-            "township-secrets.env": (
-                "POSTGRES_PASSWORD",
-                "NATS_LEAF_PASSWORD",
-                "DAIBAN_JWT_SECRET",
-                "DAIBAN_PII_SALT",
-            ),
+            "township-secrets.env": ("POSTGRES_PASSWORD", "DAIBAN_JWT_SECRET", "DAIBAN_PII_SALT"),
+            "township-nats-secrets.env": ("NATS_LEAF_PASSWORD", *nats_password_variables(TOWNSHIP_SERVICES)),
         },
         {"./nats/township.conf": workdir / "township.conf"},
         TOWNSHIP_SERVICES,
@@ -504,7 +507,6 @@ def main() -> int:
             "DAIBAN_ENV": "production",
             "DAIBAN_LOG_LEVEL": "WARNING",
             # Letters and digits only, starting with a letter: nats-server reads them unquoted.
-            "DAIBAN_NATS_PASSWORD_COUNTY": f"pw{secrets.token_hex(16)}",
             f"DAIBAN_NATS_PASSWORD_{leaf_user(TOWNSHIP).upper()}": leaf_password,
             "NATS_LEAF_PASSWORD": leaf_password,
             "DAIBAN_JWT_SECRET": secrets.token_urlsafe(36),
@@ -520,6 +522,9 @@ def main() -> int:
                 "POSTGRES_PORT": str(free_port()),
                 "NATS_PORT": str(free_port()),
                 "NATS_MONITOR_PORT": str(free_port()),
+                # Each node's own: a township's services are not the county's users. Letters and
+                # digits only, starting with a letter: nats-server reads them unquoted.
+                **{v: f"pw{secrets.token_hex(16)}" for v in nats_password_variables(services)},
                 **{f"DAIBAN_{s.upper()}_PORT": str(free_port()) for s in services},
                 **more,
             }
@@ -537,7 +542,9 @@ def main() -> int:
             jwt_secret=shared["DAIBAN_JWT_SECRET"],
             pii_salt=shared["DAIBAN_PII_SALT"],
         )
-        county_files, township_files = node_files(workdir, leaf_port)
+        county_files, township_files = node_files(
+            workdir, leaf_port, county_env["DAIBAN_NODE"], township_env["DAIBAN_NODE"]
+        )
         with compose_node(county_files, workdir, county_env) as county_urls:
             county_up = time.monotonic()
             log(f"county node up in containers in {county_up - built:.0f} s: {county_urls}")

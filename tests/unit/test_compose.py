@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,27 @@ SERVICES = ("intake", "catalogue", "routing", "audit")
 # What a township node runs: the services whose spec says `township` (the catalogue is the county's).
 TOWNSHIP_SERVICES = ("intake", "routing", "audit")
 SECRETS = {
-    "county.yaml": ("secrets.env", ("POSTGRES_PASSWORD", "DAIBAN_NATS_PASSWORD_COUNTY")),
-    "township.yaml": ("township-secrets.env", ("POSTGRES_PASSWORD", "NATS_LEAF_PASSWORD")),
+    "county.yaml": {
+        "secrets.env": ("POSTGRES_PASSWORD", "DAIBAN_JWT_SECRET", "DAIBAN_PII_SALT"),
+        "nats-secrets.env": ("DAIBAN_NATS_PASSWORD_T420684102",),
+    },
+    "township.yaml": {
+        "township-secrets.env": ("POSTGRES_PASSWORD", "DAIBAN_JWT_SECRET", "DAIBAN_PII_SALT"),
+        "township-nats-secrets.env": ("NATS_LEAF_PASSWORD",),
+    },
 }
+# Each node's NATS configuration, the env file of its passwords (the nats container's alone), its
+# services, and the DAIBAN_NODE of its example env file.
+NODES = {
+    "county.yaml": ("county.conf", "nats-secrets.env", SERVICES, "county.env.example"),
+    "township.yaml": (
+        "township.conf",
+        "township-nats-secrets.env",
+        TOWNSHIP_SERVICES,
+        "township.env.example",
+    ),
+}
+USER = re.compile(r"^\s*\{ user: ([^,]+), password: \$([A-Z0-9_]+)(.*)$", re.MULTILINE)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -64,9 +83,7 @@ def test_the_nats_configurations_are_what_natsconf_renders() -> None:
     assert f"DAIBAN_CHILD_NODES={EXAMPLE_TOWNSHIPS[0]}\n" in county_env
     assert f"DAIBAN_ORG={EXAMPLE_TOWNSHIPS[0]}\n" in township_env
     assert f"DAIBAN_LEAF_USER={user}\n" in township_env
-    assert f"DAIBAN_NATS_PASSWORD_{user.upper()}=" in (COMPOSE / "secrets.env.example").read_text(
-        encoding="utf-8"
-    )
+    assert f"DAIBAN_NATS_PASSWORD_{user.upper()}" in env_keys("nats-secrets.env")
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -118,11 +135,76 @@ def test_the_volumes_hold_postgresql_jetstream_and_the_audit_key(name: str) -> N
 @pytest.mark.parametrize("name", sorted(SECRETS))
 def test_secrets_are_read_from_env_files_never_written_in(name: str) -> None:
     text = (COMPOSE / name).read_text(encoding="utf-8")
-    env_file, own = SECRETS[name]
-    for secret in (*own, "DAIBAN_JWT_SECRET", "DAIBAN_PII_SALT"):
-        # As a key of `environment:` (mapping or list form), a value would be written in the file.
-        assert not re.search(rf"^\s*(- )?{secret}\s*[:=]", text, re.MULTILINE), secret
-        assert f"{secret}=" in (COMPOSE / f"{env_file}.example").read_text(encoding="utf-8")
+    for env_file, secrets in SECRETS[name].items():
+        for secret in (*secrets, *env_keys(env_file)):
+            # As a key of `environment:` (mapping or list form), a value would be written in the file.
+            assert not re.search(rf"^\s*(- )?{secret}\s*[:=]", text, re.MULTILINE), secret
+            assert secret in env_keys(env_file), (env_file, secret)
+
+
+def env_keys(env_file: str) -> list[str]:
+    text = (COMPOSE / f"{env_file}.example").read_text(encoding="utf-8")
+    return [line.split("=")[0] for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def unrestricted_users(conf: str) -> list[str]:
+    """The users of a rendered nats-server configuration that may publish or subscribe anything."""
+    found = USER.findall(conf)
+    assert found, "no users: the server would take any client"
+    return [user for user, _, rest in found if "permissions:" not in rest]
+
+
+@pytest.mark.parametrize("name", sorted(NODES))
+def test_every_user_of_the_node_s_nats_server_has_permissions(name: str) -> None:
+    conf = (COMPOSE / "nats" / NODES[name][0]).read_text(encoding="utf-8")
+    assert unrestricted_users(conf) == []
+    assert not re.search(r'allow: \[[^]]*"(>|\*)"', conf), "a user allowed every subject"
+
+
+@pytest.mark.parametrize("name", sorted(NODES))
+def test_every_service_connects_as_its_own_nats_user(name: str) -> None:
+    conf_name, nats_env, services, settings = NODES[name]
+    compose = load(COMPOSE / name)["services"]
+    node = next(line.split("=")[1] for line in env_lines(settings) if line.startswith("DAIBAN_NODE="))
+    conf = (COMPOSE / "nats" / conf_name).read_text(encoding="utf-8")
+    users = {user: variable for user, variable, _ in USER.findall(conf)}
+    # Only nats reads every password; a service's container holds its own and no other.
+    assert compose["nats"]["env_file"] == [nats_env]
+    for service in services:
+        environment = compose[service]["environment"]
+        assert nats_env not in compose[service]["env_file"]
+        from_settings = f"${{DAIBAN_NODE:?set in {settings.removesuffix('.example')}}}"
+        assert environment["DAIBAN_NATS_USER"] == f"{from_settings}-{service}"
+        variable = users[f"{node}-{service}"]
+        assert environment["DAIBAN_NATS_PASSWORD"] == f"${{{variable}:?set in {nats_env}}}"
+    # Every password the server reads is in the nats container's env file (the leaf's URL up is in
+    # its environment): nats-server does not start with a variable missing.
+    assert set(users.values()) <= set(env_keys(nats_env))
+    assert len(set(users.values())) == len(users), "two users share a password variable"
+
+
+def env_lines(env_file: str) -> list[str]:
+    return (COMPOSE / env_file).read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize("name", sorted(NODES))
+def test_nats_server_accepts_the_configuration_with_the_example_passwords(name: str, tmp_path: Path) -> None:
+    from daiban_devtools.embedded import nats_server_binary
+
+    conf_name, nats_env, _, _ = NODES[name]
+    conf = tmp_path / conf_name
+    text = (COMPOSE / "nats" / conf_name).read_text(encoding="utf-8")
+    conf.write_text(text.replace("/data/jetstream", str(tmp_path / "js")), encoding="utf-8")
+    env = dict(line.split("=", 1) for line in env_lines(f"{nats_env}.example") if line and line[0] != "#")
+    env["DAIBAN_HUB_URL"] = "nats-leaf://t420684102:pchangemenatsleaf@127.0.0.1:7422"
+    checked = subprocess.run(
+        [str(nats_server_binary()), "-t", "-c", str(conf)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def _validator() -> Any:

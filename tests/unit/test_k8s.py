@@ -20,6 +20,7 @@ import yaml
 
 from daiban_common.service import discover_services
 from deploy.compose.nats.render import EXAMPLE_COUNTY, EXAMPLE_TOWNSHIPS, county_conf, township_conf
+from tests.unit.test_compose import USER, unrestricted_users
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 OVERLAYS = ("county", "township")
@@ -162,7 +163,7 @@ def test_secrets_are_placeholders_and_every_reference_resolves(overlay: str) -> 
     for secret in secrets.values():
         assert "data" not in secret, "placeholders go in stringData, readable"
         for key, value in secret["stringData"].items():
-            assert "CHANGE" in value.upper() or key == "DAIBAN_NATS_URL", (key, value)
+            assert "CHANGE" in value.upper(), (key, value)
     for template in pod_templates(docs):
         spec = template["spec"]
         for container in spec.get("initContainers", []) + spec["containers"]:
@@ -189,6 +190,31 @@ def test_the_nats_configurations_are_what_natsconf_renders() -> None:
     assert township["daiban-node"]["data"]["DAIBAN_ORG"] == EXAMPLE_TOWNSHIPS[0]
     county_secrets = by_kind(rendered("county"), "Secret")["daiban-nats"]["stringData"]
     assert f"DAIBAN_NATS_PASSWORD_T{EXAMPLE_TOWNSHIPS[0][:9]}" in county_secrets
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_service_connects_as_its_own_nats_user(overlay: str) -> None:
+    docs = rendered(overlay)
+    configs, deployments = by_kind(docs, "ConfigMap"), by_kind(docs, "Deployment")
+    nats_secret = by_kind(docs, "Secret")["daiban-nats"]["stringData"]
+    conf = configs["nats-config"]["data"]["nats.conf"]
+    assert unrestricted_users(conf) == []
+    users = {user: variable for user, variable, _ in USER.findall(conf)}
+    node = configs["daiban-node"]["data"]["DAIBAN_NODE"]
+    # nats-server does not start with a variable missing: the nats pod has every password.
+    assert set(users.values()) <= set(nats_secret)
+    assert deployments["nats"]["spec"]["template"]["spec"]["containers"][0]["envFrom"] == [
+        {"secretRef": {"name": "daiban-nats"}}
+    ]
+    for service in expected_services(overlay):
+        [container] = deployments[service]["spec"]["template"]["spec"]["containers"]
+        # A service's pod holds its own password and no other.
+        assert {"secretRef": {"name": "daiban-nats"}} not in container["envFrom"]
+        env = {e["name"]: e for e in container["env"]}
+        # $(DAIBAN_NODE): the ConfigMap daiban-node, through envFrom.
+        assert env["DAIBAN_NATS_USER"]["value"].replace("$(DAIBAN_NODE)", node) == f"{node}-{service}"
+        ref = env["DAIBAN_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "daiban-nats", "key": users[f"{node}-{service}"]}
 
 
 def _selects(selector: Doc, labels: dict[str, str]) -> bool:

@@ -23,9 +23,6 @@ from daiban_contracts.subjects import Subjects
 from daiban_devtools.natsusers import OBSERVER, Permissions, identity_permissions, service_user
 
 ACCOUNT = "DAIBAN"
-# The one hub user all county services shared before each had its own: still rendered for the
-# configurations that do not yet hand out per-service credentials (deploy/compose, deploy/k8s).
-SHARED_COUNTY_USER = "county"
 _VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # nats-server reads a `$VARIABLE`'s value as a configuration value, not as a string: a password
 # like `2026-12...` fails to start the server ("ISO8601 dates must be in full Zulu form") and `123`
@@ -56,12 +53,16 @@ def password_variable(user: str) -> str:
 
 @dataclass(frozen=True)
 class User:
-    """A user of a server: its password is read from `password_variable(name)` unless given here
-    (an outside system's, added while the server runs: see daiban_devtools.systems)."""
+    """A user of a server: its password is read from `variable`, by default
+    `password_variable(name)`, unless given here (an outside system's, added while the server runs:
+    see daiban_devtools.systems)."""
 
     name: str
     permissions: Permissions
     password: str = ""
+    # deploy/compose and deploy/k8s name a service's variable without the node
+    # (`DAIBAN_NATS_PASSWORD_INTAKE`): one compose file or base manifest serves every node.
+    variable: str = ""
 
 
 def node_users(
@@ -77,7 +78,9 @@ def node_users(
 
 
 def _user(user: User) -> str:
-    secret = f'"{user.password}"' if user.password else f"${password_variable(user.name)}"
+    if user.variable and not _VARIABLE.fullmatch(user.variable):
+        raise ValueError(f"not an environment variable name: {user.variable}")
+    secret = f'"{user.password}"' if user.password else f"${user.variable or password_variable(user.name)}"
     return (
         f"    {{ user: {user.name}, password: {secret}, permissions: {{\n"
         f"        publish: {{ allow: {_list(user.permissions.publish)} }}\n"
@@ -127,7 +130,7 @@ def hub_config(
     leaf_listen: Listen,
     store_dir: str,
     subjects: Subjects,
-    services: Sequence[User] | None,
+    services: Sequence[User],
     server_name: str = "county-hub",
     monitor: Listen | None = None,
 ) -> str:
@@ -137,11 +140,7 @@ def hub_config(
     county_code = OrgCode.parse(county)
     if county_code.tier is not Tier.county:
         raise ValueError(f"{county} is not a county")
-    if services is None:
-        # No per-service identities: the shared, unrestricted county user (see SHARED_COUNTY_USER).
-        users = [f"    {{ user: {SHARED_COUNTY_USER}, password: ${password_variable(SHARED_COUNTY_USER)} }}"]
-    else:
-        users = [_user(user) for user in services]
+    users = [_user(user) for user in services]
     for township in townships:
         user = leaf_user(township)
         allowed = leaf_permissions(subjects, OrgCode.parse(township))
@@ -174,7 +173,7 @@ def leaf_config(
     listen: Listen,
     store_dir: str,
     hub_url_variable: str,
-    services: Sequence[User] | None,
+    services: Sequence[User],
     server_name: str = "",
     monitor: Listen | None = None,
 ) -> str:
@@ -192,7 +191,7 @@ def leaf_config(
         + _jetstream(store_dir, domain)
         # The township's services; the leaf connection up is not a client and binds to the same
         # (global) account, where the hub's permissions for the township apply.
-        + (authorization(services) if services is not None else "")
+        + authorization(services)
         + "leafnodes {\n"
         # Reconnect at once when the line comes back: the outboxes are waiting.
         "  reconnect: 1s\n"
