@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import pytest
 import yaml
+
+from tests.unit.test_natsconf import assert_nats_server_accepts
 
 COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "compose"
 SCHEMA = json.loads((COMPOSE / "schema" / "compose-spec.json").read_text(encoding="utf-8"))
@@ -189,22 +190,13 @@ def env_lines(env_file: str) -> list[str]:
 
 @pytest.mark.parametrize("name", sorted(NODES))
 def test_nats_server_accepts_the_configuration_with_the_example_passwords(name: str, tmp_path: Path) -> None:
-    from daiban_devtools.embedded import nats_server_binary
-
     conf_name, nats_env, _, _ = NODES[name]
     conf = tmp_path / conf_name
     text = (COMPOSE / "nats" / conf_name).read_text(encoding="utf-8")
     conf.write_text(text.replace("/data/jetstream", str(tmp_path / "js")), encoding="utf-8")
     env = dict(line.split("=", 1) for line in env_lines(f"{nats_env}.example") if line and line[0] != "#")
     env["DAIBAN_HUB_URL"] = "nats-leaf://t420684102:pchangemenatsleaf@127.0.0.1:7422"
-    checked = subprocess.run(
-        [str(nats_server_binary()), "-t", "-c", str(conf)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert_nats_server_accepts(conf, env)
 
 
 def _validator() -> Any:

@@ -69,6 +69,11 @@ def test_nats_server_accepts_the_configuration(name: str, tmp_path: Path) -> Non
         "DAIBAN_NATS_PASSWORD_T370285102": "z",
         "DAIBAN_HUB_URL": "nats-leaf://t370285101:y@127.0.0.1:7422",
     }
+    assert_nats_server_accepts(config, env)
+
+
+def assert_nats_server_accepts(config: Path, env: dict[str, str]) -> None:
+    """`nats-server -t`: the configuration parses, every `$VARIABLE` of it found in `env`."""
     checked = subprocess.run(
         [str(nats_server_binary()), "-t", "-c", str(config)],
         env=env,
