@@ -11,7 +11,8 @@ read-only, for operators), limited to the events its service owns (daiban_devtoo
 hub also holds one user per township leaf, limited to what its township may send and receive. The
 files committed here are the example of county.env.example and township.env.example;
 tests/unit/test_compose.py and tests/unit/test_k8s.py keep them in step. Passwords are `$VARIABLES`
-read from each server's environment (secrets.env, township-secrets.env, the Secret daiban-nats):
+read from each server's environment (nats-secrets.env, township-nats-secrets.env, the Secret
+daiban-nats):
 `DAIBAN_NATS_PASSWORD_<SERVICE>` per service, `DAIBAN_NATS_PASSWORD_T<9 digits>` per leaf.
 """
 
