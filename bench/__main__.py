@@ -31,6 +31,7 @@ from bench.report import render
 from bench.suite import Suite
 from bench.workload import ITEMS
 from daiban_common.db import ensure_database, with_database
+from daiban_devtools.embedded import EmbeddedNats, free_port
 
 RESULTS = Path(__file__).parent / "results"
 PHASES = ("relay", "catchup", "acceptance", "audit", "history", "memory")
@@ -101,12 +102,18 @@ async def measure(suite: Suite, phases: set[str], size: dict[str, Any], profiler
     if "relay" in phases:
         print("relay: outbox -> JetStream against raw publish_async")
         await ensure_database(suite.server_url, "bench")
-        figures["relay"] = await relay.run(
-            with_database(suite.server_url, "bench"),
-            suite.nats_url,
-            events=size["relay_events"],
-            lag_events=size["relay_lag_events"],
-        )
+        # A nats-server of its own: the relay is measured on a stream of its own (`bench.>`), which
+        # no identity of the suite's authenticated server may create or publish to.
+        server = EmbeddedNats(suite.var_dir / "relay-nats", free_port())
+        try:
+            figures["relay"] = await relay.run(
+                with_database(suite.server_url, "bench"),
+                server.start(),
+                events=size["relay_events"],
+                lag_events=size["relay_lag_events"],
+            )
+        finally:
+            server.stop()
         r = figures["relay"]
         print(f"  {r['relay_per_s']}/s against {r['raw_publish_per_s']}/s; lag p99 {r['lag_p99_ms']} ms")
         lap("relay")
@@ -151,7 +158,7 @@ async def measure(suite: Suite, phases: set[str], size: dict[str, Any], profiler
 async def settle(suite: Suite) -> float:
     conn = await suite.connect()
     try:
-        drained, waited = await pipeline.wait_drained(conn, suite.nats_url, 300)
+        drained, waited = await pipeline.wait_drained(conn, suite.nats_url, 300, suite.credential("observer"))
     finally:
         await conn.close()
     print(f"  suite settled after its demo seed in {waited:.0f} s (drained: {drained})")

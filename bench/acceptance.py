@@ -174,7 +174,9 @@ async def run(suite: Suite, plan: Plan, profiler: Profiler) -> dict[str, Any]:
         catch_up_from = datetime.now(UTC)
         for service in ("routing", "audit", "intake"):
             profiler.start(f"{service}-catching-up", service, min(30.0, plan.drain_timeout))
-        drained, waited = await pipeline.wait_drained(conn, suite.nats_url, plan.drain_timeout)
+        drained, waited = await pipeline.wait_drained(
+            conn, suite.nats_url, plan.drain_timeout, suite.credential("observer")
+        )
         catch_up = await _catch_up(conn, catch_up_from, waited) | {"drained": drained}
         print(
             f"  suite caught up with {catch_up['cases']} cases in {waited:.0f} s (drained: {drained}); "
@@ -186,7 +188,9 @@ async def run(suite: Suite, plan: Plan, profiler: Profiler) -> dict[str, Any]:
         print(
             f"    p99 {under_load['acceptance']['p99_ms']} ms; hop p99 {under_load['hop'].get('p99_ms')} ms"
         )
-        light_drained, _ = await pipeline.wait_drained(conn, suite.nats_url, plan.drain_timeout)
+        light_drained, _ = await pipeline.wait_drained(
+            conn, suite.nats_url, plan.drain_timeout, suite.credential("observer")
+        )
         print(f"  hop at light load ({plan.light_rate}/s)")
         light = await _hop_run(
             suite, conn, requests, plan, rate=plan.light_rate, duration=plan.light_duration

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import nats
 
 from bench.suite import COUNTY, Suite
 from daiban_audit.domain.chain import Entry, canonical_entry
@@ -56,14 +55,16 @@ async def append_rate(suite: Suite, count: int, within: float) -> dict[str, Any]
     envelopes = [
         make_envelope(
             _notice(i, villages[i % len(villages)]),
-            source="/bench/audit",
+            source="/daiban/n370285000000/intake",
             subject=f"N{i}",
             org=villages[i % len(villages)],
             actor="bench",
         )
         for i in range(count)
     ]
-    nc = await nats.connect(suite.nats_url)
+    # As the county node's intake, the owner of one-time notices: the broker and audit's consumer
+    # take them from nobody else.
+    nc = await suite.nats("intake")
     js = nc.jetstream()
     try:
         for offset in range(0, count, 256):

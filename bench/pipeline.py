@@ -7,8 +7,9 @@ import time
 from dataclasses import dataclass
 
 import asyncpg
-import nats
 
+from bench.suite import connect_as
+from daiban_common.bus import Credential
 from daiban_common.service import discover_services
 
 SCHEMAS = tuple(spec.schema for spec in discover_services().values())
@@ -24,11 +25,13 @@ class Backlog:
         return self.outbox == 0 and self.consumers == 0
 
 
-async def backlog(conn: asyncpg.Connection, nats_url: str, stream: str = "DAIBAN") -> Backlog:
+async def backlog(
+    conn: asyncpg.Connection, nats_url: str, stream: str = "DAIBAN", credential: Credential | None = None
+) -> Backlog:
     outbox = 0
     for schema in SCHEMAS:
         outbox += await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE published_at IS NULL")
-    nc = await nats.connect(nats_url)
+    nc = await connect_as(nats_url, credential)
     try:
         infos = await nc.jetstream().consumers_info(stream)
     finally:
@@ -37,12 +40,14 @@ async def backlog(conn: asyncpg.Connection, nats_url: str, stream: str = "DAIBAN
     return Backlog(outbox, waiting)
 
 
-async def wait_drained(conn: asyncpg.Connection, nats_url: str, within: float) -> tuple[bool, float]:
+async def wait_drained(
+    conn: asyncpg.Connection, nats_url: str, within: float, credential: Credential | None = None
+) -> tuple[bool, float]:
     """Wait until nothing is left to publish or apply; (drained, seconds waited)."""
     started = time.monotonic()
     quiet = 0
     while time.monotonic() - started < within:
-        if (await backlog(conn, nats_url)).empty:
+        if (await backlog(conn, nats_url, credential=credential)).empty:
             # Twice in a row: an event applied just now may have written a new outbox row.
             quiet += 1
             if quiet >= 2:

@@ -19,11 +19,15 @@ from pathlib import Path
 from typing import IO
 
 import asyncpg
+import nats
 import psutil
+from nats.aio.client import Client as NATS
 
 from daiban_common.auth import Role, issue_token
+from daiban_common.bus import Credential, credential_for
 from daiban_common.service import discover_services
 from daiban_common.settings import Settings
+from daiban_devtools.devstack import credentials_dir
 from daiban_devtools.embedded import free_port
 
 SERVICES = tuple(discover_services())
@@ -54,6 +58,16 @@ class Suite:
 
     def settings(self) -> Settings:
         return Settings(var_dir=self.var_dir, database_url=self.database_url, nats_url=self.nats_url)
+
+    def credential(self, service: str) -> Credential | None:
+        """The NATS identity `daiban run` made for `service` (or `observer`: read-only)."""
+        return credential_for(
+            Settings(var_dir=self.var_dir, nats_credentials=credentials_dir(self.settings())), service
+        )
+
+    async def nats(self, service: str) -> NATS:
+        """A connection to the suite's nats-server as `service`: every connection authenticates."""
+        return await connect_as(self.nats_url, self.credential(service))
 
     def token(self, role: Role, org: str, sub: str, name: str = "基准测试") -> str:
         return issue_token(self.settings(), sub=sub, role=role, org=org, name=name, ttl_seconds=6 * 3600)
@@ -159,3 +173,11 @@ def threading_drain(stream: IO[str]) -> None:
             pass
 
     threading.Thread(target=drain, daemon=True).start()
+
+
+async def connect_as(url: str, credential: Credential | None) -> NATS:
+    if credential is None:
+        return await nats.connect(url)
+    return await nats.connect(
+        url, user=credential.user, password=credential.password, inbox_prefix=credential.inbox_prefix
+    )
