@@ -112,8 +112,17 @@ async def test_a_parked_event_is_listed_logged_and_applies_once_when_replayed_co
     assert letter["status"] == "open" and letter["status_label"] == "待处理"
     assert letter["org"] == TOWNSHIP and letter["nats_subject"] == Subjects(settings.subject_root).of(good)
     assert "material_codes" in letter["reason"]
+
     # One JSON line per dead letter, with what identifies it and why.
-    lines = [r for r in caplog.records if getattr(r, "event_id", None) == good.id]
+    # Logged right after the row commits, by the consumer's task: the API may show the row first.
+    def logged_lines() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if getattr(r, "event_id", None) == good.id]
+
+    async def logged_once() -> bool:
+        return bool(logged_lines())
+
+    await eventually(logged_once, within=10)
+    lines = logged_lines()
     assert len(lines) == 1
     line = json.loads(JsonFormatter("audit").format(lines[0]))
     assert line["dead_letter_id"] == letter["id"] and line["consumer"] == letter["consumer"]
