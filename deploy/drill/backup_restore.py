@@ -311,7 +311,7 @@ def served(var_dir: Path, ports: dict[str, int], database_url: str, nats_url: st
 def drill(work: Path, cases: int) -> None:
     began = time.monotonic()
     source_var, target_var, folder = work / "source" / "var", work / "restored" / "var", work / "backup"
-    source_ports, target_ports = free_ports(), free_ports()
+    source_ports = free_ports()
     source = Node(source_ports, source_var)
 
     variables = {
@@ -320,7 +320,6 @@ def drill(work: Path, cases: int) -> None:
         "DAIBAN_VAR_DIR": str(source_var),
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{source_ports['pg']}/daiban",
         "NEW_VAR_DIR": str(target_var),
-        "NEW_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{target_ports['pg']}/daiban",
     }
     say(f"1. a throwaway node under {source_var}")
     source_var.parent.mkdir(parents=True, exist_ok=True)
@@ -336,6 +335,10 @@ def drill(work: Path, cases: int) -> None:
     shell(BACKUP_FILES, variables)
 
     say(f"3. restore into a fresh node under {target_var}")
+    # Picked only now: ports picked minutes before were taken by then once (another test's server).
+    target_ports = free_ports()
+    variables["NEW_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{target_ports['pg']}/daiban"
+    export({"NEW_DATABASE_URL": variables["NEW_DATABASE_URL"]})
     with ExitStack() as stack:
         shell(RESTORE_FILES, variables)
         pg = restore_database(variables, target_var, target_ports["pg"])
