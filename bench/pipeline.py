@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from bench.suite import connect_as
+from daiban_common import bus
 from daiban_common.bus import Credential
 from daiban_common.service import discover_services
 
@@ -31,7 +31,7 @@ async def backlog(
     outbox = 0
     for schema in SCHEMAS:
         outbox += await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE published_at IS NULL")
-    nc = await connect_as(nats_url, credential)
+    nc = await bus.connect(nats_url, name="bench-backlog", credential=credential)
     try:
         infos = await nc.jetstream().consumers_info(stream)
     finally:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import IO
 
 import asyncpg
-import nats
 import psutil
 from nats.aio.client import Client as NATS
 
+from daiban_common import bus
 from daiban_common.auth import Role, issue_token
 from daiban_common.bus import Credential, credential_for
 from daiban_common.service import discover_services
@@ -67,7 +67,9 @@ class Suite:
 
     async def nats(self, service: str) -> NATS:
         """A connection to the suite's nats-server as `service`: every connection authenticates."""
-        return await connect_as(self.nats_url, self.credential(service))
+        return await bus.connect(
+            self.nats_url, name=f"bench-as-{service}", credential=self.credential(service)
+        )
 
     def token(self, role: Role, org: str, sub: str, name: str = "基准测试") -> str:
         return issue_token(self.settings(), sub=sub, role=role, org=org, name=name, ttl_seconds=6 * 3600)
@@ -173,11 +175,3 @@ def threading_drain(stream: IO[str]) -> None:
             pass
 
     threading.Thread(target=drain, daemon=True).start()
-
-
-async def connect_as(url: str, credential: Credential | None) -> NATS:
-    if credential is None:
-        return await nats.connect(url)
-    return await nats.connect(
-        url, user=credential.user, password=credential.password, inbox_prefix=credential.inbox_prefix
-    )
