@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -65,3 +66,17 @@ def test_a_refusal_names_each_field(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert systems.run(args, transport=httpx.MockTransport(answer)) == 1
     assert "township: 不是乡镇" in capsys.readouterr().err
+
+
+def test_a_stale_pid_file_is_not_signalled(tmp_path: Path) -> None:
+    """A pid file whose number now belongs to another process (here: this test's own) must not
+    get SIGHUP, which would end that process."""
+    import os
+
+    from daiban_devtools.nats_systems import reload_server
+
+    pid_file = tmp_path / "nats.pid"
+    pid_file.write_text(str(os.getpid()))
+    assert reload_server(pid_file) is False
+    pid_file.write_text("not a pid")
+    assert reload_server(pid_file) is False

@@ -80,10 +80,24 @@ def reload_server(pid_file: Path) -> bool:
     """Have the running nats-server re-read its configuration (SIGHUP); False when none runs."""
     try:
         pid = int(pid_file.read_text().strip())
+        if not _is_nats_server(pid):
+            # A pid file left by a server that died: its number may be another process's now,
+            # which SIGHUP would end.
+            return False
         os.kill(pid, signal.SIGHUP)
     except (OSError, ValueError):
         return False
     return True
+
+
+def _is_nats_server(pid: int) -> bool:
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.parent.parent.joinpath("self").exists():
+        return True  # no /proc to ask: trust the pid file
+    try:
+        return b"nats-server" in cmdline.read_bytes()
+    except OSError:
+        return False
 
 
 def credential_text(entry: System, url: str) -> str:
