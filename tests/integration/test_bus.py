@@ -165,3 +165,35 @@ async def test_failing_and_malformed_events_end_in_the_dead_letter_table(network
         assert all("not a daiban event envelope" in row.error for row in malformed)
         # The consumer kept going: the good event behind the bad ones was applied.
         assert await count(reader.runtime, applied) == 1
+
+
+async def test_payload_postgresql_cannot_store_is_parked_not_retried_for_ever(network: Network) -> None:
+    """A NUL byte (refused by `text` and JSONB) and a publisher's over-long message id must not
+    make the dead letter itself fail to be written, which would hold the event in the stream and
+    retry it without end."""
+    settings = await network.node(TOWNSHIP, consumer_max_deliver=3)
+    async with running(READER_SPEC, settings) as reader:
+        await create_probe_tables(reader.runtime)
+        subject = f"{settings.subject_root}.370285.101.201.note.written"
+        nc = await nats.connect(settings.nats_url)
+        js = nc.jetstream()
+        good = make_envelope(
+            NoteWritten(note_id="g2", text="正常"), source="/t", subject="note", org="370285101201", actor="t"
+        )
+        await js.publish(subject, b'{"id": "\x00", "type": "\x00"}', headers={"Nats-Msg-Id": "m" * 200})
+        await js.publish(subject, good.to_bytes())
+        await nc.close()
+        dead = reader.runtime.tables.dead_letters
+
+        async def parked() -> list[Any]:
+            async with reader.runtime.engine.connect() as conn:
+                return list((await conn.execute(select(dead))).all())
+
+        rows = await eventually(parked, within=20)
+        assert len(rows) == 1
+        row = rows[0]
+        assert row.payload == '{"id": "\ufffd", "type": "\ufffd"}'
+        assert row.event_id == "m" * 64
+        assert row.attempts == 1
+        # Nothing stays behind it: the good event was applied.
+        assert await eventually(lambda: count(reader.runtime, applied), within=20) == 1

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from daiban_common import db
 from daiban_common.deadletters.logline import log_parked
-from daiban_common.deadletters.rules import parked_org
+from daiban_common.deadletters.rules import parked_org, storable
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
@@ -591,12 +591,12 @@ class EventConsumer:
                     insert(self._dead_letters)
                     .values(
                         consumer=self._name,
-                        event_id=envelope.id if envelope else (msg.headers or {}).get("Nats-Msg-Id"),
+                        event_id=_event_id(msg, envelope),
                         subject=msg.subject,
-                        type=envelope.type if envelope else None,
-                        payload=msg.data.decode("utf-8", errors="replace"),
-                        headers=dict(msg.headers or {}),
-                        error=error[:4000],
+                        type=storable(envelope.type if envelope else None),
+                        payload=storable(msg.data.decode("utf-8", errors="replace")),
+                        headers={storable(k): storable(v) for k, v in (msg.headers or {}).items()},
+                        error=storable(error[:4000]),
                         attempts=attempts,
                         org=parked_org(envelope, msg.subject),
                     )
@@ -778,3 +778,10 @@ def _seq(msg: Msg) -> int:
         return int(msg.metadata.sequence.stream)
     except Exception:  # not a JetStream message (unit tests); each one is its own
         return id(msg)
+
+
+def _event_id(msg: Msg, envelope: Envelope | None) -> str | None:
+    """The id a dead letter is filed under: the envelope's, else the one its publisher set, cut to
+    the column's 64 characters (an outside publisher's header could be longer)."""
+    found = envelope.id if envelope else (msg.headers or {}).get("Nats-Msg-Id")
+    return storable(found[:64]) if found else None

@@ -35,6 +35,13 @@ class Status(StrEnum):
 OUTCOME_LABELS: Final = {"applied": "已生效", "duplicate": "此前已生效，本次未重复执行", "failed": "重放失败"}
 
 
+def storable(text: str | None) -> str | None:
+    """Text PostgreSQL can keep: it refuses NUL in `text` and in JSONB strings, and a dead letter
+    that cannot be written would be retried for ever instead of parked. NUL becomes U+FFFD, as
+    the undecodable bytes of a payload already do."""
+    return None if text is None else text.replace("\x00", "\ufffd")
+
+
 def parked_org(envelope: Envelope | None, subject: str) -> str | None:
     """The org a dead letter is scoped by: the event's own, else the one its subject is addressed
     to (an envelope that could not be read), else none (seen only by those who see the node)."""
