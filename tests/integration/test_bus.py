@@ -190,7 +190,7 @@ async def test_payload_postgresql_cannot_store_is_parked_not_retried_for_ever(ne
                 return list((await conn.execute(select(dead))).all())
 
         rows = await eventually(parked, within=20)
-        assert len(rows) == 1
+        assert isinstance(rows, list) and len(rows) == 1
         row = rows[0]
         assert row.payload == '{"id": "\ufffd", "type": "\ufffd"}'
         assert row.event_id == "m" * 64
