@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy import String, column, select, table
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from daiban_common import auth
 from daiban_common.auth import (
     CurrentPrincipal,
     OptionalPrincipal,
@@ -135,6 +137,56 @@ def test_wrong_secret_is_401(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(Unauthorized) as caught:
         TokenVerifier(other).verify(token_for(settings))
     assert caught.value.detail == "身份令牌无效或已过期，请重新登录"
+
+
+def test_a_cached_token_is_refused_once_it_expires(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = TokenVerifier(settings)
+    token = token_for(settings, ttl_seconds=60)
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # served from the cache
+    # The verifier's clock moves past exp plus the leeway; PyJWT's own is not consulted for a
+    # cached token, so only the cache's own check can refuse it.
+    later = time.time() + 60 + verifier.leeway_seconds + 1
+    monkeypatch.setattr("daiban_common.auth.time.time", lambda: later)
+    with pytest.raises(Unauthorized) as caught:
+        verifier.verify(token)
+    assert caught.value.detail == "身份令牌已过期，请重新登录"
+    assert caught.value.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_a_tampered_token_is_never_served_from_the_cache(settings: Settings) -> None:
+    verifier = TokenVerifier(settings)
+    token = token_for(settings, role=Role.clerk)
+    assert verifier.verify(token).role is Role.clerk
+    header, payload, signature = token.split(".")
+    admin = token_for(settings, role=Role.admin).split(".")[1]
+    flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BA")
+    for tampered in (f"{header}.{admin}.{signature}", f"{header}.{payload}.{flipped}", token + "x"):
+        with pytest.raises(Unauthorized):
+            verifier.verify(tampered)
+    assert verifier.verify(token).role is Role.clerk
+
+
+def test_a_new_secret_trusts_no_token_the_old_verifier_cached(settings: Settings, tmp_path: Path) -> None:
+    token = token_for(settings)
+    TokenVerifier(settings).verify(token)
+    rotated = Settings(
+        jwt_secret="another-secret-that-is-long-enough-9876543210", var_dir=tmp_path, jwks_url=""
+    )
+    with pytest.raises(Unauthorized):
+        TokenVerifier(rotated).verify(token)
+
+
+def test_the_cache_of_verified_tokens_is_bounded(settings: Settings) -> None:
+    verifier = TokenVerifier(settings)
+    first = token_for(settings, ttl_seconds=3600)
+    verifier.verify(first)
+    for n in range(auth._VERIFIED_CACHE_SIZE):
+        verifier.verify(token_for(settings, ttl_seconds=3600 + n + 1))
+    assert len(verifier._verified) == auth._VERIFIED_CACHE_SIZE
+    assert first not in verifier._verified
 
 
 @pytest.mark.parametrize(

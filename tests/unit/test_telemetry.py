@@ -217,8 +217,10 @@ def test_setup_tracing_without_exporter_package_still_traces(caplog: pytest.LogC
         assert "opentelemetry-exporter-otlp-proto-http is not installed" in caplog.text
 
 
-def _instrumented_app() -> tuple[FastAPI, InMemorySpanExporter]:
-    provider, exporter = _traced()
+def _instrumented_app(provider: TracerProvider | None = None) -> tuple[FastAPI, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    if provider is None:
+        provider, exporter = _traced()
     app = FastAPI()
 
     @app.get("/v1/cases/{number}")
@@ -258,6 +260,42 @@ async def test_probes_are_not_traced() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         assert (await client.get("/healthz")).status_code == 200
     assert exporter.get_finished_spans() == ()
+
+
+async def test_without_an_exporter_requests_still_continue_the_callers_trace() -> None:
+    # A service's provider with nothing attached: requests take the lean path, which must hand
+    # the handler (and so the outbox row) the same trace as the full one would.
+    settings = _settings()
+    provider = setup_tracing("intake", settings)
+    app, _ = _instrumented_app(provider)
+    incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        continued = (await client.get("/v1/cases/A1", headers={"traceparent": incoming})).json()
+        assert type(app.middleware_stack.app).__name__ == "_TracingSwitch"  # type: ignore[union-attr]
+        kept_unsampled = (await client.get("/v1/cases/A1", headers={"traceparent": unsampled})).json()
+        fresh = (await client.get("/v1/cases/A1")).json()
+        garbage = (await client.get("/v1/cases/A1", headers={"traceparent": "00-zz-01"})).json()
+        probe = await client.get("/healthz")
+
+        assert trace_id_of(continued["traceparent"]) == "4bf92f3577b34da6a3ce929d0e0e4736"
+        assert continued["traceparent"] != incoming  # a span of its own, child of the caller's
+        assert continued["traceparent"].endswith("-01")
+        assert trace_id_of(kept_unsampled["traceparent"]) == "4bf92f3577b34da6a3ce929d0e0e4736"
+        assert kept_unsampled["traceparent"].endswith("-00")  # the caller's sampling decision holds
+        assert trace_id_of(fresh["traceparent"]) != "4bf92f3577b34da6a3ce929d0e0e4736"
+        assert trace_id_of(garbage["traceparent"]) != "4bf92f3577b34da6a3ce929d0e0e4736"
+        assert probe.status_code == 200
+
+        # A processor attached later (a test's, an exporter) gets the next request's full span.
+        exporter = InMemorySpanExporter()
+        setup_tracing("intake", settings, extra_processors=[SimpleSpanProcessor(exporter)])
+        response = await client.get("/v1/cases/A2", headers={"traceparent": incoming})
+    (server,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert server.name == "GET /v1/cases/{number}"
+    assert _hex_trace_id(server) == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert trace_id_of(response.json()["traceparent"]) == "4bf92f3577b34da6a3ce929d0e0e4736"
+    provider.shutdown()
 
 
 async def test_instrument_engine_attaches_listeners_once() -> None:

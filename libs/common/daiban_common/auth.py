@@ -18,6 +18,8 @@ memory (`daiban_common.orgunits`).
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -112,6 +114,14 @@ _DEFAULT_LEEWAY_SECONDS: Final = 30.0
 
 _INVALID_TOKEN_CHALLENGE: Final = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
+# A clerk's app sends the same token with every request until it expires; verifying it again
+# (HMAC, base64, JSON: ~300 Python calls) was a fifth of what authenticating a request cost.
+_VERIFIED_CACHE_SIZE: Final = 1024
+# A key withdrawn from the identity provider's set is refused by the next fetch of the set, which
+# PyJWKClient does at most every 300 s (its lifespan below); a cached token is checked again no
+# later than that, so the cache keeps a withdrawn key alive no longer than the client already did.
+_JWKS_RECHECK_SECONDS: Final = 300.0
+
 
 def _hmac_secret(settings: Settings) -> tuple[str, str]:
     algorithm = settings.jwt_algorithm
@@ -171,10 +181,17 @@ class TokenVerifier:
         self.leeway_seconds = leeway_seconds
         self._secret: str | None = None
         self._jwks: jwt.PyJWKClient | None = None
+        # token -> (principal, its `exp`, when to verify it in full again). Per verifier, i.e. per
+        # secret or key set: an app with a new secret builds a new verifier and trusts nothing old.
+        # Only tokens that verified are kept; any other string (a tampered one) misses and is
+        # verified in full.
+        self._verified: dict[str, tuple[Principal, float, float]] = {}
+        self._recheck_after = float("inf")
         if settings.jwks_url or jwks_client is not None:
             self._jwks = jwks_client or jwt.PyJWKClient(
-                settings.jwks_url, cache_jwk_set=True, lifespan=300, timeout=5
+                settings.jwks_url, cache_jwk_set=True, lifespan=_JWKS_RECHECK_SECONDS, timeout=5
             )
+            self._recheck_after = _JWKS_RECHECK_SECONDS
             configured = settings.jwt_algorithm
             # HS256 is the settings default, i.e. "not chosen": accept both common asymmetric kinds.
             self.algorithms: tuple[str, ...] = (
@@ -190,6 +207,9 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token; `Unauthorized` otherwise. May block on a JWKS fetch."""
+        cached = self._cached(token)
+        if cached is not None:
+            return cached
         try:
             key: jwt.PyJWK | str
             if self._jwks is not None:
@@ -212,10 +232,40 @@ class TokenVerifier:
             raise ServiceUnavailable("暂时无法验证身份令牌，请稍后重试") from None
         except jwt.PyJWTError:
             raise _invalid_token() from None
-        return _principal_from_claims(claims)
+        principal = _principal_from_claims(claims)
+        self._remember(token, principal, claims["exp"])
+        return principal
+
+    def _cached(self, token: str) -> Principal | None:
+        """The principal of a token verified before and not expired since; None to verify it."""
+        entry = self._verified.get(token)
+        if entry is None:
+            return None
+        principal, exp, recheck_at = entry
+        now = time.time()
+        # The same rule as PyJWT's (`exp <= now - leeway` is expired). `nbf` and `iat` need no
+        # second look: they were in the past when the token verified and time only moves on.
+        if exp <= now - self.leeway_seconds:
+            self._verified.pop(token, None)
+            raise Unauthorized("身份令牌已过期，请重新登录", headers=_INVALID_TOKEN_CHALLENGE)
+        if now >= recheck_at:
+            self._verified.pop(token, None)
+            return None
+        return principal
+
+    def _remember(self, token: str, principal: Principal, exp: Any) -> None:
+        if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+            # The oldest entry goes (dicts keep insertion order): cheap, and a token still in use
+            # is simply verified and kept again.
+            # JWKS verifications run in threads, so another one may change the dict meanwhile.
+            with contextlib.suppress(RuntimeError):
+                self._verified.pop(next(iter(self._verified), ""), None)
+        self._verified[token] = (principal, float(exp), time.time() + self._recheck_after)
 
     async def verify_async(self, token: str) -> Principal:
         """`verify` without blocking the event loop on a JWKS fetch."""
+        if token in self._verified:
+            return self.verify(token)
         if self._jwks is not None:
             return await run_in_threadpool(self.verify, token)
         return self.verify(token)

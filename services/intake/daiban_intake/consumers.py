@@ -15,7 +15,7 @@ from daiban_contracts.crossing import FOLLOWED_BY_ACCEPTING_NODE
 from daiban_contracts.ingress import INGRESS_EVENTS
 from daiban_contracts.subjects import CopyKind
 from daiban_intake.context import IntakeContext
-from daiban_intake.handlers.catalogue import record_version
+from daiban_intake.handlers.catalogue import version_recorder
 from daiban_intake.handlers.ingress import INGRESS, ingress_handler
 from daiban_intake.handlers.progress import progress_handler
 
@@ -31,7 +31,7 @@ def subscriptions(runtime: ServiceRuntime) -> list[Subscription]:
     return [
         Subscription(
             name="catalogue",
-            handlers=dict([on(ItemPublished, record_version)]),
+            handlers=dict([on(ItemPublished, version_recorder(context.acceptance.items))]),
             within=county,
             copies=[CopyKind.published],
         ),

@@ -252,3 +252,25 @@ async def test_acceptance_uses_the_replica_and_cases_keep_their_version(intake: 
 
     detail = (await intake.client.get(f"/v1/cases/{number}", headers=agent)).json()
     assert detail["item"]["version"] == 1
+
+
+async def test_a_new_version_is_in_force_for_the_next_acceptance(intake: Intake) -> None:
+    # Acceptance keeps which versions a code names in memory; recording a version must make the
+    # very next acceptance, by implementation and by base code, take the new one.
+    agent = bearer(intake.settings)
+
+    async def accepted_item(code: str) -> dict[str, object]:
+        answer = await intake.client.post(
+            "/v1/applications", json=application(item_code=code), headers=keyed(agent)
+        )
+        assert answer.status_code == 201, answer.text
+        case = await intake.client.get(f"/v1/cases/{answer.json()['case_number']}", headers=agent)
+        return dict(case.json()["item"])
+
+    for code in (PROMISED_ITEM, "QR-00300-001", PROMISED_ITEM):
+        assert (await accepted_item(code))["version"] == 1
+
+    await publish_item(intake.settings, intake.runtime, item(version=2, name="困难群众临时救助申请（新版）"))
+    for code in (PROMISED_ITEM, "QR-00300-001"):
+        after = await accepted_item(code)
+        assert (after["version"], after["name"]) == (2, "困难群众临时救助申请（新版）")
