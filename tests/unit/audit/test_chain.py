@@ -48,11 +48,21 @@ def chain(n: int) -> list[Entry]:
 
 
 def verify(entries: list[Entry], anchors: list[Anchor] | None = None, **kwargs: object) -> Verdict:
+    """The verdict of feeding the entries one by one, which the rows' fast path must match
+    whatever the batch size (a batch boundary anywhere, a failure in the middle of a batch)."""
     verifier = ChainVerifier(anchors=anchors or [], **kwargs)  # type: ignore[arg-type]
     for entry in entries:
         if not verifier.feed(entry):
             break
-    return verifier.finish()
+    verdict = verifier.finish()
+    rows = [(entry.seq, entry, entry.prev_hash, entry.hash) for entry in entries]
+    for size in (1, 2, 3, len(rows) or 1):
+        batched = ChainVerifier(anchors=anchors or [], **kwargs)  # type: ignore[arg-type]
+        for start in range(0, len(rows), size):
+            if not batched.feed_rows(rows[start : start + size], lambda row: entry_hash(row[1])):
+                break
+        assert batched.finish() == verdict, size
+    return verdict
 
 
 def resealed_from(entries: list[Entry], start: int) -> list[Entry]:
@@ -169,3 +179,10 @@ def test_an_entry_past_the_chain_head_is_caught_though_its_hash_is_right() -> No
     assert (verdict.seq, verdict.checked) == (8, 7)
     assert "第8条" in verdict.detail and "7条" in verdict.detail
     assert verify(entries[:7], [Anchor(7, entries[6].hash, "head")], head_size=7).ok
+
+
+def test_the_first_link_can_be_left_unchecked_and_a_wrong_one_is_found() -> None:
+    entries = chain(5)
+    assert verify(entries[2:], from_seq=3, prev_hash=None).ok
+    verdict = verify(entries[2:], from_seq=3, prev_hash="f" * 64)
+    assert (verdict.failure, verdict.seq) == (Failure.broken_link, 3)

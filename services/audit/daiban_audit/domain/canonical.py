@@ -64,8 +64,9 @@ def canonical_json(value: Any) -> bytes:
     return rfc8785.dumps(value)
 
 
-def parse_json_checked(text: str) -> tuple[Any, bool]:
-    """Parse JSON text (e.g. a JSONB column) and say whether the value is `json_safe`.
+def parse_json_checked(text: str | bytes) -> tuple[Any, bool]:
+    """Parse JSON text (e.g. a JSONB column; str, or bytes in UTF-8) and say whether the value is
+    `json_safe`.
 
     The value is what `json.loads` returns: orjson parses (several times faster), and whenever
     the value is not safe (a float, a big integer, anything orjson might read differently) or

@@ -10,10 +10,11 @@ consistent chain behind; signed checkpoints held by the parent node catch that, 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from daiban_audit.domain.canonical import canonical_json, encode_safe, parse_json_checked
@@ -76,11 +77,11 @@ def stored_entry_hash(
     recorded_at: str,
     org: str,
     actor: str,
-    data_json: str,
+    data_json: str | bytes,
     prev_hash: str,
 ) -> str:
     """`entry_hash` of a stored row, computed without building an `Entry`: the instants already
-    in `rfc3339_utc` form and `data` as JSON text (verification reads millions of rows)."""
+    in `rfc3339_utc` form and `data` as JSON text, UTF-8 (verification reads millions of rows)."""
     data, safe = parse_json_checked(data_json)
     fields = {
         "seq": seq,
@@ -211,6 +212,36 @@ class ChainVerifier:
         self._before_prev, self.prev_hash = self.prev_hash, stored_hash
         self._expected = seq + 1
         self._checked += 1
+        return True
+
+    def feed_rows(self, rows: Iterable[Any], hash_of: Callable[[Any], str]) -> bool:
+        """`feed_hashed` for each of a batch of stored rows (`row[0]` the sequence number,
+        `row[-2]` the hash it follows, `row[-1]` its own), `hash_of(row)` computing its hash.
+
+        The loop takes the common case (the next entry, linked, no anchor at it, not past the
+        head, its hash matching) with the state in local variables; any other row goes through
+        `feed_hashed`, which decides and reports exactly as for a single entry.
+        """
+        if self._verdict is not None:
+            return False
+        expected, prev, before = self._expected, self.prev_hash, self._before_prev
+        head, anchored, checked = self.head_size, self._by_size, self._checked
+        for row in rows:
+            seq, link, stored = row[0], row[-2], row[-1]
+            if (
+                seq == expected
+                and link == prev
+                and (head is None or seq <= head)
+                and seq not in anchored
+                and hash_of(row) == stored
+            ):
+                before, prev, expected, checked = prev, stored, seq + 1, checked + 1
+                continue
+            self._expected, self.prev_hash, self._before_prev, self._checked = expected, prev, before, checked
+            if not self.feed_hashed(seq, link, stored, partial(hash_of, row)):
+                return False
+            expected, prev, before, checked = self._expected, self.prev_hash, self._before_prev, self._checked
+        self._expected, self.prev_hash, self._before_prev, self._checked = expected, prev, before, checked
         return True
 
     def _check(
