@@ -11,6 +11,7 @@ an in-memory client (whose own CPU the process figure includes). Reported per ac
 
     .venv/bin/python -m bench.probe --requests 300 --rounds 3
     .venv/bin/python -m bench.probe --routing 500     # routing catching up with 500 queued cases
+    .venv/bin/python -m bench.probe --audit 2000      # audit's log and statistics catching up
 """
 
 from __future__ import annotations
@@ -248,6 +249,70 @@ async def probe_routing(cases: int) -> dict[str, Any]:
         }
 
 
+async def probe_audit(events: int) -> dict[str, Any]:
+    """Audit's log and statistics consumers catching up with `events` one-time notices published
+    while they were stopped (each notice: an entry in the chain, a statistics counter bumped),
+    until every entry exists; statements, CPU and wall time per event, both consumers together."""
+    from bench.audit import _notice
+    from daiban_contracts.envelope import make_envelope
+    from tests.integration.audit.journey import bearer as bearer_audit
+    from tests.integration.audit.journey import publish
+
+    villages = ["370285101294", "370285102210", "370285104303", "370285108266"]
+    async with _node("370285000000") as (servers, settings), running("audit", settings) as audit:
+        consumers = [c for c in audit.runtime.consumers if c.name.endswith(("-log", "-stats"))]
+        for consumer in consumers:
+            await consumer.stop()
+        envelopes = [
+            make_envelope(
+                _notice(i, villages[i % len(villages)]),
+                source="/daiban/n370285000000/intake",
+                subject=f"N{i}",
+                org=villages[i % len(villages)],
+                actor="bench",
+            )
+            for i in range(events)
+        ]
+        await publish(settings, envelopes)
+        statements = _Statements(audit.runtime.engine)
+        poll = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+        pg = _postgres(_postmaster(servers))
+        profiler = cProfile.Profile() if os.environ.get("PROBE_DUMP") else None
+        cpu0, pg0, wall0 = time.process_time(), _cpu(pg), time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        for consumer in consumers:
+            await consumer.start()
+        counted = (
+            "SELECT coalesce(sum(value), 0) FROM audit.stat_counters "
+            "WHERE metric = 'one_time_notices' AND dimension = 'total' AND org = '370285000000'"
+        )
+        while True:
+            logged = int(await poll.fetchval("SELECT count(*) FROM audit.entries"))
+            if logged >= events and int(await poll.fetchval(counted)) >= events:
+                break
+            await asyncio.sleep(0.05)
+        cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
+        calls = None
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(os.environ["PROBE_DUMP"])
+            calls = round(pstats.Stats(profiler).total_calls / events)  # type: ignore[attr-defined]
+        await poll.close()
+        # The chain the catch-up wrote must verify (hashes, links, the head).
+        verified = await audit.client.get("/v1/audit/verify", headers=bearer_audit(settings))
+        assert verified.status_code == 200 and verified.json()["ok"], verified.text
+        return {
+            "events": events,
+            "seconds": round(wall1 - wall0, 2),
+            "events_per_s": round(events / (wall1 - wall0), 1),
+            "cpu_ms_per_event": round((cpu1 - cpu0) * 1000 / events, 3),
+            "pg_cpu_ms_per_event": round((pg1 - pg0) * 1000 / events, 3),
+            "statements_per_event": round(statements.count / events, 2),
+            "calls_per_event": calls,
+        }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
@@ -255,8 +320,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="acceptances in flight at once")
     parser.add_argument("--show", action="store_true", help="print the statements of the last requests")
     parser.add_argument("--routing", type=int, metavar="CASES", help="measure routing catching up instead")
+    parser.add_argument("--audit", type=int, metavar="EVENTS", help="measure audit's consumers catching up")
     args = parser.parse_args()
-    if args.routing:
+    if args.audit:
+        print(json.dumps(asyncio.run(probe_audit(args.audit)), indent=1))
+    elif args.routing:
         print(json.dumps(asyncio.run(probe_routing(args.routing)), indent=1))
     else:
         print(

@@ -3,7 +3,8 @@
 The bench's audit phase measures one cold HTTP request over a few thousand entries, so the first
 use of a connection dominates it. This probe appends N entries through the log's own write path
 (`append_entry`, in units of work of 1,000 events, as the consumer applies a fetch) on embedded
-PostgreSQL (the rest of N sealed by the same code and copied in: `--through-append`), then times `verify_chain` several times on the service's own pool: the first call
+PostgreSQL (the rest of N sealed by the same code and copied in: `--through-append`), then times
+`verify_chain` several times on the service's own pool: the first call
 (statements not prepared yet on a fresh connection), the calls after, and `GET /v1/audit/verify`
 through the in-memory client. With `--profile` it prints the top functions of one warm call.
 
@@ -19,9 +20,10 @@ import json
 import pstats
 import statistics
 import time
-import orjson
 from datetime import UTC, datetime
 from typing import Any, cast
+
+import orjson
 
 from bench.audit import _notice
 from bench.probe import _node
@@ -32,8 +34,7 @@ from daiban_audit.domain.masking import mask_personal_data
 from daiban_audit.handlers.ledger import append_entry
 from daiban_audit.models import SCHEMA
 from daiban_contracts.case import OneTimeNoticeIssued
-from daiban_contracts.envelope import Envelope
-from daiban_contracts.envelope import make_envelope
+from daiban_contracts.envelope import Envelope, make_envelope
 from tests.integration.audit.journey import bearer
 from tests.servers import running
 
@@ -72,10 +73,11 @@ async def _append(service: Any, entries: int, through: int) -> float:
 async def _copy_in(service: Any, start: int, entries: int) -> None:
     async with service.runtime.engine.begin() as conn:
         driver = (await conn.get_raw_connection()).driver_connection
-        size, prev = await driver.fetchrow(f"SELECT size, head_hash FROM {SCHEMA}.chain_heads WHERE chain = $1", CHAIN) or (0, GENESIS_HASH)
+        head = f"SELECT size, head_hash FROM {SCHEMA}.chain_heads WHERE chain = $1"
+        size, prev = await driver.fetchrow(head, CHAIN) or (0, GENESIS_HASH)
         records = []
         for i in range(start, entries):
-            envelope, _notice_ = _envelope(i)
+            envelope, _ = _envelope(i)
             entry = sealed(
                 Entry(
                     seq=size + 1, event_id=envelope.id, type=envelope.type, source=envelope.source,
@@ -85,12 +87,12 @@ async def _copy_in(service: Any, start: int, entries: int) -> None:
                 )
             )  # fmt: skip
             size, prev = entry.seq, entry.hash
-            records.append(
-                tuple(orjson.dumps(entry.data).decode() if n == "data" else getattr(entry, n) for n in COLUMNS)
-            )
+            values = {**{n: getattr(entry, n) for n in COLUMNS}, "data": orjson.dumps(entry.data).decode()}
+            records.append(tuple(values[n] for n in COLUMNS))
         await driver.copy_records_to_table("entries", schema_name=SCHEMA, columns=COLUMNS, records=records)
         await driver.execute(
-            f"INSERT INTO {SCHEMA}.chain_heads (chain, size, head_hash, checkpointed_size) VALUES ($1, $2, $3, 0) "
+            f"INSERT INTO {SCHEMA}.chain_heads (chain, size, head_hash, checkpointed_size) "
+            "VALUES ($1, $2, $3, 0) "
             "ON CONFLICT (chain) DO UPDATE SET size = excluded.size, head_hash = excluded.head_hash",
             CHAIN, size, prev,
         )  # fmt: skip
@@ -153,7 +155,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile one warm call")
     parser.add_argument(
-        "--through-append", type=int, default=1000, help="entries appended by append_entry (the rest copied in)"
+        "--through-append", type=int, default=1000, help="entries appended by append_entry (the rest: copied)"
     )
     args = parser.parse_args()
     result = asyncio.run(probe(args.entries, args.rounds, args.profile, args.through_append))

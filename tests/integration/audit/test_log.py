@@ -167,6 +167,45 @@ async def test_every_event_of_a_journey_appears_once_in_order_attributed(
     assert (await verify(audit, settings))["ok"] is True
 
 
+async def test_an_event_logged_before_is_not_logged_again_though_the_inbox_forgot_it(
+    county: tuple[Settings, RunningService, list[Envelope]],
+) -> None:
+    settings, audit, events = county
+    head = "SELECT size || ':' || head_hash FROM audit.chain_heads"
+    before = await scalar(audit, head)
+    await execute(audit, "DELETE FROM audit.inbox WHERE consumer LIKE '%-log'")
+    # Two known events and a new one, redelivered in one fetch: the known ones leave the chain
+    # and its head alone, the new one follows the last entry.
+    new = envelope(
+        CaseReceived(
+            case_number=CASE,
+            accepting_org=VILLAGE,
+            from_org=TOWNSHIP,
+            to_org=COUNTY,
+            hop=2,
+            received_at=at(6, 9),
+        ),
+        subject=CASE,
+        org=COUNTY,
+        actor="county-clerk",
+        time=at(6, 9),
+    )
+    await publish(settings, [(subject_of(settings, e), e.to_bytes()) for e in (events[0], events[3])] + [new])
+
+    async def reclaimed() -> bool:
+        claimed = "SELECT count(*) FROM audit.inbox WHERE consumer LIKE '%-log'"
+        return int(await scalar(audit, claimed)) == 3
+
+    await eventually(reclaimed)
+    assert await scalar(audit, "SELECT count(*) FROM audit.entries") == len(events) + 1
+    assert (
+        await scalar(audit, "SELECT event_id FROM audit.entries WHERE seq = :seq", seq=len(events) + 1)
+        == new.id
+    )
+    assert await scalar(audit, head) != before
+    assert (await verify(audit, settings))["ok"] is True
+
+
 async def test_entries_are_filtered_scoped_and_paginated(
     county: tuple[Settings, RunningService, list[Envelope]],
 ) -> None:

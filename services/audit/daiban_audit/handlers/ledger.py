@@ -8,8 +8,11 @@ chain head, a checkpoint and its outgoing event are written together or not at a
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
 from daiban_audit.context import AuditContext
@@ -32,18 +35,47 @@ async def lock_head(uow: UnitOfWork, chain: str = CHAIN) -> ChainHead:
     return head
 
 
+_HEAD = "daiban_audit.chain_head"
+# Statements built once with parameters, so compiled once (and prepared once per connection).
+_ENTRIES = cast(Table, LogEntry.__table__)
+_APPEND = (
+    pg_insert(_ENTRIES)
+    .values({name: bindparam(name) for name in Entry.__slots__})
+    .on_conflict_do_nothing(index_elements=[_ENTRIES.c.event_id])
+    .returning(_ENTRIES.c.seq)
+)
+_HEADS = cast(Table, ChainHead.__table__)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.chain == bindparam("of_chain"))
+    .values(size=bindparam("new_size"), head_hash=bindparam("new_hash"))
+)
+
+
+async def head_for_appends(uow: UnitOfWork) -> ChainHead:
+    """The chain head, locked once per transaction: the consumer appends a whole fetch in one
+    unit of work, whose row lock holds from the first append to the commit, so the later appends
+    need neither the lock nor the read again. Kept per transaction (a rolled-back one starts over)
+    and attached to the session again when the consumer has expunged it between events."""
+    transaction = uow.session.sync_session.get_transaction()
+    cached = uow.session.info.get(_HEAD)
+    if cached is not None and cached[0] is transaction:
+        head: ChainHead = cached[1]
+        if head not in uow.session:
+            uow.session.add(head)
+        return head
+    head = await lock_head(uow)
+    uow.session.info[_HEAD] = (transaction, head)
+    return head
+
+
 async def append_entry(
     ctx: AuditContext, envelope: Envelope, payload: EventData | None, uow: UnitOfWork
 ) -> None:
     """Log one event: the next entry of the chain, personal data masked, hashed with its predecessor."""
     if payload is None:
         raise PermanentFailure(f"未知的事件类型{envelope.type}，无法确认其内容，未写入审计日志")
-    head = await lock_head(uow)
-    # The inbox already makes this consumer apply an event once; the unique event id is the
-    # log's own guarantee, should the inbox ever be cleared.
-    known = await uow.session.exec(select(LogEntry.seq).where(LogEntry.event_id == envelope.id))
-    if known.first() is not None:
-        return
+    head = await head_for_appends(uow)
     entry = sealed(
         Entry(
             seq=head.size + 1,
@@ -59,9 +91,18 @@ async def append_entry(
             prev_hash=head.head_hash,
         )
     )
-    uow.session.add(LogEntry(**{name: getattr(entry, name) for name in Entry.__slots__}))
-    head.size, head.head_hash = entry.seq, entry.hash
-    uow.session.add(head)
+    # The inbox already makes this consumer apply an event once; the unique event id is the
+    # log's own guarantee, should the inbox ever be cleared: a known id inserts nothing, and the
+    # head stays where it was.
+    conn = await uow.session.connection()
+    inserted = await conn.execute(_APPEND, {name: getattr(entry, name) for name in Entry.__slots__})
+    if inserted.first() is None:
+        return
+    await conn.execute(_MOVE_HEAD, {"of_chain": head.chain, "new_size": entry.seq, "new_hash": entry.hash})
+    # Written above: the ORM must not write them again (a checkpoint still updates the head's
+    # checkpoint columns through it).
+    set_committed_value(head, "size", entry.seq)
+    set_committed_value(head, "head_hash", entry.hash)
     await sign_checkpoint_if_due(ctx, uow, head, by_time=False)
 
 
