@@ -24,7 +24,7 @@ from bench.suite import COUNTY, Suite
 from daiban_audit.domain.chain import Entry, canonical_entry
 from daiban_common.auth import Role
 from daiban_contracts.case import MaterialIssue, OneTimeNoticeIssued, StaffRef
-from daiban_contracts.envelope import make_envelope
+from daiban_contracts.envelope import Envelope, make_envelope
 from daiban_contracts.subjects import Subjects
 
 CEILING_ENTRIES = 200_000
@@ -50,18 +50,25 @@ def _notice(i: int, village: str) -> OneTimeNoticeIssued:
     )
 
 
-async def append_rate(suite: Suite, count: int, within: float) -> dict[str, Any]:
-    villages = ["370285101294", "370285102210", "370285104303", "370285108266"]
-    envelopes = [
+VILLAGES = ["370285101294", "370285102210", "370285104303", "370285108266"]
+
+
+def notices(count: int) -> list[Envelope]:
+    """`count` one-time notices of village points, as the county node's intake sends them."""
+    return [
         make_envelope(
-            _notice(i, villages[i % len(villages)]),
+            _notice(i, VILLAGES[i % len(VILLAGES)]),
             source="/daiban/n370285000000/intake",
             subject=f"N{i}",
-            org=villages[i % len(villages)],
+            org=VILLAGES[i % len(VILLAGES)],
             actor="bench",
         )
         for i in range(count)
     ]
+
+
+async def append_rate(suite: Suite, count: int, within: float) -> dict[str, Any]:
+    envelopes = notices(count)
     # As the county node's intake, the owner of one-time notices: the broker and audit's consumer
     # take them from nobody else.
     nc = await suite.nats("intake")

@@ -194,6 +194,15 @@ async def probe(requests: int, rounds: int, show: bool = False, concurrency: int
             return {"requests": requests, "rounds": results, "median": summary}
 
 
+def _per_event(events: int, seconds: float, cpu: float, pg_cpu: float, statements: int) -> dict[str, Any]:
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_ms_per_event": round(cpu * 1000 / events, 3),
+        "pg_cpu_ms_per_event": round(pg_cpu * 1000 / events, 3),
+        "statements_per_event": round(statements / events, 2),
+    }
+
+
 async def probe_routing(cases: int) -> dict[str, Any]:
     """Routing's `cases` consumer catching up with `cases` acceptances queued while it was stopped,
     until each case has its lead task at the county (three events per case through the one
@@ -241,11 +250,8 @@ async def probe_routing(cases: int) -> dict[str, Any]:
         events = 3 * cases
         return {
             "cases": cases,
-            "seconds": round(wall1 - wall0, 2),
             "cases_per_s": round(cases / (wall1 - wall0), 1),
-            "cpu_ms_per_event": round((cpu1 - cpu0) * 1000 / events, 3),
-            "pg_cpu_ms_per_event": round((pg1 - pg0) * 1000 / events, 3),
-            "statements_per_event": round(statements.count / events, 2),
+            **_per_event(events, wall1 - wall0, cpu1 - cpu0, pg1 - pg0, statements.count),
         }
 
 
@@ -253,27 +259,15 @@ async def probe_audit(events: int) -> dict[str, Any]:
     """Audit's log and statistics consumers catching up with `events` one-time notices published
     while they were stopped (each notice: an entry in the chain, a statistics counter bumped),
     until every entry exists; statements, CPU and wall time per event, both consumers together."""
-    from bench.audit import _notice
-    from daiban_contracts.envelope import make_envelope
+    from bench.audit import notices
     from tests.integration.audit.journey import bearer as bearer_audit
     from tests.integration.audit.journey import publish
 
-    villages = ["370285101294", "370285102210", "370285104303", "370285108266"]
     async with _node("370285000000") as (servers, settings), running("audit", settings) as audit:
         consumers = [c for c in audit.runtime.consumers if c.name.endswith(("-log", "-stats"))]
         for consumer in consumers:
             await consumer.stop()
-        envelopes = [
-            make_envelope(
-                _notice(i, villages[i % len(villages)]),
-                source="/daiban/n370285000000/intake",
-                subject=f"N{i}",
-                org=villages[i % len(villages)],
-                actor="bench",
-            )
-            for i in range(events)
-        ]
-        await publish(settings, envelopes)
+        await publish(settings, notices(events))
         statements = _Statements(audit.runtime.engine)
         poll = await asyncpg.connect(asyncpg_dsn(settings.database_url))
         pg = _postgres(_postmaster(servers))
@@ -304,11 +298,8 @@ async def probe_audit(events: int) -> dict[str, Any]:
         assert verified.status_code == 200 and verified.json()["ok"], verified.text
         return {
             "events": events,
-            "seconds": round(wall1 - wall0, 2),
             "events_per_s": round(events / (wall1 - wall0), 1),
-            "cpu_ms_per_event": round((cpu1 - cpu0) * 1000 / events, 3),
-            "pg_cpu_ms_per_event": round((pg1 - pg0) * 1000 / events, 3),
-            "statements_per_event": round(statements.count / events, 2),
+            **_per_event(events, wall1 - wall0, cpu1 - cpu0, pg1 - pg0, statements.count),
             "calls_per_event": calls,
         }
 

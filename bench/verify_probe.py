@@ -25,7 +25,7 @@ from typing import Any, cast
 
 import orjson
 
-from bench.audit import _notice
+from bench.audit import notices
 from bench.probe import _node
 from daiban_audit import queries
 from daiban_audit.context import AuditContext
@@ -33,23 +33,12 @@ from daiban_audit.domain.chain import CHAIN, GENESIS_HASH, Entry, sealed
 from daiban_audit.domain.masking import mask_personal_data
 from daiban_audit.handlers.ledger import append_entry
 from daiban_audit.models import SCHEMA
-from daiban_contracts.case import OneTimeNoticeIssued
-from daiban_contracts.envelope import Envelope, make_envelope
+from daiban_contracts.envelope import Envelope
 from tests.integration.audit.journey import bearer
 from tests.servers import running
 
-VILLAGES = ["370285101294", "370285102210", "370285104303", "370285108266"]
 APPEND_BATCH = 1000
 COLUMNS = list(Entry.__slots__)
-
-
-def _envelope(i: int) -> tuple[Envelope, OneTimeNoticeIssued]:
-    village = VILLAGES[i % len(VILLAGES)]
-    notice = _notice(i, village)
-    envelope = make_envelope(
-        notice, source="/daiban/n370285000000/intake", subject=f"N{i}", org=village, actor="bench"
-    )
-    return envelope, notice
 
 
 async def _append(service: Any, entries: int, through: int) -> float:
@@ -57,27 +46,26 @@ async def _append(service: Any, entries: int, through: int) -> float:
     by the same code (`sealed`, masking) and copied in, the chain head moved with them."""
     ctx = cast(AuditContext, service.runtime.context)
     started = time.perf_counter()
+    envelopes = notices(entries)
     for offset in range(0, min(through, entries), APPEND_BATCH):
         async with service.runtime.uow() as uow:
             for i in range(offset, min(offset + APPEND_BATCH, through, entries)):
-                envelope, notice = _envelope(i)
-                await append_entry(ctx, envelope, notice, uow)
+                await append_entry(ctx, envelopes[i], envelopes[i].payload(), uow)
                 await uow.session.flush()
                 uow.session.expunge_all()
             await uow.commit()
     if entries > through:
-        await _copy_in(service, through, entries)
+        await _copy_in(service, envelopes[through:])
     return time.perf_counter() - started
 
 
-async def _copy_in(service: Any, start: int, entries: int) -> None:
+async def _copy_in(service: Any, envelopes: list[Envelope]) -> None:
     async with service.runtime.engine.begin() as conn:
         driver = (await conn.get_raw_connection()).driver_connection
         head = f"SELECT size, head_hash FROM {SCHEMA}.chain_heads WHERE chain = $1"
         size, prev = await driver.fetchrow(head, CHAIN) or (0, GENESIS_HASH)
         records = []
-        for i in range(start, entries):
-            envelope, _ = _envelope(i)
+        for envelope in envelopes:
             entry = sealed(
                 Entry(
                     seq=size + 1, event_id=envelope.id, type=envelope.type, source=envelope.source,

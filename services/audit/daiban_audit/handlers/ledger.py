@@ -8,7 +8,7 @@ chain head, a checkpoint and its outgoing event are written together or not at a
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Final
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -37,14 +37,14 @@ async def lock_head(uow: UnitOfWork, chain: str = CHAIN) -> ChainHead:
 
 _HEAD = "daiban_audit.chain_head"
 # Statements built once with parameters, so compiled once (and prepared once per connection).
-_ENTRIES = cast(Table, LogEntry.__table__)
+_ENTRIES: Final[Table] = LogEntry.__table__  # type: ignore[attr-defined]
 _APPEND = (
     pg_insert(_ENTRIES)
     .values({name: bindparam(name) for name in Entry.__slots__})
     .on_conflict_do_nothing(index_elements=[_ENTRIES.c.event_id])
     .returning(_ENTRIES.c.seq)
 )
-_HEADS = cast(Table, ChainHead.__table__)
+_HEADS: Final[Table] = ChainHead.__table__  # type: ignore[attr-defined]
 _MOVE_HEAD = (
     update(_HEADS)
     .where(_HEADS.c.chain == bindparam("of_chain"))
