@@ -136,6 +136,43 @@ def test_one_trace_from_request_through_relay_to_consumer() -> None:
     assert consumer.parent.span_id == producer.context.span_id
 
 
+def test_without_an_exporter_consumer_spans_still_continue_the_publishers_trace() -> None:
+    # Nothing receives the provider's spans: the consumer span is not recorded, but what the
+    # handler emits (current_traceparent, as UnitOfWork.emit reads it) must be the same as with
+    # a recorded one: the publisher's trace, a span id of its own, the sampling decision kept.
+    settings = _settings()
+    provider = setup_tracing("routing", settings)
+    tracer = tracer_for(provider)
+    published = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+
+    def emitted(traceparent: str | None) -> str | None:
+        with consumer_span(tracer, "apply daiban.case.accepted.v1", traceparent, {"messaging.consumer": "r"}):
+            return current_traceparent()
+
+    continued, kept_unsampled = emitted(published), emitted(unsampled)
+    fresh, garbage = emitted(None), emitted("00-zz-01")
+    assert continued is not None and kept_unsampled is not None and fresh is not None and garbage is not None
+    assert trace_id_of(continued) == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert continued.split("-")[2] != "00f067aa0ba902b7"  # a span of its own, child of the publisher's
+    assert continued.endswith("-01")
+    assert trace_id_of(kept_unsampled) == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert kept_unsampled.endswith("-00")
+    assert trace_id_of(fresh) != "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert trace_id_of(garbage) != trace_id_of(fresh)
+    assert current_traceparent() is None  # nothing left current after the block
+
+    # A processor attached later gets the next event's full span, in the same trace.
+    exporter = InMemorySpanExporter()
+    setup_tracing("routing", settings, extra_processors=[SimpleSpanProcessor(exporter)])
+    again = emitted(published)
+    (consumer,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CONSUMER]
+    assert _hex_trace_id(consumer) == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert consumer.attributes is not None and consumer.attributes["messaging.consumer"] == "r"
+    assert again is not None and again.split("-")[2] == format(consumer.context.span_id, "016x")
+    provider.shutdown()
+
+
 def test_exception_in_consumer_span_marks_it_failed() -> None:
     provider, exporter = _traced()
     with pytest.raises(RuntimeError), consumer_span(tracer_for(provider), "apply", None):

@@ -29,7 +29,16 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import Span, SpanKind, Tracer, set_span_in_context
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+    Tracer,
+    get_current_span,
+    set_span_in_context,
+)
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
@@ -117,6 +126,11 @@ class _ServiceTracerProvider(TracerProvider):
         # until one is added, requests take the lean path of `instrument_app`.
         self.exports = False
 
+    def get_tracer(self, *args: Any, **kwargs: Any) -> Tracer:
+        tracer = super().get_tracer(*args, **kwargs)
+        _provider_of[tracer] = self
+        return tracer
+
     def add_span_processor(self, span_processor: SpanProcessor) -> None:
         super().add_span_processor(span_processor)
         self.exports = True
@@ -129,6 +143,9 @@ class _ServiceTracerProvider(TracerProvider):
 
 
 _providers: dict[tuple[str, str, str], _ServiceTracerProvider] = {}
+# The provider of each tracer a service provider handed out, so that `consumer_span` can tell
+# whether anyone receives its spans.
+_provider_of: weakref.WeakKeyDictionary[Tracer, _ServiceTracerProvider] = weakref.WeakKeyDictionary()
 
 
 def setup_tracing(
@@ -381,9 +398,55 @@ def consumer_span(
     Pass the message's `traceparent` header (the relay's PRODUCER span) or, when a message came
     without headers, the envelope's `traceparent` attribute. An exception escaping the block is
     recorded on the span and marks it as an error.
+
+    While nothing receives the tracer's spans (a service provider without exporter or test
+    processor), the span is not recorded: an SDK span cost ~200 Python calls per event (its
+    attributes, events, limits, the processors' hooks) for nobody. The current span is then a
+    non-recording one in the same trace, with the ids and flags the SDK would have given it, so
+    events the handler emits still carry a traceparent in the publisher's trace and log lines
+    still carry trace ids.
     """
+    provider = _provider_of.get(tracer)
+    if provider is not None and not provider.exports:
+        with _unrecorded_span(tracer, name, traceparent) as span:
+            yield span
+        return
     with _messaging_span(tracer, name, traceparent, SpanKind.CONSUMER, "process", attributes) as span:
         yield span
+
+
+@contextmanager
+def _unrecorded_span(tracer: Tracer, name: str, traceparent: str | None) -> Iterator[Span]:
+    """The current span `tracer.start_span` would make a CONSUMER span, child of `traceparent`,
+    without recording it: the same trace id, a new span id, the flags and trace state the
+    sampler decides (as in the SDK's Tracer.start_span)."""
+    sdk: Any = tracer  # an SDK tracer: its sampler and id generator are public attributes
+    parent = context_from_traceparent(traceparent)
+    parent_span = get_current_span(parent).get_span_context()
+    if parent_span.is_valid:
+        trace_id = parent_span.trace_id
+        random_trace_id = parent_span.trace_flags.random_trace_id
+    else:
+        trace_id = sdk.id_generator.generate_trace_id()
+        random_trace_id = sdk.id_generator.is_trace_id_random()
+    sampled = sdk.sampler.should_sample(parent, trace_id, name, SpanKind.CONSUMER)
+    flags = TraceFlags.SAMPLED if sampled.decision.is_sampled() else TraceFlags.DEFAULT
+    if random_trace_id:
+        flags |= TraceFlags.RANDOM_TRACE_ID
+    span = NonRecordingSpan(
+        SpanContext(
+            trace_id,
+            sdk.id_generator.generate_span_id(),
+            is_remote=False,
+            trace_flags=TraceFlags(flags),
+            trace_state=sampled.trace_state,
+        )
+    )
+    token = otel_context.attach(set_span_in_context(span, parent))
+    try:
+        yield span
+    finally:
+        otel_context.detach(token)
 
 
 def producer_headers(
