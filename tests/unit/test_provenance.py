@@ -59,3 +59,16 @@ def test_an_event_that_disagrees_says_why(subject: str, source: str, why: str) -
 def test_ingress_subjects_are_left_to_the_service_that_reads_them() -> None:
     subject = SUBJECTS.ingress(VILLAGE, "jiangshan-hall", CaseDecided)
     assert inconsistency(SUBJECTS, subject, decided("/systems/jiangshan-hall")) is None
+
+
+def test_an_answer_once_given_is_not_given_to_another_source_or_org() -> None:
+    # The checks are cached per subject, type, org and source: the same subject with another
+    # claim must still be checked for what it claims.
+    subject = "daiban.370285.101.000.case.decided"
+    assert inconsistency(SUBJECTS, subject, decided()) is None
+    assert inconsistency(SUBJECTS, subject, decided()) is None
+    forged = inconsistency(SUBJECTS, subject, decided(source="/daiban/n370285101000/intake"))
+    assert forged is not None and "只能由routing服务发出" in forged
+    elsewhere = inconsistency(SUBJECTS, subject, decided(org="370285102000"))
+    assert elsewhere is not None and "与事件的类型和org不符" in elsewhere
+    assert inconsistency(Subjects("other"), subject, decided()) is not None

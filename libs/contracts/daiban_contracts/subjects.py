@@ -79,8 +79,12 @@ class Subjects:
 
     def of(self, envelope: Envelope) -> str:
         """The subject `envelope` is published to."""
-        aggregate, event, _ = type_parts(envelope.type)
-        return f"{self.root}.{OrgCode.parse(envelope.org).subject_tokens}.{aggregate}.{event}"
+        return self.of_type(envelope.type, envelope.org)
+
+    def of_type(self, type_name: str, org: str) -> str:
+        """The subject an event of `type_name` about `org` is published to."""
+        aggregate, event, _ = type_parts(type_name)
+        return f"{self.root}.{OrgCode.parse(org).subject_tokens}.{aggregate}.{event}"
 
     def at(self, org: str | OrgCode, event: type[EventData]) -> str:
         """Events of one type about exactly `org` (e.g. checkpoints addressed to a parent node)."""
