@@ -173,6 +173,23 @@ def test_without_an_exporter_consumer_spans_still_continue_the_publishers_trace(
     provider.shutdown()
 
 
+def test_without_an_exporter_the_relay_still_continues_the_requests_trace() -> None:
+    settings = _settings()
+    provider = setup_tracing("intake", settings)
+    tracer = tracer_for(provider)
+    stored = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    headers = producer_headers(tracer, "publish daiban.case.accepted.v1", stored, {"Nats-Msg-Id": "e1"})
+    assert headers["Nats-Msg-Id"] == "e1"
+    assert trace_id_of(headers["traceparent"]) == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert headers["traceparent"].split("-")[2] != "00f067aa0ba902b7"
+    assert headers["traceparent"].endswith("-01")
+    unsampled = producer_headers(tracer, "publish", stored[:-2] + "00", {})
+    assert unsampled["traceparent"].endswith("-00")
+    assert trace_id_of(producer_headers(tracer, "publish", None, {})["traceparent"]) != trace_id_of(stored)
+    assert current_traceparent() is None
+    provider.shutdown()
+
+
 def test_exception_in_consumer_span_marks_it_failed() -> None:
     provider, exporter = _traced()
     with pytest.raises(RuntimeError), consumer_span(tracer_for(provider), "apply", None):

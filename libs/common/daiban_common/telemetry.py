@@ -406,8 +406,7 @@ def consumer_span(
     events the handler emits still carry a traceparent in the publisher's trace and log lines
     still carry trace ids.
     """
-    provider = _provider_of.get(tracer)
-    if provider is not None and not provider.exports:
+    if _silent(tracer):
         with _unrecorded_span(tracer, name, traceparent) as span:
             yield span
         return
@@ -417,9 +416,24 @@ def consumer_span(
 
 @contextmanager
 def _unrecorded_span(tracer: Tracer, name: str, traceparent: str | None) -> Iterator[Span]:
-    """The current span `tracer.start_span` would make a CONSUMER span, child of `traceparent`,
-    without recording it: the same trace id, a new span id, the flags and trace state the
-    sampler decides (as in the SDK's Tracer.start_span)."""
+    span, parent = _unrecorded(tracer, name, traceparent, SpanKind.CONSUMER)
+    token = otel_context.attach(set_span_in_context(span, parent))
+    try:
+        yield span
+    finally:
+        otel_context.detach(token)
+
+
+def _silent(tracer: Tracer) -> bool:
+    """Whether nobody receives `tracer`'s spans (a service provider with nothing attached)."""
+    provider = _provider_of.get(tracer)
+    return provider is not None and not provider.exports
+
+
+def _unrecorded(tracer: Tracer, name: str, traceparent: str | None, kind: SpanKind) -> tuple[Span, Context]:
+    """The span `tracer.start_span` would make, child of `traceparent`, without recording it:
+    the same trace id, a new span id, the flags and trace state the sampler decides (as in the
+    SDK's Tracer.start_span); and the parent's context."""
     sdk: Any = tracer  # an SDK tracer: its sampler and id generator are public attributes
     parent = context_from_traceparent(traceparent)
     parent_span = get_current_span(parent).get_span_context()
@@ -429,7 +443,7 @@ def _unrecorded_span(tracer: Tracer, name: str, traceparent: str | None) -> Iter
     else:
         trace_id = sdk.id_generator.generate_trace_id()
         random_trace_id = sdk.id_generator.is_trace_id_random()
-    sampled = sdk.sampler.should_sample(parent, trace_id, name, SpanKind.CONSUMER)
+    sampled = sdk.sampler.should_sample(parent, trace_id, name, kind)
     flags = TraceFlags.SAMPLED if sampled.decision.is_sampled() else TraceFlags.DEFAULT
     if random_trace_id:
         flags |= TraceFlags.RANDOM_TRACE_ID
@@ -442,11 +456,7 @@ def _unrecorded_span(tracer: Tracer, name: str, traceparent: str | None) -> Iter
             trace_state=sampled.trace_state,
         )
     )
-    token = otel_context.attach(set_span_in_context(span, parent))
-    try:
-        yield span
-    finally:
-        otel_context.detach(token)
+    return span, parent
 
 
 def producer_headers(
@@ -461,8 +471,12 @@ def producer_headers(
     so consumers become its children.
 
     The relay publishes thousands of rows a second; attaching and detaching a context per row
-    was a third of its tracing cost and nothing runs inside the span.
+    was a third of its tracing cost and nothing runs inside the span. While nothing receives the
+    tracer's spans, the span is not recorded (as `consumer_span`'s): the headers are the same.
     """
+    if _silent(tracer):
+        span, _ = _unrecorded(tracer, name, traceparent, SpanKind.PRODUCER)
+        return inject_headers(headers, set_span_in_context(span))
     merged: dict[str, AttributeValue] = {"messaging.system": "nats", "messaging.operation.type": "publish"}
     if attributes:
         merged.update(attributes)
