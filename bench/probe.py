@@ -193,7 +193,7 @@ async def probe(requests: int, rounds: int, show: bool = False, concurrency: int
             return {"requests": requests, "rounds": results, "median": summary}
 
 
-async def probe_routing(cases: int) -> dict[str, Any]:
+async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
     """Routing's `cases` consumer catching up with `cases` acceptances queued while it was stopped,
     until each case has its lead task at the county (three events per case through the one
     consumer: accepted, forwarded to the township, forwarded to the county; the relay between)."""
@@ -219,7 +219,7 @@ async def probe_routing(cases: int) -> dict[str, Any]:
             )
             assert response.status_code == 201, response.text
         await asyncio.sleep(2.0)  # intake's relay publishes the acceptances
-        statements = _Statements(routing.runtime.engine)
+        statements = _Statements(routing.runtime.engine, keep=100 * cases if show else 0)
         # Polled on a connection of its own, so that the polls are not counted as routing's.
         poll = await asyncpg.connect(asyncpg_dsn(settings.database_url))
         pg = _postgres(_postmaster(servers))  # the backends connected by now
@@ -238,6 +238,12 @@ async def probe_routing(cases: int) -> dict[str, Any]:
             profiler.disable()
             profiler.dump_stats(os.environ["PROBE_DUMP"])
         events = 3 * cases
+        if show:  # which statements, most frequent first, per event
+            tally: dict[str, int] = {}
+            for text in statements.seen:
+                tally[text[:90]] = tally.get(text[:90], 0) + 1
+            for text, n in sorted(tally.items(), key=lambda kv: -kv[1]):
+                print(f"{n / events:6.2f}  {text}")
         return {
             "cases": cases,
             "seconds": round(wall1 - wall0, 2),
@@ -253,11 +259,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=1, help="acceptances in flight at once")
-    parser.add_argument("--show", action="store_true", help="print the statements of the last requests")
+    parser.add_argument(
+        "--show",
+        action="store_true",
+        help="print the statements of the last requests (with --routing: counted per event)",
+    )
     parser.add_argument("--routing", type=int, metavar="CASES", help="measure routing catching up instead")
     args = parser.parse_args()
     if args.routing:
-        print(json.dumps(asyncio.run(probe_routing(args.routing)), indent=1))
+        print(json.dumps(asyncio.run(probe_routing(args.routing, args.show)), indent=1))
     else:
         print(
             json.dumps(asyncio.run(probe(args.requests, args.rounds, args.show, args.concurrency)), indent=1)
