@@ -6,6 +6,7 @@ from datetime import datetime
 
 from daiban_common.calendar import default_calendar, to_shanghai_date
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import CaseSummary
 from daiban_contracts.catalogue import ItemKind
 from daiban_contracts.ids import uuid7
 from daiban_contracts.orgcodes import OrgCode
@@ -20,11 +21,18 @@ from daiban_routing.queries.cases import CaseStatus, TaskStatus, clock_of, summa
 
 
 async def assign_at(
-    uow: UnitOfWork, case: Case, org: OrgCode, now: datetime, *, escalate: bool = False
+    uow: UnitOfWork,
+    case: Case,
+    org: OrgCode,
+    now: datetime,
+    *,
+    escalate: bool = False,
+    summary: CaseSummary | None = None,
 ) -> None:
-    """Create the case's tasks at `org` and give each to a window's A post, B post or queue."""
+    """Create the case's tasks at `org` and give each to a window's A post, B post or queue
+    (`summary`: the case's, when the caller has it validated already)."""
     session = uow.session
-    summary = summary_of(case)
+    summary = summary or summary_of(case)
     item = summary.item
     case.deciding_org = org.value
     case.current_org = org.value
