@@ -98,6 +98,18 @@ class Staff(SQLModel, table=True):
     absence_reason: str | None = None
 
 
+class DirectoryVersion(SQLModel, table=True):
+    """One row, counted up by a trigger whenever org units, departments, windows or staff change
+    (in the same transaction): the directory cached for assignments (queries.lookup.DirectoryCache)
+    is reloaded when it moves, in every process of the node."""
+
+    __tablename__ = "directory_version"
+    __table_args__ = ({"schema": SCHEMA},)
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0, sa_type=BigInteger)
+
+
 class Case(SQLModel, table=True):
     """Routing's record of a case: where it is, its clock and, once decided, the decision."""
 

@@ -42,7 +42,7 @@ async def _known_org(uow: UnitOfWork, code: str) -> OrgCode:
         org = OrgCode.parse(code)
     except InvalidOrgCode as exc:
         raise PermanentFailure(f"区划代码无效：{code}（{exc}）") from None
-    if await lookup.org_unit(uow.session, org.value) is None:
+    if org.value not in (await lookup.DIRECTORY.current(uow.session)).org_units:
         raise PermanentFailure(f"区划单位{code}不在本节点的目录中")
     return org
 
