@@ -234,10 +234,12 @@ async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
             await asyncio.sleep(0.05)
         await poll.close()
         cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
+        events = 3 * cases
+        calls = None
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(os.environ["PROBE_DUMP"])
-        events = 3 * cases
+            calls = round(pstats.Stats(profiler).total_calls / events)  # type: ignore[attr-defined]
         if show:  # which statements, most frequent first, per event
             tally: dict[str, int] = {}
             for text in statements.seen:
@@ -251,6 +253,8 @@ async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
             "cpu_ms_per_event": round((cpu1 - cpu0) * 1000 / events, 3),
             "pg_cpu_ms_per_event": round((pg1 - pg0) * 1000 / events, 3),
             "statements_per_event": round(statements.count / events, 2),
+            # Under cProfile (PROBE_DUMP) only: Python calls of the whole process per event.
+            **({"calls_per_event": calls} if calls is not None else {}),
         }
 
 
