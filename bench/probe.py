@@ -11,6 +11,7 @@ an in-memory client (whose own CPU the process figure includes). Reported per ac
 
     .venv/bin/python -m bench.probe --requests 300 --rounds 3
     .venv/bin/python -m bench.probe --routing 500     # routing catching up with 500 queued cases
+    .venv/bin/python -m bench.probe --progress 500    # intake following routing's events for 500
 """
 
 from __future__ import annotations
@@ -258,6 +259,70 @@ async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
         }
 
 
+async def probe_progress(cases: int) -> dict[str, Any]:
+    """Intake's `progress` consumer catching up with routing's events about `cases` acceptances
+    (forwarded, received, assigned: the progress copies), queued while it was stopped, until every
+    case shows as assigned at the point where it was accepted. Events are counted from its inbox."""
+    from daiban_routing.service import SERVICE as ROUTING
+
+    async with (
+        _node("370285000000") as (servers, settings),
+        running("intake", settings) as intake,
+        running("routing", settings) as routing,
+    ):
+        assert ROUTING.seed is not None
+        await ROUTING.seed(routing.runtime)
+        await publish_item(settings, intake.runtime, item())
+        progress = next(c for c in intake.runtime.consumers if c.name.endswith("-progress"))
+        await progress.stop()
+        headers = bearer(settings, org="370285101294")
+        body = application(org="370285101294")
+        for _ in range(cases):
+            response = await intake.client.post(
+                "/v1/applications", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+            )
+            assert response.status_code == 201, response.text
+        poll = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+        inbox = "SELECT count(*) FROM intake.inbox WHERE consumer = $1"
+        while True:
+            if int(await poll.fetchval("SELECT count(*) FROM routing.tasks")) >= cases:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2.0)  # routing's relay publishes the last events
+        applied0 = int(await poll.fetchval(inbox, progress.name))
+        statements = _Statements(intake.runtime.engine)
+        pg = _postgres(_postmaster(servers))
+        profiler = cProfile.Profile() if os.environ.get("PROBE_DUMP") else None
+        cpu0, pg0, wall0 = time.process_time(), _cpu(pg), time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        await progress.start()
+        assigned = "SELECT count(*) FROM intake.cases WHERE status = 'assigned'"
+        while True:
+            if int(await poll.fetchval(assigned)) >= cases:
+                break
+            await asyncio.sleep(0.05)
+        cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
+        if profiler is not None:
+            profiler.disable()
+        events = int(await poll.fetchval(inbox, progress.name)) - applied0
+        await poll.close()
+        calls = None
+        if profiler is not None:
+            profiler.dump_stats(os.environ["PROBE_DUMP"])
+            calls = round(pstats.Stats(profiler).total_calls / events)  # type: ignore[attr-defined]
+        return {
+            "cases": cases,
+            "events": events,
+            "seconds": round(wall1 - wall0, 2),
+            "events_per_s": round(events / (wall1 - wall0), 1),
+            "cpu_ms_per_event": round((cpu1 - cpu0) * 1000 / events, 3),
+            "pg_cpu_ms_per_event": round((pg1 - pg0) * 1000 / events, 3),
+            "statements_per_event": round(statements.count / events, 2),
+            **({"calls_per_event": calls} if calls is not None else {}),
+        }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
@@ -269,8 +334,13 @@ def main() -> None:
         help="print the statements of the last requests (with --routing: counted per event)",
     )
     parser.add_argument("--routing", type=int, metavar="CASES", help="measure routing catching up instead")
+    parser.add_argument(
+        "--progress", type=int, metavar="CASES", help="measure intake's progress consumer catching up instead"
+    )
     args = parser.parse_args()
-    if args.routing:
+    if args.progress:
+        print(json.dumps(asyncio.run(probe_progress(args.progress)), indent=1))
+    elif args.routing:
         print(json.dumps(asyncio.run(probe_routing(args.routing, args.show)), indent=1))
     else:
         print(
