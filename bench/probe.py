@@ -36,10 +36,11 @@ import psutil
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from daiban_common.consumer import EventConsumer
 from daiban_common.db import asyncpg_dsn
 from daiban_common.settings import Settings
 from tests.integration.intake.helpers import application, bearer, item, publish_item
-from tests.servers import Servers, create_template, new_network, running, start_servers
+from tests.servers import RunningService, Servers, create_template, new_network, running, start_servers
 
 
 def _postmaster(servers: Servers) -> int | None:
@@ -194,10 +195,13 @@ async def probe(requests: int, rounds: int, show: bool = False, concurrency: int
             return {"requests": requests, "rounds": results, "median": summary}
 
 
-async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
-    """Routing's `cases` consumer catching up with `cases` acceptances queued while it was stopped,
-    until each case has its lead task at the county (three events per case through the one
-    consumer: accepted, forwarded to the township, forwarded to the county; the relay between)."""
+@asynccontextmanager
+async def _accepted_at_a_village(
+    cases: int,
+) -> AsyncIterator[tuple[Servers, Settings, RunningService, RunningService]]:
+    """A county node with intake and routing (seeded), routing's `cases` consumer and intake's
+    `progress` consumer stopped, and `cases` acceptances of a township item at a village; the
+    caller starts the one it measures."""
     from daiban_routing.service import SERVICE as ROUTING
 
     async with (
@@ -208,10 +212,9 @@ async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
         assert ROUTING.seed is not None
         await ROUTING.seed(routing.runtime)
         await publish_item(settings, intake.runtime, item())
-        consumer = next(c for c in routing.runtime.consumers if c.name.endswith("-cases"))
-        await consumer.stop()
-        progress = next(c for c in intake.runtime.consumers if c.name.endswith("-progress"))
-        await progress.stop()
+        for consumer in (*routing.runtime.consumers, *intake.runtime.consumers):
+            if consumer.name.endswith(("-cases", "-progress")):
+                await consumer.stop()
         headers = bearer(settings, org="370285101294")
         body = application(org="370285101294")
         for _ in range(cases):
@@ -219,6 +222,30 @@ async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
                 "/v1/applications", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
             )
             assert response.status_code == 201, response.text
+        yield servers, settings, intake, routing
+
+
+def _per_event(events: int, cpu: float, pg_cpu: float, statements: int, calls: int | None) -> dict[str, Any]:
+    return {
+        "cpu_ms_per_event": round(cpu * 1000 / events, 3),
+        "pg_cpu_ms_per_event": round(pg_cpu * 1000 / events, 3),
+        "statements_per_event": round(statements / events, 2),
+        # Under cProfile (PROBE_DUMP) only: Python calls of the whole process per event.
+        **({"calls_per_event": calls} if calls is not None else {}),
+    }
+
+
+def _named(service: RunningService, suffix: str) -> EventConsumer:
+    return next(c for c in service.runtime.consumers if c.name.endswith(suffix))
+
+
+async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
+    """Routing's `cases` consumer catching up with `cases` acceptances queued while it was stopped,
+    until each case has its task at the township (the item is decided there): three events per
+    case through the one consumer, accepted at the village, forwarded to the township (assigned
+    there), and the township's acknowledgement to the village; the relay between."""
+    async with _accepted_at_a_village(cases) as (servers, settings, _, routing):
+        consumer = _named(routing, "-cases")
         await asyncio.sleep(2.0)  # intake's relay publishes the acceptances
         statements = _Statements(routing.runtime.engine, keep=100 * cases if show else 0)
         # Polled on a connection of its own, so that the polls are not counted as routing's.
@@ -251,11 +278,7 @@ async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
             "cases": cases,
             "seconds": round(wall1 - wall0, 2),
             "cases_per_s": round(cases / (wall1 - wall0), 1),
-            "cpu_ms_per_event": round((cpu1 - cpu0) * 1000 / events, 3),
-            "pg_cpu_ms_per_event": round((pg1 - pg0) * 1000 / events, 3),
-            "statements_per_event": round(statements.count / events, 2),
-            # Under cProfile (PROBE_DUMP) only: Python calls of the whole process per event.
-            **({"calls_per_event": calls} if calls is not None else {}),
+            **_per_event(events, cpu1 - cpu0, pg1 - pg0, statements.count, calls),
         }
 
 
@@ -263,25 +286,9 @@ async def probe_progress(cases: int) -> dict[str, Any]:
     """Intake's `progress` consumer catching up with routing's events about `cases` acceptances
     (forwarded, received, assigned: the progress copies), queued while it was stopped, until every
     case shows as assigned at the point where it was accepted. Events are counted from its inbox."""
-    from daiban_routing.service import SERVICE as ROUTING
-
-    async with (
-        _node("370285000000") as (servers, settings),
-        running("intake", settings) as intake,
-        running("routing", settings) as routing,
-    ):
-        assert ROUTING.seed is not None
-        await ROUTING.seed(routing.runtime)
-        await publish_item(settings, intake.runtime, item())
-        progress = next(c for c in intake.runtime.consumers if c.name.endswith("-progress"))
-        await progress.stop()
-        headers = bearer(settings, org="370285101294")
-        body = application(org="370285101294")
-        for _ in range(cases):
-            response = await intake.client.post(
-                "/v1/applications", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
-            )
-            assert response.status_code == 201, response.text
+    async with _accepted_at_a_village(cases) as (servers, settings, intake, routing):
+        progress = _named(intake, "-progress")
+        await _named(routing, "-cases").start()
         poll = await asyncpg.connect(asyncpg_dsn(settings.database_url))
         inbox = "SELECT count(*) FROM intake.inbox WHERE consumer = $1"
         while True:
@@ -316,10 +323,7 @@ async def probe_progress(cases: int) -> dict[str, Any]:
             "events": events,
             "seconds": round(wall1 - wall0, 2),
             "events_per_s": round(events / (wall1 - wall0), 1),
-            "cpu_ms_per_event": round((cpu1 - cpu0) * 1000 / events, 3),
-            "pg_cpu_ms_per_event": round((pg1 - pg0) * 1000 / events, 3),
-            "statements_per_event": round(statements.count / events, 2),
-            **({"calls_per_event": calls} if calls is not None else {}),
+            **_per_event(events, cpu1 - cpu0, pg1 - pg0, statements.count, calls),
         }
 
 
