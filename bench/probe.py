@@ -11,6 +11,7 @@ an in-memory client (whose own CPU the process figure includes). Reported per ac
 
     .venv/bin/python -m bench.probe --requests 300 --rounds 3
     .venv/bin/python -m bench.probe --routing 500     # routing catching up with 500 queued cases
+    .venv/bin/python -m bench.probe --progress 500    # intake following routing's events for 500
     .venv/bin/python -m bench.probe --audit 2000      # audit's log and statistics catching up
 """
 
@@ -36,10 +37,11 @@ import psutil
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from daiban_common.consumer import EventConsumer
 from daiban_common.db import asyncpg_dsn
 from daiban_common.settings import Settings
 from tests.integration.intake.helpers import application, bearer, item, publish_item
-from tests.servers import Servers, create_template, new_network, running, start_servers
+from tests.servers import RunningService, Servers, create_template, new_network, running, start_servers
 
 
 def _postmaster(servers: Servers) -> int | None:
@@ -194,19 +196,13 @@ async def probe(requests: int, rounds: int, show: bool = False, concurrency: int
             return {"requests": requests, "rounds": results, "median": summary}
 
 
-def _per_event(events: int, seconds: float, cpu: float, pg_cpu: float, statements: int) -> dict[str, Any]:
-    return {
-        "seconds": round(seconds, 2),
-        "cpu_ms_per_event": round(cpu * 1000 / events, 3),
-        "pg_cpu_ms_per_event": round(pg_cpu * 1000 / events, 3),
-        "statements_per_event": round(statements / events, 2),
-    }
-
-
-async def probe_routing(cases: int) -> dict[str, Any]:
-    """Routing's `cases` consumer catching up with `cases` acceptances queued while it was stopped,
-    until each case has its lead task at the county (three events per case through the one
-    consumer: accepted, forwarded to the township, forwarded to the county; the relay between)."""
+@asynccontextmanager
+async def _accepted_at_a_village(
+    cases: int,
+) -> AsyncIterator[tuple[Servers, Settings, RunningService, RunningService]]:
+    """A county node with intake and routing (seeded), routing's `cases` consumer and intake's
+    `progress` consumer stopped, and `cases` acceptances of a township item at a village; the
+    caller starts the one it measures."""
     from daiban_routing.service import SERVICE as ROUTING
 
     async with (
@@ -217,10 +213,9 @@ async def probe_routing(cases: int) -> dict[str, Any]:
         assert ROUTING.seed is not None
         await ROUTING.seed(routing.runtime)
         await publish_item(settings, intake.runtime, item())
-        consumer = next(c for c in routing.runtime.consumers if c.name.endswith("-cases"))
-        await consumer.stop()
-        progress = next(c for c in intake.runtime.consumers if c.name.endswith("-progress"))
-        await progress.stop()
+        for consumer in (*routing.runtime.consumers, *intake.runtime.consumers):
+            if consumer.name.endswith(("-cases", "-progress")):
+                await consumer.stop()
         headers = bearer(settings, org="370285101294")
         body = application(org="370285101294")
         for _ in range(cases):
@@ -228,8 +223,32 @@ async def probe_routing(cases: int) -> dict[str, Any]:
                 "/v1/applications", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
             )
             assert response.status_code == 201, response.text
+        yield servers, settings, intake, routing
+
+
+def _per_event(events: int, cpu: float, pg_cpu: float, statements: int, calls: int | None) -> dict[str, Any]:
+    return {
+        "cpu_ms_per_event": round(cpu * 1000 / events, 3),
+        "pg_cpu_ms_per_event": round(pg_cpu * 1000 / events, 3),
+        "statements_per_event": round(statements / events, 2),
+        # Under cProfile (PROBE_DUMP) only: Python calls of the whole process per event.
+        **({"calls_per_event": calls} if calls is not None else {}),
+    }
+
+
+def _named(service: RunningService, suffix: str) -> EventConsumer:
+    return next(c for c in service.runtime.consumers if c.name.endswith(suffix))
+
+
+async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
+    """Routing's `cases` consumer catching up with `cases` acceptances queued while it was stopped,
+    until each case has its task at the township (the item is decided there): three events per
+    case through the one consumer, accepted at the village, forwarded to the township (assigned
+    there), and the township's acknowledgement to the village; the relay between."""
+    async with _accepted_at_a_village(cases) as (servers, settings, _, routing):
+        consumer = _named(routing, "-cases")
         await asyncio.sleep(2.0)  # intake's relay publishes the acceptances
-        statements = _Statements(routing.runtime.engine)
+        statements = _Statements(routing.runtime.engine, keep=100 * cases if show else 0)
         # Polled on a connection of its own, so that the polls are not counted as routing's.
         poll = await asyncpg.connect(asyncpg_dsn(settings.database_url))
         pg = _postgres(_postmaster(servers))  # the backends connected by now
@@ -244,14 +263,68 @@ async def probe_routing(cases: int) -> dict[str, Any]:
             await asyncio.sleep(0.05)
         await poll.close()
         cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
+        events = 3 * cases
+        calls = None
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(os.environ["PROBE_DUMP"])
-        events = 3 * cases
+            calls = round(pstats.Stats(profiler).total_calls / events)  # type: ignore[attr-defined]
+        if show:  # which statements, most frequent first, per event
+            tally: dict[str, int] = {}
+            for text in statements.seen:
+                tally[text[:90]] = tally.get(text[:90], 0) + 1
+            for text, n in sorted(tally.items(), key=lambda kv: -kv[1]):
+                print(f"{n / events:6.2f}  {text}")
         return {
             "cases": cases,
+            "seconds": round(wall1 - wall0, 2),
             "cases_per_s": round(cases / (wall1 - wall0), 1),
-            **_per_event(events, wall1 - wall0, cpu1 - cpu0, pg1 - pg0, statements.count),
+            **_per_event(events, cpu1 - cpu0, pg1 - pg0, statements.count, calls),
+        }
+
+
+async def probe_progress(cases: int) -> dict[str, Any]:
+    """Intake's `progress` consumer catching up with routing's events about `cases` acceptances
+    (forwarded, received, assigned: the progress copies), queued while it was stopped, until every
+    case shows as assigned at the point where it was accepted. Events are counted from its inbox."""
+    async with _accepted_at_a_village(cases) as (servers, settings, intake, routing):
+        progress = _named(intake, "-progress")
+        await _named(routing, "-cases").start()
+        poll = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+        inbox = "SELECT count(*) FROM intake.inbox WHERE consumer = $1"
+        while True:
+            if int(await poll.fetchval("SELECT count(*) FROM routing.tasks")) >= cases:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2.0)  # routing's relay publishes the last events
+        applied0 = int(await poll.fetchval(inbox, progress.name))
+        statements = _Statements(intake.runtime.engine)
+        pg = _postgres(_postmaster(servers))
+        profiler = cProfile.Profile() if os.environ.get("PROBE_DUMP") else None
+        cpu0, pg0, wall0 = time.process_time(), _cpu(pg), time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        await progress.start()
+        assigned = "SELECT count(*) FROM intake.cases WHERE status = 'assigned'"
+        while True:
+            if int(await poll.fetchval(assigned)) >= cases:
+                break
+            await asyncio.sleep(0.05)
+        cpu1, pg1, wall1 = time.process_time(), _cpu(pg), time.perf_counter()
+        if profiler is not None:
+            profiler.disable()
+        events = int(await poll.fetchval(inbox, progress.name)) - applied0
+        await poll.close()
+        calls = None
+        if profiler is not None:
+            profiler.dump_stats(os.environ["PROBE_DUMP"])
+            calls = round(pstats.Stats(profiler).total_calls / events)  # type: ignore[attr-defined]
+        return {
+            "cases": cases,
+            "events": events,
+            "seconds": round(wall1 - wall0, 2),
+            "events_per_s": round(events / (wall1 - wall0), 1),
+            **_per_event(events, cpu1 - cpu0, pg1 - pg0, statements.count, calls),
         }
 
 
@@ -298,9 +371,9 @@ async def probe_audit(events: int) -> dict[str, Any]:
         assert verified.status_code == 200 and verified.json()["ok"], verified.text
         return {
             "events": events,
+            "seconds": round(wall1 - wall0, 2),
             "events_per_s": round(events / (wall1 - wall0), 1),
-            **_per_event(events, wall1 - wall0, cpu1 - cpu0, pg1 - pg0, statements.count),
-            "calls_per_event": calls,
+            **_per_event(events, cpu1 - cpu0, pg1 - pg0, statements.count, calls),
         }
 
 
@@ -309,14 +382,23 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=1, help="acceptances in flight at once")
-    parser.add_argument("--show", action="store_true", help="print the statements of the last requests")
+    parser.add_argument(
+        "--show",
+        action="store_true",
+        help="print the statements of the last requests (with --routing: counted per event)",
+    )
     parser.add_argument("--routing", type=int, metavar="CASES", help="measure routing catching up instead")
+    parser.add_argument(
+        "--progress", type=int, metavar="CASES", help="measure intake's progress consumer catching up instead"
+    )
     parser.add_argument("--audit", type=int, metavar="EVENTS", help="measure audit's consumers catching up")
     args = parser.parse_args()
     if args.audit:
         print(json.dumps(asyncio.run(probe_audit(args.audit)), indent=1))
+    elif args.progress:
+        print(json.dumps(asyncio.run(probe_progress(args.progress)), indent=1))
     elif args.routing:
-        print(json.dumps(asyncio.run(probe_routing(args.routing)), indent=1))
+        print(json.dumps(asyncio.run(probe_routing(args.routing, args.show)), indent=1))
     else:
         print(
             json.dumps(asyncio.run(probe(args.requests, args.rounds, args.show, args.concurrency)), indent=1)

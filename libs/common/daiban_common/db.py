@@ -15,6 +15,14 @@ _SCHEME_RE = re.compile(r"^postgres(ql)?(\+[a-z0-9]+)?://")
 _IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+def empty_list() -> list[Any]:
+    """`default_factory` for a table model's list field, instead of `list`: SQLModel builds every
+    row object with each field's default, pydantic asks the factory's signature each time, and a
+    builtin's costs ~175 us to parse (a Case or Task paid that twice, more than building the rest
+    of the object); a Python function's ~7 us."""
+    return []
+
+
 def asyncpg_dsn(url: str) -> str:
     """The plain `postgresql://` form asyncpg itself accepts."""
     return _SCHEME_RE.sub("postgresql://", url, count=1)

@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, Index
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from daiban_common.db import empty_list
 from daiban_common.idempotency import idempotency_table
 from daiban_common.messaging import messaging_tables
 from daiban_common.orgunits import org_units_replica
@@ -107,7 +108,7 @@ class Case(SQLModel, table=True):
     deficiencies: list[dict[str, Any]] = _json()
     # Codes of the conditional materials the applicant said apply (they became required).
     conditions_met: list[str] = Field(
-        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default=text("'[]'"))
+        default_factory=empty_list, sa_column=Column(JSONB, nullable=False, server_default=text("'[]'"))
     )
     green_channel: bool = False
     first_responder: dict[str, Any] = _json()
@@ -170,7 +171,7 @@ class OneTimeNotice(SQLModel, table=True):
     issues: list[dict[str, Any]] = _json()
     # [ConditionalReminder as JSON]: conditional materials not claimed, with their conditions.
     conditional: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default=text("'[]'"))
+        default_factory=empty_list, sa_column=Column(JSONB, nullable=False, server_default=text("'[]'"))
     )
     issued_at: datetime = Field(sa_type=_TZ)
 

@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, Un
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
+from daiban_common.db import empty_list
 from daiban_common.idempotency import idempotency_table
 from daiban_common.messaging import messaging_tables
 
@@ -72,7 +73,9 @@ class Window(SQLModel, table=True):
     org: str = Field(max_length=12)
     number: str = Field(max_length=16)
     name: str
-    departments: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
+    departments: list[str] = Field(
+        default_factory=empty_list, sa_column=Column(ARRAY(String), nullable=False)
+    )
     a_post: str | None = Field(default=None, max_length=64)
     b_post: str | None = Field(default=None, max_length=64)
 
@@ -88,7 +91,7 @@ class Staff(SQLModel, table=True):
     role: str = Field(max_length=16)
     org: str = Field(max_length=12)
     windows: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         sa_column=Column(ARRAY(String), nullable=False),
         description="Numbers of the windows of `org` the person works at",
     )
@@ -96,6 +99,18 @@ class Staff(SQLModel, table=True):
     absent_from: datetime | None = Field(default=None, sa_type=_TZ)
     absent_until: datetime | None = Field(default=None, sa_type=_TZ)
     absence_reason: str | None = None
+
+
+class DirectoryVersion(SQLModel, table=True):
+    """One row, counted up by a trigger whenever org units, departments, windows or staff change
+    (in the same transaction): the directory cached for assignments (queries.lookup.DirectoryCache)
+    is reloaded when it moves, in every process of the node."""
+
+    __tablename__ = "directory_version"
+    __table_args__ = ({"schema": SCHEMA},)
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0, sa_type=BigInteger)
 
 
 class Case(SQLModel, table=True):
@@ -140,8 +155,8 @@ class Case(SQLModel, table=True):
     follow_up_date: date | None = None
     outcome: str | None = Field(default=None, max_length=16)
     result: str | None = None
-    reasons: list[str] = Field(default_factory=list, sa_column=Column(_JSON, nullable=False))
-    legal_basis: list[str] = Field(default_factory=list, sa_column=Column(_JSON, nullable=False))
+    reasons: list[str] = Field(default_factory=empty_list, sa_column=Column(_JSON, nullable=False))
+    legal_basis: list[str] = Field(default_factory=empty_list, sa_column=Column(_JSON, nullable=False))
     decided_at: datetime | None = Field(default=None, sa_type=_TZ)
     decided_by: dict[str, Any] | None = Field(default=None, sa_column=Column(_JSON))
     last_activity_at: datetime = Field(sa_type=_TZ)
@@ -196,8 +211,8 @@ class Task(SQLModel, table=True):
     decided_by: dict[str, Any] | None = Field(default=None, sa_column=Column(_JSON))
     outcome: str | None = Field(default=None, max_length=16)
     result: str | None = None
-    reasons: list[str] = Field(default_factory=list, sa_column=Column(_JSON, nullable=False))
-    legal_basis: list[str] = Field(default_factory=list, sa_column=Column(_JSON, nullable=False))
+    reasons: list[str] = Field(default_factory=empty_list, sa_column=Column(_JSON, nullable=False))
+    legal_basis: list[str] = Field(default_factory=empty_list, sa_column=Column(_JSON, nullable=False))
 
 
 class PauseRecord(SQLModel, table=True):
@@ -214,7 +229,7 @@ class PauseRecord(SQLModel, table=True):
     )
     reason: str
     expected_working_days: int = 0
-    issues: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(_JSON, nullable=False))
+    issues: list[dict[str, Any]] = Field(default_factory=empty_list, sa_column=Column(_JSON, nullable=False))
     started_at: datetime = Field(sa_type=_TZ)
     started_by: str
     ended_at: datetime | None = Field(default=None, sa_type=_TZ)

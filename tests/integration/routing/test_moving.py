@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import select
 from sqlmodel import select as select_rows
 
+from daiban_common.db import asyncpg_dsn
 from daiban_contracts.case import CaseSupplemented, OnTheSpotResult, StaffRef
 from daiban_contracts.catalogue import ItemKind, Tier
 from daiban_routing.models import Case
@@ -81,6 +83,21 @@ async def test_village_to_township_to_county_and_back_down(network: Network) -> 
             JIANGSHAN,
             VILLAGE,
         ]
+        # Each acknowledgement (case.received, two up and two down) is applied by the consumer
+        # of the node it is addressed to, here this one: applied, none of them parked.
+        conn = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+        try:
+
+            async def acknowledged() -> bool:
+                applied = await conn.fetchval(
+                    "SELECT count(*) FROM routing.inbox WHERE type = 'daiban.case.received.v1'"
+                )
+                return int(applied) >= 4
+
+            await eventually(acknowledged)
+            assert await conn.fetchval("SELECT count(*) FROM routing.dead_letters") == 0
+        finally:
+            await conn.close()
 
         # The first responder is told of every change on the way.
         agent = bearer(settings, AGENT.staff_id, "agent", VILLAGE, AGENT.name)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import bindparam, insert, select, update
 
 from daiban_common.consumer import Handler, PermanentFailure
 from daiban_common.uow import UnitOfWork
@@ -12,8 +13,7 @@ from daiban_contracts.envelope import Envelope, EventData
 from daiban_contracts.orgcodes import InvalidOrgCode, OrgCode
 from daiban_intake.domain.progress import CaseStatus, is_news, next_status
 from daiban_intake.domain.routing_events import case_of, progress_of
-from daiban_intake.handlers.common import add_stage
-from daiban_intake.models import Case
+from daiban_intake.models import Case, CaseStage
 
 _CLEARED = "supervision_flag_cleared"
 # Columns an event may set on the case; anything else in `updates` is a programming error.
@@ -46,28 +46,48 @@ def progress_handler(hosts: Callable[[OrgCode], bool]) -> Handler[EventData]:
             raise PermanentFailure(f"受理单位代码无效：{exc}") from None
         if not accepted_here:
             raise PermanentFailure(f"办件{number}由{accepting_org}所在的节点受理，不属于本节点")
-        case = (await uow.session.exec(select(Case).where(Case.number == number).with_for_update())).first()
-        if case is None:
+        # Core statements on the unit of work's connection: the two columns the decision needs
+        # rather than the whole case as an ORM object, and the change in one statement.
+        conn = await uow.session.connection()
+        row = (await conn.execute(_CURRENT, {"number": number})).first()
+        if row is None:
             raise PermanentFailure(f"本节点没有办件{number}")
         progress = progress_of(payload, event_time=envelope.time)
-        current = CaseStatus(case.status)
+        current = CaseStatus(row.status)
         if not is_news(current, progress):
             return
-        case.status = next_status(current, progress).value
+        values: dict[str, Any] = {"status": next_status(current, progress).value}
         if progress.holding_org is not None:
-            case.holding_org = progress.holding_org
+            values["holding_org"] = progress.holding_org
         if progress.due_date is not None:
-            case.due_date = progress.due_date
+            values["due_date"] = progress.due_date
         for column, value in progress.updates.items():
             if column == _CLEARED:
-                if case.supervision_flag == value:
-                    case.supervision_flag = None
+                if values.get("supervision_flag", row.supervision_flag) == value:
+                    values["supervision_flag"] = None
             elif column in _UPDATABLE:
-                setattr(case, column, value)
+                values[column] = value
             else:
                 raise AssertionError(f"unexpected update of {column}")
+        change = update(_CASES).where(_CASES.c.number == bindparam("case")).values(values)
         if progress.stage is not None:
-            add_stage(uow.session, case, progress.stage, progress.org, progress.at, progress.note)
-        uow.session.add(case)
+            stage = insert(_STAGES).values(
+                case_number=number,
+                stage=progress.stage.value,
+                org=progress.org,
+                at=progress.at,
+                note=progress.note,
+            )
+            change = change.add_cte(stage.cte("stage"))
+        await conn.execute(change, {"case": number})
 
     return apply
+
+
+_CASES = Case.__table__  # type: ignore[attr-defined]
+_STAGES = CaseStage.__table__  # type: ignore[attr-defined]
+_CURRENT = (
+    select(_CASES.c.status, _CASES.c.supervision_flag)
+    .where(_CASES.c.number == bindparam("number"))
+    .with_for_update()
+)

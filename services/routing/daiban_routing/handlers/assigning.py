@@ -6,6 +6,7 @@ from datetime import datetime
 
 from daiban_common.calendar import default_calendar, to_shanghai_date
 from daiban_common.uow import UnitOfWork
+from daiban_contracts.case import CaseSummary
 from daiban_contracts.catalogue import ItemKind
 from daiban_contracts.ids import uuid7
 from daiban_contracts.orgcodes import OrgCode
@@ -20,11 +21,18 @@ from daiban_routing.queries.cases import CaseStatus, TaskStatus, clock_of, summa
 
 
 async def assign_at(
-    uow: UnitOfWork, case: Case, org: OrgCode, now: datetime, *, escalate: bool = False
+    uow: UnitOfWork,
+    case: Case,
+    org: OrgCode,
+    now: datetime,
+    *,
+    escalate: bool = False,
+    summary: CaseSummary | None = None,
 ) -> None:
-    """Create the case's tasks at `org` and give each to a window's A post, B post or queue."""
+    """Create the case's tasks at `org` and give each to a window's A post, B post or queue
+    (`summary`: the case's, when the caller has it validated already)."""
     session = uow.session
-    summary = summary_of(case)
+    summary = summary or summary_of(case)
     item = summary.item
     case.deciding_org = org.value
     case.current_org = org.value
@@ -35,21 +43,29 @@ async def assign_at(
     calendar = default_calendar()
     clock = clock_of(case, [])
     today = to_shanghai_date(now)
+    directory = await lookup.DIRECTORY.current(session)
+    # How busy the windows are, once for all the case's departments; a task given below counts
+    # for the next department at the same window.
+    load = await lookup.open_tasks(
+        session, {w.id for code in departments for w in directory.windows_of(org.value, code)}
+    )
     for index, (code, limit) in enumerate(
         zip(departments, task_limits(case.limit_working_days, len(departments)), strict=True)
     ):
-        department = await lookup.department_at(session, org.value, code)
+        department_name = directory.departments.get((org.value, code))
         assignment = (
-            choose(await lookup.candidates(session, org.value, code, now))
-            if department is not None
+            choose(lookup.candidates(directory, org.value, code, load, now))
+            if department_name is not None
             else Assignment(None, None, None, Post.queue)
         )
+        if assignment.window_id is not None:
+            load[assignment.window_id] = load.get(assignment.window_id, 0) + 1
         task = Task(
             id=str(uuid7()),
             case_number=case.case_number,
             org=org.value,
             department=code,
-            department_name=department.name if department is not None else code,
+            department_name=department_name if department_name is not None else code,
             lead=index == 0,
             kind="external" if escalate else "review",
             window_id=assignment.window_id,

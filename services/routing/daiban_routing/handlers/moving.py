@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlalchemy import bindparam, exists, func, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
 
 from daiban_common import clock
 from daiban_common.calendar import default_calendar, to_shanghai_date
@@ -40,7 +42,7 @@ async def _known_org(uow: UnitOfWork, code: str) -> OrgCode:
         org = OrgCode.parse(code)
     except InvalidOrgCode as exc:
         raise PermanentFailure(f"区划代码无效：{code}（{exc}）") from None
-    if await lookup.org_unit(uow.session, org.value) is None:
+    if org.value not in (await lookup.DIRECTORY.current(uow.session)).org_units:
         raise PermanentFailure(f"区划单位{code}不在本节点的目录中")
     return org
 
@@ -71,7 +73,8 @@ async def on_case_accepted(envelope: Envelope, payload: CaseAccepted, uow: UnitO
     """A case accepted at a point of this node: decide it here or send it up (immediate ones are done)."""
     summary = payload.case
     accepting = await _known_org(uow, summary.accepting_org)
-    if await load_case(uow.session, summary.case_number) is not None:
+    conn = await uow.session.connection()
+    if await conn.scalar(select(exists().where(col(Case.case_number) == summary.case_number))):
         return  # the same acceptance published twice under two event ids
     now = clock.now()
     case = _new_case(summary, now)
@@ -103,19 +106,22 @@ async def on_case_accepted(envelope: Envelope, payload: CaseAccepted, uow: UnitO
             text=f"即办件当场办结：{spot.result}",
         )
         return
-    await _take_next_step(uow, case, accepting, now)
+    # A case new to routing has no hops yet: its first goes up as number 1.
+    await _take_next_step(uow, case, summary, accepting, now, last_up=0)
 
 
-async def _take_next_step(uow: UnitOfWork, case: Case, at: OrgCode, now: datetime) -> None:
-    summary = CaseSummary.model_validate(case.summary)
+async def _take_next_step(
+    uow: UnitOfWork, case: Case, summary: CaseSummary, at: OrgCode, now: datetime, *, last_up: int
+) -> None:
+    """`last_up` is the highest up hop the case has had so far (the one just received, or 0)."""
     try:
         step = next_step_up(at, summary.item.handling_level)
     except RouteError as exc:
         raise PermanentFailure(str(exc)) from None
     if step.kind is StepKind.forward:
-        await _forward(uow, case, summary, at, step.org, now)
+        await _forward(uow, case, summary, at, step.org, now, last_up)
     else:
-        await assign_at(uow, case, at, now, escalate=step.kind is StepKind.escalate)
+        await assign_at(uow, case, at, now, escalate=step.kind is StepKind.escalate, summary=summary)
 
 
 async def _next_hop_number(uow: UnitOfWork, number: str, direction: HopDirection) -> int:
@@ -126,10 +132,18 @@ async def _next_hop_number(uow: UnitOfWork, number: str, direction: HopDirection
 
 
 async def _record_hop(
-    uow: UnitOfWork, number: str, direction: HopDirection, at: OrgCode, to: OrgCode, now: datetime
+    uow: UnitOfWork,
+    number: str,
+    direction: HopDirection,
+    at: OrgCode,
+    to: OrgCode,
+    now: datetime,
+    last: int | None = None,
 ) -> int:
-    """Keep the hop's sent time; its number is the next in that direction for the case."""
-    hop = await _next_hop_number(uow, number, direction)
+    """Keep the hop's sent time; its number is the next in that direction for the case. An event
+    handler knows the last one (`last`, from the hop it has just received): asking the database
+    would cost a query and flush everything the handler has changed so far."""
+    hop = last + 1 if last is not None else await _next_hop_number(uow, number, direction)
     uow.session.add(
         Hop(
             id=str(uuid7()),
@@ -145,9 +159,15 @@ async def _record_hop(
 
 
 async def _forward(
-    uow: UnitOfWork, case: Case, summary: CaseSummary, at: OrgCode, to: OrgCode, now: datetime
+    uow: UnitOfWork,
+    case: Case,
+    summary: CaseSummary,
+    at: OrgCode,
+    to: OrgCode,
+    now: datetime,
+    last_up: int,
 ) -> None:
-    hop = await _record_hop(uow, case.case_number, HopDirection.up, at, to, now)
+    hop = await _record_hop(uow, case.case_number, HopDirection.up, at, to, now, last_up)
     case.status = CaseStatus.forwarded
     case.current_org = to.value
     uow.emit(
@@ -175,28 +195,27 @@ async def _receive(
     from_org: str,
     to_org: str,
     sent_at: datetime,
-) -> datetime:
-    """Record a hop as received (creating it when the sender was another node) and acknowledge it."""
+) -> tuple[datetime, int]:
+    """Record a hop as received (creating it when the sender was another node) and acknowledge it.
+    Returns when, and the highest hop number the case has had in that direction."""
     now = clock.now()
-    row = (
-        await uow.session.exec(
-            select(Hop).where(
-                Hop.case_number == case.case_number, Hop.direction == direction.value, Hop.hop == hop
-            )
-        )
-    ).first()
-    if row is None:
-        row = Hop(
-            id=str(uuid7()),
-            case_number=case.case_number,
-            direction=direction.value,
-            hop=hop,
-            from_org=from_org,
-            to_org=to_org,
-            sent_at=sent_at,
-        )
-    row.received_at, row.received_by = now, SYSTEM_ACTOR
-    uow.session.add(row)
+    conn = await uow.session.connection()
+    last = await conn.scalar(
+        _RECEIVE,
+        {
+            "id": str(uuid7()),
+            "case_number": case.case_number,
+            "direction": direction.value,
+            "hop": hop,
+            "from_org": from_org,
+            "to_org": to_org,
+            "sent_at": sent_at,
+            "received_at": now,
+            "received_by": SYSTEM_ACTOR,
+            "of_case": case.case_number,
+            "of_direction": direction.value,
+        },
+    )
     uow.emit(
         CaseReceived(
             case_number=case.case_number,
@@ -222,7 +241,26 @@ async def _receive(
         kind="received",
         text=f"{to_org}已接收第{hop}次{label}",
     )
-    return now
+    return now, max(int(last or 0), hop)
+
+
+_HOPS = Hop.__table__  # type: ignore[attr-defined]
+# One statement receives a hop: the sender's row gets its received time (the row is created when
+# the sender was another node), and it answers the highest hop number the case had before in
+# that direction (the subquery sees the table as it was when the statement began), so that the
+# next hop's number needs no query of its own.
+_UPSERT_HOP = insert(_HOPS)
+_RECEIVE = _UPSERT_HOP.on_conflict_do_update(
+    index_elements=[_HOPS.c.case_number, _HOPS.c.direction, _HOPS.c.hop],
+    set_={
+        "received_at": _UPSERT_HOP.excluded.received_at,
+        "received_by": _UPSERT_HOP.excluded.received_by,
+    },
+).returning(
+    select(func.max(_HOPS.c.hop))
+    .where(_HOPS.c.case_number == bindparam("of_case"), _HOPS.c.direction == bindparam("of_direction"))
+    .scalar_subquery()
+)
 
 
 async def on_case_forwarded(envelope: Envelope, payload: CaseForwarded, uow: UnitOfWork) -> None:
@@ -233,34 +271,53 @@ async def on_case_forwarded(envelope: Envelope, payload: CaseForwarded, uow: Uni
         # The case comes from another node: this node learns of it now, from the summary it carries.
         case = _new_case(payload.case, payload.forwarded_at)
         uow.session.add(case)
-    now = await _receive(
+    now, last_up = await _receive(
         uow, case, HopDirection.up, payload.hop, payload.from_org, to.value, payload.forwarded_at
     )
     case.current_org = to.value
-    await _take_next_step(uow, case, to, now)
+    await _take_next_step(uow, case, payload.case, to, now, last_up=last_up)
 
 
 async def on_case_received(envelope: Envelope, payload: CaseReceived, uow: UnitOfWork) -> None:
     """The receiver's acknowledgement: the sender's copy of the hop gets its received time."""
-    case = await load_case(uow.session, payload.case_number)
-    if case is None:
+    conn = await uow.session.connection()
+    known = await conn.scalar(
+        _ACKNOWLEDGED,
+        {
+            "of_case": payload.case_number,
+            "of_direction": payload.direction.value,
+            "of_hop": payload.hop,
+            "at": payload.received_at,
+            "by": payload.received_by,
+        },
+    )
+    if not known:
+        # Rolled back with the unit of work: nothing of the update stays.
         raise PermanentFailure(f"办件{payload.case_number}不存在，无法登记接收回执")
-    row = (
-        await uow.session.exec(
-            select(Hop).where(
-                Hop.case_number == payload.case_number,
-                Hop.direction == payload.direction.value,
-                Hop.hop == payload.hop,
-            )
-        )
-    ).first()
-    if row is not None and row.received_at is None:
-        row.received_at, row.received_by = payload.received_at, payload.received_by
-        uow.session.add(row)
 
 
-async def send_down(uow: UnitOfWork, case: Case, now: datetime) -> None:
-    """The decision starts (or continues) its way back to where the citizen applied."""
+# One statement for an acknowledgement: the hop's first received time is kept, and whether the
+# case exists is answered at the same time. (No parameter is named after a column of hops: an
+# UPDATE would take such a parameter as a column to SET.)
+_ACKED = (
+    update(_HOPS)
+    .where(
+        _HOPS.c.case_number == bindparam("of_case"),
+        _HOPS.c.direction == bindparam("of_direction"),
+        _HOPS.c.hop == bindparam("of_hop"),
+        _HOPS.c.received_at.is_(None),
+    )
+    .values(received_at=bindparam("at"), received_by=bindparam("by"))
+    .cte("acked")
+)
+_ACKNOWLEDGED = select(
+    exists().where(col(Case.case_number) == bindparam("of_case")),
+).add_cte(_ACKED)
+
+
+async def send_down(uow: UnitOfWork, case: Case, now: datetime, *, last_down: int | None = None) -> None:
+    """The decision starts (or continues) its way back to where the citizen applied; `last_down`
+    is the down hop just received, when there is one."""
     at = OrgCode.parse(case.current_org)
     accepting = OrgCode.parse(case.accepting_org)
     target = next_hop_down(at, accepting)
@@ -293,7 +350,7 @@ async def send_down(uow: UnitOfWork, case: Case, now: datetime) -> None:
         )
         uow.session.add(case)
         return
-    hop = await _record_hop(uow, case.case_number, HopDirection.down, at, target, now)
+    hop = await _record_hop(uow, case.case_number, HopDirection.down, at, target, now, last_down)
     case.status = CaseStatus.returned_down
     case.current_org = target.value
     uow.emit(
@@ -337,8 +394,8 @@ async def on_case_returned_down(envelope: Envelope, payload: CaseReturnedDown, u
     case.reasons = list(payload.reasons)
     case.legal_basis = list(payload.legal_basis)
     case.deciding_org = case.deciding_org or payload.deciding_org
-    now = await _receive(
+    now, last_down = await _receive(
         uow, case, HopDirection.down, payload.hop, payload.from_org, to.value, payload.returned_at
     )
     case.current_org = to.value
-    await send_down(uow, case, now)
+    await send_down(uow, case, now, last_down=last_down)
