@@ -12,6 +12,7 @@ from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import configure_mappers
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common import bus, db
@@ -100,6 +101,10 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await db.ping(self.engine)
+        # SQLAlchemy sets up its mapped attributes lazily, at the first ORM object or query. An
+        # object built without the ORM (model_construct, as acceptance's answer is) reads its fields
+        # through those attributes and fails before that: a township node's first acceptance did.
+        configure_mappers()
         self.jobs.start()
         self._bus_task = asyncio.create_task(self._connect_bus(), name=f"{self.spec.name}-bus")
 
