@@ -36,7 +36,9 @@ import psutil
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from daiban_common.bus import ensure_stream
 from daiban_common.db import asyncpg_dsn
+from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
 from tests.integration.intake.helpers import application, bearer, item, publish_item
 from tests.servers import Servers, create_template, new_network, running, start_servers
@@ -109,6 +111,21 @@ async def _node(org: str) -> AsyncIterator[tuple[Servers, Settings]]:
         servers.stop()
 
 
+async def _county_stream(runtime: ServiceRuntime, settings: Settings) -> None:
+    """The stream of the township node's county on the probe's server, as a deployed county node
+    has it: without it the county's lane refuses every acceptance's copy, and the relay retries
+    that growing backlog each second, calls that grow with wall time rather than with requests."""
+    county = runtime.topology.parent_node
+    assert county is not None and runtime.js is not None, "a township node, its bus connected"
+    township_suffix = f"_{settings.org[:9]}"
+    assert settings.stream_name.endswith(township_suffix)
+    await ensure_stream(
+        runtime.js,
+        settings.stream_name.removesuffix(township_suffix),
+        runtime.subjects.node_stream(county, [settings.org]),
+    )
+
+
 class _Statements:
     """Counts what an engine sends: each execute, plus BEGIN/COMMIT/ROLLBACK (the round trips)."""
 
@@ -135,6 +152,7 @@ async def probe(requests: int, rounds: int, show: bool = False, concurrency: int
     async with _node("370285101000") as (servers, settings):
         pg_pid = _postmaster(servers)
         async with running("intake", settings) as service:
+            await _county_stream(service.runtime, settings)
             await publish_item(settings, service.runtime, item())
             statements = _Statements(service.runtime.engine, keep=400 if show else 0)
             headers = bearer(settings)
