@@ -40,6 +40,7 @@ from daiban_common.bus import ensure_stream
 from daiban_common.db import asyncpg_dsn
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
+from daiban_common.uow import Prepared, UnitOfWork
 from tests.integration.intake.helpers import application, bearer, item, publish_item
 from tests.servers import Servers, create_template, new_network, running, start_servers
 
@@ -127,7 +128,9 @@ async def _county_stream(runtime: ServiceRuntime, settings: Settings) -> None:
 
 
 class _Statements:
-    """Counts what an engine sends: each execute, plus BEGIN/COMMIT/ROLLBACK (the round trips)."""
+    """Counts what an engine sends: each execute, plus BEGIN/COMMIT/ROLLBACK (the round trips),
+    and what units of work run on the driver beneath it (UnitOfWork.fetchrow, ...: a few Python
+    calls each in the profile, for the counting wrapper)."""
 
     def __init__(self, engine: AsyncEngine, keep: int = 0) -> None:
         self.count = 0
@@ -137,6 +140,15 @@ class _Statements:
         event.listen(sync_engine, "before_cursor_execute", self._sent)
         for name in ("begin", "commit", "rollback"):
             event.listen(sync_engine, name, self._sent)
+        for name in ("fetchrow", "fetchval", "execute", "executemany"):
+            setattr(UnitOfWork, name, self._counting(getattr(UnitOfWork, name)))
+
+    def _counting(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def counted(uow: UnitOfWork, statement: Prepared, params: Any) -> Any:
+            self._sent(None, None, statement.sql)
+            return await method(uow, statement, params)
+
+        return counted
 
     def _sent(self, *args: Any) -> None:
         self.count += 1
