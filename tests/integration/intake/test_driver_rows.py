@@ -9,10 +9,10 @@ the same as PostgreSQL prints them (JSONB text, SQL NULL against JSON null, time
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Executable, text
 
 from daiban_common.idempotency import _statements
 from daiban_common.uow import Prepared, UnitOfWork, _outbox_insert
@@ -63,7 +63,8 @@ async def _both(
     uow: UnitOfWork, prepared: Prepared, via_sqlalchemy: dict[str, Any], via_driver: dict[str, Any]
 ) -> None:
     conn = await uow.session.connection()
-    await conn.execute(prepared.statement, via_sqlalchemy)
+    # Every Prepared statement is an executable one (insert, select).
+    await conn.execute(cast(Executable, prepared.statement), via_sqlalchemy)
     await uow.execute(prepared, via_driver)
 
 
