@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from daiban_common.bus import ensure_stream
 from daiban_common.db import asyncpg_dsn
+from daiban_common.relay import OutboxRelay
 from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
 from daiban_common.uow import Prepared, UnitOfWork
@@ -142,6 +143,16 @@ class _Statements:
             event.listen(sync_engine, name, self._sent)
         for name in ("fetchrow", "fetchval", "execute", "executemany"):
             setattr(UnitOfWork, name, self._counting(getattr(UnitOfWork, name)))
+        # The relay's window runs on the driver too: BEGIN, its SELECT, the UPDATE of what it
+        # published (when it published any), COMMIT.
+        window = OutboxRelay._publish_window
+
+        async def counted_window(relay: OutboxRelay, conn: Any, statement: Prepared, held: bool) -> int:
+            published = await window(relay, conn, statement, held)
+            self.count += 3 + (published > 0)
+            return published
+
+        OutboxRelay._publish_window = counted_window  # type: ignore[method-assign,assignment]
 
     def _counting(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def counted(uow: UnitOfWork, statement: Prepared, params: Any) -> Any:
