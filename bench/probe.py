@@ -37,9 +37,13 @@ import psutil
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from daiban_common.bus import ensure_stream
 from daiban_common.consumer import EventConsumer
 from daiban_common.db import asyncpg_dsn
+from daiban_common.relay import OutboxRelay
+from daiban_common.runtime import ServiceRuntime
 from daiban_common.settings import Settings
+from daiban_common.uow import Prepared, UnitOfWork
 from tests.integration.intake.helpers import application, bearer, item, publish_item
 from tests.servers import RunningService, Servers, create_template, new_network, running, start_servers
 
@@ -111,8 +115,25 @@ async def _node(org: str) -> AsyncIterator[tuple[Servers, Settings]]:
         servers.stop()
 
 
+async def _county_stream(runtime: ServiceRuntime, settings: Settings) -> None:
+    """The stream of the township node's county on the probe's server, as a deployed county node
+    has it: without it the county's lane refuses every acceptance's copy, and the relay retries
+    that growing backlog each second, calls that grow with wall time rather than with requests."""
+    county = runtime.topology.parent_node
+    assert county is not None and runtime.js is not None, "a township node, its bus connected"
+    township_suffix = f"_{settings.org[:9]}"
+    assert settings.stream_name.endswith(township_suffix)
+    await ensure_stream(
+        runtime.js,
+        settings.stream_name.removesuffix(township_suffix),
+        runtime.subjects.node_stream(county, [settings.org]),
+    )
+
+
 class _Statements:
-    """Counts what an engine sends: each execute, plus BEGIN/COMMIT/ROLLBACK (the round trips)."""
+    """Counts what an engine sends: each execute, plus BEGIN/COMMIT/ROLLBACK (the round trips),
+    and what units of work run on the driver beneath it (UnitOfWork.fetchrow, ...: a few Python
+    calls each in the profile, for the counting wrapper)."""
 
     def __init__(self, engine: AsyncEngine, keep: int = 0) -> None:
         self.count = 0
@@ -122,6 +143,25 @@ class _Statements:
         event.listen(sync_engine, "before_cursor_execute", self._sent)
         for name in ("begin", "commit", "rollback"):
             event.listen(sync_engine, name, self._sent)
+        for name in ("fetchrow", "fetchval", "execute", "executemany"):
+            setattr(UnitOfWork, name, self._counting(getattr(UnitOfWork, name)))
+        # The relay's window runs on the driver too: BEGIN, its SELECT, the UPDATE of what it
+        # published (when it published any), COMMIT.
+        window = OutboxRelay._publish_window
+
+        async def counted_window(relay: OutboxRelay, conn: Any, statement: Prepared, held: bool) -> int:
+            published = await window(relay, conn, statement, held)
+            self.count += 3 + (published > 0)
+            return published
+
+        OutboxRelay._publish_window = counted_window  # type: ignore[method-assign,assignment]
+
+    def _counting(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def counted(uow: UnitOfWork, statement: Prepared, params: Any) -> Any:
+            self._sent(None, None, statement.sql)
+            return await method(uow, statement, params)
+
+        return counted
 
     def _sent(self, *args: Any) -> None:
         self.count += 1
@@ -137,6 +177,7 @@ async def probe(requests: int, rounds: int, show: bool = False, concurrency: int
     async with _node("370285101000") as (servers, settings):
         pg_pid = _postmaster(servers)
         async with running("intake", settings) as service:
+            await _county_stream(service.runtime, settings)
             await publish_item(settings, service.runtime, item())
             statements = _Statements(service.runtime.engine, keep=400 if show else 0)
             headers = bearer(settings)

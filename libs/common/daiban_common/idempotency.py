@@ -41,6 +41,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     func,
     insert,
@@ -53,7 +54,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from daiban_common.errors import Conflict, FieldError
 from daiban_common.messaging import defined_once
 from daiban_common.openapi import ProblemDoc
-from daiban_common.uow import UnitOfWork
+from daiban_common.uow import Prepared, UnitOfWork
 
 HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
@@ -227,6 +228,48 @@ def key_reused() -> Conflict:
     )
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """A schema's idempotency statements, compiled once: run on the driver (uow.Prepared)."""
+
+    lock: Prepared
+    find: Prepared
+    keep: Prepared
+
+
+@functools.cache
+def _statements(schema: str) -> _Statements:
+    table = idempotency_table(schema)
+    c = table.c
+    return _Statements(
+        lock=Prepared(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_id", type_=String), 0)))
+        ),
+        find=Prepared(
+            select(c.fingerprint, c.status_code, c.media_type, c.body, c.headers).where(
+                c.scope == bindparam("scope"),
+                c.operation == bindparam("operation"),
+                c.key == bindparam("key"),
+            )
+        ),
+        keep=Prepared(
+            insert(table).values({name: bindparam(name, type_=c[name].type) for name in _KEPT_COLUMNS})
+        ),
+    )
+
+
+_KEPT_COLUMNS: Final = (
+    "scope",
+    "operation",
+    "key",
+    "fingerprint",
+    "status_code",
+    "media_type",
+    "body",
+    "headers",
+)
+
+
 async def replay(uow: UnitOfWork, once: Once | None) -> Answer | None:
     """The stored answer if this request was made before; 409 if the key was used for another.
 
@@ -235,19 +278,19 @@ async def replay(uow: UnitOfWork, once: Once | None) -> Answer | None:
     """
     if once is None:
         return None
-    table = idempotency_table(uow.tables.schema)
-    # The session's own connection: the same transaction as the change to come.
-    conn = await uow.session.connection()
-    await conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(once.lock_id, 0))))
-    stmt = select(table).where(
-        table.c.scope == once.scope, table.c.operation == once.operation, table.c.key == once.key
+    statements = _statements(uow.tables.schema)
+    # On the unit's own connection (the same transaction as the change to come), as fixed SQL.
+    await uow.execute(statements.lock, {"lock_id": once.lock_id})
+    row = await uow.fetchrow(
+        statements.find, {"scope": once.scope, "operation": once.operation, "key": once.key}
     )
-    row = (await conn.execute(stmt)).first()
     if row is None:
         return None
-    if row.fingerprint != once.fingerprint:
+    if row["fingerprint"] != once.fingerprint:
         raise key_reused()
-    return Answer(row.status_code, json.loads(row.body), row.media_type, dict(row.headers), replayed=True)
+    return Answer(
+        row["status_code"], json.loads(row["body"]), row["media_type"], dict(row["headers"]), replayed=True
+    )
 
 
 async def remember(uow: UnitOfWork, once: Once | None, answer: Answer) -> None:
@@ -256,18 +299,18 @@ async def remember(uow: UnitOfWork, once: Once | None, answer: Answer) -> None:
         return
     table = idempotency_table(uow.tables.schema)
     kept = {name: value for name, value in answer.headers.items() if name.lower() in KEPT_HEADERS}
-    conn = await uow.session.connection()
-    await conn.execute(
-        insert(table).values(
-            scope=once.scope,
-            operation=once.operation,
-            key=once.key,
-            fingerprint=once.fingerprint,
-            status_code=answer.status_code,
-            media_type=answer.media_type,
-            body=answer.rendered,
-            headers=kept,
-        )
+    await uow.execute(
+        _statements(uow.tables.schema).keep,
+        {
+            "scope": once.scope,
+            "operation": once.operation,
+            "key": once.key,
+            "fingerprint": once.fingerprint,
+            "status_code": answer.status_code,
+            "media_type": answer.media_type,
+            "body": answer.rendered,
+            "headers": kept,
+        },
     )
     now = time.monotonic()
     if now - _last_purge.get(table.fullname, -PURGE_EVERY) >= PURGE_EVERY:

@@ -6,19 +6,23 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from nats.js import JetStreamContext
 from opentelemetry.trace import Tracer
-from sqlalchemy import ColumnElement, and_, func, select, true, update
+from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, func, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from daiban_common.faults import is_unavailable
 from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
 from daiban_common.telemetry import producer_headers
+from daiban_common.uow import Prepared
 from daiban_contracts.crossing import Topology
 from daiban_contracts.subjects import Subjects
 
@@ -91,11 +95,14 @@ class OutboxLanes:
             return subject.like(f"{prefix}%")
         return subject.not_like(f"{self._own}%")
 
-    def open_rows(self, subject: ColumnElement[str]) -> ColumnElement[bool]:
-        """The condition on an outbox row's subject that leaves out the lanes held right now."""
+    def open_rows(
+        self, subject: ColumnElement[str], held: Iterable[str] | None = None
+    ) -> ColumnElement[bool]:
+        """The condition on an outbox row's subject that leaves out the lanes `held` (those held
+        right now by default)."""
         conditions: list[ColumnElement[bool]] = []
         own = self._own
-        for lane in self.held_now():
+        for lane in self.held_now() if held is None else held:
             prefix = self._lanes.get(lane)
             if prefix:
                 conditions.append(subject.not_like(f"{prefix}%"))
@@ -138,6 +145,12 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._windows: dict[tuple[str, ...], Prepared] = {}
+        self._sent = Prepared(
+            update(self._outbox)
+            .where(self._outbox.c.seq == func.any(bindparam("seqs", type_=ARRAY(BigInteger))))
+            .values(published_at=func.now())
+        )
 
     def wake(self) -> None:
         """Called after a commit that wrote events, so they go out without waiting for a poll."""
@@ -185,77 +198,82 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one window of pending rows; returns how many were published."""
-        outbox = self._outbox
-        async with self._engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(
-                        outbox.c.seq,
-                        outbox.c.event_id,
-                        outbox.c.subject,
-                        outbox.c.type,
-                        outbox.c.envelope,
-                        outbox.c.traceparent,
-                        outbox.c.created_at,
-                    )
-                    .where(outbox.c.published_at.is_(None))
-                    .where(self._lanes.open_rows(outbox.c.subject) if self._lanes else true())
-                    .order_by(outbox.c.seq)
-                    .limit(self._batch)
-                    .with_for_update(skip_locked=True)
+        held_lanes = tuple(self._lanes.held_now()) if self._lanes is not None else ()
+        window = self._window(held_lanes)
+        # On the driver beneath a pooled connection, as fixed prepared SQL in a transaction of its
+        # own: SQLAlchemy's execution of the window's statements cost more than the statements.
+        async with self._engine.connect() as pooled:
+            conn: asyncpg.Connection = (await pooled.get_raw_connection()).driver_connection
+            async with conn.transaction():
+                return await self._publish_window(conn, window, bool(held_lanes))
+
+    def _window(self, held: tuple[str, ...]) -> Prepared:
+        """The window's SELECT leaving out the lanes `held`: one per set of held lanes, compiled once."""
+        window = self._windows.get(held)
+        if window is None:
+            outbox = self._outbox
+            window = self._windows[held] = Prepared(
+                select(
+                    outbox.c.seq,
+                    outbox.c.event_id,
+                    outbox.c.subject,
+                    outbox.c.type,
+                    outbox.c.envelope,
+                    outbox.c.traceparent,
+                    outbox.c.created_at,
                 )
-            ).all()
-            held = self._lanes is not None and bool(self._lanes.held_now())
-            if held and self._report_due():
-                # Rows of a held link are left out of the window: count them apart, at most once
-                # a second (outbox_waiting_for_link).
-                await self._report_pending()
-            if not rows:
-                # Nothing left that another relay is not publishing: no count query on every
-                # idle wake-up (it was a fifth of the relay's statements).
-                if self._metrics is not None and not held:
-                    self._metrics.outbox_pending.set(0)
-                    for lane in self._lanes.lanes() if self._lanes else ():
-                        self._metrics.outbox_waiting_for_link.labels(node=lane).set(0)
-                return 0
-            futures: list[asyncio.Future[Any]] = []
-            for row in rows:
-                headers = producer_headers(
-                    self._tracer,
-                    f"publish {row.type}",
-                    row.traceparent,
-                    {"Nats-Msg-Id": Subjects.message_id(row.event_id, row.subject)},
-                    {"messaging.message.id": row.event_id},
-                )
-                futures.append(
-                    await self._js.publish_async(row.subject, row.envelope.encode(), headers=headers)
-                )
-            results = await asyncio.wait_for(
-                asyncio.gather(*futures, return_exceptions=True), self._ack_timeout
+                .where(outbox.c.published_at.is_(None))
+                .where(self._lanes.open_rows(outbox.c.subject, held) if self._lanes else true())
+                .order_by(outbox.c.seq)
+                .limit(self._batch)
+                .with_for_update(skip_locked=True)
             )
-            acked = [
-                row
-                for row, result in zip(rows, results, strict=True)
-                if not isinstance(result, BaseException)
-            ]
-            if acked:
-                await conn.execute(
-                    update(outbox)
-                    .where(outbox.c.seq.in_([row.seq for row in acked]))
-                    .values(published_at=func.now())
-                )
-            self._observe(acked)
-            refused = [
-                (row, result)
-                for row, result in zip(rows, results, strict=True)
-                if isinstance(result, BaseException)
-            ]
-            local = self._hold_lanes(acked, refused)
-            if local:
-                raise RuntimeError(
-                    f"{len(local)} of {len(rows)} events were not acknowledged: {local[0][1]!r}"
-                )
-            return len(acked)
+        return window
+
+    async def _publish_window(self, conn: asyncpg.Connection, window: Prepared, held: bool) -> int:
+        """Publish the pending rows of `window` (fetched, locked, on `conn`); marks the acked sent."""
+        rows = await conn.fetch(window.sql, *window.args({}))
+        if held and self._report_due():
+            # Rows of a held link are left out of the window: count them apart, at most once
+            # a second (outbox_waiting_for_link).
+            await self._report_pending()
+        if not rows:
+            # Nothing left that another relay is not publishing: no count query on every
+            # idle wake-up (it was a fifth of the relay's statements).
+            if self._metrics is not None and not held:
+                self._metrics.outbox_pending.set(0)
+                for lane in self._lanes.lanes() if self._lanes else ():
+                    self._metrics.outbox_waiting_for_link.labels(node=lane).set(0)
+            return 0
+        futures: list[asyncio.Future[Any]] = []
+        for row in rows:
+            headers = producer_headers(
+                self._tracer,
+                f"publish {row['type']}",
+                row["traceparent"],
+                {"Nats-Msg-Id": Subjects.message_id(row["event_id"], row["subject"])},
+                {"messaging.message.id": row["event_id"]},
+            )
+            futures.append(
+                await self._js.publish_async(row["subject"], row["envelope"].encode(), headers=headers)
+            )
+        results = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), self._ack_timeout)
+        acked = [
+            row for row, result in zip(rows, results, strict=True) if not isinstance(result, BaseException)
+        ]
+        if acked:
+            sent = self._sent
+            await conn.execute(sent.sql, *sent.args({"seqs": [row["seq"] for row in acked]}))
+        self._observe(acked)
+        refused = [
+            (row, result)
+            for row, result in zip(rows, results, strict=True)
+            if isinstance(result, BaseException)
+        ]
+        local = self._hold_lanes(acked, refused)
+        if local:
+            raise RuntimeError(f"{len(local)} of {len(rows)} events were not acknowledged: {local[0][1]!r}")
+        return len(acked)
 
     def _hold_lanes(
         self, acked: list[Any], refused: list[tuple[Any, BaseException]]
@@ -266,12 +284,12 @@ class OutboxRelay:
             return refused
         lanes = self._lanes
         for row in acked:
-            if (lane := lanes.lane_of(row.subject)) is not None and lanes.release(lane):
+            if (lane := lanes.lane_of(row["subject"])) is not None and lanes.release(lane):
                 log.info("outbox relay: the link to node %s carries events again", lane)
         local: list[tuple[Any, BaseException]] = []
         held: dict[str, BaseException] = {}
         for row, error in refused:
-            lane = lanes.lane_of(row.subject)
+            lane = lanes.lane_of(row["subject"])
             if lane is None:
                 local.append((row, error))
             else:
@@ -290,8 +308,8 @@ class OutboxRelay:
             return
         now = datetime.now(UTC)
         for row in rows:
-            self._metrics.outbox_lag_seconds.observe((now - row.created_at).total_seconds())
-            self._metrics.events_published_total.labels(type=row.type).inc()
+            self._metrics.outbox_lag_seconds.observe((now - row["created_at"]).total_seconds())
+            self._metrics.events_published_total.labels(type=row["type"]).inc()
 
     def _report_due(self) -> bool:
         """At most once a second while busy: a held link's backlog is counted, not every window."""

@@ -209,7 +209,7 @@ async def _issue_notice(
     uow: UnitOfWork,
 ) -> NoticeIssued:
     day = to_shanghai_date(now)
-    sequence = await next_sequence(uow.session, "notice", org.value, day, first=point.first_sequence)
+    sequence = await next_sequence(uow, "notice", org.value, day, first=point.first_sequence)
     number = numbers.notice_number(org.value, day, sequence)
     notice = OneTimeNotice(
         number=number,
@@ -259,7 +259,7 @@ async def _open_case(
     uow: UnitOfWork,
 ) -> Accepted:
     day = to_shanghai_date(now)
-    sequence = await next_sequence(uow.session, "case", org.value, day, first=point.first_sequence)
+    sequence = await next_sequence(uow, "case", org.value, day, first=point.first_sequence)
     number = numbers.case_number(org.value, day, sequence)
     promised = acceptance.promised_date(point.calendar, day, item)
     material_names = {m.code: m.name for m in item.materials}

@@ -6,12 +6,12 @@ import functools
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Insert, Table, bindparam, insert, select, union_all
+from sqlalchemy import Table, bindparam, insert, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal
-from daiban_common.uow import UnitOfWork
+from daiban_common.uow import Prepared, UnitOfWork
 from daiban_contracts.case import StaffRef
 from daiban_intake.domain.progress import Stage
 from daiban_intake.models import Case, CaseStage, Counter
@@ -19,8 +19,9 @@ from daiban_intake.models import Case, CaseStage, Counter
 _COUNTERS: Final[Table] = Counter.__table__  # type: ignore[attr-defined]
 _CASES: Final[Table] = Case.__table__  # type: ignore[attr-defined]
 _STAGES: Final[Table] = CaseStage.__table__  # type: ignore[attr-defined]
-# A Core statement, built once: the ORM-enabled form cost a compile-state pass on every acceptance.
-_NEXT = (
+# Fixed SQL run on the driver (daiban_common.uow.Prepared): SQLAlchemy's execution of it cost more
+# than the statement.
+_NEXT: Final = Prepared(
     pg_insert(_COUNTERS)
     .values(kind=bindparam("kind"), org=bindparam("org"), day=bindparam("day"), last=bindparam("first"))
     .on_conflict_do_update(
@@ -31,12 +32,10 @@ _NEXT = (
 )
 
 
-async def next_sequence(session: AsyncSession, kind: str, org: str, day: date, *, first: int = 1) -> int:
+async def next_sequence(uow: UnitOfWork, kind: str, org: str, day: date, *, first: int = 1) -> int:
     """The next number of `kind` for `org` on `day`, from `first` on; the row lock serialises
     concurrent windows."""
-    conn = await session.connection()
-    result = await conn.execute(_NEXT, {"kind": kind, "org": org, "day": day, "first": first})
-    return int(result.scalar_one())
+    return int(await uow.fetchval(_NEXT, {"kind": kind, "org": org, "day": day, "first": first}))
 
 
 def stage_row(stage: Stage, org: str, at: datetime, note: str = "") -> dict[str, Any]:
@@ -51,10 +50,9 @@ _CASE_COLUMNS: Final = [c for c in _CASES.c if c.name != "updated_at"]
 
 
 @functools.cache
-def _opening(stages: int) -> Insert:
+def _opening(stages: int) -> Prepared:
     """`WITH opened AS (INSERT INTO cases ...) INSERT INTO case_stages ...` for `stages` stages,
-    built once with named parameters, so SQLAlchemy compiles it once too (literal values made it
-    compile on every acceptance)."""
+    built and compiled once with named parameters, run on the driver."""
     opened = insert(_CASES).values({c: bindparam(c.name, type_=c.type) for c in _CASE_COLUMNS}).cte("opened")
     # Rows as SELECTs of parameters: a multi-row VALUES is a statement SQLAlchemy does not cache.
     columns = ("case_number", *_STAGE_COLUMNS)
@@ -65,7 +63,9 @@ def _opening(stages: int) -> Insert:
         )
         for i in range(stages)
     ]
-    return insert(_STAGES).from_select(columns, union_all(*rows) if stages > 1 else rows[0]).add_cte(opened)
+    return Prepared(
+        insert(_STAGES).from_select(columns, union_all(*rows) if stages > 1 else rows[0]).add_cte(opened)
+    )
 
 
 async def insert_case(uow: UnitOfWork, case: dict[str, Any], stages: list[dict[str, Any]]) -> None:
@@ -76,8 +76,7 @@ async def insert_case(uow: UnitOfWork, case: dict[str, Any], stages: list[dict[s
     params = {c.name: case.get(c.name) for c in _CASE_COLUMNS}
     for i, stage in enumerate(stages):
         params |= {f"stage{i}_{name}": stage[name] for name in _STAGE_COLUMNS}
-    conn = await uow.session.connection()
-    await conn.execute(_opening(len(stages)), params)
+    await uow.execute(_opening(len(stages)), params)
 
 
 def add_stage(
