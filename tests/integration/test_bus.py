@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import nats
 import pytest
+from nats.aio.client import Client as NATS
 from sqlalchemy import select
 
 from daiban_common.auth import Role, issue_token
@@ -21,7 +24,7 @@ from tests.integration.probe import (
     count,
     create_probe_tables,
 )
-from tests.servers import Network, eventually, running
+from tests.servers import Network, RunningService, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -117,12 +120,19 @@ async def test_same_event_delivered_twice_is_applied_once(network: Network) -> N
         assert await count(reader.runtime, reader.runtime.tables.inbox) == 1
 
 
-async def test_failing_and_malformed_events_end_in_the_dead_letter_table(network: Network) -> None:
+@asynccontextmanager
+async def reader_and_publisher(network: Network) -> AsyncIterator[tuple[RunningService, str, NATS]]:
+    """A running probe reader that parks an event after 3 failures, the subject it reads notes on,
+    and a plain NATS connection to publish there (closed by the caller once it has published)."""
     settings = await network.node(TOWNSHIP, consumer_max_deliver=3)
     async with running(READER_SPEC, settings) as reader:
         await create_probe_tables(reader.runtime)
-        subject = f"{settings.subject_root}.370285.101.201.note.written"
         nc = await nats.connect(settings.nats_url)
+        yield reader, f"{settings.subject_root}.370285.101.201.note.written", nc
+
+
+async def test_failing_and_malformed_events_end_in_the_dead_letter_table(network: Network) -> None:
+    async with reader_and_publisher(network) as (reader, subject, nc):
         js = nc.jetstream()
         poison = make_envelope(
             NoteWritten(note_id="p", text="poison"),
@@ -171,11 +181,7 @@ async def test_payload_postgresql_cannot_store_is_parked_not_retried_for_ever(ne
     """A NUL byte (refused by `text` and JSONB) and a publisher's over-long message id must not
     make the dead letter itself fail to be written, which would hold the event in the stream and
     retry it without end."""
-    settings = await network.node(TOWNSHIP, consumer_max_deliver=3)
-    async with running(READER_SPEC, settings) as reader:
-        await create_probe_tables(reader.runtime)
-        subject = f"{settings.subject_root}.370285.101.201.note.written"
-        nc = await nats.connect(settings.nats_url)
+    async with reader_and_publisher(network) as (reader, subject, nc):
         js = nc.jetstream()
         good = make_envelope(
             NoteWritten(note_id="g2", text="正常"), source="/t", subject="note", org="370285101201", actor="t"
