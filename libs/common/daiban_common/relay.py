@@ -198,7 +198,8 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one window of pending rows; returns how many were published."""
-        held_lanes = tuple(self._lanes.held_now()) if self._lanes is not None else ()
+        # Sorted: the same held set is the same compiled window whatever order its lanes were held in.
+        held_lanes = tuple(sorted(self._lanes.held_now())) if self._lanes is not None else ()
         window = self._window(held_lanes)
         # On the driver beneath a pooled connection, as fixed prepared SQL in a transaction of its
         # own: SQLAlchemy's execution of the window's statements cost more than the statements.
