@@ -42,3 +42,34 @@ async def test_a_set_without_names_answers_none() -> None:
     known = CachedKeySet(cast(Any, FakeEngine()), load)
     assert await known.is_known("370285101000")
     assert await known.names(["370285101000"]) is None
+
+
+async def test_a_load_overtaken_by_an_invalidation_is_not_kept() -> None:
+    """A commit landing while a reload reads (its snapshot older than the commit) invalidates the
+    set; the reload's answer serves the request that asked, and the next one reads again, rather
+    than the commit staying unseen for a whole ttl (the flaky staff-directory test of stop 24)."""
+    import asyncio
+
+    directory = {"370285101294/js-294-agent"}
+    reading = asyncio.Event()
+    go_on = asyncio.Event()
+    loads = 0
+
+    async def load(_conn: Any) -> set[str]:
+        nonlocal loads
+        loads += 1
+        snapshot = set(directory)
+        if loads == 1:
+            reading.set()
+            await go_on.wait()
+        return snapshot
+
+    known = CachedKeySet(cast(Any, FakeEngine()), load)
+    first = asyncio.create_task(known.is_known("370285101294/js-294-new"))
+    await reading.wait()
+    directory.add("370285101294/js-294-new")  # the consumer commits while the first load reads
+    known.invalidate()
+    go_on.set()
+    assert await first is False  # its snapshot predates the commit
+    assert await known.is_known("370285101294/js-294-new")
+    assert loads == 2

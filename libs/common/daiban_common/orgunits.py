@@ -98,9 +98,13 @@ class CachedKeySet:
         self._codes: frozenset[str] = frozenset()
         self._names: Mapping[str, str] | None = None
         self._loaded_at: float | None = None
+        # Bumped by `invalidate`: a load that began before a commit may not have seen it, and is
+        # used once but not kept (kept, it hid that commit for a whole `ttl`).
+        self._generation = 0
         self._lock = asyncio.Lock()
 
     def invalidate(self) -> None:
+        self._generation += 1
         self._loaded_at = None
 
     def _fresh(self) -> bool:
@@ -125,6 +129,7 @@ class CachedKeySet:
             if self._fresh():
                 return
             started = time.monotonic()
+            generation = self._generation
             try:
                 async with self._engine.connect() as conn:
                     loaded = await self._load(conn)
@@ -132,11 +137,11 @@ class CachedKeySet:
                 if not self._codes:
                     raise ServiceUnavailable(self._unavailable) from exc
                 log.warning("cannot reload a replica's keys (%s); keeping the last %d", exc, len(self._codes))
-                self._loaded_at = started
+                self._loaded_at = started if generation == self._generation else None
                 return
             self._codes = frozenset(loaded)
             self._names = dict(loaded) if isinstance(loaded, Mapping) else None
-            self._loaded_at = started if loaded else None
+            self._loaded_at = started if loaded and generation == self._generation else None
 
 
 def names_of(table: Table) -> Loader:
