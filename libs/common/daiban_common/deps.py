@@ -1,4 +1,8 @@
-"""FastAPI dependencies shared by every service's routes."""
+"""FastAPI dependencies shared by every service's routes.
+
+Dependencies are `async def` even when they only read app state: FastAPI runs a plain `def`
+dependency in its thread pool, a thread hop and a lock or two per request for an attribute read.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,14 @@ def get_runtime(request: Request) -> ServiceRuntime:
     return runtime
 
 
-RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+async def _runtime(request: Request) -> ServiceRuntime:
+    return get_runtime(request)
 
 
-def get_uow(request: Request) -> UnitOfWork:
+RuntimeDep = Annotated[ServiceRuntime, Depends(_runtime)]
+
+
+async def get_uow(request: Request) -> UnitOfWork:
     return get_runtime(request).uow()
 
 

@@ -64,7 +64,7 @@ def load_or_create_signer(path: Path) -> NodeSigner:
     return NodeSigner(key)
 
 
-def _context(request: Request) -> AuditContext:
+async def _context(request: Request) -> AuditContext:
     return cast(AuditContext, get_runtime(request).context)
 
 

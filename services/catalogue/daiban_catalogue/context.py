@@ -48,7 +48,7 @@ def build_context(runtime: ServiceRuntime) -> CatalogueContext:
     return CatalogueContext.for_node(runtime.node_org)
 
 
-def _context(request: Request) -> CatalogueContext:
+async def _context(request: Request) -> CatalogueContext:
     return cast(CatalogueContext, get_runtime(request).context)
 
 

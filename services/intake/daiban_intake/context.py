@@ -53,7 +53,7 @@ def build_context(runtime: ServiceRuntime) -> IntakeContext:
     )
 
 
-def _context(request: Request) -> IntakeContext:
+async def _context(request: Request) -> IntakeContext:
     return cast(IntakeContext, get_runtime(request).context)
 
 

@@ -27,7 +27,7 @@ def build_context(runtime: ServiceRuntime) -> RoutingContext:
     return RoutingContext(settings=settings, policy=settings.policy)
 
 
-def _context(request: Request) -> RoutingContext:
+async def _context(request: Request) -> RoutingContext:
     return cast(RoutingContext, get_runtime(request).context)
 
 
