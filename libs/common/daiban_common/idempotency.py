@@ -34,6 +34,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Insert,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -252,10 +253,32 @@ def _statements(schema: str) -> _Statements:
                 c.key == bindparam("key"),
             )
         ),
-        keep=Prepared(
-            insert(table).values({name: bindparam(name, type_=c[name].type) for name in _KEPT_COLUMNS})
-        ),
+        keep=Prepared(keeping(schema)),
     )
+
+
+def keeping(schema: str) -> Insert:
+    """The record's INSERT, its parameters named `kept_<column>` (`kept` gives them): what
+    `remember` runs, and what a handler can make a CTE of its last statement (no round trip of its own)."""
+    c = idempotency_table(schema).c
+    return insert(c.scope.table).values(
+        {name: bindparam(f"kept_{name}", type_=c[name].type) for name in _KEPT_COLUMNS}
+    )
+
+
+def kept(once: Once, answer: Answer) -> dict[str, Any]:
+    """The parameters of `keeping`: the answer to replay for `once`."""
+    headers = {name: value for name, value in answer.headers.items() if name.lower() in KEPT_HEADERS}
+    return {
+        "kept_scope": once.scope,
+        "kept_operation": once.operation,
+        "kept_key": once.key,
+        "kept_fingerprint": once.fingerprint,
+        "kept_status_code": answer.status_code,
+        "kept_media_type": answer.media_type,
+        "kept_body": answer.rendered,
+        "kept_headers": headers,
+    }
 
 
 _KEPT_COLUMNS: Final = (
@@ -297,21 +320,14 @@ async def remember(uow: UnitOfWork, once: Once | None, answer: Answer) -> None:
     """Record the answer in the unit of work (committed with the change), and forget old ones."""
     if once is None:
         return
+    await uow.execute(_statements(uow.tables.schema).keep, kept(once, answer))
+    await forget_old(uow)
+
+
+async def forget_old(uow: UnitOfWork) -> None:
+    """Purge old records now and then (at most once per PURGE_EVERY per schema and process); what
+    `remember` does after its record, and a handler that wrote the record itself (`keeping`) calls."""
     table = idempotency_table(uow.tables.schema)
-    kept = {name: value for name, value in answer.headers.items() if name.lower() in KEPT_HEADERS}
-    await uow.execute(
-        _statements(uow.tables.schema).keep,
-        {
-            "scope": once.scope,
-            "operation": once.operation,
-            "key": once.key,
-            "fingerprint": once.fingerprint,
-            "status_code": answer.status_code,
-            "media_type": answer.media_type,
-            "body": answer.rendered,
-            "headers": kept,
-        },
-    )
     now = time.monotonic()
     if now - _last_purge.get(table.fullname, -PURGE_EVERY) >= PURGE_EVERY:
         _last_purge[table.fullname] = now

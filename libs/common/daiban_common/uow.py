@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import asyncpg
-from sqlalchemy import ClauseElement, Table, bindparam, insert
+from sqlalchemy import ARRAY, ClauseElement, Select, Table, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -90,12 +90,15 @@ class UnitOfWork:
         self._pending: list[Envelope] = []
         self._committed = False
         self._adapted: Any = None
+        # Whether a statement of the caller's wrote events' outbox rows (take_outbox).
+        self._taken = False
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         self._pending = []
         self._committed = False
         self._adapted = None
+        self._taken = False
         return self
 
     async def __aexit__(
@@ -181,44 +184,72 @@ class UnitOfWork:
             subjects.extend(self._subjects.copy(node, kind, envelope.type) for node, kind in copies)
         return subjects
 
+    def _outbox_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "event_id": env.id,
+                "subject": subject,
+                "type": env.type,
+                "envelope": raw,
+                "traceparent": env.traceparent,
+            }
+            for env in self._pending
+            for raw in [env.model_dump_json()]
+            for subject in self._subjects_of(env)
+        ]
+
+    def take_outbox(self) -> dict[str, list[Any]]:
+        """The events emitted so far as `outbox_rows`' parameters, for the caller to write in a
+        statement of its own (a data-modifying CTE: no round trip of their own at commit).
+
+        Taken out of the unit: the caller must run that statement in this unit of work.
+        """
+        rows = self._outbox_rows()
+        self._pending = []
+        self._taken = self._taken or bool(rows)
+        return {f"outbox_{name}": [row[name] for row in rows] for name in OUTBOX_COLUMNS}
+
     async def commit(self) -> None:
         if self._pending:
-            await self.executemany(
-                _outbox_insert(self._tables.outbox),
-                [
-                    {
-                        "event_id": env.id,
-                        "subject": subject,
-                        "type": env.type,
-                        "envelope": raw,
-                        "traceparent": env.traceparent,
-                    }
-                    for env in self._pending
-                    for raw in [env.model_dump_json()]
-                    for subject in self._subjects_of(env)
-                ],
-            )
+            await self.executemany(_outbox_insert(self._tables.outbox), self._outbox_rows())
         self._adapted = None
         await self.session.commit()
         self._committed = True
-        had_events = bool(self._pending)
+        had_events = bool(self._pending) or self._taken
         self._pending = []
+        self._taken = False
         if had_events and self._on_commit is not None:
             self._on_commit()
 
     async def rollback(self) -> None:
         self._pending = []
+        self._taken = False
         self._adapted = None
         await self.session.rollback()
+
+
+OUTBOX_COLUMNS: Final = ("event_id", "subject", "type", "envelope", "traceparent")
 
 
 @functools.cache
 def _outbox_insert(outbox: Table) -> Prepared:
     """An outbox row, run on the driver: the rows of a commit in one round trip, in order (their seq)."""
-    columns = ("event_id", "subject", "type", "envelope", "traceparent")
     return Prepared(
-        insert(outbox).values({name: bindparam(name, type_=outbox.c[name].type) for name in columns})
+        insert(outbox).values({name: bindparam(name, type_=outbox.c[name].type) for name in OUTBOX_COLUMNS})
     )
+
+
+def outbox_rows(outbox: Table) -> Select[Any]:
+    """The rows `UnitOfWork.take_outbox` gives, one array per column, in the order they were
+    emitted: `INSERT INTO outbox (...) <this>` numbers them (seq) in that order."""
+    rows = (
+        func.unnest(
+            *(bindparam(f"outbox_{name}", type_=ARRAY(outbox.c[name].type)) for name in OUTBOX_COLUMNS)
+        )
+        .table_valued(*OUTBOX_COLUMNS, with_ordinality="n")
+        .render_derived(name="emitted")
+    )
+    return select(*(rows.c[name] for name in OUTBOX_COLUMNS)).order_by(rows.c.n)
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -73,7 +73,33 @@ async def _rows(uow: UnitOfWork, sql: str, **params: str) -> list[str]:
     return [str(r[0]) for r in (await conn.execute(text(sql), params)).all()]
 
 
-async def test_a_case_and_its_stages_on_the_driver_are_the_rows_sqlalchemy_wrote(intake: Intake) -> None:
+def _kept(key: str) -> dict[str, Any]:
+    return {
+        "kept_scope": "staff-1",
+        "kept_operation": "POST /v1/applications",
+        "kept_key": key,
+        "kept_fingerprint": "f" * 64,
+        "kept_status_code": 201,
+        "kept_media_type": "application/json",
+        "kept_body": '{"number":"办件1"}',
+        "kept_headers": {"Location": "/v1/cases/办件1", "ETag": '"1"'},
+    }
+
+
+def _queued(event_id: str) -> dict[str, Any]:
+    """Two outbox rows of one event (its own subject, then a copy's), as UnitOfWork.take_outbox gives."""
+    return {
+        "outbox_event_id": [event_id, event_id],
+        "outbox_subject": ["x.370285.101.case.accepted", "x.copy.370285.case.accepted"],
+        "outbox_type": ["case.accepted", "case.accepted"],
+        "outbox_envelope": ['{"data":{"名称":"值"}}', '{"data":{"名称":"值"}}'],
+        "outbox_traceparent": ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", None],
+    }
+
+
+async def test_a_case_its_stages_record_and_events_on_the_driver_are_the_rows_sqlalchemy_wrote(
+    intake: Intake,
+) -> None:
     prepared = _opening(2)
     stages = [
         stage_row(Stage.accepted, "370285101000", AT),
@@ -81,7 +107,7 @@ async def test_a_case_and_its_stages_on_the_driver_are_the_rows_sqlalchemy_wrote
     ]
 
     def params(number: str) -> dict[str, Any]:
-        out = _case(number)
+        out = _case(number) | _kept(f"k-{number}") | _queued(f"e-{number}")
         for i, stage in enumerate(stages):
             out |= {f"stage{i}_{name}": value for name, value in stage.items()}
         return out
@@ -102,29 +128,31 @@ async def test_a_case_and_its_stages_on_the_driver_are_the_rows_sqlalchemy_wrote
             "SELECT (representative IS NULL, jsonb_typeof(representative), handover IS NULL)::text"
             " FROM intake.cases WHERE number IN ('A-SA', 'A-DRIVER') ORDER BY number DESC",
         )
+        records = await _rows(
+            uow,
+            "SELECT (scope, operation, fingerprint, status_code, media_type, body, headers, created_at)::text"
+            " FROM intake.idempotency WHERE key IN ('k-A-SA', 'k-A-DRIVER') ORDER BY key DESC",
+        )
+        # In the order given (seq), each statement's rows together.
+        events = await _rows(
+            uow,
+            "SELECT (subject, type, envelope, traceparent, created_at, published_at)::text"
+            " FROM intake.outbox WHERE event_id IN ('e-A-SA', 'e-A-DRIVER') ORDER BY seq",
+        )
     assert len(cases) == 2
     assert cases[0].replace("A-SA", "#") == cases[1].replace("A-DRIVER", "#")
     assert stage_rows[:2] == stage_rows[2:]
     assert nulls[0] == nulls[1]
+    assert len(records) == 2 and records[0] == records[1]
+    assert len(events) == 4 and events[:2] == events[2:]
+    assert "x.370285.101" in events[0] and "x.copy" in events[1]
 
 
 async def test_an_idempotency_record_on_the_driver_is_the_row_sqlalchemy_wrote(intake: Intake) -> None:
     statements = _statements("intake")
 
-    def params(key: str) -> dict[str, Any]:
-        return {
-            "scope": "staff-1",
-            "operation": "POST /v1/applications",
-            "key": key,
-            "fingerprint": "f" * 64,
-            "status_code": 201,
-            "media_type": "application/json",
-            "body": '{"number":"办件1"}',
-            "headers": {"Location": "/v1/cases/办件1", "ETag": '"1"'},
-        }
-
     async with intake.runtime.uow() as uow:
-        await _both(uow, statements.keep, params("k-sa"), params("k-driver"))
+        await _both(uow, statements.keep, _kept("k-sa"), _kept("k-driver"))
         rows = await _rows(
             uow,
             "SELECT (scope, operation, fingerprint, status_code, media_type, body, headers, created_at)::text"
@@ -134,7 +162,7 @@ async def test_an_idempotency_record_on_the_driver_is_the_row_sqlalchemy_wrote(i
             statements.find, {"scope": "staff-1", "operation": "POST /v1/applications", "key": "k-sa"}
         )
     assert len(rows) == 2 and rows[0] == rows[1]
-    assert found is not None and dict(found["headers"]) == params("k-sa")["headers"]
+    assert found is not None and dict(found["headers"]) == _kept("k-sa")["kept_headers"]
 
 
 async def test_an_outbox_row_on_the_driver_is_the_row_sqlalchemy_wrote(intake: Intake) -> None:

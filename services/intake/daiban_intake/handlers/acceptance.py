@@ -15,7 +15,7 @@ from daiban_common import clock
 from daiban_common.auth import KnownOrgs, Principal, can_see
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.errors import FieldError, InvalidInput, NotFound
-from daiban_common.idempotency import AnswerOf, Once, Replayed, remember, replay
+from daiban_common.idempotency import AnswerOf, Once, Replayed, forget_old, kept, remember, replay
 from daiban_common.orgunits import CachedKeySet
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
@@ -175,11 +175,23 @@ async def accept_application(
             result = await _issue_notice(
                 item, check, fields, claimed, applicant, org, principal, point, names, now, uow
             )
+            await remember(uow, once, answer(result))
         else:
             result = await _open_case(
-                command, item, check, applicant, representative, org, principal, point, names, now, uow
+                command,
+                item,
+                check,
+                applicant,
+                representative,
+                org,
+                principal,
+                point,
+                names,
+                now,
+                uow,
+                once=once,
+                answer=answer,
             )
-        await remember(uow, once, answer(result))
         await uow.commit()
     return result
 
@@ -257,6 +269,9 @@ async def _open_case(
     names: dict[str, str] | None,
     now: datetime,
     uow: UnitOfWork,
+    *,
+    once: Once,
+    answer: AnswerOf[Acceptance],
 ) -> Accepted:
     day = to_shanghai_date(now)
     sequence = await next_sequence(uow, "case", org.value, day, first=point.first_sequence)
@@ -317,13 +332,11 @@ async def _open_case(
             "decided_at": now,
         }
         stages.append(stage_row(Stage.concluded_on_the_spot, org.value, now, spot.outcome.label))
-    # The case and its stages in one statement (one round trip), without the ORM's unit of work:
-    # nothing reads the case back in this transaction, and the object below is only for the answer.
-    await insert_case(uow, values, stages)
     # Built without SQLAlchemy's instance state (every field in its __dict__, defaults included,
     # which is where attribute reads look first): never to be added to a session. Case(**values)
     # sent each of its 32 fields through the ORM's instrumentation, ~630 Python calls.
     case = Case.model_construct(**values)
+    result = Accepted(case, names if names is not None else await org_names(uow.session, case_orgs(case)))
     uow.emit(
         CaseAccepted(
             case=CaseSummary(
@@ -346,4 +359,9 @@ async def _open_case(
         org=org.value,
         actor=principal.sub,
     )
-    return Accepted(case, names if names is not None else await org_names(uow.session, case_orgs(case)))
+    # The case, its stages, the answer for replays and the event in one statement (one round trip),
+    # without the ORM's unit of work: nothing reads the case back in this transaction, and the
+    # object above is only for the answer, which is made from the values alone.
+    await insert_case(uow, values, stages, answered=kept(once, answer(result)))
+    await forget_old(uow)
+    return result

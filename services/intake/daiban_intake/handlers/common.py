@@ -11,10 +11,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal
-from daiban_common.uow import Prepared, UnitOfWork
+from daiban_common.idempotency import keeping
+from daiban_common.uow import OUTBOX_COLUMNS, Prepared, UnitOfWork, outbox_rows
 from daiban_contracts.case import StaffRef
 from daiban_intake.domain.progress import Stage
-from daiban_intake.models import Case, CaseStage, Counter
+from daiban_intake.models import SCHEMA, Case, CaseStage, Counter, messaging
 
 _COUNTERS: Final[Table] = Counter.__table__  # type: ignore[attr-defined]
 _CASES: Final[Table] = Case.__table__  # type: ignore[attr-defined]
@@ -51,9 +52,17 @@ _CASE_COLUMNS: Final = [c for c in _CASES.c if c.name != "updated_at"]
 
 @functools.cache
 def _opening(stages: int) -> Prepared:
-    """`WITH opened AS (INSERT INTO cases ...) INSERT INTO case_stages ...` for `stages` stages,
-    built and compiled once with named parameters, run on the driver."""
+    """Acceptance's last statement, built and compiled once with named parameters, run on the driver:
+    the case, its `stages` stages, the idempotency record and the unit's outbox rows.
+
+    `WITH opened AS (INSERT INTO cases ...), kept AS (INSERT INTO idempotency ...), queued AS
+    (INSERT INTO outbox ... FROM unnest(...)) INSERT INTO case_stages ...`: one round trip for what
+    were three (and the outbox's own at commit).
+    """
     opened = insert(_CASES).values({c: bindparam(c.name, type_=c.type) for c in _CASE_COLUMNS}).cte("opened")
+    kept = keeping(SCHEMA).cte("kept")
+    outbox = messaging.outbox
+    queued = insert(outbox).from_select(OUTBOX_COLUMNS, outbox_rows(outbox)).cte("queued")
     # Rows as SELECTs of parameters: a multi-row VALUES is a statement SQLAlchemy does not cache.
     columns = ("case_number", *_STAGE_COLUMNS)
     rows = [
@@ -64,16 +73,21 @@ def _opening(stages: int) -> Prepared:
         for i in range(stages)
     ]
     return Prepared(
-        insert(_STAGES).from_select(columns, union_all(*rows) if stages > 1 else rows[0]).add_cte(opened)
+        insert(_STAGES)
+        .from_select(columns, union_all(*rows) if stages > 1 else rows[0])
+        .add_cte(opened, kept, queued)
     )
 
 
-async def insert_case(uow: UnitOfWork, case: dict[str, Any], stages: list[dict[str, Any]]) -> None:
-    """Insert a new case (every column given, None for none) and its first stages in one statement.
+async def insert_case(
+    uow: UnitOfWork, case: dict[str, Any], stages: list[dict[str, Any]], *, answered: dict[str, Any]
+) -> None:
+    """Insert a new case (every column given, None for none), its first stages, the idempotency
+    record `answered` (idempotency.kept) and the events emitted so far, in one statement.
 
     The stages' foreign key is checked at the end of the statement, when the case row is there.
     """
-    params = {c.name: case.get(c.name) for c in _CASE_COLUMNS}
+    params = {c.name: case.get(c.name) for c in _CASE_COLUMNS} | answered | uow.take_outbox()
     for i, stage in enumerate(stages):
         params |= {f"stage{i}_{name}": stage[name] for name in _STAGE_COLUMNS}
     await uow.execute(_opening(len(stages)), params)
