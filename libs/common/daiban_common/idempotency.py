@@ -9,6 +9,8 @@ the answer given to each (scope, operation, key):
   a key already used with another body (or another target) is a 409 naming `Idempotency-Key`.
 - `remember(uow, once, answer)` writes the answer in the same unit of work as the change and its
   outbox events: a request either happened and can be replayed, or did not happen at all.
+- `claim` and `settle` (acceptance's pair) do the same in a round trip fewer: the record inserted
+  first, as the lock, its answer written last (in the handler's last statement, `settling`).
 - A replay answers the stored status, body and headers (e.g. Location) plus `Idempotent-Replayed: true`.
 
 Rows live `RETENTION` (30 days, long enough for a phone that queued its requests offline); a
@@ -42,6 +44,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Update,
     bindparam,
     delete,
     func,
@@ -49,8 +52,10 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from daiban_common.errors import Conflict, FieldError
 from daiban_common.messaging import defined_once
@@ -236,6 +241,8 @@ class _Statements:
     lock: Prepared
     find: Prepared
     keep: Prepared
+    claim: Prepared
+    settle: Prepared
 
 
 @functools.cache
@@ -254,6 +261,28 @@ def _statements(schema: str) -> _Statements:
             )
         ),
         keep=Prepared(keeping(schema)),
+        # The record with a placeholder answer (never committed: `settle` writes the answer).
+        claim=Prepared(
+            pg_insert(table)
+            .values(
+                {name: bindparam(f"kept_{name}", type_=c[name].type) for name in _KEY_COLUMNS}
+                | {"status_code": 0, "media_type": "", "body": "", "headers": {}}
+            )
+            .on_conflict_do_nothing()
+            .returning(c.status_code)
+        ),
+        settle=Prepared(settling(schema)),
+    )
+
+
+def settling(schema: str) -> Update:
+    """The answer written into the record `claim` inserted, its parameters those of `keeping`:
+    what `settle` runs, and what a handler can make a CTE of its last statement."""
+    c = idempotency_table(schema).c
+    return (
+        update(c.scope.table)
+        .where(*(c[name] == bindparam(f"kept_{name}", type_=c[name].type) for name in _KEY_COLUMNS))
+        .values({name: bindparam(f"kept_{name}", type_=c[name].type) for name in _ANSWER_COLUMNS})
     )
 
 
@@ -281,16 +310,9 @@ def kept(once: Once, answer: Answer) -> dict[str, Any]:
     }
 
 
-_KEPT_COLUMNS: Final = (
-    "scope",
-    "operation",
-    "key",
-    "fingerprint",
-    "status_code",
-    "media_type",
-    "body",
-    "headers",
-)
+_KEY_COLUMNS: Final = ("scope", "operation", "key", "fingerprint")
+_ANSWER_COLUMNS: Final = ("status_code", "media_type", "body", "headers")
+_KEPT_COLUMNS: Final = _KEY_COLUMNS + _ANSWER_COLUMNS
 
 
 async def replay(uow: UnitOfWork, once: Once | None) -> Answer | None:
@@ -307,13 +329,45 @@ async def replay(uow: UnitOfWork, once: Once | None) -> Answer | None:
     row = await uow.fetchrow(
         statements.find, {"scope": once.scope, "operation": once.operation, "key": once.key}
     )
-    if row is None:
-        return None
+    return None if row is None else _stored(row, once)
+
+
+async def claim(uow: UnitOfWork, once: Once) -> Answer | None:
+    """`replay` in one statement when the key is new (nearly always): the stored answer if this
+    request was made before, 409 if the key was used for another; else the key is this unit's
+    and `settle` (or `settling` in the handler's last statement) must write its answer.
+
+    The record is inserted at once with a placeholder answer. Its uncommitted key makes a
+    concurrent retry's insert wait until this unit commits or rolls back, as replay's advisory
+    lock does; the retry's insert then does nothing (or inserts, after a rollback), and its lookup
+    is a statement of its own, so that it sees the committed answer (a lookup in the waiting
+    statement itself would read the snapshot taken before the wait: why replay's are two).
+    """
+    statements = _statements(uow.tables.schema)
+    key = {f"kept_{name}": getattr(once, name) for name in _KEY_COLUMNS}
+    where = {"scope": once.scope, "operation": once.operation, "key": once.key}
+    # A committed record can vanish between the two (the purge of old ones): then claim again.
+    for _ in range(3):
+        if await uow.fetchrow(statements.claim, key) is not None:
+            return None
+        row = await uow.fetchrow(statements.find, where)
+        if row is not None:
+            return _stored(row, once)
+    raise RuntimeError(f"the idempotency record of {once.lock_id!r} keeps vanishing")
+
+
+def _stored(row: Mapping[str, Any], once: Once) -> Answer:
     if row["fingerprint"] != once.fingerprint:
         raise key_reused()
     return Answer(
         row["status_code"], json.loads(row["body"]), row["media_type"], dict(row["headers"]), replayed=True
     )
+
+
+async def settle(uow: UnitOfWork, once: Once, answer: Answer) -> None:
+    """Write the answer into the record `claim` inserted, and forget old ones."""
+    await uow.execute(_statements(uow.tables.schema).settle, kept(once, answer))
+    await forget_old(uow)
 
 
 async def remember(uow: UnitOfWork, once: Once | None, answer: Answer) -> None:

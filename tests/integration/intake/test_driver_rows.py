@@ -86,6 +86,11 @@ def _kept(key: str) -> dict[str, Any]:
     }
 
 
+def _key(kept: dict[str, Any]) -> dict[str, Any]:
+    """What idempotency.claim is given: the record's key and fingerprint, without the answer."""
+    return {name: kept[name] for name in ("kept_scope", "kept_operation", "kept_key", "kept_fingerprint")}
+
+
 def _queued(event_id: str) -> dict[str, Any]:
     """Two outbox rows of one event (its own subject, then a copy's), as UnitOfWork.take_outbox gives."""
     return {
@@ -112,7 +117,10 @@ async def test_a_case_its_stages_record_and_events_on_the_driver_are_the_rows_sq
             out |= {f"stage{i}_{name}": value for name, value in stage.items()}
         return out
 
+    claim = _statements("intake").claim
     async with intake.runtime.uow() as uow:
+        # The record is claimed first (idempotency.claim), its answer written by the case's statement.
+        await _both(uow, claim, _key(_kept("k-A-SA")), _key(_kept("k-A-DRIVER")))
         await _both(uow, prepared, params("A-SA"), params("A-DRIVER"))
         cases = await _rows(
             uow,
@@ -153,15 +161,18 @@ async def test_an_idempotency_record_on_the_driver_is_the_row_sqlalchemy_wrote(i
 
     async with intake.runtime.uow() as uow:
         await _both(uow, statements.keep, _kept("k-sa"), _kept("k-driver"))
+        # Claimed, then settled (acceptance's pair): the same row as one kept at once.
+        await uow.execute(statements.claim, _key(_kept("k-settled")))
+        await uow.execute(statements.settle, _kept("k-settled"))
         rows = await _rows(
             uow,
             "SELECT (scope, operation, fingerprint, status_code, media_type, body, headers, created_at)::text"
-            " FROM intake.idempotency WHERE key IN ('k-sa', 'k-driver') ORDER BY key DESC",
+            " FROM intake.idempotency WHERE key IN ('k-sa', 'k-driver', 'k-settled') ORDER BY key DESC",
         )
         found = await uow.fetchrow(
             statements.find, {"scope": "staff-1", "operation": "POST /v1/applications", "key": "k-sa"}
         )
-    assert len(rows) == 2 and rows[0] == rows[1]
+    assert len(rows) == 3 and rows[0] == rows[1] == rows[2]
     assert found is not None and dict(found["headers"]) == _kept("k-sa")["kept_headers"]
 
 

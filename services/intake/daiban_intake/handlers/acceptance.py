@@ -15,7 +15,7 @@ from daiban_common import clock
 from daiban_common.auth import KnownOrgs, Principal, can_see
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
 from daiban_common.errors import FieldError, InvalidInput, NotFound
-from daiban_common.idempotency import AnswerOf, Once, Replayed, forget_old, kept, remember, replay
+from daiban_common.idempotency import AnswerOf, Once, Replayed, claim, forget_old, kept, settle
 from daiban_common.orgunits import CachedKeySet
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
@@ -149,7 +149,7 @@ async def accept_application(
     # Every org unit an answer shows: where it was accepted (and decided, on the spot), and whose.
     names = await _cached_names(point, [org.value, principal.org])
     async with uow:
-        if (stored := await replay(uow, once)) is not None:
+        if (stored := await claim(uow, once)) is not None:
             return Replayed(stored)
         item = acceptance.ensure_acceptable(
             await item_in_force(uow.session, command.item_code, org, today, point.items),
@@ -175,7 +175,7 @@ async def accept_application(
             result = await _issue_notice(
                 item, check, fields, claimed, applicant, org, principal, point, names, now, uow
             )
-            await remember(uow, once, answer(result))
+            await settle(uow, once, answer(result))
         else:
             result = await _open_case(
                 command,

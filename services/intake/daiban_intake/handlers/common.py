@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal
-from daiban_common.idempotency import keeping
+from daiban_common.idempotency import settling
 from daiban_common.uow import OUTBOX_COLUMNS, Prepared, UnitOfWork, outbox_rows
 from daiban_contracts.case import StaffRef
 from daiban_intake.domain.progress import Stage
@@ -53,14 +53,15 @@ _CASE_COLUMNS: Final = [c for c in _CASES.c if c.name != "updated_at"]
 @functools.cache
 def _opening(stages: int) -> Prepared:
     """Acceptance's last statement, built and compiled once with named parameters, run on the driver:
-    the case, its `stages` stages, the idempotency record and the unit's outbox rows.
+    the case, its `stages` stages, the answer in the idempotency record (claimed first) and the
+    unit's outbox rows.
 
-    `WITH opened AS (INSERT INTO cases ...), kept AS (INSERT INTO idempotency ...), queued AS
+    `WITH opened AS (INSERT INTO cases ...), kept AS (UPDATE idempotency ...), queued AS
     (INSERT INTO outbox ... FROM unnest(...)) INSERT INTO case_stages ...`: one round trip for what
     were three (and the outbox's own at commit).
     """
     opened = insert(_CASES).values({c: bindparam(c.name, type_=c.type) for c in _CASE_COLUMNS}).cte("opened")
-    kept = keeping(SCHEMA).cte("kept")
+    kept = settling(SCHEMA).cte("kept")
     outbox = messaging.outbox
     queued = insert(outbox).from_select(OUTBOX_COLUMNS, outbox_rows(outbox)).cte("queued")
     # Rows as SELECTs of parameters: a multi-row VALUES is a statement SQLAlchemy does not cache.
@@ -83,7 +84,7 @@ async def insert_case(
     uow: UnitOfWork, case: dict[str, Any], stages: list[dict[str, Any]], *, answered: dict[str, Any]
 ) -> None:
     """Insert a new case (every column given, None for none), its first stages, the idempotency
-    record `answered` (idempotency.kept) and the events emitted so far, in one statement.
+    record's answer `answered` (idempotency.kept) and the events emitted so far, in one statement.
 
     The stages' foreign key is checked at the end of the statement, when the case row is there.
     """
