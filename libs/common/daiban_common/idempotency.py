@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any, Final, Generic, TypeVar, overload
 
+import asyncpg
 from fastapi import Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -262,17 +263,30 @@ def _statements(schema: str) -> _Statements:
         ),
         keep=Prepared(keeping(schema)),
         # The record with a placeholder answer (never committed: `settle` writes the answer).
-        claim=Prepared(
-            pg_insert(table)
-            .values(
-                {name: bindparam(f"kept_{name}", type_=c[name].type) for name in _KEY_COLUMNS}
-                | {"status_code": 0, "media_type": "", "body": "", "headers": {}}
-            )
-            .on_conflict_do_nothing()
-            .returning(c.status_code)
-        ),
+        claim=Prepared(claiming(schema)),
         settle=Prepared(settling(schema)),
     )
+
+
+def claiming(schema: str) -> Insert:
+    """The record with a placeholder answer (never committed: `settle` writes the answer), a row
+    returned if it was inserted; its parameters `claimed(once)`. A CTE of a handler's statement
+    that does the first of its work only when the key is new (`claim`'s `statement`)."""
+    c = idempotency_table(schema).c
+    return (
+        pg_insert(c.scope.table)
+        .values(
+            {name: bindparam(f"kept_{name}", type_=c[name].type) for name in _KEY_COLUMNS}
+            | {"status_code": 0, "media_type": "", "body": "", "headers": {}}
+        )
+        .on_conflict_do_nothing()
+        .returning(c.status_code)
+    )
+
+
+def claimed(once: Once) -> dict[str, Any]:
+    """The parameters of `claiming`."""
+    return {f"kept_{name}": getattr(once, name) for name in _KEY_COLUMNS}
 
 
 def settling(schema: str) -> Update:
@@ -332,7 +346,16 @@ async def replay(uow: UnitOfWork, once: Once | None) -> Answer | None:
     return None if row is None else _stored(row, once)
 
 
-async def claim(uow: UnitOfWork, once: Once) -> Answer | None:
+@dataclass(frozen=True)
+class Claimed:
+    """The key is this unit's: what the claiming statement returned."""
+
+    row: asyncpg.Record
+
+
+async def claim(
+    uow: UnitOfWork, once: Once, statement: Prepared | None = None, params: Mapping[str, Any] | None = None
+) -> Answer | Claimed:
     """`replay` in one statement when the key is new (nearly always): the stored answer if this
     request was made before, 409 if the key was used for another; else the key is this unit's
     and `settle` (or `settling` in the handler's last statement) must write its answer.
@@ -342,17 +365,19 @@ async def claim(uow: UnitOfWork, once: Once) -> Answer | None:
     lock does; the retry's insert then does nothing (or inserts, after a rollback), and its lookup
     is a statement of its own, so that it sees the committed answer (a lookup in the waiting
     statement itself would read the snapshot taken before the wait: why replay's are two).
+
+    `statement` (with `params`, besides `claimed(once)`'s) is a handler's own with `claiming` as
+    a CTE, returning a row only when the key was claimed: its first work in the same round trip.
     """
     statements = _statements(uow.tables.schema)
-    key = {f"kept_{name}": getattr(once, name) for name in _KEY_COLUMNS}
+    args = claimed(once) | dict(params or {})
     where = {"scope": once.scope, "operation": once.operation, "key": once.key}
     # A committed record can vanish between the two (the purge of old ones): then claim again.
     for _ in range(3):
-        if await uow.fetchrow(statements.claim, key) is not None:
-            return None
-        row = await uow.fetchrow(statements.find, where)
-        if row is not None:
-            return _stored(row, once)
+        if (row := await uow.fetchrow(statement or statements.claim, args)) is not None:
+            return Claimed(row)
+        if (found := await uow.fetchrow(statements.find, where)) is not None:
+            return _stored(found, once)
     raise RuntimeError(f"the idempotency record of {once.lock_id!r} keeps vanishing")
 
 

@@ -274,3 +274,18 @@ async def test_a_new_version_is_in_force_for_the_next_acceptance(intake: Intake)
     for code in (PROMISED_ITEM, "QR-00300-001"):
         after = await accepted_item(code)
         assert (after["version"], after["name"]) == (2, "困难群众临时救助申请（新版）")
+
+
+async def test_a_retry_replays_even_when_the_application_would_now_be_refused(intake: Intake) -> None:
+    """The stored answer wins: a retry after the item was retired replays the receipt, not a 422
+    (acceptance checks the application before it claims the key, then claims it to find out)."""
+    agent = bearer(intake.settings)
+    key = keyed(agent, "retry-after-retirement")
+    first = await intake.client.post("/v1/applications", json=application(), headers=key)
+    assert first.status_code == 201, first.text
+    await publish_item(intake.settings, intake.runtime, item(version=2, status=ItemStatus.retired))
+    again = await intake.client.post("/v1/applications", json=application(), headers=key)
+    assert again.status_code == 201, again.text
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    assert await _count(intake, Case) == 1

@@ -12,7 +12,7 @@ import asyncio
 import pytest
 
 from daiban_common.errors import Conflict
-from daiban_common.idempotency import Answer, Once, claim, settle
+from daiban_common.idempotency import Answer, Claimed, Once, claim, settle
 from tests.integration.intake.conftest import Intake
 
 pytestmark = pytest.mark.integration
@@ -24,8 +24,8 @@ def _once(key: str, fingerprint: str = "f" * 64) -> Once:
     return Once("staff-1", "POST /v1/applications", key, fingerprint)
 
 
-async def _claim_later(intake: Intake, once: Once) -> asyncio.Task[Answer | None]:
-    async def claimed() -> Answer | None:
+async def _claim_later(intake: Intake, once: Once) -> asyncio.Task[Answer | Claimed]:
+    async def claimed() -> Answer | Claimed:
         async with intake.runtime.uow() as uow:
             return await claim(uow, once)
 
@@ -37,13 +37,13 @@ async def _claim_later(intake: Intake, once: Once) -> asyncio.Task[Answer | None
 async def test_a_concurrent_claim_waits_and_replays_the_committed_answer(intake: Intake) -> None:
     once = _once("claim-commit")
     async with intake.runtime.uow() as first:
-        assert await claim(first, once) is None
+        assert isinstance(await claim(first, once), Claimed)
         second = await _claim_later(intake, once)
         assert not second.done(), "the second claim must wait for the first unit"
         await settle(first, once, ANSWER)
         await first.commit()
     replayed = await second
-    assert replayed is not None and replayed.replayed
+    assert isinstance(replayed, Answer) and replayed.replayed
     assert (replayed.status_code, replayed.body, dict(replayed.headers)) == (
         201,
         {"case_number": "办件-1"},
@@ -55,16 +55,16 @@ async def test_a_concurrent_claim_waits_and_replays_the_committed_answer(intake:
 async def test_a_concurrent_claim_takes_the_key_when_the_first_rolls_back(intake: Intake) -> None:
     once = _once("claim-rollback")
     async with intake.runtime.uow() as first:
-        assert await claim(first, once) is None
+        assert isinstance(await claim(first, once), Claimed)
         second = await _claim_later(intake, once)
         assert not second.done()
         await first.rollback()
-    assert await second is None
+    assert isinstance(await second, Claimed)
 
 
 async def test_a_key_claimed_with_another_body_is_a_conflict(intake: Intake) -> None:
     async with intake.runtime.uow() as first:
-        assert await claim(first, _once("claim-other")) is None
+        assert isinstance(await claim(first, _once("claim-other")), Claimed)
         await settle(first, _once("claim-other"), ANSWER)
         await first.commit()
     async with intake.runtime.uow() as second:

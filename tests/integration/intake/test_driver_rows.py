@@ -17,7 +17,7 @@ from sqlalchemy import Executable, text
 from daiban_common.idempotency import _statements
 from daiban_common.uow import Prepared, UnitOfWork, _outbox_insert
 from daiban_intake.domain.progress import Stage
-from daiban_intake.handlers.common import _CASE_COLUMNS, _opening, stage_row
+from daiban_intake.handlers.common import _CASE_COLUMNS, _NUMBERING, _opening, stage_row
 from tests.integration.intake.conftest import Intake
 
 pytestmark = pytest.mark.integration
@@ -117,11 +117,20 @@ async def test_a_case_its_stages_record_and_events_on_the_driver_are_the_rows_sq
             out |= {f"stage{i}_{name}": value for name, value in stage.items()}
         return out
 
-    claim = _statements("intake").claim
+    def numbering(org: str) -> dict[str, Any]:
+        return _key(_kept(f"k-A-{org}")) | {"kind": "case", "org": org, "day": date(2026, 3, 2), "first": 7}
+
     async with intake.runtime.uow() as uow:
-        # The record is claimed first (idempotency.claim), its answer written by the case's statement.
-        await _both(uow, claim, _key(_kept("k-A-SA")), _key(_kept("k-A-DRIVER")))
+        # The key claimed and the number taken first (claim_number), the answer written by the
+        # case's statement.
+        await _both(uow, _NUMBERING, numbering("SA"), numbering("DRIVER"))
+        # Claimed again (a retry): no row, and the counter is left as it is.
+        assert await uow.fetchval(_NUMBERING, numbering("DRIVER")) is None
         await _both(uow, prepared, params("A-SA"), params("A-DRIVER"))
+        counters = await _rows(
+            uow,
+            "SELECT (kind, day, last)::text FROM intake.counters WHERE org IN ('SA', 'DRIVER') ORDER BY org",
+        )
         cases = await _rows(
             uow,
             "SELECT c::text FROM intake.cases c WHERE number IN ('A-SA', 'A-DRIVER') ORDER BY number DESC",
@@ -152,6 +161,7 @@ async def test_a_case_its_stages_record_and_events_on_the_driver_are_the_rows_sq
     assert stage_rows[:2] == stage_rows[2:]
     assert nulls[0] == nulls[1]
     assert len(records) == 2 and records[0] == records[1]
+    assert counters == ["(case,2026-03-02,7)", "(case,2026-03-02,7)"]
     assert len(events) == 4 and events[:2] == events[2:]
     assert "x.370285.101" in events[0] and "x.copy" in events[1]
 

@@ -14,8 +14,8 @@ from typing import Any
 from daiban_common import clock
 from daiban_common.auth import KnownOrgs, Principal, can_see
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
-from daiban_common.errors import FieldError, InvalidInput, NotFound
-from daiban_common.idempotency import AnswerOf, Once, Replayed, claim, forget_old, kept, settle
+from daiban_common.errors import FieldError, InvalidInput, NotFound, Problem
+from daiban_common.idempotency import Answer, AnswerOf, Once, Replayed, claim, forget_old, kept, settle
 from daiban_common.orgunits import CachedKeySet
 from daiban_common.uow import UnitOfWork
 from daiban_contracts.case import (
@@ -39,7 +39,7 @@ from daiban_intake.domain.materials import (
     validate_codes,
 )
 from daiban_intake.domain.progress import CaseStatus, Stage
-from daiban_intake.handlers.common import insert_case, next_sequence, staff_record, staff_ref, stage_row
+from daiban_intake.handlers.common import claim_number, insert_case, staff_record, staff_ref, stage_row
 from daiban_intake.models import Case, OneTimeNotice
 from daiban_intake.queries.cases import case_orgs
 from daiban_intake.queries.items import ParsedItems, item_in_force
@@ -149,31 +149,24 @@ async def accept_application(
     # Every org unit an answer shows: where it was accepted (and decided, on the spot), and whose.
     names = await _cached_names(point, [org.value, principal.org])
     async with uow:
-        if (stored := await claim(uow, once)) is not None:
-            return Replayed(stored)
-        item = acceptance.ensure_acceptable(
-            await item_in_force(uow.session, command.item_code, org, today, point.items),
-            org=org,
-            channel=command.channel,
-        )
-        validate_codes(item.materials, presented, promised, today=today, claimed=command.conditions_met)
-        check = check_materials(item.materials, presented, promised, claimed=set(command.conditions_met))
-        if check.complete and command.on_the_spot is not None:
-            acceptance.ensure_on_the_spot_allowed(
-                item,
-                org=org,
-                role=principal.role,
-                has_deficiencies=bool(check.deficiencies),
-                refused_without_reason=(
-                    command.on_the_spot.outcome is Outcome.refused and not command.on_the_spot.reasons
-                ),
-            )
+        try:
+            item, check = await _checked(command, org, principal, point, presented, promised, today, uow)
+        except Problem as refused:
+            # A stored answer wins over what the application would be refused for now (its item
+            # withdrawn since, say): a retry replays.
+            if refused.status < 500 and isinstance(stored := await claim(uow, once), Answer):
+                return Replayed(stored)
+            raise
+        kind = "case" if check.complete else "notice"
+        numbered = await claim_number(uow, once, kind, org.value, today, first=point.first_sequence)
+        if isinstance(numbered, Answer):
+            return Replayed(numbered)
         result: Acceptance
         if not check.complete:
             fields = tuple(issue_field(issue, presented, promised) for issue in check.issues)
             claimed = tuple(command.conditions_met)
             result = await _issue_notice(
-                item, check, fields, claimed, applicant, org, principal, point, names, now, uow
+                item, check, fields, claimed, applicant, org, principal, numbered, names, now, uow
             )
             await settle(uow, once, answer(result))
         else:
@@ -189,11 +182,43 @@ async def accept_application(
                 names,
                 now,
                 uow,
+                sequence=numbered,
                 once=once,
                 answer=answer,
             )
         await uow.commit()
     return result
+
+
+async def _checked(
+    command: AcceptApplication,
+    org: OrgCode,
+    principal: Principal,
+    point: AcceptancePoint,
+    presented: list[Presented],
+    promised: list[Promised],
+    today: date,
+    uow: UnitOfWork,
+) -> tuple[ItemVersionData, MaterialCheck]:
+    """The item version in force, acceptable here, and the materials checked against it."""
+    item = acceptance.ensure_acceptable(
+        await item_in_force(uow.session, command.item_code, org, today, point.items),
+        org=org,
+        channel=command.channel,
+    )
+    validate_codes(item.materials, presented, promised, today=today, claimed=command.conditions_met)
+    check = check_materials(item.materials, presented, promised, claimed=set(command.conditions_met))
+    if check.complete and command.on_the_spot is not None:
+        acceptance.ensure_on_the_spot_allowed(
+            item,
+            org=org,
+            role=principal.role,
+            has_deficiencies=bool(check.deficiencies),
+            refused_without_reason=(
+                command.on_the_spot.outcome is Outcome.refused and not command.on_the_spot.reasons
+            ),
+        )
+    return item, check
 
 
 async def _cached_names(point: AcceptancePoint, codes: list[str]) -> dict[str, str] | None:
@@ -215,13 +240,12 @@ async def _issue_notice(
     applicant: applicants.Applicant,
     org: OrgCode,
     principal: Principal,
-    point: AcceptancePoint,
+    sequence: int,
     names: dict[str, str] | None,
     now: datetime,
     uow: UnitOfWork,
 ) -> NoticeIssued:
     day = to_shanghai_date(now)
-    sequence = await next_sequence(uow, "notice", org.value, day, first=point.first_sequence)
     number = numbers.notice_number(org.value, day, sequence)
     notice = OneTimeNotice(
         number=number,
@@ -270,11 +294,11 @@ async def _open_case(
     now: datetime,
     uow: UnitOfWork,
     *,
+    sequence: int,
     once: Once,
     answer: AnswerOf[Acceptance],
 ) -> Accepted:
     day = to_shanghai_date(now)
-    sequence = await next_sequence(uow, "case", org.value, day, first=point.first_sequence)
     number = numbers.case_number(org.value, day, sequence)
     promised = acceptance.promised_date(point.calendar, day, item)
     material_names = {m.code: m.name for m in item.materials}

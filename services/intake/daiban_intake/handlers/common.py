@@ -1,4 +1,4 @@
-"""Small pieces every handler uses: sequences, stages, staff records, replays."""
+"""Small pieces every handler uses: numbers, stages, staff records, replays."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import functools
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Table, bindparam, insert, select, union_all
+from sqlalchemy import Table, bindparam, exists, insert, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.auth import Principal
-from daiban_common.idempotency import settling
+from daiban_common.idempotency import Answer, Once, claim, claiming, settling
 from daiban_common.uow import OUTBOX_COLUMNS, Prepared, UnitOfWork, outbox_rows
 from daiban_contracts.case import StaffRef
 from daiban_intake.domain.progress import Stage
@@ -20,23 +20,37 @@ from daiban_intake.models import SCHEMA, Case, CaseStage, Counter, messaging
 _COUNTERS: Final[Table] = Counter.__table__  # type: ignore[attr-defined]
 _CASES: Final[Table] = Case.__table__  # type: ignore[attr-defined]
 _STAGES: Final[Table] = CaseStage.__table__  # type: ignore[attr-defined]
+_CLAIMED: Final = claiming(SCHEMA).cte("claimed")
 # Fixed SQL run on the driver (daiban_common.uow.Prepared): SQLAlchemy's execution of it cost more
-# than the statement.
-_NEXT: Final = Prepared(
+# than the statement. The Idempotency-Key claimed and, only if it was (a new request), the day's
+# next number taken: one round trip for what were two.
+_NUMBERING: Final = Prepared(
     pg_insert(_COUNTERS)
-    .values(kind=bindparam("kind"), org=bindparam("org"), day=bindparam("day"), last=bindparam("first"))
+    .from_select(
+        ["kind", "org", "day", "last"],
+        select(
+            bindparam("kind", type_=_COUNTERS.c.kind.type),
+            bindparam("org", type_=_COUNTERS.c.org.type),
+            bindparam("day", type_=_COUNTERS.c.day.type),
+            bindparam("first", type_=_COUNTERS.c.last.type),
+        ).where(exists(select(_CLAIMED.c.status_code))),
+    )
     .on_conflict_do_update(
         index_elements=[_COUNTERS.c.kind, _COUNTERS.c.org, _COUNTERS.c.day],
         set_={"last": _COUNTERS.c.last + 1},
     )
     .returning(_COUNTERS.c.last)
+    .add_cte(_CLAIMED)
 )
 
 
-async def next_sequence(uow: UnitOfWork, kind: str, org: str, day: date, *, first: int = 1) -> int:
-    """The next number of `kind` for `org` on `day`, from `first` on; the row lock serialises
-    concurrent windows."""
-    return int(await uow.fetchval(_NEXT, {"kind": kind, "org": org, "day": day, "first": first}))
+async def claim_number(
+    uow: UnitOfWork, once: Once, kind: str, org: str, day: date, *, first: int = 1
+) -> Answer | int:
+    """The stored answer if `once` was made before (idempotency.claim), else the next number of
+    `kind` for `org` on `day`, from `first` on; the row lock serialises concurrent windows."""
+    claimed = await claim(uow, once, _NUMBERING, {"kind": kind, "org": org, "day": day, "first": first})
+    return claimed if isinstance(claimed, Answer) else int(claimed.row[0])
 
 
 def stage_row(stage: Stage, org: str, at: datetime, note: str = "") -> dict[str, Any]:
