@@ -586,8 +586,8 @@ class EventConsumer:
             delivered_on.reset(token)
         # Each event starts from the database, as it did in a unit of work of its own: the next
         # one in a batch must not see ORM objects this one loaded (a Core statement of a later
-        # handler would leave them stale).
-        await uow.session.flush()
+        # handler would leave them stale), and sees the rows this one deferred.
+        await uow.flush()
         uow.session.expunge_all()
 
     async def _park(self, msg: Msg, envelope: Envelope | None, error: str, attempts: int) -> str:

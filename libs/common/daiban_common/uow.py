@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -88,6 +89,7 @@ class UnitOfWork:
         self._topology = topology
         self._on_commit = on_commit
         self._pending: list[Envelope] = []
+        self._deferred: list[tuple[Prepared, Mapping[str, Any]]] = []
         self._committed = False
         self._adapted: Any = None
         # Whether a statement of the caller's wrote events' outbox rows (take_outbox).
@@ -96,6 +98,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         self._pending = []
+        self._deferred = []
         self._committed = False
         self._adapted = None
         self._taken = False
@@ -173,8 +176,27 @@ class UnitOfWork:
         """`statement` once per row, in one round trip (asyncpg pipelines the executions)."""
         await (await self.driver()).executemany(statement.sql, [statement.args(row) for row in rows])
 
+    def defer(self, statement: Prepared, params: Mapping[str, Any]) -> None:
+        """A write that nothing reads back through the session before the next `flush` (a timeline
+        line, a hop, a task): run on the driver at that flush or at `commit`, in the order deferred,
+        consecutive rows of one statement in one round trip. The ORM's flush of the same rows cost
+        several times the Python calls, and a row per statement when each needs its RETURNING."""
+        self._deferred.append((statement, params))
+
+    async def _write_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        for statement, run in itertools.groupby(deferred, key=lambda d: d[0]):
+            rows = [params for _, params in run]
+            if len(rows) == 1:
+                await self.execute(statement, rows[0])
+            else:
+                await self.executemany(statement, rows)
+
     async def flush(self) -> None:
+        """The session's pending changes, then the deferred writes."""
         await self.session.flush()
+        if self._deferred:
+            await self._write_deferred()
 
     def _subjects_of(self, envelope: Envelope) -> list[str]:
         """The event's own subject, then those of its copies for other nodes."""
@@ -210,6 +232,8 @@ class UnitOfWork:
         return {f"outbox_{name}": [row[name] for row in rows] for name in OUTBOX_COLUMNS}
 
     async def commit(self) -> None:
+        if self._deferred:
+            await self._write_deferred()
         if self._pending:
             await self.executemany(_outbox_insert(self._tables.outbox), self._outbox_rows())
         self._adapted = None
@@ -224,6 +248,7 @@ class UnitOfWork:
     async def rollback(self) -> None:
         self._pending = []
         self._taken = False
+        self._deferred = []
         self._adapted = None
         await self.session.rollback()
 

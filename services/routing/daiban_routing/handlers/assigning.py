@@ -99,7 +99,7 @@ async def assign_at(
         where = f"{task.window_number}号窗口" if task.window_number else "待分配队列"
         who = f"（{assignment.post.label}）" if assignment.post is not Post.queue else ""
         note(
-            session,
+            uow,
             case,
             at=now,
             org=org.value,
@@ -129,7 +129,7 @@ async def assign_at(
                 actor=SYSTEM_ACTOR,
             )
             note(
-                session,
+                uow,
                 case,
                 at=now,
                 org=org.value,
@@ -155,7 +155,7 @@ async def assign_at(
             actor=SYSTEM_ACTOR,
         )
         note(
-            session,
+            uow,
             case,
             at=now,
             org=org.value,

@@ -149,7 +149,7 @@ async def _recompute(
             actor=SYSTEM_ACTOR,
         )
         note(
-            uow.session,
+            uow,
             case,
             at=now,
             org=case.current_org,

@@ -4,30 +4,39 @@ its deadlines after the clock moves."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
+from sqlalchemy import bindparam, insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
+from daiban_common.uow import Prepared, UnitOfWork
 from daiban_routing.models import Case, TimelineEntry
 from daiban_routing.queries.cases import TaskStatus, clock_of, pauses_of, tasks_of
 
+_TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
+_COLUMNS = ("case_number", "first_responder_id", "at", "org", "actor", "kind", "text")
+# A line of the timeline: written, never read back while the case changes (deferred, uow.defer).
+TIMELINE_LINE: Final = Prepared(
+    insert(_TIMELINE).values({name: bindparam(name, type_=_TIMELINE.c[name].type) for name in _COLUMNS})
+)
 
-def note(
-    session: AsyncSession, case: Case, *, at: datetime, org: str, actor: str, kind: str, text: str
-) -> None:
+
+def note(uow: UnitOfWork, case: Case, *, at: datetime, org: str, actor: str, kind: str, text: str) -> None:
     """Add a line to the case's timeline; the first responder reads it as a notification (首问负责)."""
     case.last_activity_at = max(case.last_activity_at, at)
-    session.add(case)
-    session.add(
-        TimelineEntry(
-            case_number=case.case_number,
-            first_responder_id=case.first_responder_id,
-            at=at,
-            org=org,
-            actor=actor,
-            kind=kind,
-            text=text,
-        )
+    uow.session.add(case)
+    uow.defer(
+        TIMELINE_LINE,
+        {
+            "case_number": case.case_number,
+            "first_responder_id": case.first_responder_id,
+            "at": at,
+            "org": org,
+            "actor": actor,
+            "kind": kind,
+            "text": text,
+        },
     )
 
 

@@ -115,7 +115,7 @@ def _request_supplement(
     )
     names = "、".join(issue.material_name for issue in body.issues)
     note(
-        uow.session,
+        uow,
         case,
         at=now,
         org=task.org,
@@ -139,7 +139,7 @@ async def _record_decision(
     uow.session.add(task)
     text = f"准予办理：{task.result}" if approved else "不予办理：" + "；".join(task.reasons)
     note(
-        uow.session,
+        uow,
         case,
         at=now,
         org=task.org,
@@ -195,7 +195,7 @@ async def _record_decision(
     )
     label = verdict.outcome.label
     note(
-        uow.session,
+        uow,
         case,
         at=now,
         org=task.org,

@@ -120,7 +120,7 @@ def _announce(
 ) -> None:
     """The event, at the deciding org unit, and its line on the case's timeline."""
     uow.emit(event, subject=case.case_number, org=event.org, actor=by)
-    note(uow.session, case, at=at, org=event.org, actor=by, kind=kind, text=text)
+    note(uow, case, at=at, org=event.org, actor=by, kind=kind, text=text)
 
 
 async def reassign(

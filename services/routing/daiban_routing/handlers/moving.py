@@ -80,7 +80,7 @@ async def on_case_accepted(envelope: Envelope, payload: CaseAccepted, uow: UnitO
     case = _new_case(summary, now)
     uow.session.add(case)
     note(
-        uow.session,
+        uow,
         case,
         at=summary.accepted_at,
         org=accepting.value,
@@ -97,7 +97,7 @@ async def on_case_accepted(envelope: Envelope, payload: CaseAccepted, uow: UnitO
         case.decided_at = summary.accepted_at
         case.decided_by = spot.decided_by.model_dump(mode="json")
         note(
-            uow.session,
+            uow,
             case,
             at=summary.accepted_at,
             org=accepting.value,
@@ -177,7 +177,7 @@ async def _forward(
         actor=SYSTEM_ACTOR,
     )
     note(
-        uow.session,
+        uow,
         case,
         at=now,
         org=at.value,
@@ -233,7 +233,7 @@ async def _receive(
     )
     label = "上报" if direction is HopDirection.up else "回传"
     note(
-        uow.session,
+        uow,
         case,
         at=now,
         org=to_org,
@@ -340,7 +340,7 @@ async def send_down(uow: UnitOfWork, case: Case, now: datetime, *, last_down: in
             actor=SYSTEM_ACTOR,
         )
         note(
-            uow.session,
+            uow,
             case,
             at=now,
             org=at.value,
@@ -372,7 +372,7 @@ async def send_down(uow: UnitOfWork, case: Case, now: datetime, *, last_down: in
         actor=SYSTEM_ACTOR,
     )
     note(
-        uow.session,
+        uow,
         case,
         at=now,
         org=at.value,

@@ -76,7 +76,7 @@ async def pause(uow: UnitOfWork, principal: Principal, task_id: str, body: Pause
             actor=principal.sub,
         )
         note(
-            uow.session,
+            uow,
             case,
             at=now,
             org=task.org,
@@ -115,7 +115,7 @@ async def _restart(
         actor=actor,
     )
     note(
-        uow.session,
+        uow,
         case,
         at=at,
         org=org,
@@ -200,7 +200,7 @@ async def extend(
             actor=principal.sub,
         )
         note(
-            uow.session,
+            uow,
             case,
             at=now,
             org=org,

@@ -50,7 +50,7 @@ async def book_home_visit(
             actor=principal.sub,
         )
         note(
-            uow.session,
+            uow,
             case,
             at=now,
             org=principal.org,
