@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -51,6 +50,13 @@ class Prepared:
             (name, processors.get(name)) for name in compiled.positiontup or ()
         )
 
+    @classmethod
+    def insert(cls, table: Table, columns: Sequence[str]) -> Prepared:
+        """A row of `table` with `columns` (each a parameter of its name and the column's type)."""
+        return cls(
+            insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+        )
+
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional arguments for `params` (by the statement's parameter names)."""
         fixed = self._fixed
@@ -89,7 +95,7 @@ class UnitOfWork:
         self._topology = topology
         self._on_commit = on_commit
         self._pending: list[Envelope] = []
-        self._deferred: list[tuple[Prepared, Mapping[str, Any]]] = []
+        self._deferred: dict[Prepared, list[Mapping[str, Any]]] = {}
         self._committed = False
         self._adapted: Any = None
         # Whether a statement of the caller's wrote events' outbox rows (take_outbox).
@@ -98,7 +104,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         self._pending = []
-        self._deferred = []
+        self._deferred = {}
         self._committed = False
         self._adapted = None
         self._taken = False
@@ -177,16 +183,15 @@ class UnitOfWork:
         await (await self.driver()).executemany(statement.sql, [statement.args(row) for row in rows])
 
     def defer(self, statement: Prepared, params: Mapping[str, Any]) -> None:
-        """A write that nothing reads back through the session before the next `flush` (a timeline
-        line, a hop, a task): run on the driver at that flush or at `commit`, in the order deferred,
-        consecutive rows of one statement in one round trip. The ORM's flush of the same rows cost
-        several times the Python calls, and a row per statement when each needs its RETURNING."""
-        self._deferred.append((statement, params))
+        """A write that nothing reads back before the next `flush` (a timeline line, a hop, a task):
+        run on the driver at that flush or at `commit`, the rows of each statement in one round trip,
+        in the order deferred (statements in the order first used: deferred rows are independent
+        of each other). The ORM's flush of the same rows cost several times the Python calls."""
+        self._deferred.setdefault(statement, []).append(params)
 
     async def _write_deferred(self) -> None:
-        deferred, self._deferred = self._deferred, []
-        for statement, run in itertools.groupby(deferred, key=lambda d: d[0]):
-            rows = [params for _, params in run]
+        deferred, self._deferred = self._deferred, {}
+        for statement, rows in deferred.items():
             if len(rows) == 1:
                 await self.execute(statement, rows[0])
             else:
@@ -248,7 +253,7 @@ class UnitOfWork:
     async def rollback(self) -> None:
         self._pending = []
         self._taken = False
-        self._deferred = []
+        self._deferred = {}
         self._adapted = None
         await self.session.rollback()
 
@@ -259,9 +264,7 @@ OUTBOX_COLUMNS: Final = ("event_id", "subject", "type", "envelope", "traceparent
 @functools.cache
 def _outbox_insert(outbox: Table) -> Prepared:
     """An outbox row, run on the driver: the rows of a commit in one round trip, in order (their seq)."""
-    return Prepared(
-        insert(outbox).values({name: bindparam(name, type_=outbox.c[name].type) for name in OUTBOX_COLUMNS})
-    )
+    return Prepared.insert(outbox, OUTBOX_COLUMNS)
 
 
 def outbox_rows(outbox: Table) -> Select[Any]:

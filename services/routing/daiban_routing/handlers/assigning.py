@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Final
 
 from daiban_common.calendar import default_calendar, to_shanghai_date
-from daiban_common.uow import UnitOfWork
+from daiban_common.uow import Prepared, UnitOfWork
 from daiban_contracts.case import CaseSummary
 from daiban_contracts.catalogue import ItemKind
 from daiban_contracts.ids import uuid7
@@ -18,6 +19,20 @@ from daiban_routing.handlers.cases import note
 from daiban_routing.models import Case, Task
 from daiban_routing.queries import lookup
 from daiban_routing.queries.cases import CaseStatus, TaskStatus, clock_of, summary_of
+
+_TASKS = Task.__table__  # type: ignore[attr-defined]
+# What a new task holds besides what assign_at gives it: the model's defaults, as the ORM wrote them.
+_OPEN_TASK: Final[dict[str, Any]] = {
+    "claimed_at": None,
+    "decided_at": None,
+    "decided_by": None,
+    "outcome": None,
+    "result": None,
+    "reasons": [],
+    "legal_basis": [],
+}
+# A task as assignment creates it: nothing reads it back before the unit's next flush.
+NEW_TASK: Final = Prepared.insert(_TASKS, [c.name for c in _TASKS.columns])
 
 
 async def assign_at(
@@ -52,51 +67,55 @@ async def assign_at(
     for index, (code, limit) in enumerate(
         zip(departments, task_limits(case.limit_working_days, len(departments)), strict=True)
     ):
-        department_name = directory.departments.get((org.value, code))
+        known_name = directory.departments.get((org.value, code))
         assignment = (
             choose(lookup.candidates(directory, org.value, code, load, now))
-            if department_name is not None
+            if known_name is not None
             else Assignment(None, None, None, Post.queue)
         )
         if assignment.window_id is not None:
             load[assignment.window_id] = load.get(assignment.window_id, 0) + 1
-        task = Task(
-            id=str(uuid7()),
-            case_number=case.case_number,
-            org=org.value,
-            department=code,
-            department_name=department_name if department_name is not None else code,
-            lead=index == 0,
-            kind="external" if escalate else "review",
-            window_id=assignment.window_id,
-            window_number=assignment.window_number,
-            staff_id=assignment.staff_id,
-            post=assignment.post.value,
-            status=TaskStatus.queued if assignment.post is Post.queue else TaskStatus.assigned,
-            priority=0 if case.green_channel else 1,
-            limit_working_days=limit,
-            due_date=clock.due(today, calendar, limit=limit).date,
-            created_at=now,
-        )
-        session.add(task)
+        task_id = str(uuid7())
+        department_name = known_name if known_name is not None else code
+        due_date = clock.due(today, calendar, limit=limit).date
+        task = {
+            **_OPEN_TASK,
+            "id": task_id,
+            "case_number": case.case_number,
+            "org": org.value,
+            "department": code,
+            "department_name": department_name,
+            "lead": index == 0,
+            "kind": "external" if escalate else "review",
+            "window_id": assignment.window_id,
+            "window_number": assignment.window_number,
+            "staff_id": assignment.staff_id,
+            "post": assignment.post.value,
+            "status": TaskStatus.queued if assignment.post is Post.queue else TaskStatus.assigned,
+            "priority": 0 if case.green_channel else 1,
+            "limit_working_days": limit,
+            "due_date": due_date,
+            "created_at": now,
+        }
+        uow.defer(NEW_TASK, task)
         uow.emit(
             CaseAssigned(
                 case_number=case.case_number,
                 accepting_org=case.accepting_org,
                 org=org.value,
-                task_id=task.id,
+                task_id=task_id,
                 department=code,
                 window=assignment.window_number,
                 staff_id=assignment.staff_id,
                 post=assignment.post.value,
-                due_date=task.due_date,
+                due_date=due_date,
                 assigned_at=now,
             ),
             subject=case.case_number,
             org=org.value,
             actor=SYSTEM_ACTOR,
         )
-        where = f"{task.window_number}号窗口" if task.window_number else "待分配队列"
+        where = f"{assignment.window_number}号窗口" if assignment.window_number else "待分配队列"
         who = f"（{assignment.post.label}）" if assignment.post is not Post.queue else ""
         note(
             uow,
@@ -105,22 +124,22 @@ async def assign_at(
             org=org.value,
             actor=SYSTEM_ACTOR,
             kind="assigned",
-            text=f"已分派至{task.department_name}{where}{who}，办理期限{task.due_date.isoformat()}",
+            text=f"已分派至{department_name}{where}{who}，办理期限{due_date.isoformat()}",
         )
         if assignment.post is Post.queue:
             reason = (
                 f"{org.value}未设置{code}部门或其窗口"
                 if assignment.window_id is None
-                else f"{task.window_number}号窗口A岗、B岗均不在岗，办件在窗口队列等待"
+                else f"{assignment.window_number}号窗口A岗、B岗均不在岗，办件在窗口队列等待"
             )
             uow.emit(
                 SupervisorAlerted(
                     case_number=case.case_number,
                     accepting_org=case.accepting_org,
                     org=org.value,
-                    task_id=task.id,
+                    task_id=task_id,
                     department=code,
-                    window=task.window_number,
+                    window=assignment.window_number,
                     reason=reason,
                     raised_at=now,
                 ),

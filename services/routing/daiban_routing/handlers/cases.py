@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import bindparam, insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from daiban_common.calendar import WorkCalendar, default_calendar, to_shanghai_date
@@ -14,11 +13,10 @@ from daiban_common.uow import Prepared, UnitOfWork
 from daiban_routing.models import Case, TimelineEntry
 from daiban_routing.queries.cases import TaskStatus, clock_of, pauses_of, tasks_of
 
-_TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
-_COLUMNS = ("case_number", "first_responder_id", "at", "org", "actor", "kind", "text")
 # A line of the timeline: written, never read back while the case changes (deferred, uow.defer).
-TIMELINE_LINE: Final = Prepared(
-    insert(_TIMELINE).values({name: bindparam(name, type_=_TIMELINE.c[name].type) for name in _COLUMNS})
+TIMELINE_LINE: Final = Prepared.insert(
+    TimelineEntry.__table__,  # type: ignore[attr-defined]
+    ("case_number", "first_responder_id", "at", "org", "actor", "kind", "text"),
 )
 
 

@@ -8,6 +8,7 @@ hosting all its townships and a township node that forwards to a county node els
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import bindparam, exists, func, update
 from sqlalchemy.dialects.postgresql import insert
@@ -16,7 +17,7 @@ from sqlmodel import col, select
 from daiban_common import clock
 from daiban_common.calendar import default_calendar, to_shanghai_date
 from daiban_common.consumer import PermanentFailure
-from daiban_common.uow import UnitOfWork
+from daiban_common.uow import Prepared, UnitOfWork
 from daiban_contracts.case import CaseAccepted, CaseSummary, Outcome
 from daiban_contracts.envelope import Envelope
 from daiban_contracts.ids import uuid7
@@ -124,7 +125,16 @@ async def _take_next_step(
         await assign_at(uow, case, at, now, escalate=step.kind is StepKind.escalate, summary=summary)
 
 
+_HOPS = Hop.__table__  # type: ignore[attr-defined]
+# A hop as its sender records it: nothing reads it back before the unit's next flush.
+SENT_HOP: Final = Prepared.insert(
+    _HOPS,
+    ("id", "case_number", "direction", "hop", "from_org", "to_org", "sent_at", "received_at", "received_by"),
+)
+
+
 async def _next_hop_number(uow: UnitOfWork, number: str, direction: HopDirection) -> int:
+    await uow.flush()  # hops this unit has deferred count too
     hops = await uow.session.exec(
         select(Hop.hop).where(Hop.case_number == number, Hop.direction == direction.value)
     )
@@ -144,16 +154,19 @@ async def _record_hop(
     handler knows the last one (`last`, from the hop it has just received): asking the database
     would cost a query and flush everything the handler has changed so far."""
     hop = last + 1 if last is not None else await _next_hop_number(uow, number, direction)
-    uow.session.add(
-        Hop(
-            id=str(uuid7()),
-            case_number=number,
-            direction=direction.value,
-            hop=hop,
-            from_org=at.value,
-            to_org=to.value,
-            sent_at=now,
-        )
+    uow.defer(
+        SENT_HOP,
+        {
+            "id": str(uuid7()),
+            "case_number": number,
+            "direction": direction.value,
+            "hop": hop,
+            "from_org": at.value,
+            "to_org": to.value,
+            "sent_at": now,
+            "received_at": None,
+            "received_by": None,
+        },
     )
     return hop
 
@@ -244,7 +257,6 @@ async def _receive(
     return now, max(int(last or 0), hop)
 
 
-_HOPS = Hop.__table__  # type: ignore[attr-defined]
 # One statement receives a hop: the sender's row gets its received time (the row is created when
 # the sender was another node), and it answers the highest hop number the case had before in
 # that direction (the subquery sees the table as it was when the statement began), so that the
