@@ -1,0 +1,133 @@
+"""Rows routing's handlers write on the driver (uow.defer, daiban_common.uow.Prepared) are the rows
+the ORM wrote for the same objects before.
+
+Each row is written twice in one transaction, once as the ORM object the handler used to add to
+its session and once deferred on the unit of work, with the same values but for a key; the two
+rows must be the same as PostgreSQL prints them (SQL NULL against JSON null, JSONB text,
+timestamps, dates).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Table, text
+from sqlmodel import SQLModel
+
+from daiban_common.uow import Prepared, UnitOfWork
+from daiban_routing.handlers.assigning import _OPEN_TASK, NEW_TASK
+from daiban_routing.handlers.cases import TIMELINE_LINE
+from daiban_routing.handlers.moving import SENT_HOP
+from daiban_routing.models import Hop, Task, TimelineEntry
+from tests.integration.routing.helpers import seeded_routing
+from tests.servers import Network
+
+pytestmark = pytest.mark.integration
+
+AT = datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)
+
+
+async def _rows(uow: UnitOfWork, table: Table, key: str, keys: tuple[str, str]) -> list[str]:
+    """The rows of `table` whose `key` column is one of `keys`, as text (identity columns left
+    out: they differ by construction)."""
+    listed = ", ".join(f"t.{c.name}" for c in table.columns if c.identity is None)
+    conn = await uow.session.connection()
+    rows = await conn.execute(
+        text(
+            f"SELECT ROW({listed})::text FROM {table.schema}.{table.name} t"
+            f" WHERE t.{key} IN (:a, :b) ORDER BY t.{key} = :a DESC"
+        ),
+        {"a": keys[0], "b": keys[1]},
+    )
+    return [str(r[0]) for r in rows]
+
+
+async def _same_rows(
+    uow: UnitOfWork, model: type[SQLModel], prepared: Prepared, values: dict[str, Any], *keys: str
+) -> None:
+    """`keys`: the columns made different (a suffix each), the first one to find the rows by."""
+    orm = values | {k: f"{values[k]}-ORM" for k in keys}
+    driver = values | {k: f"{values[k]}-DRIVER" for k in keys}
+    uow.session.add(model(**orm))
+    uow.defer(prepared, driver)
+    await uow.flush()
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    rows = await _rows(uow, table, keys[0], (orm[keys[0]], driver[keys[0]]))
+    assert len(rows) == 2
+    assert rows[0].replace("-ORM", "") == rows[1].replace("-DRIVER", "")
+
+
+async def test_a_timeline_line_on_the_driver_is_the_row_the_orm_wrote(network: Network) -> None:
+    async with seeded_routing(network) as (_, routing), routing.runtime.uow() as uow:
+        await _same_rows(
+            uow,
+            TimelineEntry,
+            TIMELINE_LINE,
+            {
+                "case_number": "TL",
+                "first_responder_id": "clerk-1",
+                "at": AT,
+                "org": "370285101000",
+                "actor": "system",
+                "kind": "assigned",
+                "text": '已分派至民政"办"\\窗口，办理期限2026-03-16',
+            },
+            "case_number",
+        )
+
+
+async def test_a_sent_hop_on_the_driver_is_the_row_the_orm_wrote(network: Network) -> None:
+    async with seeded_routing(network) as (_, routing), routing.runtime.uow() as uow:
+        await _same_rows(
+            uow,
+            Hop,
+            SENT_HOP,
+            {
+                "id": "HOP",
+                "case_number": "C-1",
+                "direction": "up",
+                "hop": 2,
+                "from_org": "370285101000",
+                "to_org": "370285000000",
+                "sent_at": AT,
+                "received_at": None,
+                "received_by": None,
+            },
+            "id",
+            "case_number",
+        )
+
+
+@pytest.mark.parametrize("window", [None, ("w-1", "01", "clerk-1")])
+async def test_a_new_task_on_the_driver_is_the_row_the_orm_wrote(
+    network: Network, window: tuple[str, str, str] | None
+) -> None:
+    window_id, number, staff_id = window or (None, None, None)
+    async with seeded_routing(network) as (_, routing), routing.runtime.uow() as uow:
+        await _same_rows(
+            uow,
+            Task,
+            NEW_TASK,
+            {
+                **_OPEN_TASK,
+                "id": "TASK",
+                "case_number": "C-1",
+                "org": "370285000000",
+                "department": "county.civil_affairs",
+                "department_name": "民政局",
+                "lead": window is None,
+                "kind": "review",
+                "window_id": window_id,
+                "window_number": number,
+                "staff_id": staff_id,
+                "post": "a" if window else "queue",
+                "status": "assigned" if window else "queued",
+                "priority": 0,
+                "limit_working_days": 7,
+                "due_date": date(2026, 3, 11),
+                "created_at": AT,
+            },
+            "id",
+        )
