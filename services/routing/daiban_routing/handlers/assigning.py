@@ -45,7 +45,8 @@ async def assign_at(
     summary: CaseSummary | None = None,
 ) -> None:
     """Create the case's tasks at `org` and give each to a window's A post, B post or queue
-    (`summary`: the case's, when the caller has it validated already)."""
+    (`summary`: the case's, when the caller has it validated already). The caller writes `case`:
+    its session, or case_rows for one read on the driver."""
     session = uow.session
     summary = summary or summary_of(case)
     item = summary.item
@@ -182,4 +183,3 @@ async def assign_at(
             kind="escalated",
             text=f"上报件：由中心全程代办，向上级机关报送，{follow_up.isoformat()}跟进",
         )
-    session.add(case)

@@ -23,7 +23,6 @@ TIMELINE_LINE: Final = Prepared.insert(
 def note(uow: UnitOfWork, case: Case, *, at: datetime, org: str, actor: str, kind: str, text: str) -> None:
     """Add a line to the case's timeline; the first responder reads it as a notification (首问负责)."""
     case.last_activity_at = max(case.last_activity_at, at)
-    uow.session.add(case)
     uow.defer(
         TIMELINE_LINE,
         {

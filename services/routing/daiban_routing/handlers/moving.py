@@ -30,7 +30,7 @@ from daiban_contracts.routing import (
     HopDirection,
 )
 from daiban_routing.domain.hops import RouteError, StepKind, next_hop_down, next_step_up
-from daiban_routing.handlers import SYSTEM_ACTOR
+from daiban_routing.handlers import SYSTEM_ACTOR, case_rows
 from daiban_routing.handlers.assigning import assign_at
 from daiban_routing.handlers.cases import note
 from daiban_routing.models import Case, Hop
@@ -74,12 +74,10 @@ async def on_case_accepted(envelope: Envelope, payload: CaseAccepted, uow: UnitO
     """A case accepted at a point of this node: decide it here or send it up (immediate ones are done)."""
     summary = payload.case
     accepting = await _known_org(uow, summary.accepting_org)
-    conn = await uow.session.connection()
-    if await conn.scalar(select(exists().where(col(Case.case_number) == summary.case_number))):
+    if await case_rows.known(uow, summary.case_number):
         return  # the same acceptance published twice under two event ids
     now = clock.now()
     case = _new_case(summary, now)
-    uow.session.add(case)
     note(
         uow,
         case,
@@ -106,9 +104,10 @@ async def on_case_accepted(envelope: Envelope, payload: CaseAccepted, uow: UnitO
             kind="decided",
             text=f"即办件当场办结：{spot.result}",
         )
-        return
-    # A case new to routing has no hops yet: its first goes up as number 1.
-    await _take_next_step(uow, case, summary, accepting, now, last_up=0)
+    else:
+        # A case new to routing has no hops yet: its first goes up as number 1.
+        await _take_next_step(uow, case, summary, accepting, now, last_up=0)
+    await case_rows.created(uow, case)
 
 
 async def _take_next_step(
@@ -278,16 +277,17 @@ _RECEIVE = _UPSERT_HOP.on_conflict_do_update(
 async def on_case_forwarded(envelope: Envelope, payload: CaseForwarded, uow: UnitOfWork) -> None:
     """A case arrives from below: record the hop, acknowledge it, then decide here or go on up."""
     to = await _known_org(uow, payload.to_org)
-    case = await load_case(uow.session, payload.case.case_number, lock=True)
+    case = await case_rows.locked(uow, payload.case.case_number)
+    new = case is None
     if case is None:
         # The case comes from another node: this node learns of it now, from the summary it carries.
         case = _new_case(payload.case, payload.forwarded_at)
-        uow.session.add(case)
     now, last_up = await _receive(
         uow, case, HopDirection.up, payload.hop, payload.from_org, to.value, payload.forwarded_at
     )
     case.current_org = to.value
     await _take_next_step(uow, case, payload.case, to, now, last_up=last_up)
+    await (case_rows.created if new else case_rows.changed)(uow, case)
 
 
 async def on_case_received(envelope: Envelope, payload: CaseReceived, uow: UnitOfWork) -> None:
