@@ -1,5 +1,5 @@
-"""Rows routing's handlers write on the driver (uow.defer, daiban_common.uow.Prepared) are the rows
-the ORM wrote for the same objects before.
+"""Rows routing's handlers write on the driver (uow.defer, handlers.case_rows, daiban_common.uow.Prepared)
+are the rows the ORM wrote for the same objects before, and a case read there is the one it loaded.
 
 Each row is written twice in one transaction, once as the ORM object the handler used to add to
 its session and once deferred on the unit of work, with the same values but for a key; the two
@@ -17,10 +17,11 @@ from sqlalchemy import Table, text
 from sqlmodel import SQLModel
 
 from daiban_common.uow import Prepared, UnitOfWork
+from daiban_routing.handlers import case_rows
 from daiban_routing.handlers.assigning import _OPEN_TASK, NEW_TASK
 from daiban_routing.handlers.cases import TIMELINE_LINE
 from daiban_routing.handlers.moving import SENT_HOP
-from daiban_routing.models import Hop, Task, TimelineEntry
+from daiban_routing.models import Case, Hop, Task, TimelineEntry
 from tests.integration.routing.helpers import seeded_routing
 from tests.servers import Network
 
@@ -131,3 +132,56 @@ async def test_a_new_task_on_the_driver_is_the_row_the_orm_wrote(
             },
             "id",
         )
+
+
+def _case(number: str) -> Case:
+    return Case(
+        case_number=number,
+        accepting_org="370285101294",
+        current_org="370285101294",
+        status="forwarded",
+        summary={"case_number": "C", "item": {"name": '测试"事项"', "days": [1.5, None]}, "none": None},
+        first_responder_id="clerk-1",
+        green_channel=True,
+        accepted_at=AT,
+        start_date=date(2026, 3, 2),
+        limit_working_days=7,
+        due_date=date(2026, 3, 11),
+        due_provisional=True,
+        last_activity_at=AT,
+    )
+
+
+def _move(case: Case) -> None:
+    """What the hop handlers change, and what others might (JSON columns)."""
+    case.current_org = case.deciding_org = "370285101000"
+    case.status = "escalated"
+    case.last_activity_at = datetime(2026, 3, 3, tzinfo=UTC)
+    case.escalated_authority = "县级以上审批机关"
+    case.follow_up_date = date(2026, 3, 20)
+    case.reasons = ["理由"]
+    case.decided_by = {"staff_id": "s1", "name": None}
+
+
+async def test_a_case_created_and_changed_on_the_driver_is_the_row_the_orm_wrote(network: Network) -> None:
+    table: Table = Case.__table__
+    async with seeded_routing(network) as (_, routing), routing.runtime.uow() as uow:
+        uow.session.add(_case("C-ORM"))
+        await case_rows.created(uow, _case("C-DRIVER"))
+        await uow.flush()
+        written = await _rows(uow, table, "case_number", ("C-ORM", "C-DRIVER"))
+        assert written[0].replace("C-ORM", "#") == written[1].replace("C-DRIVER", "#")
+
+        uow.session.expunge_all()
+        by_orm = await uow.session.get(Case, "C-ORM")
+        by_driver = await case_rows.locked(uow, "C-DRIVER")
+        assert by_orm is not None and by_driver is not None
+        assert by_driver.model_dump() == by_orm.model_dump() | {"case_number": "C-DRIVER"}
+        _move(by_orm)
+        _move(by_driver)
+        await case_rows.changed(uow, by_driver)
+        await uow.flush()
+        changed = await _rows(uow, table, "case_number", ("C-ORM", "C-DRIVER"))
+        assert changed != written
+        assert changed[0].replace("C-ORM", "#") == changed[1].replace("C-DRIVER", "#")
+        assert await case_rows.locked(uow, "C-NONE") is None

@@ -14,7 +14,7 @@ from daiban_routing.schemas.work import RouteOut
 async def settled_route(
     uow: UnitOfWork, principal: Principal, number: str, once: Once, answer: AnswerOf[RouteOut]
 ) -> RouteOut:
-    await uow.session.flush()
+    await uow.flush()  # timeline lines are deferred (uow.defer): the route reads them
     route = await route_after_change(uow.session, principal, number)
     await remember(uow, once, answer(route))
     return route
