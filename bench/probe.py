@@ -27,7 +27,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -145,6 +145,14 @@ class _Statements:
             event.listen(sync_engine, name, self._sent)
         for name in ("fetchrow", "fetchval", "execute", "executemany"):
             setattr(UnitOfWork, name, self._counting(getattr(UnitOfWork, name)))
+        # Deferred writes combined into one statement (UnitOfWork.defer).
+        run = UnitOfWork.execute_sql
+
+        async def counted_sql(uow: UnitOfWork, sql: str, args: Sequence[Any]) -> None:
+            self._sent(None, None, sql)
+            await run(uow, sql, args)
+
+        UnitOfWork.execute_sql = counted_sql  # type: ignore[method-assign,assignment]
         # The relay's window runs on the driver too: BEGIN, its SELECT, the UPDATE of what it
         # published (when it published any), COMMIT.
         window = OutboxRelay._publish_window

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Self
 
 import asyncpg
-from sqlalchemy import ARRAY, ClauseElement, Select, Table, bindparam, func, insert, select
+from sqlalchemy import ARRAY, ClauseElement, Insert, Select, Table, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -50,12 +51,21 @@ class Prepared:
             (name, processors.get(name)) for name in compiled.positiontup or ()
         )
 
+        # An INSERT of one row of VALUES, split before its row: how several rows go in one statement.
+        head, values, row = self.sql.rpartition(" VALUES ")
+        rows = isinstance(statement, Insert) and values and row.endswith(")") and "RETURNING" not in row
+        self.rows: Final = (head + values, row) if rows else None
+
     @classmethod
     def insert(cls, table: Table, columns: Sequence[str]) -> Prepared:
-        """A row of `table` with `columns` (each a parameter of its name and the column's type)."""
-        return cls(
-            insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
-        )
+        """A row of `table` with `columns` (each a parameter of its name and the column's type),
+        without the RETURNING of a generated key that SQLAlchemy adds (inline)."""
+        values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+        return cls(insert(table).values(values).inline())
+
+    @property
+    def width(self) -> int:
+        return len(self._steps)
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional arguments for `params` (by the statement's parameter names)."""
@@ -178,6 +188,10 @@ class UnitOfWork:
     async def execute(self, statement: Prepared, params: Mapping[str, Any]) -> None:
         await (await self.driver()).execute(statement.sql, *statement.args(params))
 
+    async def execute_sql(self, sql: str, args: Sequence[Any]) -> None:
+        """`sql` with positional `args` on the unit's connection (what Prepared statements build)."""
+        await (await self.driver()).execute(sql, *args)
+
     async def executemany(self, statement: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
         """`statement` once per row, in one round trip (asyncpg pipelines the executions)."""
         await (await self.driver()).executemany(statement.sql, [statement.args(row) for row in rows])
@@ -191,6 +205,13 @@ class UnitOfWork:
 
     async def _write_deferred(self) -> None:
         deferred, self._deferred = self._deferred, {}
+        combined = _combined(tuple((statement, len(rows)) for statement, rows in deferred.items()))
+        if combined is not None:
+            args = [
+                arg for statement, rows in deferred.items() for row in rows for arg in statement.args(row)
+            ]
+            await self.execute_sql(combined, args)
+            return
         for statement, rows in deferred.items():
             if len(rows) == 1:
                 await self.execute(statement, rows[0])
@@ -256,6 +277,42 @@ class UnitOfWork:
         self._deferred = {}
         self._adapted = None
         await self.session.rollback()
+
+
+_PARAMETER: Final = re.compile(r"\$(\d+)")
+# PostgreSQL takes at most 65,535 parameters a statement; far fewer are deferred in practice.
+_MOST_COMBINED: Final = 5_000
+
+
+def _shifted(sql: str, by: int) -> str:
+    return _PARAMETER.sub(lambda m: f"${int(m.group(1)) + by}", sql) if by else sql
+
+
+@functools.lru_cache(maxsize=256)
+def _combined(shape: tuple[tuple[Prepared, int], ...]) -> str | None:
+    """One statement for deferred writes of this shape (each statement with its number of rows):
+    each a data-modifying CTE (they see the same snapshot; deferred rows are independent of each
+    other), the rows of an INSERT as one VALUES list, in order. None when there is nothing to
+    combine or it cannot be: an UPDATE with several rows, too many parameters."""
+    if len(shape) == 1 and shape[0][1] == 1:
+        return None
+    parts: list[str] = []
+    offset = 0
+    for statement, n in shape:
+        if n == 1:
+            parts.append(_shifted(statement.sql, offset))
+        elif statement.rows is not None:
+            head, row = statement.rows
+            parts.append(head + ", ".join(_shifted(row, offset + i * statement.width) for i in range(n)))
+        else:
+            return None
+        offset += n * statement.width
+    if offset > _MOST_COMBINED:
+        return None
+    *first, last = parts
+    if not first:
+        return last
+    return "WITH " + ", ".join(f"deferred_{i} AS ({sql})" for i, sql in enumerate(first)) + " " + last
 
 
 OUTBOX_COLUMNS: Final = ("event_id", "subject", "type", "envelope", "traceparent")

@@ -45,93 +45,108 @@ async def _rows(uow: UnitOfWork, table: Table, key: str, keys: tuple[str, str]) 
     return [str(r[0]) for r in rows]
 
 
-async def _same_rows(
-    uow: UnitOfWork, model: type[SQLModel], prepared: Prepared, values: dict[str, Any], *keys: str
+_TIMELINE_LINE = {
+    "case_number": "TL",
+    "first_responder_id": "clerk-1",
+    "at": AT,
+    "org": "370285101000",
+    "actor": "system",
+    "kind": "assigned",
+    "text": '已分派至民政"办"\\窗口，办理期限2026-03-16',
+}
+_HOP = {
+    "id": "HOP",
+    "case_number": "C-1",
+    "direction": "up",
+    "hop": 2,
+    "from_org": "370285101000",
+    "to_org": "370285000000",
+    "sent_at": AT,
+    "received_at": None,
+    "received_by": None,
+}
+
+
+def _task(window: tuple[str, str, str] | None) -> dict[str, Any]:
+    window_id, number, staff_id = window or (None, None, None)
+    return {
+        **_OPEN_TASK,
+        "id": f"TASK{number}",
+        "case_number": "C-1",
+        "org": "370285000000",
+        "department": "county.civil_affairs",
+        "department_name": "民政局",
+        "lead": window is None,
+        "kind": "review",
+        "window_id": window_id,
+        "window_number": number,
+        "staff_id": staff_id,
+        "post": "a" if window else "queue",
+        "status": "assigned" if window else "queued",
+        "priority": 0,
+        "limit_working_days": 7,
+        "due_date": date(2026, 3, 11),
+        "created_at": AT,
+    }
+
+
+# What a handler defers, with the columns made different between the ORM's row and the driver's
+# (a suffix each; the first one finds the rows).
+_WRITES: list[tuple[type[SQLModel], Prepared, dict[str, Any], tuple[str, ...]]] = [
+    (TimelineEntry, TIMELINE_LINE, _TIMELINE_LINE, ("case_number",)),
+    (Hop, SENT_HOP, _HOP, ("id", "case_number")),
+    (Task, NEW_TASK, _task(None), ("id",)),
+    (Task, NEW_TASK, _task(("w-1", "01", "clerk-1")), ("id",)),
+]
+
+
+def _both(
+    uow: UnitOfWork, model: type[SQLModel], prepared: Prepared, values: dict[str, Any], keys: tuple[str, ...]
 ) -> None:
-    """`keys`: the columns made different (a suffix each), the first one to find the rows by."""
-    orm = values | {k: f"{values[k]}-ORM" for k in keys}
-    driver = values | {k: f"{values[k]}-DRIVER" for k in keys}
-    uow.session.add(model(**orm))
-    uow.defer(prepared, driver)
-    await uow.flush()
+    uow.session.add(model(**(values | {k: f"{values[k]}-ORM" for k in keys})))
+    uow.defer(prepared, values | {k: f"{values[k]}-DRIVER" for k in keys})
+
+
+async def _same(
+    uow: UnitOfWork, model: type[SQLModel], values: dict[str, Any], keys: tuple[str, ...]
+) -> None:
     table: Table = model.__table__  # type: ignore[attr-defined]
-    rows = await _rows(uow, table, keys[0], (orm[keys[0]], driver[keys[0]]))
+    rows = await _rows(uow, table, keys[0], (f"{values[keys[0]]}-ORM", f"{values[keys[0]]}-DRIVER"))
     assert len(rows) == 2
     assert rows[0].replace("-ORM", "") == rows[1].replace("-DRIVER", "")
 
 
-async def test_a_timeline_line_on_the_driver_is_the_row_the_orm_wrote(network: Network) -> None:
-    async with seeded_routing(network) as (_, routing), routing.runtime.uow() as uow:
-        await _same_rows(
-            uow,
-            TimelineEntry,
-            TIMELINE_LINE,
-            {
-                "case_number": "TL",
-                "first_responder_id": "clerk-1",
-                "at": AT,
-                "org": "370285101000",
-                "actor": "system",
-                "kind": "assigned",
-                "text": '已分派至民政"办"\\窗口，办理期限2026-03-16',
-            },
-            "case_number",
-        )
-
-
-async def test_a_sent_hop_on_the_driver_is_the_row_the_orm_wrote(network: Network) -> None:
-    async with seeded_routing(network) as (_, routing), routing.runtime.uow() as uow:
-        await _same_rows(
-            uow,
-            Hop,
-            SENT_HOP,
-            {
-                "id": "HOP",
-                "case_number": "C-1",
-                "direction": "up",
-                "hop": 2,
-                "from_org": "370285101000",
-                "to_org": "370285000000",
-                "sent_at": AT,
-                "received_at": None,
-                "received_by": None,
-            },
-            "id",
-            "case_number",
-        )
-
-
-@pytest.mark.parametrize("window", [None, ("w-1", "01", "clerk-1")])
-async def test_a_new_task_on_the_driver_is_the_row_the_orm_wrote(
-    network: Network, window: tuple[str, str, str] | None
+@pytest.mark.parametrize("write", _WRITES, ids=["timeline", "hop", "queued-task", "task"])
+async def test_a_row_deferred_on_the_driver_is_the_row_the_orm_wrote(
+    network: Network, write: tuple[type[SQLModel], Prepared, dict[str, Any], tuple[str, ...]]
 ) -> None:
-    window_id, number, staff_id = window or (None, None, None)
+    model, prepared, values, keys = write
     async with seeded_routing(network) as (_, routing), routing.runtime.uow() as uow:
-        await _same_rows(
-            uow,
-            Task,
-            NEW_TASK,
-            {
-                **_OPEN_TASK,
-                "id": "TASK",
-                "case_number": "C-1",
-                "org": "370285000000",
-                "department": "county.civil_affairs",
-                "department_name": "民政局",
-                "lead": window is None,
-                "kind": "review",
-                "window_id": window_id,
-                "window_number": number,
-                "staff_id": staff_id,
-                "post": "a" if window else "queue",
-                "status": "assigned" if window else "queued",
-                "priority": 0,
-                "limit_working_days": 7,
-                "due_date": date(2026, 3, 11),
-                "created_at": AT,
-            },
-            "id",
+        _both(uow, model, prepared, values, keys)
+        await uow.flush()
+        await _same(uow, model, values, keys)
+
+
+async def test_rows_deferred_together_are_one_statement_of_the_rows_the_orm_wrote(network: Network) -> None:
+    """Several statements and rows in one flush (one combined statement): the same rows, and the
+    timeline lines in the order they were noted."""
+    async with seeded_routing(network) as (_, routing), routing.runtime.uow() as uow:
+        lines = [
+            _TIMELINE_LINE | {"case_number": "TL2", "kind": kind}
+            for kind in ("received", "assigned", "alert")
+        ]
+        for model, prepared, values, keys in _WRITES:
+            _both(uow, model, prepared, values, keys)
+        for line in lines:
+            uow.defer(TIMELINE_LINE, line)
+        await uow.flush()
+        for model, _, values, keys in _WRITES:
+            await _same(uow, model, values, keys)
+        conn = await uow.session.connection()
+        noted = await conn.execute(
+            text("SELECT kind FROM routing.timeline WHERE case_number = 'TL2' ORDER BY id")
         )
+        assert list(noted.scalars()) == ["received", "assigned", "alert"]
 
 
 def _case(number: str) -> Case:
@@ -164,10 +179,10 @@ def _move(case: Case) -> None:
 
 
 async def test_a_case_created_and_changed_on_the_driver_is_the_row_the_orm_wrote(network: Network) -> None:
-    table: Table = Case.__table__
+    table = Case.metadata.tables["routing.cases"]
     async with seeded_routing(network) as (_, routing), routing.runtime.uow() as uow:
         uow.session.add(_case("C-ORM"))
-        await case_rows.created(uow, _case("C-DRIVER"))
+        case_rows.created(uow, _case("C-DRIVER"))
         await uow.flush()
         written = await _rows(uow, table, "case_number", ("C-ORM", "C-DRIVER"))
         assert written[0].replace("C-ORM", "#") == written[1].replace("C-DRIVER", "#")
@@ -179,7 +194,7 @@ async def test_a_case_created_and_changed_on_the_driver_is_the_row_the_orm_wrote
         assert by_driver.model_dump() == by_orm.model_dump() | {"case_number": "C-DRIVER"}
         _move(by_orm)
         _move(by_driver)
-        await case_rows.changed(uow, by_driver)
+        case_rows.changed(uow, by_driver)
         await uow.flush()
         changed = await _rows(uow, table, "case_number", ("C-ORM", "C-DRIVER"))
         assert changed != written

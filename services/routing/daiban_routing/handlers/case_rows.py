@@ -1,6 +1,7 @@
 """The case row of the hop handlers, read and written on the driver (daiban_common.uow.Prepared).
 
-A case moving up is read once under its lock and written once when the handler is done with it.
+A case moving up is read once under its lock and written once when the handler is done with it,
+with the handler's other rows.
 Through the session that was an ORM load, its identity map and a flush working out what changed,
 for an object nothing else in the transaction reads: a third of a forwarded case's Python calls.
 The Case object the domain code changes is the same model class, outside any session.
@@ -53,13 +54,14 @@ async def locked(uow: UnitOfWork, number: str) -> Case | None:
     return case
 
 
-async def created(uow: UnitOfWork, case: Case) -> None:
-    """Write a case new to this node (built by the caller, in no session)."""
-    await uow.execute(NEW_CASE, {name: getattr(case, name) for name in _COLUMNS})
+def created(uow: UnitOfWork, case: Case) -> None:
+    """Write a case new to this node (built by the caller, in no session), deferred: in one
+    statement with the hops, tasks and timeline lines of the same handler (uow.defer)."""
+    uow.defer(NEW_CASE, {name: getattr(case, name) for name in _COLUMNS})
 
 
-async def changed(uow: UnitOfWork, case: Case) -> None:
-    """Write back a case read with `locked`, once its handler has changed it."""
+def changed(uow: UnitOfWork, case: Case) -> None:
+    """Write back a case read with `locked`, once its handler has changed it (deferred too)."""
     values: dict[str, Any] = {f"new_{name}": getattr(case, name) for name in _CHANGING}
     values["of_case"] = case.case_number
-    await uow.execute(CHANGED_CASE, values)
+    uow.defer(CHANGED_CASE, values)

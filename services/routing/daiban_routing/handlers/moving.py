@@ -107,7 +107,7 @@ async def on_case_accepted(envelope: Envelope, payload: CaseAccepted, uow: UnitO
     else:
         # A case new to routing has no hops yet: its first goes up as number 1.
         await _take_next_step(uow, case, summary, accepting, now, last_up=0)
-    await case_rows.created(uow, case)
+    case_rows.created(uow, case)
 
 
 async def _take_next_step(
@@ -287,7 +287,7 @@ async def on_case_forwarded(envelope: Envelope, payload: CaseForwarded, uow: Uni
     )
     case.current_org = to.value
     await _take_next_step(uow, case, payload.case, to, now, last_up=last_up)
-    await (case_rows.created if new else case_rows.changed)(uow, case)
+    (case_rows.created if new else case_rows.changed)(uow, case)
 
 
 async def on_case_received(envelope: Envelope, payload: CaseReceived, uow: UnitOfWork) -> None:
