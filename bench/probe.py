@@ -143,7 +143,7 @@ class _Statements:
         event.listen(sync_engine, "before_cursor_execute", self._sent)
         for name in ("begin", "commit", "rollback"):
             event.listen(sync_engine, name, self._sent)
-        for name in ("fetchrow", "fetchval", "execute", "executemany"):
+        for name in ("fetch", "fetchrow", "fetchval", "execute", "executemany"):
             setattr(UnitOfWork, name, self._counting(getattr(UnitOfWork, name)))
         # Deferred writes combined into one statement (UnitOfWork.defer).
         run = UnitOfWork.execute_sql

@@ -31,7 +31,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.trace import Tracer
-from sqlalchemy import Insert, Table, TextClause, bindparam, insert, text
+from sqlalchemy import Insert, Table, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -43,7 +43,7 @@ from daiban_common.messaging import MessagingTables
 from daiban_common.metrics import ServiceMetrics
 from daiban_common.provenance import inconsistency
 from daiban_common.telemetry import consumer_span
-from daiban_common.uow import UnitOfWork, UnitOfWorkFactory
+from daiban_common.uow import Prepared, UnitOfWork, UnitOfWorkFactory
 from daiban_contracts.crossing import copied_as
 from daiban_contracts.envelope import Envelope, EventData, MalformedEvent, UnknownEventType, payload_class
 from daiban_contracts.orgcodes import OrgCode
@@ -564,12 +564,11 @@ class EventConsumer:
     async def _claim(self, uow: UnitOfWork, batch: Sequence[_Routed]) -> set[str]:
         """Insert the inbox rows of a run; returns the ids not applied before."""
         ids = list({r.envelope.id: r.envelope.type for r in batch}.items())
-        conn = await uow.session.connection()
-        result = await conn.execute(
+        rows = await uow.fetch(
             _INBOX_ROWS[self._inbox],
             {"consumer": self._name, "event_ids": [i for i, _ in ids], "types": [t for _, t in ids]},
         )
-        return set(result.scalars())
+        return {row[0] for row in rows}
 
     async def _handle_in(
         self,
@@ -588,7 +587,8 @@ class EventConsumer:
         # one in a batch must not see ORM objects this one loaded (a Core statement of a later
         # handler would leave them stale), and sees the rows this one deferred.
         await uow.flush()
-        uow.session.expunge_all()
+        if not uow.session_idle:
+            uow.session.expunge_all()
 
     async def _park(self, msg: Msg, envelope: Envelope | None, error: str, attempts: int) -> str:
         try:
@@ -740,16 +740,19 @@ class _InboxRow(dict[Table, Insert]):
 _INBOX_ROW = _InboxRow()
 
 
-class _InboxRows(dict[Table, TextClause]):
+class _InboxRows(dict[Table, Prepared]):
     """The inbox statement of a whole run: the ids and types as two arrays, so it is one
-    statement text (compiled and prepared once) whatever the run's length."""
+    statement text (compiled and prepared once) whatever the run's length; run on the driver
+    (daiban_common.uow.Prepared: SQLAlchemy's execution of it cost more than the driver's)."""
 
-    def __missing__(self, inbox: Table) -> TextClause:
-        stmt = text(
-            f'INSERT INTO "{inbox.schema}".{inbox.name} (consumer, event_id, type) '
-            "SELECT :consumer, e.event_id, e.type "
-            "FROM unnest(CAST(:event_ids AS varchar[]), CAST(:types AS text[])) AS e(event_id, type) "
-            "ON CONFLICT DO NOTHING RETURNING event_id"
+    def __missing__(self, inbox: Table) -> Prepared:
+        stmt = Prepared(
+            text(
+                f'INSERT INTO "{inbox.schema}".{inbox.name} (consumer, event_id, type) '
+                "SELECT :consumer, e.event_id, e.type "
+                "FROM unnest(CAST(:event_ids AS varchar[]), CAST(:types AS text[])) AS e(event_id, type) "
+                "ON CONFLICT DO NOTHING RETURNING event_id"
+            )
         )
         self[inbox] = stmt
         return stmt
