@@ -7,6 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -134,6 +135,36 @@ def test_one_trace_from_request_through_relay_to_consumer() -> None:
     assert producer.parent.span_id == server.context.span_id
     assert consumer.parent is not None and producer.context is not None
     assert consumer.parent.span_id == producer.context.span_id
+
+
+def test_an_unrecorded_consumer_span_is_worked_out_only_when_asked_for_and_then_kept() -> None:
+    # Most events applied emit nothing and log nothing: the sampler and the ids are left alone
+    # until something reads the span's context, and then it is the same for the whole block.
+    provider = setup_tracing("routing", _settings())
+    tracer = tracer_for(provider)
+    sdk: Any = tracer
+    asked: list[str] = []
+    original = sdk.sampler
+    should_sample = original.should_sample
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        asked.append(args[2])
+        return should_sample(*args, **kwargs)
+
+    sdk.sampler = type("Counting", (), {"should_sample": staticmethod(counting)})()
+    published = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    try:
+        with consumer_span(tracer, "apply quiet", published):
+            pass
+        assert asked == []
+        with consumer_span(tracer, "apply loud", published):
+            first, second = current_traceparent(), current_traceparent()
+        assert asked == ["apply loud"]
+        assert first is not None and first == second
+        assert trace_id_of(first) == "4bf92f3577b34da6a3ce929d0e0e4736"
+    finally:
+        sdk.sampler = original
+        provider.shutdown()
 
 
 def test_without_an_exporter_consumer_spans_still_continue_the_publishers_trace() -> None:
