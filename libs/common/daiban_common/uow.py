@@ -183,7 +183,8 @@ class UnitOfWork:
         return await (await self.driver()).fetchrow(statement.sql, *statement.args(params))
 
     async def fetch(self, statement: Prepared, params: Mapping[str, Any]) -> list[asyncpg.Record]:
-        return await (await self.driver()).fetch(statement.sql, *statement.args(params))
+        rows: list[asyncpg.Record] = await (await self.driver()).fetch(statement.sql, *statement.args(params))
+        return rows
 
     async def fetchval(self, statement: Prepared, params: Mapping[str, Any]) -> Any:
         return await (await self.driver()).fetchval(statement.sql, *statement.args(params))
