@@ -285,6 +285,15 @@ def _per_event(events: int, cpu: float, pg_cpu: float, statements: int, calls: i
     }
 
 
+def _tally(seen: list[str], events: int) -> None:
+    """Which statements were sent, most frequent first, per event."""
+    tally: dict[str, int] = {}
+    for text in seen:
+        tally[text[:90]] = tally.get(text[:90], 0) + 1
+    for text, n in sorted(tally.items(), key=lambda kv: -kv[1]):
+        print(f"{n / events:6.2f}  {text}")
+
+
 def _named(service: RunningService, suffix: str) -> EventConsumer:
     return next(c for c in service.runtime.consumers if c.name.endswith(suffix))
 
@@ -318,12 +327,8 @@ async def probe_routing(cases: int, show: bool = False) -> dict[str, Any]:
             profiler.disable()
             profiler.dump_stats(os.environ["PROBE_DUMP"])
             calls = round(pstats.Stats(profiler).total_calls / events)  # type: ignore[attr-defined]
-        if show:  # which statements, most frequent first, per event
-            tally: dict[str, int] = {}
-            for text in statements.seen:
-                tally[text[:90]] = tally.get(text[:90], 0) + 1
-            for text, n in sorted(tally.items(), key=lambda kv: -kv[1]):
-                print(f"{n / events:6.2f}  {text}")
+        if show:
+            _tally(statements.seen, events)
         return {
             "cases": cases,
             "seconds": round(wall1 - wall0, 2),
@@ -377,7 +382,7 @@ async def probe_progress(cases: int) -> dict[str, Any]:
         }
 
 
-async def probe_audit(events: int) -> dict[str, Any]:
+async def probe_audit(events: int, show: bool = False) -> dict[str, Any]:
     """Audit's log and statistics consumers catching up with `events` one-time notices published
     while they were stopped (each notice: an entry in the chain, a statistics counter bumped),
     until every entry exists; statements, CPU and wall time per event, both consumers together."""
@@ -390,7 +395,7 @@ async def probe_audit(events: int) -> dict[str, Any]:
         for consumer in consumers:
             await consumer.stop()
         await publish(settings, notices(events))
-        statements = _Statements(audit.runtime.engine)
+        statements = _Statements(audit.runtime.engine, keep=20 * events if show else 0)
         poll = await asyncpg.connect(asyncpg_dsn(settings.database_url))
         pg = _postgres(_postmaster(servers))
         profiler = cProfile.Profile() if os.environ.get("PROBE_DUMP") else None
@@ -415,6 +420,8 @@ async def probe_audit(events: int) -> dict[str, Any]:
             profiler.dump_stats(os.environ["PROBE_DUMP"])
             calls = round(pstats.Stats(profiler).total_calls / events)  # type: ignore[attr-defined]
         await poll.close()
+        if show:
+            _tally(statements.seen, events)
         # The chain the catch-up wrote must verify (hashes, links, the head).
         verified = await audit.client.get("/v1/audit/verify", headers=bearer_audit(settings))
         assert verified.status_code == 200 and verified.json()["ok"], verified.text
@@ -434,7 +441,7 @@ def main() -> None:
     parser.add_argument(
         "--show",
         action="store_true",
-        help="print the statements of the last requests (with --routing: counted per event)",
+        help="print the statements of the last requests (with --routing or --audit: counted per event)",
     )
     parser.add_argument("--routing", type=int, metavar="CASES", help="measure routing catching up instead")
     parser.add_argument(
@@ -443,7 +450,7 @@ def main() -> None:
     parser.add_argument("--audit", type=int, metavar="EVENTS", help="measure audit's consumers catching up")
     args = parser.parse_args()
     if args.audit:
-        print(json.dumps(asyncio.run(probe_audit(args.audit)), indent=1))
+        print(json.dumps(asyncio.run(probe_audit(args.audit, args.show)), indent=1))
     elif args.progress:
         print(json.dumps(asyncio.run(probe_progress(args.progress)), indent=1))
     elif args.routing:

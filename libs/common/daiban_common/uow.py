@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Protocol, Self, TypeVar, cast
 
 import asyncpg
 from sqlalchemy import ARRAY, ClauseElement, Insert, Select, Table, bindparam, func, insert, select
@@ -77,6 +77,15 @@ class Prepared:
         return out
 
 
+class CommitWrite(Protocol):
+    """What a unit of work writes once, at commit (`UnitOfWork.at_commit`)."""
+
+    async def write(self, uow: UnitOfWork) -> None: ...
+
+
+W = TypeVar("W", bound=CommitWrite)
+
+
 class UnitOfWork:
     """`async with uow: ...; await uow.commit()` — anything not committed is rolled back.
 
@@ -106,6 +115,7 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._pending: list[Envelope] = []
         self._deferred: dict[Prepared, list[Mapping[str, Any]]] = {}
+        self._at_commit: dict[Hashable, CommitWrite] = {}
         self._committed = False
         self._adapted: Any = None
         # Whether a statement of the caller's wrote events' outbox rows (take_outbox).
@@ -115,6 +125,7 @@ class UnitOfWork:
         self.session = self._sessions()
         self._pending = []
         self._deferred = {}
+        self._at_commit = {}
         self._committed = False
         self._adapted = None
         self._taken = False
@@ -207,6 +218,17 @@ class UnitOfWork:
         of each other). The ORM's flush of the same rows cost several times the Python calls."""
         self._deferred.setdefault(statement, []).append(params)
 
+    def at_commit(self, key: Hashable, make: Callable[[], W]) -> W:
+        """The write kept under `key` until commit (`make` makes it the first time in the unit),
+        for what a run of events changes together: a running total, a chain's head. A consumer
+        applies a batch in one unit and flushes after every event; a write kept here goes once per
+        batch, at commit, before the deferred rows. Only for what nothing in the unit reads back
+        from the database; a rollback drops it."""
+        found = self._at_commit.get(key)
+        if found is None:
+            found = self._at_commit[key] = make()
+        return cast(W, found)
+
     async def _write_deferred(self) -> None:
         deferred, self._deferred = self._deferred, {}
         combined = _combined(tuple((statement, len(rows)) for statement, rows in deferred.items()))
@@ -271,6 +293,10 @@ class UnitOfWork:
         return {f"outbox_{name}": [row[name] for row in rows] for name in OUTBOX_COLUMNS}
 
     async def commit(self) -> None:
+        if self._at_commit:
+            writes, self._at_commit = self._at_commit, {}
+            for write in writes.values():
+                await write.write(self)
         if self._deferred:
             await self._write_deferred()
         if self._pending:
@@ -288,6 +314,7 @@ class UnitOfWork:
         self._pending = []
         self._taken = False
         self._deferred = {}
+        self._at_commit = {}
         self._adapted = None
         await self.session.rollback()
 

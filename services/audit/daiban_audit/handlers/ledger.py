@@ -21,7 +21,7 @@ from daiban_audit.domain.checkpoints import checkpoint_due, refusal
 from daiban_audit.domain.masking import mask_personal_data
 from daiban_audit.models import ChainHead, Checkpoint, HeldCheckpoint, LogEntry, NodeKey
 from daiban_common.consumer import PermanentFailure
-from daiban_common.uow import UnitOfWork
+from daiban_common.uow import Prepared, UnitOfWork
 from daiban_contracts.audit import CheckpointSigned
 from daiban_contracts.envelope import Envelope, EventData
 
@@ -35,38 +35,56 @@ async def lock_head(uow: UnitOfWork, chain: str = CHAIN) -> ChainHead:
     return head
 
 
-_HEAD = "daiban_audit.chain_head"
-# Statements built once with parameters, so compiled once (and prepared once per connection).
+# On the driver (daiban_common.uow.Prepared): SQLAlchemy's execution of even a compiled statement
+# cost more Python calls than asyncpg's.
 _ENTRIES: Final[Table] = LogEntry.__table__  # type: ignore[attr-defined]
-_APPEND = (
+_APPEND: Final = Prepared(
     pg_insert(_ENTRIES)
-    .values({name: bindparam(name) for name in Entry.__slots__})
+    .values({name: bindparam(name, type_=_ENTRIES.c[name].type) for name in Entry.__slots__})
     .on_conflict_do_nothing(index_elements=[_ENTRIES.c.event_id])
     .returning(_ENTRIES.c.seq)
 )
 _HEADS: Final[Table] = ChainHead.__table__  # type: ignore[attr-defined]
-_MOVE_HEAD = (
+_MOVE_HEAD: Final = Prepared(
     update(_HEADS)
-    .where(_HEADS.c.chain == bindparam("of_chain"))
-    .values(size=bindparam("new_size"), head_hash=bindparam("new_hash"))
+    .where(_HEADS.c.chain == bindparam("of_chain", type_=_HEADS.c.chain.type))
+    .values(
+        size=bindparam("new_size", type_=_HEADS.c.size.type),
+        head_hash=bindparam("new_hash", type_=_HEADS.c.head_hash.type),
+    )
 )
 
 
-async def head_for_appends(uow: UnitOfWork) -> ChainHead:
-    """The chain head, locked once per transaction: the consumer appends a whole fetch in one
-    unit of work, whose row lock holds from the first append to the commit, so the later appends
-    need neither the lock nor the read again. Kept per transaction (a rolled-back one starts over)
-    and attached to the session again when the consumer has expunged it between events."""
-    transaction = uow.session.sync_session.get_transaction()
-    cached = uow.session.info.get(_HEAD)
-    if cached is not None and cached[0] is transaction:
-        head: ChainHead = cached[1]
-        if head not in uow.session:
-            uow.session.add(head)
-        return head
-    head = await lock_head(uow)
-    uow.session.info[_HEAD] = (transaction, head)
-    return head
+class _Appends:
+    """A transaction's appends to the chain: its head locked and read at the first, moved in
+    memory by each, written once at commit (UnitOfWork.at_commit). The consumer applies a whole
+    fetch in one unit of work; the row lock holds from the first append to the commit, so no one
+    else reads the head before it is written, and nothing in the unit reads it from the database."""
+
+    __slots__ = ("head", "moved")
+
+    def __init__(self) -> None:
+        self.head: ChainHead | None = None
+        self.moved = False
+
+    async def write(self, uow: UnitOfWork) -> None:
+        head = self.head
+        if self.moved and head is not None:
+            await uow.execute(
+                _MOVE_HEAD, {"of_chain": head.chain, "new_size": head.size, "new_hash": head.head_hash}
+            )
+
+
+async def head_for_appends(uow: UnitOfWork) -> tuple[_Appends, ChainHead]:
+    """The unit's appends and their head, locked the first time, attached to the session again
+    after (the consumer expunges it between events; a checkpoint updates it through the ORM)."""
+    appends = uow.at_commit(_Appends, _Appends)
+    head = appends.head
+    if head is None:
+        head = appends.head = await lock_head(uow)
+    elif head not in uow.session:
+        uow.session.add(head)
+    return appends, head
 
 
 async def append_entry(
@@ -75,7 +93,7 @@ async def append_entry(
     """Log one event: the next entry of the chain, personal data masked, hashed with its predecessor."""
     if payload is None:
         raise PermanentFailure(f"未知的事件类型{envelope.type}，无法确认其内容，未写入审计日志")
-    head = await head_for_appends(uow)
+    appends, head = await head_for_appends(uow)
     entry = sealed(
         Entry(
             seq=head.size + 1,
@@ -94,15 +112,13 @@ async def append_entry(
     # The inbox already makes this consumer apply an event once; the unique event id is the
     # log's own guarantee, should the inbox ever be cleared: a known id inserts nothing, and the
     # head stays where it was.
-    conn = await uow.session.connection()
-    inserted = await conn.execute(_APPEND, {name: getattr(entry, name) for name in Entry.__slots__})
-    if inserted.first() is None:
+    if await uow.fetchval(_APPEND, {name: getattr(entry, name) for name in Entry.__slots__}) is None:
         return
-    await conn.execute(_MOVE_HEAD, {"of_chain": head.chain, "new_size": entry.seq, "new_hash": entry.hash})
-    # Written above: the ORM must not write them again (a checkpoint still updates the head's
-    # checkpoint columns through it).
+    # Written at commit (_Appends): the ORM must not write them (a checkpoint still updates the
+    # head's checkpoint columns through it).
     set_committed_value(head, "size", entry.seq)
     set_committed_value(head, "head_hash", entry.hash)
+    appends.moved = True
     await sign_checkpoint_if_due(ctx, uow, head, by_time=False)
 
 

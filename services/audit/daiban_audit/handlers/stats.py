@@ -7,14 +7,16 @@ in `case_facts`, because later events name the case but not all of that.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Any, Final
 
 from sqlalchemy import text
 
 from daiban_audit.context import AuditContext
 from daiban_audit.domain.stats import (
     Attribution,
+    CounterKey,
     Metric,
     acceptance_increments,
     conclusion_increments,
@@ -23,7 +25,7 @@ from daiban_audit.domain.stats import (
 )
 from daiban_audit.models import SCHEMA, CaseFact, StatCounter
 from daiban_common.calendar import to_shanghai_date
-from daiban_common.uow import UnitOfWork
+from daiban_common.uow import Prepared, UnitOfWork
 from daiban_contracts.case import (
     CaseAccepted,
     CaseEvaluated,
@@ -35,37 +37,54 @@ from daiban_contracts.case import (
 from daiban_contracts.envelope import Envelope
 from daiban_contracts.routing import CaseAssigned, CaseDecided, CaseForwarded, SupplementRequested
 
-# One statement text whatever the number of counters an event moves (the keys as arrays), so
-# SQLAlchemy compiles it once and asyncpg prepares it once per connection; a multi-row VALUES
-# was compiled anew for every event (most of the projection's CPU). Sorted rows: counters are
-# locked in one order by every transaction.
-_BUMP = text(
-    f"INSERT INTO {SCHEMA}.{StatCounter.__tablename__} (org, dimension, day, key, metric, value) "
-    "SELECT * FROM unnest(CAST(:orgs AS varchar[]), CAST(:dimensions AS varchar[]), "
-    "CAST(:days AS date[]), CAST(:keys AS varchar[]), CAST(:metrics AS varchar[]), "
-    "CAST(:deltas AS bigint[])) "
-    "ON CONFLICT (org, dimension, day, key, metric) "
-    f"DO UPDATE SET value = {StatCounter.__tablename__}.value + excluded.value"
+# One statement text whatever the number of counters (the keys as arrays), prepared once per
+# connection and run on the driver (daiban_common.uow.Prepared). Sorted rows: counters are locked
+# in one order by every transaction.
+_BUMP: Final = Prepared(
+    text(
+        f"INSERT INTO {SCHEMA}.{StatCounter.__tablename__} (org, dimension, day, key, metric, value) "
+        "SELECT * FROM unnest(CAST(:orgs AS varchar[]), CAST(:dimensions AS varchar[]), "
+        "CAST(:days AS date[]), CAST(:keys AS varchar[]), CAST(:metrics AS varchar[]), "
+        "CAST(:deltas AS bigint[])) "
+        "ON CONFLICT (org, dimension, day, key, metric) "
+        f"DO UPDATE SET value = {StatCounter.__tablename__}.value + excluded.value"
+    )
 )
 
 
-async def bump(uow: UnitOfWork, attribution: Attribution, increments: Mapping[Metric, int]) -> None:
-    deltas = counter_deltas(attribution, increments)
-    if not deltas:
-        return
-    rows = sorted(deltas.items())
-    conn = await uow.session.connection()
-    await conn.execute(
-        _BUMP,
-        {
-            "orgs": [key.org for key, _ in rows],
-            "dimensions": [key.dimension.value for key, _ in rows],
-            "days": [key.day for key, _ in rows],
-            "keys": [key.key for key, _ in rows],
-            "metrics": [key.metric.value for key, _ in rows],
-            "deltas": [value for _, value in rows],
-        },
-    )
+class _Counts:
+    """What the events of a unit of work add to the counters, summed per counter and written in
+    one statement at commit (UnitOfWork.at_commit): the consumer applies a fetch in one unit, and
+    nothing in it reads a counter."""
+
+    __slots__ = ("deltas",)
+
+    def __init__(self) -> None:
+        self.deltas: dict[CounterKey, int] = {}
+
+    async def write(self, uow: UnitOfWork) -> None:
+        rows = sorted(self.deltas.items())
+        if rows:
+            await uow.execute(_BUMP, bump_params(rows))
+
+
+def bump_params(rows: Sequence[tuple[CounterKey, int]]) -> dict[str, list[Any]]:
+    """`_BUMP`'s parameters for `rows`, one array per column."""
+    return {
+        "orgs": [key.org for key, _ in rows],
+        "dimensions": [key.dimension.value for key, _ in rows],
+        "days": [key.day for key, _ in rows],
+        "keys": [key.key for key, _ in rows],
+        "metrics": [key.metric.value for key, _ in rows],
+        "deltas": [value for _, value in rows],
+    }
+
+
+def bump(uow: UnitOfWork, attribution: Attribution, increments: Mapping[Metric, int]) -> None:
+    """Add to the counters `attribution` and `increments` move (written at commit)."""
+    totals = uow.at_commit(_Counts, _Counts).deltas
+    for key, value in counter_deltas(attribution, increments).items():
+        totals[key] = totals.get(key, 0) + value
 
 
 async def remember_case(uow: UnitOfWork, case: CaseSummary) -> CaseFact:
@@ -103,7 +122,7 @@ def _at_case(day: date, org: str, fact: CaseFact | None, staff: str | None) -> A
 async def on_accepted(ctx: AuditContext, envelope: Envelope, payload: CaseAccepted, uow: UnitOfWork) -> None:
     case = payload.case
     fact = await remember_case(uow, case)
-    await bump(
+    bump(
         uow,
         Attribution(
             _day(case.accepted_at),
@@ -119,7 +138,7 @@ async def on_accepted(ctx: AuditContext, envelope: Envelope, payload: CaseAccept
     spot = payload.on_the_spot
     if spot is not None and fact.concluded_at is None:
         day = _day(case.accepted_at)
-        await bump(
+        bump(
             uow,
             Attribution(day, case.accepting_org, case.item.lead_department, None, spot.decided_by.staff_id),
             conclusion_increments(
@@ -149,7 +168,7 @@ async def on_assigned(envelope: Envelope, payload: CaseAssigned, uow: UnitOfWork
 
 
 async def on_notice(envelope: Envelope, payload: OneTimeNoticeIssued, uow: UnitOfWork) -> None:
-    await bump(
+    bump(
         uow,
         Attribution(_day(payload.issued_at), payload.org, staff=payload.issued_by.staff_id),
         {Metric.one_time_notices: 1},
@@ -158,7 +177,7 @@ async def on_notice(envelope: Envelope, payload: OneTimeNoticeIssued, uow: UnitO
 
 async def on_supplement_requested(envelope: Envelope, payload: SupplementRequested, uow: UnitOfWork) -> None:
     fact = await uow.session.get(CaseFact, payload.case_number)
-    await bump(
+    bump(
         uow,
         _at_case(_day(payload.requested_at), payload.org, fact, payload.requested_by.staff_id),
         {Metric.supplements_requested: 1},
@@ -170,7 +189,7 @@ async def on_decided(ctx: AuditContext, envelope: Envelope, payload: CaseDecided
     if fact is not None and fact.concluded_at is not None:
         return  # concluded on the spot, or decided before: a case concludes once
     day = _day(payload.decided_at)
-    await bump(
+    bump(
         uow,
         _at_case(day, payload.org, fact, payload.decided_by.staff_id),
         conclusion_increments(
@@ -190,7 +209,7 @@ async def on_decided(ctx: AuditContext, envelope: Envelope, payload: CaseDecided
 
 async def on_evaluated(envelope: Envelope, payload: CaseEvaluated, uow: UnitOfWork) -> None:
     fact = await uow.session.get(CaseFact, payload.case_number)
-    await bump(
+    bump(
         uow,
         _at_case(
             _day(payload.evaluated_at), payload.accepting_org, fact, fact.first_responder if fact else None
@@ -200,8 +219,8 @@ async def on_evaluated(envelope: Envelope, payload: CaseEvaluated, uow: UnitOfWo
 
 
 async def on_complaint(envelope: Envelope, payload: ComplaintFiled, uow: UnitOfWork) -> None:
-    await bump(uow, Attribution(_day(payload.filed_at), payload.org), {Metric.complaints: 1})
+    bump(uow, Attribution(_day(payload.filed_at), payload.org), {Metric.complaints: 1})
 
 
 async def on_rectification(envelope: Envelope, payload: RectificationOpened, uow: UnitOfWork) -> None:
-    await bump(uow, Attribution(_day(payload.opened_at), payload.org), {Metric.rectifications: 1})
+    bump(uow, Attribution(_day(payload.opened_at), payload.org), {Metric.rectifications: 1})
