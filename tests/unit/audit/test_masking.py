@@ -28,3 +28,21 @@ def test_system_identifiers_are_left_alone() -> None:
 def test_digits_inside_longer_codes_are_not_taken_for_phones() -> None:
     assert mask_text("A13812345678B") == "A13812345678B"
     assert mask_text("9913812345678") == "9913812345678"
+
+
+def test_text_is_masked_as_mask_text_masks_it_with_or_without_ascii_digits() -> None:
+    """Text without an ASCII digit is not scanned (nothing `mask_text` masks lacks one); full-width
+    digits and other numerals were never taken for numbers."""
+    samples = [
+        "",
+        "特困人员救助供养审核确认",
+        "电话１３８１２３４５６７８",
+        "身份证三七〇二八五",
+        "电话13812345678",
+        "+86 138 1234 5678",
+        "0532-88886666",
+        "370285199001011234",
+        "M03",
+    ]
+    for text in samples:
+        assert mask_personal_data({"reason": text}) == {"reason": mask_text(text)}

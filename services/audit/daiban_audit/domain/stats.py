@@ -225,9 +225,12 @@ def rollup_path(org: str) -> list[tuple[str, str]]:
     return path
 
 
-def counter_deltas(attribution: Attribution, increments: Mapping[Metric, int]) -> dict[CounterKey, int]:
-    """Every counter an event moves, rolled up to the county, summed per key."""
-    deltas: dict[CounterKey, int] = {}
+def counter_deltas(
+    attribution: Attribution, increments: Mapping[Metric, int], into: dict[CounterKey, int] | None = None
+) -> dict[CounterKey, int]:
+    """Every counter an event moves, rolled up to the county, summed per key (added to `into`,
+    the sums of earlier events, when given)."""
+    deltas: dict[CounterKey, int] = {} if into is None else into
     where = [
         (Dimension.department, attribution.department_key),
         (Dimension.window, attribution.window_key),

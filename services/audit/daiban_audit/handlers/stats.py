@@ -82,9 +82,7 @@ def bump_params(rows: Sequence[tuple[CounterKey, int]]) -> dict[str, list[Any]]:
 
 def bump(uow: UnitOfWork, attribution: Attribution, increments: Mapping[Metric, int]) -> None:
     """Add to the counters `attribution` and `increments` move (written at commit)."""
-    totals = uow.at_commit(_Counts, _Counts).deltas
-    for key, value in counter_deltas(attribution, increments).items():
-        totals[key] = totals.get(key, 0) + value
+    counter_deltas(attribution, increments, into=uow.at_commit(_Counts, _Counts).deltas)
 
 
 async def remember_case(uow: UnitOfWork, case: CaseSummary) -> CaseFact:
