@@ -76,14 +76,13 @@ class _Appends:
 
 
 async def head_for_appends(uow: UnitOfWork) -> tuple[_Appends, ChainHead]:
-    """The unit's appends and their head, locked the first time, attached to the session again
-    after (the consumer expunges it between events; a checkpoint updates it through the ORM)."""
+    """The unit's appends and their head, locked the first time. The consumer expunges the head
+    from the session between events; it stays out (no flush looks at it) until a checkpoint
+    updates its checkpoint columns and adds it again."""
     appends = uow.at_commit(_Appends, _Appends)
     head = appends.head
     if head is None:
         head = appends.head = await lock_head(uow)
-    elif head not in uow.session:
-        uow.session.add(head)
     return appends, head
 
 
